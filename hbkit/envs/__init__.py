@@ -1,0 +1,50 @@
+"""Gymnasium environments of hbkit. ``import hbkit`` registers them.
+
+=========================  ==============================================================
+id                         world
+=========================  ==============================================================
+``hbkit/Reasoning-v0``     a reasoner thinks or answers under a token budget (HBPO)
+``hbkit/Team-v0``          a manager hires, fires and invokes workers (HASHIRU)
+``hbkit/Split-v0``         a manager splits a budget across agents and learns from outputs
+=========================  ==============================================================
+
+Each id has a single :class:`gymnasium.Env` (``gym.make``) and a native
+:class:`gymnasium.vector.VectorEnv` (``gym.make_vec(..., vectorization_mode="vector_entry_point")``)
+where the world batches naturally.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+__all__ = ["ENV_IDS", "DEFAULT_SCENARIOS", "register_envs"]
+
+#: env id -> (entry point, vector entry point or None, default scenario)
+_SPECS: dict[str, tuple[str, str | None, str]] = {
+    "hbkit/Reasoning-v0": (
+        "hbkit.envs.reasoning:ReasoningEnv",
+        "hbkit.envs.reasoning:ReasoningVectorEnv",
+        "hbpo-math",
+    ),
+    "hbkit/Team-v0": ("hbkit.envs.team:TeamEnv", "hbkit.envs.team:TeamVectorEnv", "hashiru"),
+    "hbkit/Split-v0": ("hbkit.envs.split:SplitEnv", "hbkit.envs.split:SplitVectorEnv", "classroom"),
+}
+
+ENV_IDS: tuple[str, ...] = tuple(_SPECS)
+DEFAULT_SCENARIOS: dict[str, str] = {k: v[2] for k, v in _SPECS.items()}
+
+
+def register_envs() -> None:
+    """Register every hbkit environment with Gymnasium (safe to call more than once).
+
+    Also the target of the ``gymnasium.envs`` entry point in ``pyproject.toml``.
+    """
+    for env_id, (entry, vector_entry, scenario) in _SPECS.items():
+        if env_id in gym.registry:
+            continue
+        gym.register(
+            id=env_id,
+            entry_point=entry,
+            vector_entry_point=vector_entry,
+            kwargs={"scenario": scenario},
+        )

@@ -1,0 +1,40 @@
+"""Small helpers shared by the hbkit environments (argument checks, scenario overrides)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from hbkit.scenarios import Scenario, load_scenario
+
+
+def make_scenario(scenario: str | Scenario, env_id: str, overrides: Mapping[str, Any]) -> Scenario:
+    """Load ``scenario`` for ``env_id`` and apply keyword overrides (``None`` values are skipped)."""
+    return load_scenario(scenario, env_id).with_overrides(overrides)
+
+
+def check_actions(
+    actions: Any, n: int, what: str, shape: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """Validate discrete actions in ``range(n)``; return them as an int64 array.
+
+    :raises ValueError: naming the first bad entry and what is allowed
+    """
+    arr = np.asarray(actions)
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"{what}: expected shape {shape}, got {arr.shape}")
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            i = int(np.flatnonzero(bad.ravel())[0])
+            raise ValueError(f"{what}: entry {i} is {arr.ravel()[i]!r}; allowed: integers 0..{n - 1}")
+    elif arr.dtype.kind not in "iub":
+        raise ValueError(f"{what}: expected integers 0..{n - 1}, got {arr.dtype} values")
+    out = arr.astype(np.int64)
+    bad = (out < 0) | (out >= n)
+    if bad.any():
+        i = int(np.flatnonzero(bad.ravel())[0])
+        raise ValueError(f"{what}: entry {i} is {out.ravel()[i]}; allowed: integers 0..{n - 1}")
+    return out

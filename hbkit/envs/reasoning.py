@@ -1,0 +1,382 @@
+"""``hbkit/Reasoning-v0``: the HBPO world as a Gymnasium Env and a native VectorEnv.
+
+Both classes are thin over :mod:`hbkit.sim.reasoning`, where the model and its math live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from hbkit.envs._common import check_actions, make_scenario
+from hbkit.scenarios import Scenario
+from hbkit.sim.reasoning import ReasoningBatch, ReasoningWorld
+
+__all__ = ["ReasoningEnv", "ReasoningVectorEnv"]
+
+_INFO_KEYS = ("level", "tokens", "budget", "correct", "answered", "truncated")
+
+
+def _world(scenario, reward, budgets, budget_mode) -> ReasoningWorld:
+    sc = make_scenario(
+        scenario,
+        "hbkit/Reasoning-v0",
+        {"world.reward": reward, "world.budgets": budgets, "world.budget_mode": budget_mode},
+    )
+    return ReasoningWorld(sc)
+
+
+def _budget_request(value: Any, num: int, budgets: Sequence[int]) -> np.ndarray:
+    """Turn a ``budget`` reset option into per-env requests: ``0`` natural, ``b`` a budget."""
+    if value is None:
+        return np.zeros(num, np.int64)
+    if np.isscalar(value):
+        value = [value] * num
+    if len(value) != num:
+        raise ValueError(f"options['budget'] has {len(value)} entries; expected {num} (one per env)")
+    out = np.zeros(num, np.int64)
+    for i, b in enumerate(value):
+        if b is None:
+            continue
+        if isinstance(b, (bool, np.bool_)) or not float(b).is_integer() or b <= 0:
+            raise ValueError(
+                f"options['budget'] entry {i} is {b!r}; allowed: None (natural mode) or one of {tuple(budgets)}"
+            )
+        out[i] = int(b)
+    return out
+
+
+def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The evaluation report of finished Reasoning episodes (see :func:`hbkit.evaluate.evaluate`).
+
+    :param columns: one array per info key (``level``, ``tokens``, ``correct``, ``truncated``) and
+        ``return``, one entry per episode
+    :return: ``accuracy``, ``mean_tokens``, ``truncation_rate``, ``mean_reward`` and ``by_level``
+        (level -> ``accuracy``, ``mean_tokens``, ``truncation_rate``, ``count``)
+    """
+    level = np.asarray(columns["level"])
+    correct = np.asarray(columns["correct"], bool)
+    tokens = np.asarray(columns["tokens"], np.float64)
+    trunc = np.asarray(columns["truncated"], bool)
+
+    def stats(m: np.ndarray) -> dict[str, float]:
+        return {
+            "accuracy": float(correct[m].mean()),
+            "mean_tokens": float(tokens[m].mean()),
+            "truncation_rate": float(trunc[m].mean()),
+        }
+
+    report: dict[str, Any] = stats(np.ones(len(level), bool))
+    report["mean_reward"] = float(np.mean(columns["return"]))
+    report["by_level"] = {
+        str(int(lv)): {**stats(level == lv), "count": int((level == lv).sum())} for lv in np.unique(level)
+    }
+    return report
+
+
+class ReasoningEnv(gym.Env):
+    """A simulated reasoner that thinks in chunks of tokens, then answers.
+
+    ## Description
+
+    Each episode is one problem of difficulty level 1..5 drawn from the scenario's mix. The problem
+    has a hidden *need* in tokens (log-normal around the level's median). Every step the reasoner
+    either thinks one more chunk (``world.chunk`` tokens) or answers. Before the need is reached it
+    can only guess; once it is reached, a noisy *confidence* signal rises and further checking adds a
+    little accuracy with diminishing returns::
+
+        P(correct | n tokens) = guess[l]                                          if n < need
+                              = ceiling[l] * (1 - gap * exp(-(n - need) / tau))   if n >= need
+
+    This reproduces the story of Hierarchical Budget Policy Optimization (arXiv 2507.15844): a
+    distilled reasoner finds the answer and keeps verifying (overthinking); efficient training
+    teaches it to stop when it is done and to keep going on hard problems. Every constant comes from
+    the scenario file (``environments/hbpo-math.toml``); the math is in :mod:`hbkit.sim.reasoning`.
+
+    ## Action Space
+
+    ``Discrete(2)``: ``0`` continue (think one more chunk), ``1`` answer.
+
+    ## Observation Space
+
+    ``Box(float32)`` with, in order (names in ``env.unwrapped.feature_names``):
+
+    * ``level_hint``: the level scaled to [0, 1] plus noise (the learner never sees it exactly);
+    * ``need_hint``: ``log2(need / max_tokens)`` plus noise;
+    * ``budget=b`` for each scenario budget and ``budget=none``: the budget instruction, one-hot;
+    * ``tokens/max``: tokens used / ``max_tokens``;
+    * ``tokens/budget``: tokens used / budget (0 in natural mode);
+    * ``over_budget``: tokens beyond the budget / ``max_tokens`` (0 in natural mode);
+    * ``confidence``: the noisy "found it" signal in [0, 1].
+
+    ## Rewards
+
+    Zero until the episode ends; then the scenario's reward (``world.reward``, or ``reward=``), with
+    ``L = max_tokens``, ``n`` tokens used and budget ``b``:
+
+    * ``hbpo``: correct and ``n <= b``: ``beta*cos(pi*b/(2L))``; correct and ``n > b``:
+      ``beta*cos(pi*n/(2L)) - alpha*|n - b|``; natural mode: ``beta*cos(pi*n/(2L))``; wrong: 0;
+    * ``cosine``: ``beta*cos(pi*n/(2L))`` if correct, else 0;
+    * ``classic``: 1 if correct, else 0;
+    * a truncated answer (no answer by ``L``) gets ``truncation_reward`` (-1 in ``hbpo-math``).
+
+    ``info`` holds ``level``, ``tokens``, ``budget`` (``None`` in natural mode), ``correct``,
+    ``answered`` and ``truncated``, so any reward can be recomputed.
+
+    ## Starting State
+
+    A new problem from the scenario's mix, no tokens used, confidence 0. The budget comes from
+    ``reset(options={"budget": b})`` (``b=None`` is natural mode); without the option, the scenario's
+    ``budget_mode`` decides: ``"sample"`` draws one of the budgets, ``"none"`` is natural mode.
+    ``options={"problem_seed": k}`` picks problem ``k`` (the same ``k`` is always the same problem).
+
+    ## Episode End
+
+    The episode terminates when the reasoner answers, or when thinking reaches ``max_tokens``
+    (a truncated, malformed answer: ``info["truncated"]`` is True). Both are true terminal states of
+    the task, so ``truncated`` (Gymnasium's time-limit flag) is always False.
+
+    ## Arguments
+
+    :param scenario: a scenario name in ``environments/`` (``"hbpo-math"``), a path to a TOML file,
+        or a loaded :class:`hbkit.scenarios.Scenario`
+    :param reward: ``"hbpo"``, ``"cosine"`` or ``"classic"`` (default: the scenario's)
+    :param budgets: replaces the scenario's budget list (and so the one-hot block)
+    :param budget_mode: ``"sample"`` or ``"none"`` (default: the scenario's)
+    :param render_mode: ``"ansi"`` renders a one-line text state
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    summarize_episodes = staticmethod(summarize_episodes)
+
+    def __init__(
+        self,
+        scenario: str | Scenario = "hbpo-math",
+        reward: str | None = None,
+        budgets: Sequence[int] | None = None,
+        budget_mode: str | None = None,
+        render_mode: str | None = None,
+    ):
+        self.world = _world(scenario, reward, budgets, budget_mode)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode {render_mode!r} is not supported; allowed: None or 'ansi'")
+        self.render_mode = render_mode
+        self.action_space = spaces.Discrete(2)
+        self.observation_space = spaces.Box(self.world.obs_low, self.world.obs_high, dtype=np.float32)
+        self.feature_names = self.world.feature_names
+        self._batch = ReasoningBatch(self.world, 1)
+        self._started = False
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.world.scenario
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        w, rng = self.world, self.np_random
+        if "problem_seed" in options:
+            problems = w.problems_from_seeds(np.array([options["problem_seed"]]))
+        else:
+            problems = w.sample_problems(rng, 1)
+        if "budget" in options:
+            budget = _budget_request(options["budget"], 1, w.budgets)
+        elif w.budget_mode == "sample" and w.budgets:
+            budget = np.array([w.budgets[rng.integers(len(w.budgets))]])
+        else:
+            budget = np.zeros(1, np.int64)
+        self._batch.reset(slice(None), problems, budget, rng)
+        self._level, self._budget = int(problems.level[0]) + 1, int(budget[0]) or None
+        self._started = True
+        return self._batch.observe()[0], self._info()
+
+    def step(self, action):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        if self._batch.done[0]:
+            raise RuntimeError("the episode has ended; call reset() to start a new one")
+        if not (isinstance(action, (int, np.integer)) and 0 <= action <= 1):
+            action = check_actions(np.asarray(action).reshape(1), 2, "action (0 = continue, 1 = answer)")
+        reward, ended = self._batch.step(action)
+        return self._batch.observe()[0], float(reward[0]), bool(ended[0]), False, self._info()
+
+    def _info(self) -> dict[str, Any]:
+        b = self._batch
+        return {
+            "level": self._level,
+            "tokens": int(b.steps[0]) * self.world.chunk,
+            "budget": self._budget,
+            "correct": bool(b.correct[0]),
+            "answered": bool(b.answered[0]),
+            "truncated": bool(b.truncated[0]),
+        }
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        b, w = self._batch, self.world
+        budget = int(b.budget[0]) or "none"
+        bar_len = 40
+        filled = int(bar_len * b.tokens[0] / w.max_tokens)
+        state = (
+            "answered " + ("correctly" if b.correct[0] else "wrongly")
+            if b.answered[0]
+            else ("truncated" if b.truncated[0] else "thinking")
+        )
+        return (
+            f"level {b.level[0] + 1} budget {budget:>5} [{'#' * filled}{'.' * (bar_len - filled)}] "
+            f"{b.tokens[0]:>5} tokens, confidence {b.confidence[0]:.2f}, {state}"
+        )
+
+
+class ReasoningVectorEnv(VectorEnv):
+    """``num_envs`` Reasoning episodes stepped in one NumPy call (see :class:`ReasoningEnv`).
+
+    Reset options (all optional):
+
+    * ``"budget"``: ``None`` (natural mode), one budget for all envs, or one entry per env
+      (``None`` entries are natural mode). The request is kept for later autoresets; without the
+      option, the scenario's ``budget_mode`` decides for each new episode.
+    * ``"problem_seed"``: one integer per env; envs with the same seed face the same problem, so a
+      group of rollouts can be compared on one problem.
+    * ``"reset_mask"``: with ``autoreset_mode=AutoresetMode.DISABLED``, which envs to reset.
+
+    ``infos`` holds arrays ``level``, ``tokens``, ``budget`` (0 = natural mode), ``correct``,
+    ``answered``, ``truncated`` (with Gymnasium's ``_key`` masks).
+
+    :param num_envs: number of parallel episodes
+    :param autoreset_mode: ``NEXT_STEP`` (default, like Gymnasium's CartPoleVectorEnv) or
+        ``DISABLED`` (finished envs stay frozen until reset; what the trainer and evaluation use)
+    :param scenario, reward, budgets, budget_mode: as for :class:`ReasoningEnv`
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    summarize_episodes = staticmethod(summarize_episodes)
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        scenario: str | Scenario = "hbpo-math",
+        reward: str | None = None,
+        budgets: Sequence[int] | None = None,
+        budget_mode: str | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+    ):
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        mode = AutoresetMode(autoreset_mode)
+        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
+            raise ValueError(f"autoreset_mode {mode} is not supported; allowed: NEXT_STEP or DISABLED")
+        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self.world = _world(scenario, reward, budgets, budget_mode)
+        self.feature_names = self.world.feature_names
+        self.num_envs = int(num_envs)
+        self.render_mode = render_mode
+        self.single_action_space = spaces.Discrete(2)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.single_observation_space = spaces.Box(self.world.obs_low, self.world.obs_high, dtype=np.float32)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._batch = ReasoningBatch(self.world, self.num_envs)
+        self._request = np.full(self.num_envs, -1, np.int64)  # -1: the scenario's budget_mode
+        self._prev_done = np.zeros(self.num_envs, bool)
+        self._started = False
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.world.scenario
+
+    def reference_reward(self, budget, name: str | None = None) -> np.ndarray:
+        """``f2(b)``, the reward of a correct answer that uses exactly budget ``b``."""
+        return self.world.reference_reward(budget, name)
+
+    def base_policy(self, kind: str = "linear", seed: int = 0, hidden: int = 32):
+        """The scenario's verbose base reasoner as a policy (the HBPO trainer's starting point)."""
+        from hbkit.train.policies import base_reasoner
+
+        return base_reasoner(self, kind=kind, seed=seed, hidden=hidden)
+
+    def training_metrics(self, infos: dict[str, Any], budgets: np.ndarray) -> dict[str, float]:
+        """Accuracy, mean tokens, truncation rate and mean tokens per budget of a finished batch."""
+        tokens = np.asarray(infos["tokens"], np.float64)
+        out = {
+            "accuracy": float(np.mean(infos["correct"])),
+            "mean_tokens": float(tokens.mean()),
+            "truncation_rate": float(np.mean(infos["truncated"])),
+        }
+        for b in np.unique(budgets):
+            out[f"tokens@{int(b) or 'none'}"] = float(tokens[budgets == b].mean())
+        return out
+
+    def _start(self, mask: np.ndarray, problem_seed: Any = None) -> None:
+        w, rng = self.world, self.np_random
+        n = int(mask.sum())
+        if n == 0:
+            return
+        if problem_seed is not None:
+            problems = w.problems_from_seeds(np.asarray(problem_seed).reshape(-1)[mask])
+        else:
+            problems = w.sample_problems(rng, n)
+        req = self._request[mask]
+        budget = np.where(req >= 0, req, 0)
+        sample = req < 0
+        if w.budget_mode == "sample" and w.budgets and sample.any():
+            budget[sample] = np.asarray(w.budgets)[rng.integers(len(w.budgets), size=int(sample.sum()))]
+        self._batch.reset(mask, problems, budget, rng)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        mask = np.ones(self.num_envs, bool)
+        if "reset_mask" in options:
+            mask = np.asarray(options["reset_mask"], bool)
+            if mask.shape != (self.num_envs,):
+                raise ValueError(f"options['reset_mask'] must have shape ({self.num_envs},), got {mask.shape}")
+        if "budget" in options:
+            self._request[mask] = _budget_request(options["budget"], self.num_envs, self.world.budgets)[mask]
+            self.world.budget_index(self._request[mask])  # validates before any state changes
+        seeds = options.get("problem_seed")
+        if seeds is not None and np.asarray(seeds).reshape(-1).shape != (self.num_envs,):
+            raise ValueError(f"options['problem_seed'] must have {self.num_envs} entries (one per env)")
+        self._start(mask, seeds)
+        self._prev_done[mask] = False
+        self._started = True
+        return self._batch.observe(), self._infos()
+
+    def step(self, actions):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        a = check_actions(actions, 2, "actions (0 = continue, 1 = answer)", shape=(self.num_envs,))
+        b = self._batch
+        restart = np.zeros(self.num_envs, bool)
+        if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:
+            restart = self._prev_done
+            self._start(restart)
+            b.done[restart] = True  # restarted envs only show their first observation this step
+        reward, ended = b.step(a)
+        b.done[restart] = False
+        self._prev_done = ended
+        terminated = ended
+        truncated = np.zeros(self.num_envs, bool)
+        return b.observe(), reward.astype(np.float64), terminated, truncated, self._infos()
+
+    def _infos(self) -> dict[str, Any]:
+        b = self._batch
+        ones = np.ones(self.num_envs, bool)
+        infos: dict[str, Any] = {
+            "level": b.level + 1,
+            "tokens": b.tokens.copy(),
+            "budget": b.budget.copy(),
+            "correct": b.correct.copy(),
+            "answered": b.answered.copy(),
+            "truncated": b.truncated.copy(),
+        }
+        for k in _INFO_KEYS:
+            infos["_" + k] = ones
+        return infos

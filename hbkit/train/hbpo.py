@@ -1,0 +1,405 @@
+"""Hierarchical Budget Policy Optimization (HBPO, arXiv 2507.15844) in NumPy.
+
+One readable file in the style of CleanRL: the configuration first, then the four parts of an
+iteration: rollout, reward, advantage, update.
+
+Per iteration the trainer samples ``P`` problems and runs ``n`` rollouts of each, split into ``k``
+budget subgroups (default ``n = 16``, budgets 512/1024/2048/2560, so 4 rollouts per budget); the
+budget is part of the observation. Each rollout gets the environment's budget-aware reward ``R``.
+Advantages compare rollouts inside and across subgroups:
+
+* inter-subgroup: ``A_inter = (R - mean(R over all n)) / (std(R over all n) + 1e-6)``
+* intra-subgroup: ``A_intra = mean(R in the subgroup) - f2(b)``, ``f2(b)`` the reward of a correct
+  answer that uses exactly its budget ``b`` (``beta*cos(pi*b/(2L))`` for the hbpo reward)
+* ``advantage="hbpo"``: ``A = A_inter + A_intra`` (the paper); ``"hbpo-code"``:
+  ``A_inter + 2*A_intra`` (the authors' released code adds it twice); ``"grpo"``: ``A_inter`` only.
+
+The advantage of a rollout is given to every step of it, and the policy is updated with a clipped
+objective (``clip_low = 0.2``, ``clip_high = 0.28``, no KL term) averaged over all steps, with Adam,
+for a few epochs of minibatches.
+
+The trainer works with any hbkit environment whose native VectorEnv accepts
+``reset(options={"budget": ..., "problem_seed": ...})``, offers ``reference_reward(b)`` and,
+optionally, ``training_metrics(infos, budgets)`` and ``info["action_mask"]``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from tqdm.auto import tqdm
+
+from hbkit.scenarios import load_scenario
+from hbkit.train.policies import Policy, _env_metadata, make_policy
+
+__all__ = ["HBPOConfig", "HBPO", "hbpo_advantages", "ADVANTAGES"]
+
+ADVANTAGES = ("hbpo", "hbpo-code", "grpo")
+
+
+# ------------------------------------------------------------------------------------------------
+# Configuration (defaults; the scenario's [train] table and keyword arguments override them)
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class HBPOConfig:
+    """Every knob of the trainer.
+
+    :param budgets: token budgets of the subgroups (``()`` = natural mode only, plain GRPO)
+    :param reward: the env's reward function, e.g. ``"hbpo"``, ``"cosine"``, ``"classic"``
+    :param advantage: ``"hbpo"`` (paper), ``"hbpo-code"`` (released code) or ``"grpo"``
+    :param iterations: default number of iterations of :meth:`HBPO.learn`
+    :param problems_per_iteration: ``P``, problems sampled per iteration
+    :param rollouts_per_problem: ``n``, rollouts per problem, split evenly across the budgets
+    :param policy: ``"linear"`` or ``"mlp"``
+    :param hidden: hidden width of the MLP
+    :param learning_rate: Adam step size
+    :param anneal_lr: decay the step size linearly to zero over the iterations of each ``learn``
+    :param epochs: passes over each iteration's samples
+    :param minibatches: minibatches per epoch
+    :param clip_low: lower clip of the probability ratio (``1 - clip_low``)
+    :param clip_high: upper clip (``1 + clip_high``)
+    :param max_grad_norm: gradients are rescaled to at most this norm
+    :param seed: seed of everything random in training
+    """
+
+    budgets: tuple[int, ...] = (512, 1024, 2048, 2560)
+    reward: str = "hbpo"
+    advantage: str = "hbpo"
+    iterations: int = 150
+    problems_per_iteration: int = 32
+    rollouts_per_problem: int = 16
+    policy: str = "mlp"
+    hidden: int = 32
+    learning_rate: float = 0.01
+    anneal_lr: bool = True
+    epochs: int = 2
+    minibatches: int = 4
+    clip_low: float = 0.2
+    clip_high: float = 0.28
+    max_grad_norm: float = 1.0
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # env-specific keyword arguments
+
+
+# ------------------------------------------------------------------------------------------------
+# Advantage
+# ------------------------------------------------------------------------------------------------
+def hbpo_advantages(
+    returns: np.ndarray,
+    subgroup: np.ndarray,
+    reference: np.ndarray,
+    mode: str = "hbpo",
+) -> np.ndarray:
+    """Advantages of the rollouts of one problem group (or many: pass 2-D arrays, one row each).
+
+    :param returns: ``R``, shape ``(n,)`` or ``(P, n)``
+    :param subgroup: subgroup index of each rollout, same shape
+    :param reference: ``f2(b)`` of each rollout's budget, same shape
+    :param mode: ``"hbpo"``, ``"hbpo-code"`` or ``"grpo"``
+    :return: the advantage of each rollout, same shape
+    """
+    if mode not in ADVANTAGES:
+        raise ValueError(f"unknown advantage {mode!r}; allowed: {', '.join(ADVANTAGES)}")
+    R = np.atleast_2d(np.asarray(returns, np.float64))
+    g = np.atleast_2d(np.asarray(subgroup))
+    f2 = np.atleast_2d(np.asarray(reference, np.float64))
+    a_inter = (R - R.mean(axis=1, keepdims=True)) / (R.std(axis=1, keepdims=True) + 1e-6)
+    if mode == "grpo":
+        out = a_inter
+    else:
+        a_intra = np.zeros_like(R)
+        for j in np.unique(g):
+            m = g == j
+            counts = m.sum(axis=1, keepdims=True)
+            sub_mean = np.where(m, R, 0.0).sum(axis=1, keepdims=True) / np.maximum(counts, 1)
+            a_intra = np.where(m, sub_mean - f2, a_intra)
+        out = a_inter + (2.0 if mode == "hbpo-code" else 1.0) * a_intra
+    return out.reshape(np.shape(returns))
+
+
+# ------------------------------------------------------------------------------------------------
+# Adam
+# ------------------------------------------------------------------------------------------------
+class Adam:
+    """Adam over a dict of NumPy parameters (updated in place)."""
+
+    def __init__(self, params: dict[str, np.ndarray], lr: float, betas=(0.9, 0.999), eps=1e-8):
+        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.t = 0
+
+    def step(self, grads: dict[str, np.ndarray]) -> None:
+        self.t += 1
+        b1, b2 = self.betas
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
+        for k, g in grads.items():
+            self.m[k] = b1 * self.m[k] + (1 - b1) * g
+            self.v[k] = b2 * self.v[k] + (1 - b2) * g * g
+            self.params[k] -= self.lr * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)
+
+
+# ------------------------------------------------------------------------------------------------
+# The trainer
+# ------------------------------------------------------------------------------------------------
+class HBPO:
+    """HBPO trainer for an hbkit environment.
+
+    >>> trainer = HBPO("hbkit/Reasoning-v0", scenario="hbpo-math", seed=0)
+    >>> history = trainer.learn(iterations=3, progress=False)
+    >>> sorted(history[-1])[:3]
+    ['accuracy', 'iteration', 'mean_tokens']
+
+    :param env_id: a registered hbkit env id with a native VectorEnv
+    :param scenario: scenario name or path; its ``[train]`` table sets the defaults
+    :param budgets: budgets of the subgroups (default: the scenario's)
+    :param reward: reward function name (default: the scenario's)
+    :param advantage: ``"hbpo"``, ``"hbpo-code"`` or ``"grpo"``
+    :param seed: seed of the run
+    :param init_policy: a starting :class:`Policy`; default: the env's base policy (the verbose
+        base reasoner for ``hbkit/Reasoning-v0``) of the configured kind
+    :param env_kwargs: extra keyword arguments for the env
+    :param config: any other :class:`HBPOConfig` field
+    """
+
+    def __init__(
+        self,
+        env_id: str = "hbkit/Reasoning-v0",
+        scenario: str | None = None,
+        budgets: Sequence[int] | None = None,
+        reward: str | None = None,
+        advantage: str = "hbpo",
+        seed: int = 0,
+        init_policy: Policy | None = None,
+        env_kwargs: dict[str, Any] | None = None,
+        **config: Any,
+    ):
+        from hbkit.envs import DEFAULT_SCENARIOS
+
+        sc = load_scenario(scenario or DEFAULT_SCENARIOS[env_id], env_id)
+        defaults = dict(sc.data.get("train", {}))
+        world = sc.data.get("world", {})
+        unknown = set(config) - set(HBPOConfig.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"unknown HBPO option(s) {sorted(unknown)}; allowed: "
+                            f"{', '.join(f for f in HBPOConfig.__dataclass_fields__ if f != 'extra')}")
+        merged = {k: v for k, v in defaults.items() if k in HBPOConfig.__dataclass_fields__}
+        merged.update(config)
+        self.config = HBPOConfig(
+            budgets=tuple(int(b) for b in (budgets if budgets is not None else world.get("budgets", ()))),
+            reward=reward or world.get("reward", "hbpo"),
+            advantage=advantage,
+            seed=int(seed),
+            extra=dict(env_kwargs or {}),
+            **merged,
+        )
+        c = self.config
+        if c.advantage not in ADVANTAGES:
+            raise ValueError(f"unknown advantage {c.advantage!r}; allowed: {', '.join(ADVANTAGES)}")
+        if c.rollouts_per_problem < max(1, len(c.budgets)):
+            raise ValueError(f"rollouts_per_problem={c.rollouts_per_problem} is smaller than the "
+                             f"number of budgets ({len(c.budgets)}); each subgroup needs a rollout")
+        self.env_id, self.scenario = env_id, sc
+        self.num_envs = c.problems_per_iteration * c.rollouts_per_problem
+        # The budget list sets the one-hot block; natural mode needs no list but keeps the layout.
+        self.vec = gym.make_vec(
+            env_id,
+            num_envs=self.num_envs,
+            vectorization_mode="vector_entry_point",
+            scenario=sc,
+            reward=c.reward,
+            autoreset_mode=AutoresetMode.DISABLED,
+            **({"budgets": c.budgets} if c.budgets else {}),
+            **c.extra,
+        )
+        self.rng = np.random.default_rng(c.seed)
+        self.policy = init_policy if init_policy is not None else self._initial_policy()
+        self.policy.metadata.setdefault("name", "HBPO")
+        self.optimizer = Adam(self.policy.params, c.learning_rate)
+        self.num_timesteps = 0
+        self.iteration = 0
+        self.history: list[dict[str, Any]] = []
+        self._layout = self._subgroup_layout()
+
+    # -- set-up ------------------------------------------------------------------------------
+    def _initial_policy(self) -> Policy:
+        c = self.config
+        u = self.vec.unwrapped
+        if hasattr(u, "base_policy"):
+            p = u.base_policy(kind=c.policy, seed=c.seed, hidden=c.hidden)
+        else:
+            space = self.vec.single_observation_space
+            p = make_policy(c.policy, space.shape[0], int(self.vec.single_action_space.n),
+                            getattr(u, "feature_names", None), _env_metadata(self.vec), c.seed, c.hidden)
+        p.metadata["trained"] = {"algorithm": "HBPO", **{k: v for k, v in asdict(c).items() if k != "extra"}}
+        return p
+
+    def _subgroup_layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per env: problem index, subgroup index and budget (0 = natural)."""
+        c = self.config
+        n, budgets = c.rollouts_per_problem, c.budgets or (0,)
+        sub = np.concatenate([np.full(len(s), j) for j, s in enumerate(np.array_split(np.arange(n), len(budgets)))])
+        problem = np.repeat(np.arange(c.problems_per_iteration), n)
+        subgroup = np.tile(sub, c.problems_per_iteration)
+        budget = np.asarray(budgets, np.int64)[subgroup]
+        return problem, subgroup, budget
+
+    # -- rollout ---------------------------------------------------------------------------
+    def rollout(self) -> dict[str, Any]:
+        """Run one batch of grouped rollouts with the current policy.
+
+        :return: a dict with the per-step ``obs``, ``actions``, ``logp``, ``masks``, ``env`` (which
+            rollout each step belongs to), the per-rollout ``returns`` and the final ``infos``
+        """
+        c = self.config
+        problem, subgroup, budget = self._layout
+        seeds = self.rng.integers(0, 2**31 - 1, size=c.problems_per_iteration)[problem]
+        budget_opt = [int(b) if b else None for b in budget]
+        obs, infos = self.vec.reset(
+            seed=int(self.rng.integers(2**31 - 1)),
+            options={"budget": budget_opt, "problem_seed": seeds},
+        )
+        done = np.zeros(self.num_envs, bool)
+        returns = np.zeros(self.num_envs)
+        steps_obs, steps_act, steps_logp, steps_env, steps_mask = [], [], [], [], []
+        while not done.all():
+            live = np.flatnonzero(~done)
+            mask = infos.get("action_mask")
+            m = None if mask is None else np.asarray(mask, bool)[live]
+            logits = self.policy.logits(obs[live], m)
+            z = logits - logits.max(axis=1, keepdims=True)
+            logp_all = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            u = self.rng.random((len(live), 1))
+            a_live = np.minimum((np.exp(logp_all).cumsum(axis=1) < u).sum(axis=1), logits.shape[1] - 1)
+            steps_obs.append(obs[live])
+            steps_act.append(a_live)
+            steps_logp.append(logp_all[np.arange(len(live)), a_live])
+            steps_env.append(live)
+            if m is not None:
+                steps_mask.append(m)
+            actions = np.zeros(self.num_envs, np.int64)
+            actions[live] = a_live
+            obs, reward, term, trunc, infos = self.vec.step(actions)
+            returns[live] += reward[live]
+            done[live] |= term[live] | trunc[live]
+            self.num_timesteps += len(live)
+        return {
+            "obs": np.concatenate(steps_obs),
+            "actions": np.concatenate(steps_act),
+            "logp": np.concatenate(steps_logp),
+            "env": np.concatenate(steps_env),
+            "masks": np.concatenate(steps_mask) if steps_mask else None,
+            "returns": returns,
+            "infos": infos,
+        }
+
+    # -- advantage ---------------------------------------------------------------------------
+    def advantages(self, returns: np.ndarray) -> np.ndarray:
+        """Per-rollout advantages for one batch of returns (see :func:`hbpo_advantages`)."""
+        c = self.config
+        _, subgroup, budget = self._layout
+        shape = (c.problems_per_iteration, c.rollouts_per_problem)
+        mode = c.advantage if c.budgets else "grpo"  # no subgroups in natural-mode training
+        reference = self.vec.unwrapped.reference_reward(budget) if c.budgets else np.zeros(len(budget))
+        return hbpo_advantages(
+            returns.reshape(shape), subgroup.reshape(shape), np.asarray(reference).reshape(shape), mode
+        ).ravel()
+
+    # -- update --------------------------------------------------------------------------------
+    def update(self, batch: dict[str, Any], adv_per_rollout: np.ndarray) -> dict[str, float]:
+        """Clipped policy-gradient update on one batch (every step carries its rollout's advantage)."""
+        c = self.config
+        obs, actions, logp_old = batch["obs"], batch["actions"], batch["logp"]
+        masks = batch["masks"]
+        adv = adv_per_rollout[batch["env"]]
+        n = len(actions)
+        clipped_frac, n_mb = 0.0, 0
+        for _ in range(c.epochs):
+            order = self.rng.permutation(n)
+            for mb in np.array_split(order, c.minibatches):
+                if len(mb) == 0:
+                    continue
+                logits, cache = self.policy.forward(obs[mb])
+                if masks is not None:
+                    logits = np.where(masks[mb], logits, -1e9)
+                z = logits - logits.max(axis=1, keepdims=True)
+                p = np.exp(z)
+                p /= p.sum(axis=1, keepdims=True)
+                rows = np.arange(len(mb))
+                logp = np.log(p[rows, actions[mb]] + 1e-300)
+                ratio = np.exp(logp - logp_old[mb])
+                a = adv[mb]
+                # the clipped term is the minimum; its gradient is zero where clipping binds
+                active = np.where(a >= 0, ratio <= 1 + c.clip_high, ratio >= 1 - c.clip_low)
+                dlogp = np.where(active, -ratio * a, 0.0) / len(mb)
+                onehot = np.zeros_like(p)
+                onehot[rows, actions[mb]] = 1.0
+                dlogits = dlogp[:, None] * (onehot - p)
+                grads = self.policy.backward(cache, dlogits)
+                norm = np.sqrt(sum(float((g * g).sum()) for g in grads.values()))
+                if norm > c.max_grad_norm:
+                    grads = {k: g * (c.max_grad_norm / norm) for k, g in grads.items()}
+                self.optimizer.step(grads)
+                clipped_frac += float(1.0 - active.mean())
+                n_mb += 1
+        return {"clip_fraction": clipped_frac / max(n_mb, 1)}
+
+    # -- the loop ------------------------------------------------------------------------------
+    def learn(
+        self,
+        iterations: int | None = None,
+        progress: bool = True,
+        callback: Callable[[HBPO, dict[str, Any]], bool | None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Train for ``iterations`` (default: the scenario's) and return the history of all
+        iterations so far (one dict of metrics per iteration).
+
+        :param progress: show a tqdm progress bar
+        :param callback: called as ``callback(trainer, row)`` after every iteration; returning
+            ``False`` stops training early (e.g. a notebook's live plot)
+        """
+        iterations = self.config.iterations if iterations is None else int(iterations)
+        if iterations < 0:
+            raise ValueError(f"iterations must be >= 0, got {iterations}")
+        bar = tqdm(total=iterations, desc=f"HBPO {self.config.reward}", disable=not progress,
+                   unit="it", leave=True)
+        try:
+            for i in range(iterations):
+                t0 = time.perf_counter()
+                if self.config.anneal_lr:
+                    self.optimizer.lr = self.config.learning_rate * (1.0 - i / iterations)
+                batch = self.rollout()
+                adv = self.advantages(batch["returns"])
+                stats = self.update(batch, adv)
+                self.iteration += 1
+                row = {
+                    "iteration": self.iteration,
+                    "num_timesteps": self.num_timesteps,
+                    "reward": float(batch["returns"].mean()),
+                    **self._env_metrics(batch["infos"]),
+                    **stats,
+                    "seconds": time.perf_counter() - t0,
+                }
+                self.history.append(row)
+                bar.update(1)
+                bar.set_postfix({k: round(v, 3) for k, v in row.items()
+                                 if k in ("reward", "accuracy", "mean_tokens")}, refresh=False)
+                if callback is not None and callback(self, row) is False:
+                    break
+        finally:
+            bar.close()
+        self.policy.metadata.setdefault("trained", {})["iterations"] = self.iteration
+        self.policy.metadata["trained"]["num_timesteps"] = self.num_timesteps
+        return self.history
+
+    def _env_metrics(self, infos: dict[str, Any]) -> dict[str, float]:
+        u = self.vec.unwrapped
+        if hasattr(u, "training_metrics"):
+            return u.training_metrics(infos, self._layout[2])
+        return {}

@@ -1,0 +1,353 @@
+"""Small NumPy policies: a linear and a one-hidden-layer MLP categorical policy, with save/load.
+
+A policy maps a batch of observations ``(N, obs_dim)`` to logits over ``n_actions`` discrete
+actions. The MLP keeps a linear "skip" path beside its hidden layer and starts with a zero output
+layer, so both policies can start exactly as a given linear policy (the scenario's base reasoner).
+
+Files are a single ``.npz`` holding the parameter arrays and a JSON metadata string. They are read
+with ``allow_pickle=False``, and every problem (unreadable file, missing or mismatched array,
+non-finite weight, unknown format) raises :class:`PolicyFileError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Policy",
+    "LinearPolicy",
+    "MLPPolicy",
+    "PolicyFileError",
+    "load_policy",
+    "make_policy",
+    "base_reasoner",
+]
+
+FORMAT = "hbkit-policy"
+FORMAT_VERSION = 1
+_META_KEY = "__metadata__"
+
+
+class PolicyFileError(ValueError):
+    """A saved policy file is unreadable, corrupt or does not match what it claims to be."""
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+class Policy:
+    """Base class of hbkit's categorical policies.
+
+    :param obs_dim: length of the observation vector
+    :param n_actions: number of discrete actions
+    :param feature_names: names of the observation entries (kept in the saved file)
+    :param metadata: free JSON-serialisable metadata (env id, scenario, training config, ...)
+    :param seed: seed of the generator used by :meth:`__call__`
+    """
+
+    kind = "base"
+
+    def __init__(
+        self,
+        obs_dim: int,
+        n_actions: int,
+        feature_names: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        seed: int = 0,
+    ):
+        self.obs_dim, self.n_actions = int(obs_dim), int(n_actions)
+        self.feature_names = tuple(feature_names) if feature_names is not None else None
+        if self.feature_names is not None and len(self.feature_names) != self.obs_dim:
+            raise ValueError(
+                f"feature_names has {len(self.feature_names)} names for obs_dim={self.obs_dim}"
+            )
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.params: dict[str, np.ndarray] = {}
+        self._rng = np.random.default_rng(seed)
+
+    # -- the model -----------------------------------------------------------------------
+    def forward(self, obs: np.ndarray) -> tuple[np.ndarray, Any]:
+        """Logits ``(N, n_actions)`` and a cache for :meth:`backward`."""
+        raise NotImplementedError
+
+    def backward(self, cache: Any, dlogits: np.ndarray) -> dict[str, np.ndarray]:
+        """Gradients of the parameters, given the gradient of a loss w.r.t. the logits."""
+        raise NotImplementedError
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape every parameter array must have."""
+        raise NotImplementedError
+
+    # -- using it ------------------------------------------------------------------------
+    def _check_obs(self, obs: Any) -> np.ndarray:
+        obs = np.asarray(obs, dtype=np.float64)
+        if obs.ndim == 1:
+            obs = obs[None, :]
+        if obs.ndim != 2 or obs.shape[1] != self.obs_dim:
+            raise ValueError(
+                f"observation shape {obs.shape} does not fit this policy (obs_dim={self.obs_dim}); "
+                "was it trained on another scenario or budget list? "
+                f"It was trained with {self.metadata.get('env_kwargs', 'unknown settings')}"
+            )
+        return obs
+
+    def logits(self, obs: Any, mask: np.ndarray | None = None) -> np.ndarray:
+        """Logits for a batch of observations; masked-out actions get ``-inf``."""
+        logits, _ = self.forward(self._check_obs(obs))
+        if mask is not None:
+            logits = np.where(np.asarray(mask, bool).reshape(logits.shape), logits, -np.inf)
+        return logits
+
+    def probs(self, obs: Any, mask: np.ndarray | None = None) -> np.ndarray:
+        """Action probabilities ``(N, n_actions)``."""
+        return np.exp(_log_softmax(self.logits(obs, mask)))
+
+    def act(
+        self,
+        obs: Any,
+        rng: np.random.Generator | None = None,
+        deterministic: bool = False,
+        mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Sample (or, if ``deterministic``, take the most likely) actions for a batch.
+
+        :param obs: ``(N, obs_dim)`` or a single ``(obs_dim,)`` observation
+        :param rng: random generator (default: the policy's own, seeded at construction)
+        :param mask: ``(N, n_actions)`` booleans, True where an action is allowed
+        :return: int64 actions of shape ``(N,)``
+        """
+        logits = self.logits(obs, mask)
+        if deterministic:
+            return logits.argmax(axis=1)
+        rng = rng if rng is not None else self._rng
+        p = np.exp(_log_softmax(logits))
+        u = rng.random((p.shape[0], 1))
+        return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), self.n_actions - 1).astype(np.int64)
+
+    def __call__(self, obs: Any) -> Any:
+        """Manager-style use: one observation in, one sampled action out (a batch gives a batch)."""
+        single = np.ndim(obs) == 1
+        a = self.act(obs)
+        return int(a[0]) if single else a
+
+    batched = True  #: evaluate() may pass a whole batch of observations at once
+
+    # -- files ---------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the policy to ``path`` (``.npz``), atomically: a failed save never leaves a
+        half-written file in place of an existing one.
+
+        :return: the path written
+        """
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "kind": self.kind,
+            "obs_dim": self.obs_dim,
+            "n_actions": self.n_actions,
+            "feature_names": list(self.feature_names) if self.feature_names else None,
+            "config": self._config(),
+            "metadata": self.metadata,
+        }
+        arrays = {k: np.asarray(v, np.float64) for k, v in self.params.items()}
+        arrays[_META_KEY] = np.array(json.dumps(meta))
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def _config(self) -> dict[str, Any]:
+        return {}
+
+    def copy(self) -> Policy:
+        """An independent copy (same parameters, same metadata)."""
+        other = _KINDS[self.kind](self.obs_dim, self.n_actions, self.feature_names, self.metadata,
+                                  **self._config())
+        other.params = {k: v.copy() for k, v in self.params.items()}
+        return other
+
+    def __repr__(self) -> str:
+        n = sum(v.size for v in self.params.values())
+        return f"{type(self).__name__}(obs_dim={self.obs_dim}, n_actions={self.n_actions}, params={n})"
+
+
+class LinearPolicy(Policy):
+    """``logits = obs @ W + b``."""
+
+    kind = "linear"
+
+    def __init__(self, obs_dim, n_actions, feature_names=None, metadata=None, seed: int = 0):
+        super().__init__(obs_dim, n_actions, feature_names, metadata, seed)
+        self.params = {"W": np.zeros((self.obs_dim, self.n_actions)), "b": np.zeros(self.n_actions)}
+
+    def param_shapes(self):
+        return {"W": (self.obs_dim, self.n_actions), "b": (self.n_actions,)}
+
+    def forward(self, obs):
+        return obs @ self.params["W"] + self.params["b"], obs
+
+    def backward(self, cache, dlogits):
+        return {"W": cache.T @ dlogits, "b": dlogits.sum(axis=0)}
+
+
+class MLPPolicy(Policy):
+    """``logits = obs @ W + b + tanh(obs @ W1 + b1) @ W2``: a linear path plus one hidden layer.
+
+    ``W2`` starts at zero, so a fresh MLP behaves exactly like its linear path.
+
+    :param hidden: width of the hidden layer
+    """
+
+    kind = "mlp"
+
+    def __init__(self, obs_dim, n_actions, feature_names=None, metadata=None, seed: int = 0,
+                 hidden: int = 32):
+        super().__init__(obs_dim, n_actions, feature_names, metadata, seed)
+        self.hidden = int(hidden)
+        rng = np.random.default_rng(seed)
+        self.params = {
+            "W": np.zeros((self.obs_dim, self.n_actions)),
+            "b": np.zeros(self.n_actions),
+            "W1": rng.normal(0.0, 1.0 / np.sqrt(self.obs_dim), (self.obs_dim, self.hidden)),
+            "b1": np.zeros(self.hidden),
+            "W2": np.zeros((self.hidden, self.n_actions)),
+        }
+
+    def _config(self):
+        return {"hidden": self.hidden}
+
+    def param_shapes(self):
+        d, a, h = self.obs_dim, self.n_actions, self.hidden
+        return {"W": (d, a), "b": (a,), "W1": (d, h), "b1": (h,), "W2": (h, a)}
+
+    def forward(self, obs):
+        p = self.params
+        h = np.tanh(obs @ p["W1"] + p["b1"])
+        return obs @ p["W"] + p["b"] + h @ p["W2"], (obs, h)
+
+    def backward(self, cache, dlogits):
+        obs, h = cache
+        p = self.params
+        dh = (dlogits @ p["W2"].T) * (1.0 - h * h)
+        return {
+            "W": obs.T @ dlogits,
+            "b": dlogits.sum(axis=0),
+            "W1": obs.T @ dh,
+            "b1": dh.sum(axis=0),
+            "W2": h.T @ dlogits,
+        }
+
+
+_KINDS: dict[str, type[Policy]] = {"linear": LinearPolicy, "mlp": MLPPolicy}
+
+
+def make_policy(kind: str, obs_dim: int, n_actions: int, feature_names=None, metadata=None,
+                seed: int = 0, hidden: int = 32) -> Policy:
+    """Create a fresh ``"linear"`` or ``"mlp"`` policy."""
+    if kind not in _KINDS:
+        raise ValueError(f"unknown policy kind {kind!r}; allowed: {', '.join(_KINDS)}")
+    extra = {"hidden": hidden} if kind == "mlp" else {}
+    return _KINDS[kind](obs_dim, n_actions, feature_names, metadata, seed, **extra)
+
+
+def base_reasoner(env: Any, kind: str = "linear", seed: int = 0, hidden: int = 32) -> Policy:
+    """The scenario's untrained, verbose reasoner as a policy of the given kind.
+
+    Its per-chunk logit of answering is ``bias + confidence * c + progress * tokens/max`` with the
+    constants of the scenario's ``[base_reasoner]`` table.
+
+    :param env: a Reasoning Env or VectorEnv (wrapped or not)
+    """
+    world = env.unwrapped.world
+    names = world.feature_names
+    base = world.scenario["base_reasoner"]
+    policy = make_policy(kind, world.obs_dim, 2, names, _env_metadata(env), seed, hidden)
+    policy.params["W"][names.index("confidence"), 1] = base["confidence"]
+    policy.params["W"][names.index("tokens/max"), 1] = base["progress"]
+    policy.params["b"][1] = base["bias"]
+    policy.metadata["name"] = "base reasoner"
+    return policy
+
+
+def _env_metadata(env: Any) -> dict[str, Any]:
+    """What a policy must remember about the env it acts in, so evaluate() can rebuild it."""
+    u = env.unwrapped
+    sc = u.world.scenario
+    meta: dict[str, Any] = {"env_id": sc.env_id, "env_kwargs": {"scenario": sc.name}}
+    if hasattr(u.world, "budgets"):
+        meta["env_kwargs"]["budgets"] = list(u.world.budgets)
+    return meta
+
+
+def load_policy(path: str | os.PathLike[str]) -> Policy:
+    """Read a policy written by :meth:`Policy.save` (with ``allow_pickle=False``).
+
+    :raises FileNotFoundError: if there is no such file
+    :raises PolicyFileError: if the file is not a valid hbkit policy
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such policy file")
+
+    def fail(problem: str) -> PolicyFileError:
+        return PolicyFileError(f"{path}: {problem}")
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise fail(f"not a readable hbkit policy file ({type(exc).__name__}: {exc})") from None
+    if _META_KEY not in arrays:
+        raise fail(f"no '{_META_KEY}' entry: not written by hbkit's Policy.save")
+    try:
+        meta = json.loads(str(arrays.pop(_META_KEY)))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise fail(f"metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise fail(f"metadata format is {meta.get('format') if isinstance(meta, dict) else meta!r}, "
+                   f"expected {FORMAT!r}")
+    if meta.get("version") != FORMAT_VERSION:
+        raise fail(f"format version {meta.get('version')!r} is not supported (this hbkit reads "
+                   f"version {FORMAT_VERSION})")
+    kind = meta.get("kind")
+    if kind not in _KINDS:
+        raise fail(f"unknown policy kind {kind!r}; allowed: {', '.join(_KINDS)}")
+    try:
+        policy = make_policy(
+            kind, int(meta["obs_dim"]), int(meta["n_actions"]), meta.get("feature_names"),
+            meta.get("metadata"), hidden=int(meta.get("config", {}).get("hidden", 32)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise fail(f"metadata is incomplete or inconsistent ({type(exc).__name__}: {exc})") from None
+    shapes = policy.param_shapes()
+    missing = sorted(set(shapes) - set(arrays))
+    extra = sorted(set(arrays) - set(shapes))
+    if missing or extra:
+        raise fail(f"parameter arrays do not match a {kind} policy (missing {missing}, unexpected {extra})")
+    for key, shape in shapes.items():
+        arr = arrays[key]
+        if arr.shape != shape:
+            raise fail(f"array '{key}' has shape {arr.shape}, expected {shape}")
+        if arr.dtype.kind not in "fi" or not np.all(np.isfinite(arr)):
+            raise fail(f"array '{key}' holds non-finite or non-numeric values")
+        policy.params[key] = arr.astype(np.float64)
+    return policy

@@ -1,0 +1,88 @@
+"""Stable-Baselines3 recipes for the hbkit environments (needs the ``sb3`` extra and torch).
+
+Nothing in hbkit's core imports this module: torch is only loaded when you call these functions.
+
+>>> from hbkit.train.sb3 import train_sb3
+>>> model = train_sb3("hbkit/Reasoning-v0", "ppo", total_timesteps=20_000)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import gymnasium as gym
+
+__all__ = ["ALGOS", "make_sb3_env", "train_sb3", "load_sb3"]
+
+#: name -> (module, class). ``maskable-ppo`` uses the env's ``action_masks()``.
+ALGOS: dict[str, tuple[str, str]] = {
+    "ppo": ("stable_baselines3", "PPO"),
+    "a2c": ("stable_baselines3", "A2C"),
+    "dqn": ("stable_baselines3", "DQN"),
+    "sac": ("stable_baselines3", "SAC"),
+    "td3": ("stable_baselines3", "TD3"),
+    "maskable-ppo": ("sb3_contrib", "MaskablePPO"),
+}
+
+
+def _algo_class(algo: str) -> type:
+    if algo not in ALGOS:
+        raise ValueError(f"unknown algorithm {algo!r}; allowed: {', '.join(ALGOS)}")
+    module, name = ALGOS[algo]
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            f"{algo} needs the Stable-Baselines3 extra: install torch==2.13.0 (CPU) first, then "
+            "`pip install -e .[sb3]` (or run `make install`)"
+        ) from exc
+
+
+def make_sb3_env(env_id: str, scenario: str | None = None, n_envs: int = 1, seed: int = 0,
+                 **env_kwargs: Any):
+    """An SB3 ``DummyVecEnv`` of ``n_envs`` monitored copies of ``env_id``."""
+    from stable_baselines3.common.env_util import make_vec_env
+
+    kwargs = dict(env_kwargs)
+    if scenario is not None:
+        kwargs["scenario"] = scenario
+    return make_vec_env(lambda: gym.make(env_id, **kwargs), n_envs=n_envs, seed=seed)
+
+
+def train_sb3(
+    env_id: str,
+    algo: str = "ppo",
+    scenario: str | None = None,
+    total_timesteps: int = 50_000,
+    seed: int = 0,
+    n_envs: int = 1,
+    progress_bar: bool = True,
+    algo_kwargs: dict[str, Any] | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    callback: Any = None,
+    verbose: int = 0,
+):
+    """Train an SB3 algorithm on an hbkit env and return the model.
+
+    :param env_id: an hbkit env id
+    :param algo: a key of :data:`ALGOS`
+    :param scenario: scenario name or path (default: the env's)
+    :param total_timesteps: environment steps to train for
+    :param seed: seed of the model and the envs
+    :param n_envs: parallel copies of the env (SB3's DummyVecEnv)
+    :param progress_bar: SB3's progress bar (tqdm + rich)
+    :param algo_kwargs: keyword arguments for the algorithm (e.g. ``n_steps``, ``learning_rate``)
+    :param env_kwargs: keyword arguments for the env
+    :param callback: an SB3 callback (e.g. ``EvalCallback``)
+    """
+    cls = _algo_class(algo)
+    env = make_sb3_env(env_id, scenario, n_envs, seed, **(env_kwargs or {}))
+    model = cls("MlpPolicy", env, seed=seed, verbose=verbose, device="cpu", **(algo_kwargs or {}))
+    model.learn(total_timesteps=int(total_timesteps), progress_bar=progress_bar, callback=callback)
+    return model
+
+
+def load_sb3(path: str, algo: str = "ppo"):
+    """Load an SB3 model saved with ``model.save(path)``."""
+    return _algo_class(algo).load(path, device="cpu")

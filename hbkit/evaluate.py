@@ -18,7 +18,8 @@ The agent can be
   batched on the VectorEnv where the env has one (``action_masks`` are passed for masked models);
 * any callable ``obs -> action`` (a manager): batched if it has ``batched = True``, otherwise run
   one episode at a time on the single Env; a ``reset()`` method, if present, is called at the start
-  of every episode.
+  of every episode (and keeps the run on the single Env); with ``wants_info = True`` it is called
+  as ``manager(obs, info)``, so it can read ``info["action_mask"]`` and the feedback in ``info``.
 
 The result is a plain, JSON-serialisable dict whose fields depend on the env (each env's
 ``summarize_episodes`` builds it) plus ``agent``, ``env_id``, ``scenario``, ``episodes``, ``seed``
@@ -71,22 +72,32 @@ def _spec_kwargs(env_id: str, agent: Any, scenario: Any, env_kwargs: dict[str, A
     return kwargs
 
 
+def _mask(info: dict[str, Any]) -> np.ndarray | None:
+    mask = info.get("action_mask")
+    return None if mask is None else np.asarray(mask, bool)
+
+
 def _actor(agent: Any, deterministic: bool | None, rng: np.random.Generator) -> tuple[Callable, bool]:
-    """``(act(obs_batch_or_single, mask) -> actions, batched)`` for any kind of agent."""
+    """``(act(obs, info) -> actions, batched)`` for any kind of agent (``info`` is the info dict of
+    the single env, or the infos of the VectorEnv)."""
     if isinstance(agent, Policy):
         det = bool(deterministic) if deterministic is not None else False
-        return (lambda obs, mask: agent.act(obs, rng, det, mask)), True
+        return (lambda obs, info: agent.act(obs, rng, det, _mask(info))), True
     if _is_sb3(agent):
         det = True if deterministic is None else bool(deterministic)
+        masked = _accepts_masks(agent)
 
-        def sb3_act(obs, mask):
-            kw = {"action_masks": mask} if mask is not None and _accepts_masks(agent) else {}
+        def sb3_act(obs, info):
+            mask = _mask(info)
+            kw = {"action_masks": mask} if masked and mask is not None else {}
             action, _ = agent.predict(obs, deterministic=det, **kw)
             return action
 
         return sb3_act, True
     if callable(agent):
-        return (lambda obs, mask: agent(obs)), bool(getattr(agent, "batched", False))
+        if getattr(agent, "wants_info", False):
+            return (lambda obs, info: agent(obs, info)), bool(getattr(agent, "batched", False))
+        return (lambda obs, info: agent(obs)), bool(getattr(agent, "batched", False))
     raise TypeError(
         f"cannot evaluate {type(agent).__name__}: expected an hbkit Policy, a policy file path, "
         "a Stable-Baselines3 model or a callable obs -> action"
@@ -171,8 +182,7 @@ def _run_vector(env_id, kwargs, act, episodes, seed, options, progress):
         length = np.zeros(n, np.int64)
         final: dict[str, np.ndarray] = {}
         while not done.all():
-            mask = infos.get("action_mask")
-            actions = np.asarray(act(obs, None if mask is None else np.asarray(mask, bool)))
+            actions = np.asarray(act(obs, infos))
             live = ~done
             obs, reward, term, trunc, infos = vec.step(actions)
             returns[live] += reward[live]
@@ -205,8 +215,7 @@ def _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress):
             agent.reset()
         total, length, done = 0.0, 0, False
         while not done:
-            mask = info.get("action_mask")
-            a = act(obs, mask)
+            a = act(obs, info)
             if isinstance(a, np.ndarray) and a.shape[:1] == (1,) and np.ndim(obs) == 1 and a.ndim > 0:
                 a = a[0]
             obs, reward, term, trunc, info = env.step(a)

@@ -50,7 +50,7 @@ ADVANTAGES = ("hbpo", "hbpo-code", "grpo")
 class HBPOConfig:
     """Every knob of the trainer.
 
-    :param budgets: token budgets of the subgroups (``()`` = natural mode only, plain GRPO)
+    :param budgets: budgets of the subgroups, e.g. tokens (``()`` = natural mode only, plain GRPO)
     :param reward: the env's reward function, e.g. ``"hbpo"``, ``"cosine"``, ``"classic"``
     :param advantage: ``"hbpo"`` (paper), ``"hbpo-code"`` (released code) or ``"grpo"``
     :param iterations: default number of iterations of :meth:`HBPO.learn`
@@ -68,7 +68,7 @@ class HBPOConfig:
     :param seed: seed of everything random in training
     """
 
-    budgets: tuple[int, ...] = (512, 1024, 2048, 2560)
+    budgets: tuple[float, ...] = (512, 1024, 2048, 2560)
     reward: str = "hbpo"
     advantage: str = "hbpo"
     iterations: int = 150
@@ -192,7 +192,7 @@ class HBPO:
         merged = {k: v for k, v in defaults.items() if k in HBPOConfig.__dataclass_fields__}
         merged.update(config)
         self.config = HBPOConfig(
-            budgets=tuple(int(b) for b in (budgets if budgets is not None else world.get("budgets", ()))),
+            budgets=tuple(budgets if budgets is not None else world.get("budgets", ())),
             reward=reward or world.get("reward", "hbpo"),
             advantage=advantage,
             seed=int(seed),
@@ -247,7 +247,7 @@ class HBPO:
         sub = np.concatenate([np.full(len(s), j) for j, s in enumerate(np.array_split(np.arange(n), len(budgets)))])
         problem = np.repeat(np.arange(c.problems_per_iteration), n)
         subgroup = np.tile(sub, c.problems_per_iteration)
-        budget = np.asarray(budgets, np.int64)[subgroup]
+        budget = np.asarray(budgets)[subgroup]
         return problem, subgroup, budget
 
     # -- rollout ---------------------------------------------------------------------------
@@ -260,7 +260,7 @@ class HBPO:
         c = self.config
         problem, subgroup, budget = self._layout
         seeds = self.rng.integers(0, 2**31 - 1, size=c.problems_per_iteration)[problem]
-        budget_opt = [int(b) if b else None for b in budget]
+        budget_opt = [b.item() if b else None for b in budget]
         obs, infos = self.vec.reset(
             seed=int(self.rng.integers(2**31 - 1)),
             options={"budget": budget_opt, "problem_seed": seeds},

@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--advantage", default="hbpo", help="hbpo, hbpo-code or grpo")
     t.add_argument("--policy", default=None, help="linear or mlp (HBPO)")
     t.add_argument("--iterations", type=int, default=None, help="HBPO iterations (default: the scenario's)")
-    t.add_argument("--timesteps", type=int, default=50_000, help="SB3 total timesteps")
+    t.add_argument("--timesteps", type=int, default=None,
+                   help="SB3 total timesteps (default: the scenario's recipe, else 50000)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", type=Path, default=None, help="where to save (.npz for HBPO, .zip for SB3)")
     t.add_argument("--no-progress", action="store_true")
@@ -138,7 +139,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_agent(spec: str, env_id: str | None):
+def _load_agent(spec: str, env_id: str | None, scenario: str | None = None):
     import gymnasium as gym
 
     if spec.startswith("manager:"):
@@ -149,7 +150,9 @@ def _load_agent(spec: str, env_id: str | None):
         managers = available(env_id)
         if name not in managers:
             raise SystemExit(f"hbkit: unknown manager {name!r} for {env_id}; allowed: {', '.join(managers)}")
-        return managers[name](gym.make(env_id)), env_id
+        # the manager sees the same world (scenario) it is evaluated on
+        env = gym.make(env_id, **({"scenario": scenario} if scenario else {}))
+        return managers[name](env), env_id
     if spec.startswith("sb3:"):
         from hbkit.train.sb3 import load_sb3
 
@@ -178,7 +181,7 @@ def _print_report(report: dict[str, Any]) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from hbkit.evaluate import evaluate
 
-    agent, env_id = _load_agent(args.agent, args.env)
+    agent, env_id = _load_agent(args.agent, args.env, args.scenario)
     report = evaluate(agent, env_id, scenario=args.scenario, episodes=args.episodes, seed=args.seed,
                       budget=args.budget, progress=True)
     if args.json:

@@ -13,7 +13,7 @@ from typing import Any
 
 import gymnasium as gym
 
-__all__ = ["ALGOS", "make_sb3_env", "train_sb3", "load_sb3"]
+__all__ = ["ALGOS", "make_sb3_env", "scenario_recipe", "progress_callback", "train_sb3", "load_sb3"]
 
 #: name -> (module, class). ``maskable-ppo`` uses the env's ``action_masks()``.
 ALGOS: dict[str, tuple[str, str]] = {
@@ -50,13 +50,45 @@ def make_sb3_env(env_id: str, scenario: str | None = None, n_envs: int = 1, seed
     return make_vec_env(lambda: gym.make(env_id, **kwargs), n_envs=n_envs, seed=seed)
 
 
+def scenario_recipe(env_id: str, algo: str, scenario: Any = None) -> dict[str, Any]:
+    """The SB3 settings a scenario recommends for ``algo``: its ``[<algo>]`` section, if it has one.
+
+    Keys ``timesteps`` and ``n_envs`` are returned as such; ``hidden`` (layer widths) and
+    ``log_std_init`` go into ``policy_kwargs``; every other key is a keyword argument of the
+    algorithm (``n_steps``, ``learning_rate``, ``gamma``, ...).
+
+    :return: ``{"timesteps": ..., "n_envs": ..., "algo_kwargs": {...}}`` (only what the scenario
+        sets; empty if it has no such section)
+    """
+    from hbkit.envs import DEFAULT_SCENARIOS
+    from hbkit.scenarios import load_scenario
+
+    sc = load_scenario(scenario if scenario is not None else DEFAULT_SCENARIOS[env_id], env_id)
+    section = dict(sc.data.get(algo.replace("-", "_"), {}))
+    if not section:
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("timesteps", "n_envs"):
+        if key in section:
+            out[key] = section.pop(key)
+    policy_kwargs = {}
+    if "hidden" in section:
+        policy_kwargs["net_arch"] = list(section.pop("hidden"))
+    if "log_std_init" in section:
+        policy_kwargs["log_std_init"] = section.pop("log_std_init")
+    if policy_kwargs:
+        section["policy_kwargs"] = policy_kwargs
+    out["algo_kwargs"] = section
+    return out
+
+
 def train_sb3(
     env_id: str,
     algo: str = "ppo",
     scenario: str | None = None,
-    total_timesteps: int = 50_000,
+    total_timesteps: int | None = None,
     seed: int = 0,
-    n_envs: int = 1,
+    n_envs: int | None = None,
     progress_bar: bool = True,
     algo_kwargs: dict[str, Any] | None = None,
     env_kwargs: dict[str, Any] | None = None,
@@ -68,19 +100,45 @@ def train_sb3(
     :param env_id: an hbkit env id
     :param algo: a key of :data:`ALGOS`
     :param scenario: scenario name or path (default: the env's)
-    :param total_timesteps: environment steps to train for
+    :param total_timesteps: environment steps to train for (default: the scenario's recipe, see
+        :func:`scenario_recipe`, else 50,000)
     :param seed: seed of the model and the envs
-    :param n_envs: parallel copies of the env (SB3's DummyVecEnv)
+    :param n_envs: parallel copies of the env (SB3's DummyVecEnv; default: the recipe's, else 1)
     :param progress_bar: SB3's progress bar (tqdm + rich)
-    :param algo_kwargs: keyword arguments for the algorithm (e.g. ``n_steps``, ``learning_rate``)
+    :param algo_kwargs: keyword arguments for the algorithm (e.g. ``n_steps``, ``learning_rate``);
+        they update the recipe's
     :param env_kwargs: keyword arguments for the env
     :param callback: an SB3 callback (e.g. ``EvalCallback``)
     """
     cls = _algo_class(algo)
+    recipe = scenario_recipe(env_id, algo, scenario)
+    total_timesteps = total_timesteps if total_timesteps is not None else recipe.get("timesteps", 50_000)
+    n_envs = n_envs if n_envs is not None else recipe.get("n_envs", 1)
+    kwargs = {**recipe.get("algo_kwargs", {}), **(algo_kwargs or {})}
     env = make_sb3_env(env_id, scenario, n_envs, seed, **(env_kwargs or {}))
-    model = cls("MlpPolicy", env, seed=seed, verbose=verbose, device="cpu", **(algo_kwargs or {}))
+    model = cls("MlpPolicy", env, seed=seed, verbose=verbose, device="cpu", **kwargs)
     model.learn(total_timesteps=int(total_timesteps), progress_bar=progress_bar, callback=callback)
     return model
+
+
+def progress_callback(total_timesteps: int, desc: str = "training"):
+    """An SB3 callback that shows a ``tqdm.auto`` progress bar (a widget in notebooks, text in a
+    terminal); pass it as ``train_sb3(..., progress_bar=False, callback=progress_callback(n))``."""
+    from stable_baselines3.common.callbacks import BaseCallback
+    from tqdm.auto import tqdm
+
+    class _Progress(BaseCallback):
+        def _on_training_start(self) -> None:
+            self.bar = tqdm(total=int(total_timesteps), desc=desc, unit="step")
+
+        def _on_step(self) -> bool:
+            self.bar.update(self.training_env.num_envs)
+            return True
+
+        def _on_training_end(self) -> None:
+            self.bar.close()
+
+    return _Progress()
 
 
 def load_sb3(path: str, algo: str = "ppo"):

@@ -108,7 +108,8 @@ class LiveFigure:
         self.latencies_ms: list[float] = []
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.figure])
+        shown = [self.figure] if isinstance(self.figure, widgets.Widget) else []  # go.Figure: no front end
+        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), *shown])
 
     def values(self) -> dict[str, Any]:
         """The current keyword arguments of the builder."""

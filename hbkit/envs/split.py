@@ -1,0 +1,442 @@
+"""``hbkit/Split-v0``: budgeted multi-agent allocation with feedback, as a Gymnasium Env and a native
+VectorEnv.
+
+Both classes are thin over :mod:`hbkit.sim.split`, where the model and its math live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from hbkit.envs._common import make_scenario
+from hbkit.scenarios import Scenario
+from hbkit.sim.split import SplitBatch, SplitWorld
+
+__all__ = ["SplitEnv", "SplitVectorEnv", "summarize_episodes", "check_box_actions"]
+
+_STEP_KEYS = ("round", "budget", "budget_spent", "budget_left", "allocation", "output", "regret",
+              "productivity")
+_FINAL_KEYS = ("regret_curve", "oracle_output")
+
+
+def _world(scenario, noise, drift, rounds, budget, division_rule) -> SplitWorld:
+    sc = make_scenario(
+        scenario,
+        "hbkit/Split-v0",
+        {"world.noise": noise, "world.drift": drift, "world.rounds": rounds, "world.budget": budget,
+         "world.division_rule": division_rule},
+    )
+    return SplitWorld(sc)
+
+
+def check_box_actions(actions: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """Validate actions for a ``Box(-1, 1)`` space; return them as float64.
+
+    Finite values outside ``[-1, 1]`` are clipped (as Stable-Baselines3 does before stepping);
+    anything else that is wrong raises.
+
+    :raises ValueError: for a wrong shape, a non-numeric value, NaN or infinity, naming the entry
+    """
+    try:
+        a = np.asarray(actions, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: expected numbers in [-1, 1] of shape {shape}, got {actions!r}") from None
+    if a.shape != shape:
+        raise ValueError(f"{what}: expected shape {shape}, got {a.shape}")
+    if not np.abs(a).max() <= 1.0:  # also catches NaN
+        bad = ~np.isfinite(a)
+        if bad.any():
+            i = tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape))
+            where = i[0] if len(i) == 1 else i
+            raise ValueError(f"{what}: entry {where} is {float(a[i])}; allowed: finite numbers "
+                             "(values outside [-1, 1] are clipped)")
+        a = np.clip(a, -1.0, 1.0)
+    return a
+
+
+def _budget_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
+    """Per-env budgets from a ``budget`` reset option (``None`` entries: the scenario's)."""
+    if value is None or np.isscalar(value):
+        value = [value] * num
+    value = list(value)
+    if len(value) != num:
+        raise ValueError(f"options['budget'] has {len(value)} entries; expected {num} (one per env)")
+    out = np.empty(num)
+    for i, b in enumerate(value):
+        if b is None:
+            out[i] = world.budget
+            continue
+        ok = not isinstance(b, (bool, np.bool_)) and isinstance(b, (int, float, np.integer, np.floating))
+        if not ok or not 0.0 < float(b) <= world.max_budget:
+            where = "" if num == 1 else f" entry {i}"
+            raise ValueError(f"options['budget']{where} is {b!r}; allowed: None (the scenario's, "
+                             f"{world.budget:g}) or a number with 0 < budget <= {world.max_budget:g} "
+                             "(world.max_budget)")
+        out[i] = float(b)
+    return out
+
+
+def _productivity_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"options['productivity'] must be numbers, got {value!r}") from None
+    k = world.num_agents
+    if a.shape == (k,):
+        a = np.tile(a, (num, 1))
+    if a.shape != (num, k):
+        raise ValueError(f"options['productivity'] must have shape ({k},) or ({num}, {k}), got {a.shape}")
+    if not (np.all(np.isfinite(a)) and np.all(a > 0)):
+        raise ValueError("options['productivity'] must be positive and finite; "
+                         f"allowed: {world.a_low:g} <= a <= {world.a_high:g}")
+    return a
+
+
+def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The evaluation report of finished Split episodes (see :func:`hbkit.evaluate.evaluate`).
+
+    :param columns: one array per final info key, one entry per episode: ``return`` (total
+        measured output), ``regret_curve`` (shape ``(episodes, rounds)``), ``oracle_output``
+        (the oracle's expected total) and ``budget_spent``
+    :return: ``reward`` (mean total output per episode), ``reward_per_round``, ``regret`` (mean
+        regret per round against the oracle), ``final_regret`` (mean over the last tenth of the
+        rounds), ``relative_regret`` (share of the oracle's output lost), ``oracle_reward``,
+        ``regret_curve`` (per round, averaged over episodes), ``rounds``, ``budget_spent``
+    """
+    curve = np.asarray(columns["regret_curve"], dtype=np.float64)
+    if curve.ndim == 1:
+        curve = curve[None, :]
+    rounds = curve.shape[1]
+    tail = max(1, rounds // 10)
+    ret = np.asarray(columns["return"], dtype=np.float64)
+    oracle = np.asarray(columns["oracle_output"], dtype=np.float64)
+    return {
+        "reward": float(ret.mean()),
+        "reward_per_round": float(ret.mean() / rounds),
+        "regret": float(curve.mean()),
+        "final_regret": float(curve[:, -tail:].mean()),
+        "relative_regret": float(curve.sum() / max(oracle.sum(), 1e-300)),
+        "oracle_reward": float(oracle.mean()),
+        "regret_curve": [float(v) for v in curve.mean(axis=0)],
+        "rounds": int(rounds),
+        "budget_spent": float(np.mean(columns["budget_spent"])),
+    }
+
+
+class SplitEnv(gym.Env):
+    """A manager splits each round's budget across agents whose productivity it must learn.
+
+    ## Description
+
+    There are ``K`` agents (``K = 4`` in ``classroom``). Every round the manager splits the round's
+    budget ``B`` (say, hours of work) across them, and agent ``i`` returns output with diminishing
+    returns plus noise::
+
+        y_i = a_i * log(1 + x_i / c_i) + sigma * eps_i
+
+    The scale ``c_i`` is public; the productivity ``a_i`` is hidden, differs between episodes and
+    may drift from round to round, so the manager has to learn it from the outputs it sees. For
+    known productivities the best split has a closed form (water-filling,
+    :func:`hbkit.managers.split.water_fill`), so every round is scored by its *regret*: the
+    oracle's expected output minus the expected output of the split played. The model is in
+    :mod:`hbkit.sim.split`; every constant comes from the scenario file (``environments/*.toml``).
+
+    With ``[[divisions]]`` in the scenario the agents are grouped: the action splits the budget
+    across divisions, and each division splits its part across its members by
+    ``world.division_rule`` (``equal``, ``estimate``, ``oracle``, or ``policy``: more action
+    entries, one per agent, softmaxed within each division).
+
+    ## Action Space
+
+    ``Box(-1, 1, (K,), float32)`` (``(D,)`` with ``D`` divisions, ``(D + K,)`` with the ``policy``
+    rule). The env turns it into shares with a softmax, ``shares = softmax(share_gain * action)``
+    (``share_gain = 3`` by default, so the largest share can be up to ``e^6 ~ 400`` times the
+    smallest), and allocates ``x = shares * B``: the whole round's budget is always spent.
+    Finite values outside ``[-1, 1]`` are clipped, as Stable-Baselines3 does; NaN, infinity and
+    a wrong shape raise ``ValueError``. ``env.unwrapped.world.action_from_shares(shares)`` gives
+    the action for shares you want.
+
+    ## Observation Space
+
+    ``Box(float32)`` of length ``3 + 4K`` (names in ``env.unwrapped.feature_names``), holding only
+    what a manager could know:
+
+    * ``round``: rounds played / rounds per episode;
+    * ``budget_left``: budget left / the episode's initial budget;
+    * ``budget``: this episode's per-round budget / ``world.max_budget``;
+    * ``share:<agent>``: the last round's shares (0 before the first round);
+    * ``output:<agent>``: the last round's measured outputs;
+    * ``estimate:<agent>``: a running least-squares estimate of each productivity from all past
+      allocations and outputs (discounted by ``world.memory``; the mean typical productivity
+      before any feedback);
+    * ``uncertainty:<agent>``: ``1 / sqrt(evidence)``; the estimate's standard deviation is
+      ``sigma * uncertainty``.
+
+    ## Rewards
+
+    The round's total measured output ``sum_i y_i``. ``info["regret"]`` is the round's regret
+    against the oracle (computed without noise), so learners can be compared fairly.
+
+    ## Starting State
+
+    New productivities ``a_i = p_i * exp(spread * z)`` from the scenario's typical values ``p``
+    (shuffled across agents if ``agents.shuffle``), no feedback yet. Reset options:
+    ``{"budget": B}`` sets the per-round budget (``None``: the scenario's; allowed
+    ``0 < B <= world.max_budget``); ``{"productivity": [...]}`` sets the starting productivities.
+
+    ## Episode End
+
+    The episode terminates after ``world.rounds`` rounds, when the whole budget
+    (``rounds * B``) is spent; ``truncated`` is always False. The last ``info`` adds
+    ``regret_curve`` (regret per round) and ``oracle_output`` (the oracle's expected total).
+
+    ``info`` always holds ``round``, ``budget`` (per round), ``budget_spent`` and ``budget_left``
+    (``budget_spent + budget_left = rounds * budget``, exactly for whole-number budgets),
+    ``allocation`` and ``output`` (the last round's, per agent), ``regret`` (the last round's) and
+    ``productivity`` (the true productivities of the coming round: for the oracle and for plots;
+    a learner must not read it).
+
+    ## Arguments
+
+    :param scenario: a scenario name in ``environments/`` (``"classroom"``, ``"drift"``,
+        ``"divisions"``), a path to a TOML file, or a loaded :class:`hbkit.scenarios.Scenario`
+    :param noise: replaces ``world.noise`` (sigma)
+    :param drift: replaces ``world.drift``
+    :param rounds: replaces ``world.rounds``
+    :param budget: replaces ``world.budget`` (the default per-round budget)
+    :param division_rule: replaces ``world.division_rule``
+    :param render_mode: ``"ansi"`` renders the last round as text
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    summarize_episodes = staticmethod(summarize_episodes)
+
+    def __init__(
+        self,
+        scenario: str | Scenario = "classroom",
+        noise: float | None = None,
+        drift: float | None = None,
+        rounds: int | None = None,
+        budget: float | None = None,
+        division_rule: str | None = None,
+        render_mode: str | None = None,
+    ):
+        self.world = _world(scenario, noise, drift, rounds, budget, division_rule)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode {render_mode!r} is not supported; allowed: None or 'ansi'")
+        self.render_mode = render_mode
+        w = self.world
+        self.action_space = spaces.Box(-1.0, 1.0, (w.action_dim,), dtype=np.float32)
+        self.observation_space = spaces.Box(w.obs_low, w.obs_high, dtype=np.float32)
+        self.feature_names = w.feature_names
+        self._batch = SplitBatch(w, 1)
+        self._rounds = w.rounds
+        self._batch.round = w.rounds  # no episode yet: step() asks for reset()
+        self._shape = (w.action_dim,)
+        self._column = (w.action_dim, 1)
+        self._what = f"action (shape ({w.action_dim},))"
+        self._budget = w.budget
+        self._started = False
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.world.scenario
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        w = self.world
+        budget = _budget_request(options.get("budget"), 1, w)
+        start = None
+        if options.get("productivity") is not None:
+            start = _productivity_request(options["productivity"], 1, w)
+        self._batch.reset(self.np_random, budget, start)
+        self._budget = float(budget[0])
+        self._started = True
+        return self._batch.observe()[0], self._info()
+
+    def step(self, action):
+        b = self._batch
+        t = b.round
+        if t >= self._rounds:
+            raise RuntimeError("call reset() before step()" if not self._started else
+                               "the episode has ended; call reset() to start a new one")
+        # the common case (an in-range float array of the right shape) is checked in plain Python
+        if type(action) is np.ndarray and action.shape == self._shape:
+            vals = action.tolist()
+            total = sum(vals)
+            if total == total and min(vals) >= -1.0 and max(vals) <= 1.0:  # NaN: total != total
+                action = np.array(vals)
+            else:
+                action = check_box_actions(action, self._shape, self._what)
+        else:
+            action = check_box_actions(action, self._shape, self._what)
+        reward = float(b.step(action.reshape(self._column))[0])
+        t += 1
+        budget = self._budget
+        info = {
+            "round": t,
+            "budget": budget,
+            "budget_spent": t * budget,
+            "budget_left": (self._rounds - t) * budget,
+            "allocation": b._x[:, 0],
+            "output": b._y[:, 0],
+            "regret": float(b.last_regret[0]),
+            "productivity": b._path[min(t, self._rounds - 1) * b._path_step, :, 0].copy(),
+        }
+        done = t == self._rounds
+        if done:
+            info["regret_curve"] = b.regret[0]
+            info["oracle_output"] = float(b.oracle_total()[0])
+        return b._obs[:, 0].astype(np.float32), reward, done, False, info
+
+    def _info(self) -> dict[str, Any]:
+        b, t, budget = self._batch, self._batch.round, self._budget
+        return {
+            "round": t,
+            "budget": budget,
+            "budget_spent": t * budget,
+            "budget_left": (self._rounds - t) * budget,
+            "allocation": b._x[:, 0],
+            "output": b._y[:, 0],
+            "regret": float(b.last_regret[0]),
+            "productivity": b._path[min(t, self._rounds - 1) * b._path_step, :, 0].copy(),
+        }
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        b, w = self._batch, self.world
+        rows = [f"round {b.round}/{w.rounds}  budget {self._budget:g} per round, "
+                f"regret {float(b.last_regret[0]):.3f}"]
+        for i, name in enumerate(w.names):
+            bar = "#" * int(round(30 * b.shares[0, i]))
+            rows.append(f"  {name:>10} {b.allocation[0, i]:8.2f} {bar:<30} output {b.output[0, i]:7.3f}")
+        return "\n".join(rows)
+
+
+class SplitVectorEnv(VectorEnv):
+    """``num_envs`` Split episodes stepped in one NumPy call (see :class:`SplitEnv`).
+
+    All episodes of a batch run in lockstep (every episode lasts ``world.rounds`` rounds), so they
+    all end, and with ``NEXT_STEP`` autoreset all restart, together.
+
+    Reset options (all optional): ``"budget"``: one per-round budget for all envs or one entry per
+    env (``None`` entries: the scenario's), kept for later autoresets; ``"productivity"``: starting
+    productivities, shape ``(K,)`` or ``(num_envs, K)``, for this reset only.
+
+    ``infos`` holds arrays ``round``, ``budget``, ``budget_spent``, ``budget_left``, ``regret``
+    (shape ``(n,)``), ``allocation``, ``output``, ``productivity`` (shape ``(n, K)``), and at the
+    last round ``regret_curve`` (``(n, rounds)``) and ``oracle_output``, with Gymnasium's ``_key``
+    masks.
+
+    :param num_envs: number of parallel episodes
+    :param autoreset_mode: ``NEXT_STEP`` (default, like Gymnasium's CartPoleVectorEnv) or
+        ``DISABLED`` (finished envs stay frozen until reset; what :func:`hbkit.evaluate.evaluate`
+        uses)
+    :param scenario, noise, drift, rounds, budget, division_rule: as for :class:`SplitEnv`
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    summarize_episodes = staticmethod(summarize_episodes)
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        scenario: str | Scenario = "classroom",
+        noise: float | None = None,
+        drift: float | None = None,
+        rounds: int | None = None,
+        budget: float | None = None,
+        division_rule: str | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+    ):
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        mode = AutoresetMode(autoreset_mode)
+        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
+            raise ValueError(f"autoreset_mode {mode} is not supported; allowed: NEXT_STEP or DISABLED")
+        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self.world = w = _world(scenario, noise, drift, rounds, budget, division_rule)
+        self.feature_names = w.feature_names
+        self.num_envs = int(num_envs)
+        self.render_mode = render_mode
+        self.single_action_space = spaces.Box(-1.0, 1.0, (w.action_dim,), dtype=np.float32)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.single_observation_space = spaces.Box(w.obs_low, w.obs_high, dtype=np.float32)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._batch = SplitBatch(w, self.num_envs)
+        self._budgets = np.full(self.num_envs, w.budget)
+        self._ones = np.ones(self.num_envs, bool)
+        self._no_flags = np.zeros(self.num_envs, bool)
+        self._needs_reset = False
+        self._started = False
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.world.scenario
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        if "reset_mask" in options:
+            raise ValueError("options['reset_mask'] is not supported: the episodes of a Split batch "
+                             "run in lockstep, so reset() restarts all of them")
+        w = self.world
+        if "budget" in options:
+            self._budgets = _budget_request(options["budget"], self.num_envs, w)
+        start = None
+        if options.get("productivity") is not None:
+            start = _productivity_request(options["productivity"], self.num_envs, w)
+        self._batch.reset(self.np_random, self._budgets, start)
+        self._needs_reset = False
+        self._started = True
+        return self._batch.observe(), self._infos(False)
+
+    def step(self, actions):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        b = self._batch
+        n = self.num_envs
+        if self._needs_reset:
+            if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:
+                check_box_actions(actions, (n, self.world.action_dim), "actions")
+                b.reset(self.np_random, self._budgets)
+                self._needs_reset = False
+                return b.observe(), np.zeros(n), self._no_flags.copy(), self._no_flags.copy(), self._infos(False)
+            # DISABLED: the episodes stay frozen until reset()
+            return b.observe(), np.zeros(n), self._ones.copy(), self._no_flags.copy(), self._infos(True)
+        a = check_box_actions(actions, (n, self.world.action_dim), "actions")
+        reward = b.step(np.ascontiguousarray(a.T))
+        done = b.done
+        self._needs_reset = done
+        terminated = self._ones.copy() if done else self._no_flags.copy()
+        return b.observe(), reward, terminated, self._no_flags.copy(), self._infos(done)
+
+    def _infos(self, final: bool) -> dict[str, Any]:
+        b, n, w = self._batch, self.num_envs, self.world
+        t = b.round
+        budget = b.budget
+        infos: dict[str, Any] = {
+            "round": np.full(n, t, np.int64),
+            "budget": budget.copy(),
+            "budget_spent": t * budget,
+            "budget_left": (w.rounds - t) * budget,
+            "allocation": b.allocation,
+            "output": b.output,
+            "regret": b.last_regret,
+            "productivity": b.productivity.copy(),
+        }
+        if final:
+            infos["regret_curve"] = b.regret
+            infos["oracle_output"] = b.oracle_total()
+        for k in list(infos):
+            infos["_" + k] = self._ones
+        return infos

@@ -1,0 +1,572 @@
+"""The Split world: a manager splits each round's budget across agents and learns from outputs.
+
+This module is the only home of the world's math. It is plain, batched NumPy: one
+:class:`SplitWorld` holds the constants of a scenario and one :class:`SplitBatch` holds the state of
+any number of episodes, stepped in lockstep. :class:`hbkit.envs.split.SplitEnv` (a batch of one) and
+:class:`hbkit.envs.split.SplitVectorEnv` (a batch of thousands) are thin layers over it. The best
+split for known productivities (:func:`hbkit.managers.split.water_fill`) lives with the managers.
+
+The model
+---------
+There are ``K`` agents. In round ``t`` the manager allocates ``x_i >= 0`` with ``sum_i x_i = B``
+(the round's budget), and agent ``i`` returns
+
+    y_i = a_i(t) * log(1 + x_i / c_i) + sigma * eps_i(t)
+
+* ``c_i`` (``agents.scale``) is public: the allocation at which the agent's returns start to
+  flatten (the first unit earns ``a_i / c_i``, the unit after ``c_i`` earns half of that);
+* ``a_i(t)`` (productivity) is hidden. Each episode draws ``a_i(0) = p_i * exp(spread * z_i)``
+  from the scenario's typical productivities ``p`` (shuffled across agents when ``shuffle`` is
+  on, so no fixed split is good for every episode), then lets it drift as a mean-reverting random
+  walk in log space: ``log a(t+1) = log a(t) + reversion * (log a(0) - log a(t)) + drift * z``.
+  Productivities stay within ``[min(p) / 20, max(p) * 20]``.
+* ``eps`` is standard normal noise, truncated at four standard deviations (measurement error: an
+  agent that got almost nothing can read slightly below zero).
+
+Everything exogenous (the productivity path, the noise, and the oracle's output per round) is drawn
+at reset, so a step costs a handful of array operations whatever the batch size.
+
+The manager's ledger
+--------------------
+The observation carries what a manager could keep in a notebook: the last round's shares and
+outputs and, per agent, a discounted least-squares fit of ``y = a * g`` with ``g = log(1 + x/c)``:
+
+    S_gg <- memory * S_gg + (1 - memory) * w + g^2
+    S_gy <- memory * S_gy + (1 - memory) * w * m + g * y
+    estimate = S_gy / S_gg,   uncertainty = 1 / sqrt(S_gg)
+
+starting from ``S_gg = w``, ``S_gy = w * m``: the prior. ``m`` is the mean of the typical
+productivities (before any feedback every agent looks average) and ``w = sigma^2 / tau^2`` makes
+it a Gaussian prior with standard deviation ``tau`` (``world.prior_sd``). ``memory < 1`` forgets old rounds,
+which tracks drift; the prior term keeps ``S_gg >= w`` so the uncertainty stays bounded. With
+Gaussian noise of known ``sigma`` the estimate's standard deviation is ``sigma * uncertainty``.
+
+Two levels
+----------
+With ``[[divisions]]`` the agents are grouped. The manager's action splits the budget across
+divisions; each division splits its part across its members by ``world.division_rule``:
+``"equal"``, ``"estimate"`` (water-fill on the ledger's estimates: a greedy division head),
+``"oracle"`` (water-fill on the true productivities: a perfect division head) or ``"policy"``
+(a second set of action entries, one per agent, softmaxed within each division). Regret is always
+measured against the best flat split of the whole budget, so it shows what the hierarchy costs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from hbkit.managers.split import water_fill
+from hbkit.scenarios import Flag, ListOf, Number, Schema, ScenarioError, Table, TableList, Text
+
+__all__ = ["SCHEMA", "DIVISION_RULES", "SplitWorld", "SplitBatch"]
+
+#: How a division splits its budget across its members.
+DIVISION_RULES = ("equal", "estimate", "oracle", "policy")
+
+#: Productivities stay within this factor of the scenario's range.
+RANGE_FACTOR = 20.0
+#: Noise is truncated at this many standard deviations.
+NOISE_CLIP = 4.0
+
+
+def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> None:
+    w, ag, divs = data["world"], data["agents"], data["divisions"]
+    if w["budget"] > w["max_budget"]:
+        raise fail("world.budget", f"{w['budget']} is above max_budget={w['max_budget']}",
+                   "0 < budget <= world.max_budget")
+    names = ag["names"]
+    for i, n in enumerate(names):
+        if names.index(n) != i:
+            raise fail(f"agents.names[{i}]", f"{n!r} appears twice", "distinct names")
+    if not divs:
+        return
+    if len(divs) == 1:
+        raise fail("divisions", "has 1 entry", "no [[divisions]] (one level) or at least 2 divisions")
+    seen: dict[str, str] = {}
+    dnames: list[str] = []
+    for d, div in enumerate(divs):
+        if div["name"] in dnames:
+            raise fail(f"divisions[{d}].name", f"{div['name']!r} appears twice", "distinct division names")
+        dnames.append(div["name"])
+        for j, member in enumerate(div["members"]):
+            where = f"divisions[{d}].members[{j}]"
+            if member not in names:
+                raise fail(where, f"{member!r} is not an agent", "one of agents.names: " + ", ".join(names))
+            if member in seen:
+                raise fail(where, f"{member!r} is already in division {seen[member]!r}",
+                           "each agent in exactly one division")
+            seen[member] = div["name"]
+    missing = [n for n in names if n not in seen]
+    if missing:
+        raise fail("divisions", f"agent {missing[0]!r} is in no division", "each agent in exactly one division")
+
+
+SCHEMA = Schema(
+    sections={
+        "world": Table(
+            {
+                "rounds": Number(1, 10_000, integer=True, help="rounds per episode"),
+                "budget": Number(0.0, 1e9, open_low=True, help="budget per round (e.g. hours)"),
+                "max_budget": Number(0.0, 1e9, open_low=True,
+                                     help="largest per-round budget a reset option may ask for"),
+                "noise": Number(0.0, 1e6, help="sigma: standard deviation of each output's noise"),
+                "drift": Number(0.0, 2.0, default=0.0, help="sd of log productivity's step per round"),
+                "reversion": Number(0.0, 1.0, default=0.0, help="pull towards the starting level per round"),
+                "memory": Number(0.0, 1.0, open_low=True, default=1.0,
+                                 help="discount of old rounds in the observation's estimates"),
+                "prior_sd": Number(0.0, 1e6, open_low=True,
+                                   help="tau: how far a productivity may lie from the prior mean"),
+                "share_gain": Number(0.0, 20.0, open_low=True, default=3.0,
+                                     help="shares = softmax(share_gain * action)"),
+                "division_rule": Text(DIVISION_RULES, default="equal"),
+            }
+        ),
+        "agents": Table(
+            {
+                "names": ListOf(Text(), max_len=64),
+                "productivity": ListOf(Number(0.0, 1e6, open_low=True), length="names",
+                                       help="typical a_i (hidden from the manager)"),
+                "scale": ListOf(Number(0.0, 1e9, open_low=True), length="names", help="c_i (public)"),
+                "spread": Number(0.0, 3.0, default=0.0, help="sd of log a_i(0) around its typical value"),
+                "shuffle": Flag(default=False, help="permute the productivities across agents per episode"),
+            }
+        ),
+        "divisions": TableList(
+            {"name": Text(), "members": ListOf(Text(), max_len=64)}, min_len=0, default=[]
+        ),
+        "ppo": Table(
+            {
+                "timesteps": Number(1, 1e9, integer=True, default=100_000),
+                "n_envs": Number(1, 256, integer=True, default=8),
+                "n_steps": Number(2, 1e6, integer=True, default=256),
+                "batch_size": Number(2, 1e6, integer=True, default=256),
+                "n_epochs": Number(1, 100, integer=True, default=10),
+                "learning_rate": Number(0.0, 1.0, open_low=True, default=3e-4),
+                "gamma": Number(0.0, 1.0, default=0.9),
+                "gae_lambda": Number(0.0, 1.0, default=0.95),
+                "ent_coef": Number(0.0, 1.0, default=0.0),
+                "log_std_init": Number(-10.0, 2.0, default=-0.5),
+                "hidden": ListOf(Number(1, 4096, integer=True), max_len=4, default=[64, 64]),
+            },
+            default={
+                "timesteps": 100_000, "n_envs": 8, "n_steps": 256, "batch_size": 256, "n_epochs": 10,
+                "learning_rate": 3e-4, "gamma": 0.9, "gae_lambda": 0.95, "ent_coef": 0.0,
+                "log_std_init": -0.5, "hidden": [64, 64],
+            },
+        ),
+    },
+    check=_world_check,
+)
+
+
+class SplitWorld:
+    """The constants of one Split scenario, and the batched functions over them.
+
+    :param scenario: a validated :class:`hbkit.scenarios.Scenario` for ``hbkit/Split-v0``
+
+    Public facts a manager may use: ``names``, ``num_agents``, ``scale``, ``noise``,
+    ``max_budget``, ``prior_mean``, ``share_gain``, ``divisions``, ``obs_index`` and
+    :meth:`action_from_shares`. The typical productivities (``productivity``) are the world's
+    hidden truth.
+    """
+
+    def __init__(self, scenario: Any):
+        w, ag = scenario["world"], scenario["agents"]
+        self.scenario = scenario
+        self.rounds = int(w["rounds"])
+        self.budget = float(w["budget"])
+        self.max_budget = float(w["max_budget"])
+        self.noise = float(w["noise"])
+        self.drift = float(w["drift"])
+        self.reversion = float(w["reversion"])
+        self.memory = float(w["memory"])
+        self.prior_sd = float(w["prior_sd"])
+        # the prior's weight in the ledger: a Gaussian prior N(m, tau^2) is worth sigma^2 / tau^2
+        # units of evidence (g^2); sigma is floored so that a noise-free world still has a prior
+        self.prior_weight = max(self.noise, 1e-6) ** 2 / self.prior_sd**2
+        self.share_gain = float(w["share_gain"])
+        self.division_rule = w["division_rule"]
+        self.names: tuple[str, ...] = tuple(ag["names"])
+        self.num_agents = k = len(self.names)
+        self.productivity = np.asarray(ag["productivity"], dtype=np.float64)
+        self.scale = np.asarray(ag["scale"], dtype=np.float64)
+        self.spread = float(ag["spread"])
+        self.shuffle = bool(ag["shuffle"])
+        self.stationary = self.drift == 0.0
+        self.prior_mean = float(self.productivity.mean())
+        self.a_low = float(self.productivity.min() / RANGE_FACTOR)
+        self.a_high = float(self.productivity.max() * RANGE_FACTOR)
+
+        # two levels
+        divs = scenario["divisions"]
+        self.divisions: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
+            (d["name"], tuple(self.names.index(m) for m in d["members"])) for d in divs
+        )
+        self.num_divisions = len(self.divisions)
+        self.hierarchical = self.num_divisions > 0
+        self.division_of = np.zeros(k, np.int64)
+        for d, (_, members) in enumerate(self.divisions):
+            self.division_of[list(members)] = d
+        self.membership = np.zeros((k, max(self.num_divisions, 1)))
+        self.membership[np.arange(k), self.division_of] = 1.0
+        if not self.hierarchical:
+            self.action_dim = k
+        elif self.division_rule == "policy":
+            self.action_dim = self.num_divisions + k
+        else:
+            self.action_dim = self.num_divisions
+        self._ones_k = np.ones(k)
+
+        # the observation: [round/T, budget left/initial, budget/max_budget, shares, outputs,
+        # estimates, uncertainties]
+        self.feature_names: tuple[str, ...] = ("round", "budget_left", "budget") + tuple(
+            f"{part}:{n}" for part in ("share", "output", "estimate", "uncertainty") for n in self.names
+        )
+        self.obs_dim = 3 + 4 * k
+        self.obs_index: dict[str, Any] = {
+            "round": 0,
+            "budget_left": 1,
+            "budget": 2,
+            "shares": slice(3, 3 + k),
+            "output": slice(3 + k, 3 + 2 * k),
+            "estimate": slice(3 + 2 * k, 3 + 3 * k),
+            "uncertainty": slice(3 + 3 * k, 3 + 4 * k),
+        }
+        # Bounds that hold by construction (see the module docstring), with a margin for rounding.
+        g_max = math.log1p(self.max_budget / float(self.scale.min()))
+        e_max = NOISE_CLIP * self.noise
+        y_high = self.a_high * g_max + e_max
+        # |sum w g e| / (prior + sum w g^2) <= e_max * sqrt(sum w) / (2 sqrt(prior))
+        span = 1.0 / (1.0 - self.memory) if self.memory < 1.0 else float(self.rounds)
+        est_pad = e_max * math.sqrt(min(span, self.rounds)) / (2.0 * math.sqrt(self.prior_weight))
+        lo = np.zeros(self.obs_dim)
+        hi = np.ones(self.obs_dim)
+        ix = self.obs_index
+        lo[ix["output"]], hi[ix["output"]] = -e_max, y_high
+        lo[ix["estimate"]], hi[ix["estimate"]] = -est_pad, self.a_high + est_pad
+        hi[ix["uncertainty"]] = 1.0 / math.sqrt(self.prior_weight)
+        self.obs_low = (lo - 1e-3 * np.abs(lo) - 1e-3).astype(np.float32)
+        self.obs_high = (hi + 1e-3 * np.abs(hi) + 1e-3).astype(np.float32)
+        self.obs_low[:3] = 0.0
+        self.obs_high[:3] = 1.0
+        self.obs_low[ix["shares"]] = 0.0
+        self.obs_high[ix["shares"]] = 1.0
+        # round/T and budget left, per round (the budget column is filled per episode)
+        t = np.arange(self.rounds + 1, dtype=np.float64)
+        self.header = np.stack([t / self.rounds, 1.0 - t / self.rounds], axis=1)
+
+    # -- productivities ------------------------------------------------------------------
+    def sample_productivity(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Starting productivities of ``n`` episodes, shape ``(n, K)``."""
+        k = self.num_agents
+        if self.shuffle:
+            base = self.productivity[np.argsort(rng.random((n, k)), axis=1)]
+        else:
+            base = np.tile(self.productivity, (n, 1))
+        if self.spread > 0:
+            base *= np.exp(self.spread * rng.standard_normal((n, k)))
+        return np.minimum(np.maximum(base, self.a_low, out=base), self.a_high, out=base)
+
+    def productivity_path(self, start: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The productivity of every round, shape ``(n, rounds, K)`` (``(n, 1, K)`` if stationary)."""
+        start = np.minimum(np.maximum(np.asarray(start, dtype=np.float64), self.a_low), self.a_high)
+        if self.stationary:
+            return start[:, None, :].copy()
+        n, k = start.shape
+        steps = self.drift * rng.standard_normal((self.rounds - 1, n, k))
+        log_a = np.empty((self.rounds, n, k))
+        log_a[0] = home = np.log(start)
+        lo, hi = math.log(self.a_low), math.log(self.a_high)
+        for t in range(1, self.rounds):
+            prev = log_a[t - 1]
+            step = prev + self.reversion * (home - prev) + steps[t - 1]
+            np.minimum(np.maximum(step, lo, out=step), hi, out=log_a[t])
+        return np.exp(log_a).transpose(1, 0, 2).copy()
+
+    # -- actions -------------------------------------------------------------------------
+    def top_shares(self, e: np.ndarray) -> np.ndarray:
+        """Normalise positive weights ``e`` (shape ``(n, m)``) to shares."""
+        return e / (e @ np.ones(e.shape[1]))[:, None]
+
+    def action_from_shares(self, shares: Any) -> np.ndarray:
+        """The action whose softmax gives ``shares`` (flat shares over the ``K`` agents) as closely
+        as the action range allows: the largest logit is set to 1 and the others are clipped at -1,
+        so a share below ``exp(-2 * share_gain)`` times the largest one is rounded up.
+
+        In a two-level scenario the division entries get the divisions' totals and, with the
+        ``"policy"`` rule, the member entries get the split inside each division.
+
+        :param shares: shape ``(K,)`` or ``(N, K)``, non-negative
+        :return: float32 action of shape ``(action_dim,)`` or ``(N, action_dim)``
+        """
+        s = np.asarray(shares, dtype=np.float64)
+        single = s.ndim == 1
+        s = np.atleast_2d(s)
+        if s.shape[1] != self.num_agents:
+            raise ValueError(f"shares have {s.shape[1]} entries; expected one per agent ({self.num_agents})")
+        if self.hierarchical:
+            top = self._logits(s @ self.membership)
+            if self.division_rule == "policy":
+                inner = np.empty_like(s)
+                for _, members in self.divisions:
+                    inner[:, list(members)] = self._logits(s[:, list(members)])
+                top = np.concatenate([top, inner], axis=1)
+        else:
+            top = self._logits(s)
+        out = top.astype(np.float32)
+        return out[0] if single else out
+
+    def _logits(self, s: np.ndarray) -> np.ndarray:
+        z = np.log(np.maximum(s, 1e-300)) / self.share_gain
+        z += 1.0 - z.max(axis=1, keepdims=True)
+        return np.maximum(z, -1.0, out=z)
+
+    def allocate(self, action: np.ndarray, budget: np.ndarray, estimate: np.ndarray,
+                 productivity: np.ndarray) -> np.ndarray:
+        """Shares over the ``K`` agents for validated, in-range actions, shape ``(n, K)``.
+
+        :param action: shape ``(n, action_dim)``
+        :param budget: per-round budgets, shape ``(n,)`` (for the water-filling division rules)
+        :param estimate: the ledger's estimates, shape ``(n, K)`` (``estimate`` rule)
+        :param productivity: this round's true productivities, shape ``(n, K)`` (``oracle`` rule)
+        """
+        e = np.exp(action * self.share_gain)
+        if not self.hierarchical:
+            return self.top_shares(e)
+        d = self.num_divisions
+        top = self.top_shares(e[:, :d])
+        rule = self.division_rule
+        if rule == "policy":
+            inner = e[:, d:]
+            group = inner @ self.membership
+            return inner * (top / group)[:, self.division_of]
+        if rule == "equal":
+            size = self.membership.sum(axis=0)
+            return (top / size)[:, self.division_of]
+        guess = np.maximum(estimate, 1e-3 * self.prior_mean) if rule == "estimate" else productivity
+        shares = np.empty(guess.shape)
+        budget = np.asarray(budget, dtype=np.float64)
+        for j, (_, members) in enumerate(self.divisions):
+            m = list(members)
+            shares[:, m] = water_fill(guess[:, m], self.scale[m], top[:, j] * budget) / budget[:, None]
+        return shares
+
+    # -- the oracle ----------------------------------------------------------------------
+    def best_output(self, productivity: np.ndarray, budget: np.ndarray) -> np.ndarray:
+        """The oracle's expected output for productivities ``(..., K)`` and budgets ``(...)``."""
+        x = water_fill(productivity, self.scale, budget)
+        return (productivity * np.log1p(x / self.scale)).sum(axis=-1)
+
+
+class SplitBatch:
+    """State of ``num`` Split episodes, stepped together (all in the same round).
+
+    Inside, arrays are *agent-major* (shape ``(K, n)``: one row per agent, one column per
+    episode), so that every operation of a step runs over contiguous memory; the properties below
+    return the usual ``(n, K)`` views. ``round`` counts the rounds played.
+
+    Properties (one row per episode): ``budget`` (per round, ``(n,)``), ``productivity`` (true,
+    coming round), ``shares``, ``allocation``, ``output`` (last round, ``(n, K)``), ``estimate``
+    and ``evidence`` (the ledger), ``expected`` (last round's expected output), ``last_regret``,
+    ``regret`` (per round so far, ``(n, rounds)``), ``best`` (the oracle's expected output per
+    round, ``(n, rounds)``).
+
+    :param world: the scenario's :class:`SplitWorld`
+    :param num: number of episodes
+    """
+
+    def __init__(self, world: SplitWorld, num: int):
+        self.world, self.num = world, int(num)
+        n, k, rounds = self.num, world.num_agents, world.rounds
+        self.round = 0
+        self._budget = np.full(n, world.budget)
+        self._path = np.ones((1 if world.stationary else rounds, k, n))  # (rounds, K, n)
+        self._path_step = 0 if world.stationary else 1
+        self._noise = np.zeros((rounds, k, n))
+        self._best = np.zeros((1 if world.stationary else rounds, n))
+        self._regret = np.zeros((rounds, n))
+        self._x = np.zeros((k, n))
+        self._y = np.zeros((k, n))
+        self._ledger = np.zeros((2, k, n))  # S_gy, S_gg
+        self._ledger_rows = self._led_gy, self._led_gg = tuple(self._ledger)
+        self._forget = world.memory != 1.0
+        # work buffer z = [mean, y, g, g] (g twice, so that [y, g] * [g, g] is one operation),
+        # and views of it made once
+        self._z = np.zeros((4, k, n))
+        self._z_rows = self._z_mean, self._z_y, self._z_g, self._z_g2 = tuple(self._z)
+        self._z_sums = self._z[:2].reshape(2 * k, n)  # [mean; y]
+        self._z_yg, self._z_gg = self._z[1:3], self._z[2:4]
+        self._sum_rows = np.kron(np.eye(2), np.ones(k))  # (2, 2K): sums of mean and of y
+        self._q = np.zeros((2, k, n))
+        self.expected = np.zeros(n)
+        self.last_regret = np.zeros(n)
+        # the observation, feature-major: obs = _obs.T
+        self._obs = np.zeros((world.obs_dim, n))
+        ix = world.obs_index
+        self._obs_shares = self._obs[ix["shares"]]
+        self._obs_output = self._obs[ix["output"]]
+        self._obs_est = self._obs[ix["estimate"]]
+        self._obs_unc = self._obs[ix["uncertainty"]]
+        self._prior = np.array([world.prior_weight * world.prior_mean, world.prior_weight])[:, None, None]
+        self._refresh = (1.0 - world.memory) * self._prior
+        self._ones = np.ones(k)
+        self._gain = np.full((world.action_dim, n), world.share_gain)
+        self._e = np.zeros((world.action_dim, n))
+        self._ones_kk = np.ones((k, k))  # ones_kk @ e: every column's sum, on every row
+        self._ones_kn = np.ones((k, n))
+        self._inv_scale = (1.0 / world.scale)[:, None]
+        self._budget_kn = np.full((k, n), world.budget)  # the budget on every row
+        self._bc = self._budget_kn * self._inv_scale  # budget / c
+        self._header = world.header[:, :, None]  # (rounds + 1, 2, 1)
+        self._obs_head = self._obs[:2]
+        self._hot = (self._obs_shares, self._e, self._gain, self._ones_kk, self._budget_kn, self._bc,
+                     self._ones_kn, self._sum_rows, self._z_sums, self._z_yg, self._z_gg, self._q,
+                     self._ledger, self._led_gy, self._led_gg, self._obs_head, self._obs_output,
+                     self._obs_est, self._obs_unc)
+
+    # -- (n, K) views ----------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        """Whether the episodes have used all their rounds."""
+        return self.round >= self.world.rounds
+
+    @property
+    def budget(self) -> np.ndarray:
+        """Per-round budget of every episode, ``(n,)``."""
+        return self._budget
+
+    @property
+    def productivity(self) -> np.ndarray:
+        """The true productivities of the coming round (the last round's once done), ``(n, K)``."""
+        t = min(self.round, self.world.rounds - 1) * self._path_step
+        return self._path[t].T
+
+    @property
+    def allocation(self) -> np.ndarray:
+        """The last round's allocations, ``(n, K)`` (zeros before the first round)."""
+        return self._x.T
+
+    @property
+    def shares(self) -> np.ndarray:
+        """The last round's shares, ``(n, K)``."""
+        return self._obs_shares.T
+
+    @property
+    def output(self) -> np.ndarray:
+        """The last round's measured outputs, ``(n, K)``."""
+        return self._y.T
+
+    @property
+    def estimate(self) -> np.ndarray:
+        """The ledger's estimates ``S_gy / S_gg``, ``(n, K)``."""
+        return (self._led_gy / self._led_gg).T
+
+    @property
+    def evidence(self) -> np.ndarray:
+        """The ledger's ``S_gg``, ``(n, K)``."""
+        return self._led_gg.T
+
+    @property
+    def regret(self) -> np.ndarray:
+        """Regret of every round played so far (0 for rounds to come), ``(n, rounds)``."""
+        return self._regret.T
+
+    @property
+    def best(self) -> np.ndarray:
+        """The oracle's expected output in every round, ``(n, rounds)``."""
+        return np.broadcast_to(self._best, (self.world.rounds, self.num)).T
+
+    def oracle_total(self) -> np.ndarray:
+        """The oracle's expected output over the whole episode, ``(n,)``."""
+        if self._path_step == 0:
+            return self._best[0] * self.world.rounds
+        return self._best.sum(axis=0)
+
+    # -- episodes -------------------------------------------------------------------------
+    def reset(self, rng: np.random.Generator, budget: np.ndarray,
+              productivity: np.ndarray | None = None) -> None:
+        """Start new episodes in every row.
+
+        :param rng: draws the productivities (unless given), their drift and the noise
+        :param budget: per-round budget of each episode, shape ``(n,)``
+        :param productivity: starting productivities ``(n, K)`` (default: drawn from the scenario)
+        """
+        w, n, k = self.world, self.num, self.world.num_agents
+        start = w.sample_productivity(rng, n) if productivity is None else productivity
+        path = w.productivity_path(start, rng)  # (n, rounds or 1, K)
+        budget = np.asarray(budget, dtype=np.float64).reshape(n)
+        best = w.best_output(path, budget[:, None])  # (n, rounds or 1)
+        noise = rng.standard_normal((w.rounds, k, n))
+        np.minimum(np.maximum(noise, -NOISE_CLIP, out=noise), NOISE_CLIP, out=noise)
+        noise *= w.noise
+        # fresh arrays, never in-place writes: earlier infos may still hold the old ones
+        self._path = np.ascontiguousarray(path.transpose(1, 2, 0))
+        self._noise = noise
+        self._budget = budget.copy()
+        self._budget_kn[:] = budget
+        np.multiply(self._budget_kn, self._inv_scale, out=self._bc)
+        self._best = np.ascontiguousarray(best.T)  # (rounds or 1, n), indexed like the path
+        self._regret = np.zeros((w.rounds, n))
+        self._x = np.zeros((k, n))
+        self._y = np.zeros((k, n))
+        self.expected = np.zeros(n)
+        self.last_regret = np.zeros(n)
+        self.round = 0
+        self._ledger[:] = self._prior
+        obs = self._obs
+        self._obs_head[:] = self._header[0]
+        obs[2] = budget / w.max_budget
+        self._obs_shares[:] = 0.0
+        self._obs_output[:] = 0.0
+        self._obs_est[:] = w.prior_mean
+        self._obs_unc[:] = 1.0 / math.sqrt(w.prior_weight)
+
+    def step(self, action: np.ndarray) -> np.ndarray:
+        """Play one round with validated actions (finite, in [-1, 1]).
+
+        :param action: float64, shape ``(action_dim, n)`` (agent-major, like the internal arrays)
+        :return: the reward of every episode (the round's total measured output), float64 ``(n,)``
+        """
+        # Written for speed: a single env is a batch of one, so every NumPy call counts. Only
+        # same-shape operations on preallocated buffers (see __init__ for what each one is).
+        w = self.world
+        t = self.round
+        step = self._path_step
+        a_t = self._path[t * step]
+        (shares, ebuf, gain, ones_kk, budget_kn, bc, ones_kn, sum_rows, z_sums, z_yg, z_gg, q,
+         ledger, gy, gg, obs_head, obs_output, obs_est, obs_unc) = self._hot
+        if w.hierarchical:
+            shares[:] = w.allocate(action.T, self._budget, self.estimate, a_t.T).T
+        else:  # shares = softmax(share_gain * action)
+            e = np.exp(np.multiply(action, gain, out=ebuf), out=ebuf)
+            np.divide(e, np.dot(ones_kk, e), out=shares)
+        self._x = shares * budget_kn
+        mean, y, g, g2 = self._z_rows
+        np.log(np.add(np.multiply(shares, bc, out=g), ones_kn, out=g), out=g)  # log(1 + x/c)
+        g2[:] = g
+        np.multiply(a_t, g, out=mean)
+        np.add(mean, self._noise[t], out=y)
+        self._y = y.copy()
+        sums = np.dot(sum_rows, z_sums)
+        self.expected = expected = sums[0]
+        self.last_regret = regret = self._best[t * step] - expected
+        self._regret[t] = regret
+        # the ledger: S <- memory * S + (1 - memory) * prior + [g y, g g]
+        if self._forget:
+            ledger *= w.memory
+            ledger += self._refresh
+        ledger += np.multiply(z_yg, z_gg, out=q)
+        self.round = t + 1
+        obs_head[:] = self._header[t + 1]
+        obs_output[:] = y
+        np.divide(gy, gg, out=obs_est)
+        np.reciprocal(np.sqrt(gg, out=obs_unc), out=obs_unc)
+        return sums[1]
+
+    def observe(self) -> np.ndarray:
+        """The observation of every episode: a new float32 array of shape ``(n, obs_dim)``."""
+        return self._obs.T.astype(np.float32)

@@ -329,7 +329,9 @@ class SplitVectorEnv(VectorEnv):
 
     Reset options (all optional): ``"budget"``: one per-round budget for all envs or one entry per
     env (``None`` entries: the scenario's), kept for later autoresets; ``"productivity"``: starting
-    productivities, shape ``(K,)`` or ``(num_envs, K)``, for this reset only.
+    productivities, shape ``(K,)`` or ``(num_envs, K)``, for this reset only; ``"world_seed"``: one
+    integer per env, for this reset only: envs with the same seed face the same world
+    (productivities, drift and noise), so that several managers can be compared on it in one batch.
 
     ``infos`` holds arrays ``round``, ``budget``, ``budget_spent``, ``budget_left``, ``regret``
     (shape ``(n,)``), ``allocation``, ``output``, ``productivity`` (shape ``(n, K)``), and at the
@@ -395,7 +397,13 @@ class SplitVectorEnv(VectorEnv):
         start = None
         if options.get("productivity") is not None:
             start = _productivity_request(options["productivity"], self.num_envs, w)
-        self._batch.reset(self.np_random, self._budgets, start)
+        seeds = options.get("world_seed")
+        if seeds is not None:
+            seeds = np.asarray(seeds)
+            if seeds.shape != (self.num_envs,) or seeds.dtype.kind not in "iu":
+                raise ValueError(f"options['world_seed'] must be {self.num_envs} integers (one per env), "
+                                 f"got {seeds!r}")
+        self._batch.reset(self.np_random, self._budgets, start, seeds)
         self._needs_reset = False
         self._started = True
         return self._batch.observe(), self._infos(False)

@@ -440,30 +440,40 @@ def run_managers(
     unknown = [n for n in names if n not in MANAGERS]
     if unknown:
         raise ValueError(f"unknown manager {unknown[0]!r}; allowed: {', '.join(MANAGERS)}")
-    vec = gym.make_vec("hbkit/Split-v0", num_envs=int(episodes), vectorization_mode="vector_entry_point",
+    e, m = int(episodes), len(names)
+    # every manager gets its own block of `episodes` envs; block j faces the same worlds as block 0
+    vec = gym.make_vec("hbkit/Split-v0", num_envs=e * m, vectorization_mode="vector_entry_point",
                        autoreset_mode=AutoresetMode.DISABLED, scenario=scenario, **env_kwargs)
     world = vec.unwrapped.world
-    out: dict[str, dict[str, np.ndarray]] = {}
+    managers = []
     for name in names:
         factory = MANAGERS[name]
-        manager = factory(vec, seed=seed) if factory is Thompson else factory(vec)
-        obs, info = vec.reset(seed=int(seed), options={"budget": budget})
-        reward = np.zeros(int(episodes))
-        rows: dict[str, list[np.ndarray]] = {"shares": [], "productivity": [], "oracle_shares": []}
-        for _ in range(world.rounds):
-            if record:
-                a = np.asarray(info["productivity"])
-                b = np.asarray(info["budget"])
-                rows["productivity"].append(a)
-                rows["oracle_shares"].append(water_fill(a, world.scale, b) / b[:, None])
-            action = manager(obs, info) if getattr(manager, "wants_info", False) else manager(obs)
-            obs, r, _, _, info = vec.step(action)
-            reward += r
-            if record:
-                rows["shares"].append(np.asarray(info["allocation"]) / np.asarray(info["budget"])[:, None])
-        result = {"regret": np.array(info["regret_curve"]), "reward": reward}
+        managers.append(factory(vec, seed=seed) if factory is Thompson else factory(vec))
+    worlds = np.tile(np.arange(e) + 1_000_003 * int(seed), m)
+    obs, info = vec.reset(seed=int(seed), options={"budget": budget, "world_seed": worlds})
+    blocks = [slice(j * e, (j + 1) * e) for j in range(m)]
+    reward = np.zeros(e * m)
+    rows: dict[str, list[np.ndarray]] = {"shares": [], "productivity": [], "oracle_shares": []}
+    actions = np.zeros((e * m, world.action_dim), np.float32)
+    for _ in range(world.rounds):
         if record:
-            result.update({k: np.stack(v, axis=1) for k, v in rows.items()})
-        out[name] = result
+            a = np.asarray(info["productivity"])
+            b = np.asarray(info["budget"])
+            rows["productivity"].append(a)
+            rows["oracle_shares"].append(water_fill(a, world.scale, b) / b[:, None])
+        for manager, block in zip(managers, blocks):
+            if getattr(manager, "wants_info", False):
+                actions[block] = manager(obs[block], {k: v[block] for k, v in info.items()})
+            else:
+                actions[block] = manager(obs[block])
+        obs, r, _, _, info = vec.step(actions)
+        reward += r
+        if record:
+            rows["shares"].append(np.asarray(info["allocation"]) / np.asarray(info["budget"])[:, None])
+    regret = np.asarray(info["regret_curve"])
+    recorded = {k: np.stack(v, axis=1) for k, v in rows.items()} if record else {}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for name, block in zip(names, blocks):
+        out[name] = {"regret": regret[block], "reward": reward[block], **{k: v[block] for k, v in recorded.items()}}
     vec.close()
     return out

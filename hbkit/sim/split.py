@@ -54,7 +54,7 @@ measured against the best flat split of the whole budget, so it shows what the h
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -259,25 +259,48 @@ class SplitWorld:
         t = np.arange(self.rounds + 1, dtype=np.float64)
         self.header = np.stack([t / self.rounds, 1.0 - t / self.rounds], axis=1)
 
-    # -- productivities ------------------------------------------------------------------
-    def sample_productivity(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Starting productivities of ``n`` episodes, shape ``(n, K)``."""
-        k = self.num_agents
+    # -- the exogenous part of episodes ---------------------------------------------------
+    def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """The random numbers behind ``n`` episodes (everything the manager cannot influence):
+        ``order`` (uniforms that shuffle the agents), ``start`` and ``steps`` (standard normals of
+        the starting productivities and of their drift) and ``noise`` (the outputs' noise, already
+        truncated and scaled, agent-major: ``(rounds, K, n)``)."""
+        k, rounds = self.num_agents, self.rounds
+        noise = rng.standard_normal((rounds, k, n))
+        np.minimum(np.maximum(noise, -NOISE_CLIP, out=noise), NOISE_CLIP, out=noise)
+        noise *= self.noise
+        return {
+            "order": rng.random((n, k)),
+            "start": rng.standard_normal((n, k)),
+            "steps": rng.standard_normal((0 if self.stationary else rounds - 1, n, k)),
+            "noise": noise,
+        }
+
+    @staticmethod
+    def join_draws(draws: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        """Several :meth:`draw` results as one batch."""
+        return {"order": np.concatenate([d["order"] for d in draws]),
+                "start": np.concatenate([d["start"] for d in draws]),
+                "steps": np.concatenate([d["steps"] for d in draws], axis=1),
+                "noise": np.concatenate([d["noise"] for d in draws], axis=2)}
+
+    def sample_productivity(self, draws: dict[str, np.ndarray]) -> np.ndarray:
+        """Starting productivities ``p_i * exp(spread * z_i)`` (shuffled if ``shuffle``), ``(n, K)``."""
         if self.shuffle:
-            base = self.productivity[np.argsort(rng.random((n, k)), axis=1)]
+            base = self.productivity[np.argsort(draws["order"], axis=1)]
         else:
-            base = np.tile(self.productivity, (n, 1))
+            base = np.tile(self.productivity, (len(draws["order"]), 1))
         if self.spread > 0:
-            base *= np.exp(self.spread * rng.standard_normal((n, k)))
+            base *= np.exp(self.spread * draws["start"])
         return np.minimum(np.maximum(base, self.a_low, out=base), self.a_high, out=base)
 
-    def productivity_path(self, start: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def productivity_path(self, start: np.ndarray, draws: dict[str, np.ndarray]) -> np.ndarray:
         """The productivity of every round, shape ``(n, rounds, K)`` (``(n, 1, K)`` if stationary)."""
         start = np.minimum(np.maximum(np.asarray(start, dtype=np.float64), self.a_low), self.a_high)
         if self.stationary:
             return start[:, None, :].copy()
         n, k = start.shape
-        steps = self.drift * rng.standard_normal((self.rounds - 1, n, k))
+        steps = self.drift * draws["steps"]
         log_a = np.empty((self.rounds, n, k))
         log_a[0] = home = np.log(start)
         lo, hi = math.log(self.a_low), math.log(self.a_high)
@@ -488,21 +511,29 @@ class SplitBatch:
 
     # -- episodes -------------------------------------------------------------------------
     def reset(self, rng: np.random.Generator, budget: np.ndarray,
-              productivity: np.ndarray | None = None) -> None:
+              productivity: np.ndarray | None = None, world_seeds: np.ndarray | None = None) -> None:
         """Start new episodes in every row.
 
         :param rng: draws the productivities (unless given), their drift and the noise
         :param budget: per-round budget of each episode, shape ``(n,)``
         :param productivity: starting productivities ``(n, K)`` (default: drawn from the scenario)
+        :param world_seeds: one integer per episode instead of ``rng``: episodes with the same seed
+            face the same world (productivities, drift and noise), so managers can be compared on it
         """
         w, n, k = self.world, self.num, self.world.num_agents
-        start = w.sample_productivity(rng, n) if productivity is None else productivity
-        path = w.productivity_path(start, rng)  # (n, rounds or 1, K)
+        if world_seeds is None:
+            draws = w.draw(rng, n)
+        else:
+            seeds = np.asarray(world_seeds, dtype=np.int64).reshape(n)
+            uniq, inverse = np.unique(seeds, return_inverse=True)
+            one = w.join_draws([w.draw(np.random.default_rng([int(u), 0x5B17]), 1) for u in uniq])
+            draws = {"order": one["order"][inverse], "start": one["start"][inverse],
+                     "steps": one["steps"][:, inverse], "noise": one["noise"][:, :, inverse]}
+        start = w.sample_productivity(draws) if productivity is None else productivity
+        path = w.productivity_path(start, draws)  # (n, rounds or 1, K)
+        noise = draws["noise"]
         budget = np.asarray(budget, dtype=np.float64).reshape(n)
         best = w.best_output(path, budget[:, None])  # (n, rounds or 1)
-        noise = rng.standard_normal((w.rounds, k, n))
-        np.minimum(np.maximum(noise, -NOISE_CLIP, out=noise), NOISE_CLIP, out=noise)
-        noise *= w.noise
         # fresh arrays, never in-place writes: earlier infos may still hold the old ones
         self._path = np.ascontiguousarray(path.transpose(1, 2, 0))
         self._noise = noise

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from hbkit.managers.split import LEARNERS, run_managers, split_value, water_fill
 from hbkit.viz.common import method_color, style
@@ -93,6 +92,37 @@ def _shares(shares: Any, k: int) -> np.ndarray:
     return s / total if total > 0 else np.full(k, 1.0 / k)
 
 
+def _panels(titles: Sequence[str], widths: Sequence[float] | None = None, gap: float = 0.08,
+            shared_y: bool = False) -> dict[str, Any]:
+    """A layout with side-by-side panels (axes ``x``/``y``, ``x2``/``y2``, ...) and their titles.
+
+    Built by hand rather than with ``make_subplots``: figures are rebuilt on every slider move.
+    """
+    n = len(titles)
+    widths = list(widths or [1.0 / n] * n)
+    span = 1.0 - gap * (n - 1)
+    layout: dict[str, Any] = {"annotations": []}
+    left = 0.0
+    for i, (title, w) in enumerate(zip(titles, widths)):
+        right = left + w * span
+        sx = "" if i == 0 else str(i + 1)
+        layout[f"xaxis{sx}"] = {"domain": [left, right], "anchor": f"y{sx}"}
+        layout[f"yaxis{sx}"] = {"anchor": f"x{sx}"}
+        if shared_y and i > 0:
+            layout[f"yaxis{sx}"]["matches"] = "y"
+            layout[f"yaxis{sx}"]["showticklabels"] = False
+        if title:
+            layout["annotations"].append({"text": title, "x": (left + right) / 2, "y": 1.0, "xref": "paper",
+                                          "yref": "paper", "xanchor": "center", "yanchor": "bottom",
+                                          "showarrow": False, "font": {"size": 14}})
+        left = right + gap
+    return layout
+
+
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any], title: str | None, height: int = 380) -> go.Figure:
+    return style(go.Figure(data=data, layout=layout), title, height)
+
+
 # ----------------------------------------------------------------------------------------------
 # Notebook 02: budgets
 # ----------------------------------------------------------------------------------------------
@@ -118,19 +148,21 @@ def returns_figure(
     colors = agent_colors(k)
     x = np.linspace(0.0, float(budget), points)
     best = water_fill(a, c, budget)
-    fig = go.Figure()
-    for i in range(k):
-        fig.add_trace(go.Scatter(x=x, y=a[i] * np.log1p(x / c[i]), mode="lines", name=names[i],
-                                 line=dict(color=colors[i]), legendgroup=names[i]))
-    fig.add_trace(go.Scatter(x=best, y=a * np.log1p(best / c), mode="markers", name="oracle's split",
-                             marker=dict(symbol="diamond", size=12, color=colors, line=dict(width=1, color="black"))))
+    data: list[dict[str, Any]] = [
+        {"type": "scatter", "x": x, "y": a[i] * np.log1p(x / c[i]), "mode": "lines", "name": names[i],
+         "line": {"color": colors[i]}}
+        for i in range(k)
+    ]
+    data.append({"type": "scatter", "x": best, "y": a * np.log1p(best / c), "mode": "markers",
+                 "name": "oracle's split",
+                 "marker": {"symbol": "diamond", "size": 12, "color": colors, "line": {"width": 1, "color": "black"}}})
     if shares is not None:
         mine = _shares(shares, k) * budget
-        fig.add_trace(go.Scatter(x=mine, y=a * np.log1p(mine / c), mode="markers", name="your split",
-                                 marker=dict(symbol="circle-open", size=14, color=colors, line=dict(width=3))))
-    fig.update_xaxes(title="budget given to the agent")
-    fig.update_yaxes(title="output")
-    return style(fig, "Diminishing returns: the first units help most")
+        data.append({"type": "scatter", "x": mine, "y": a * np.log1p(mine / c), "mode": "markers",
+                     "name": "your split",
+                     "marker": {"symbol": "circle-open", "size": 14, "color": colors, "line": {"width": 3}}})
+    layout = {"xaxis": {"title": {"text": "budget given to the agent"}}, "yaxis": {"title": {"text": "output"}}}
+    return _figure(data, layout, "Diminishing returns: the first units help most")
 
 
 def hand_split_figure(
@@ -153,19 +185,21 @@ def hand_split_figure(
     out_mine = a * np.log1p(mine / c)
     out_best = a * np.log1p(best / c)
     total_mine, total_best = float(out_mine.sum()), float(split_value(a, c, best))
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("allocation", "output"))
     you, oracle = "#4c78a8", method_color("oracle")
-    fig.add_trace(go.Bar(x=names, y=mine, name="your split", marker_color=you, legendgroup="you"), 1, 1)
-    fig.add_trace(go.Bar(x=names, y=best, name="oracle", marker_color=oracle, legendgroup="oracle"), 1, 1)
-    fig.add_trace(go.Bar(x=names, y=out_mine, name="your split", marker_color=you, legendgroup="you",
-                         showlegend=False), 1, 2)
-    fig.add_trace(go.Bar(x=names, y=out_best, name="oracle", marker_color=oracle, legendgroup="oracle",
-                         showlegend=False), 1, 2)
+    data = [
+        {"type": "bar", "x": names, "y": mine, "name": "your split", "marker": {"color": you}, "legendgroup": "you"},
+        {"type": "bar", "x": names, "y": best, "name": "oracle", "marker": {"color": oracle}, "legendgroup": "oracle"},
+        {"type": "bar", "x": names, "y": out_mine, "name": "your split", "marker": {"color": you},
+         "legendgroup": "you", "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
+        {"type": "bar", "x": names, "y": out_best, "name": "oracle", "marker": {"color": oracle},
+         "legendgroup": "oracle", "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
+    ]
+    layout = _panels(("allocation", "output"))
+    layout["barmode"] = "group"
     share = 100.0 * total_mine / total_best if total_best > 0 else 100.0
     title = (f"Your split earns {total_mine:.2f}, the oracle's {total_best:.2f} "
              f"({share:.1f}% of the best; regret {total_best - total_mine:.2f})")
-    fig.update_layout(barmode="group")
-    return style(fig, title)
+    return _figure(data, layout, title)
 
 
 def hand_split_from_weights(
@@ -186,12 +220,12 @@ def oracle_budget_figure(
     budget: float,
     max_budget: float,
     names: Sequence[str] | None = None,
-    points: int = 121,
+    points: int = 97,
 ) -> go.Figure:
     """How the oracle's split changes with the budget (stacked), and what one more unit is worth.
 
     The right panel is the common marginal return ``lam`` of the active agents: agent ``i``
-    joins when ``lam`` falls below its first unit's return ``a_i / c_i``.
+    joins when ``lam`` falls below its first unit's return ``a_i / c_i`` (its dotted line).
     """
     a = np.asarray(productivity, dtype=np.float64)
     c = np.asarray(scale, dtype=np.float64)
@@ -200,32 +234,61 @@ def oracle_budget_figure(
     colors = agent_colors(k)
     grid = np.linspace(max_budget / (points - 1), max_budget, points - 1)
     x = water_fill(np.broadcast_to(a, (len(grid), k)), c, grid)
-    # lam = marginal return of any active agent = a_i / (c_i + x_i) for x_i > 0
+    # lam = the marginal return a_i / (c_i + x_i) of any active agent
     lam = np.max(a / (c + x), axis=1, where=x > 0, initial=0.0)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38],
-                        subplot_titles=("the oracle's split", "value of one more unit"))
+    data: list[dict[str, Any]] = [
+        {"type": "scatter", "x": grid, "y": x[:, i], "mode": "lines", "stackgroup": "split", "name": names[i],
+         "line": {"width": 0.5, "color": colors[i]}, "fillcolor": colors[i]}
+        for i in range(k)
+    ]
+    data.append({"type": "scatter", "x": grid, "y": lam, "mode": "lines", "name": "marginal return",
+                 "line": {"color": "black"}, "xaxis": "x2", "yaxis": "y2"})
     for i in range(k):
-        fig.add_trace(go.Scatter(x=grid, y=x[:, i], mode="lines", stackgroup="split", name=names[i],
-                                 line=dict(width=0.5, color=colors[i]), fillcolor=colors[i]), 1, 1)
-    fig.add_trace(go.Scatter(x=grid, y=lam, mode="lines", name="marginal return",
-                             line=dict(color="black")), 1, 2)
-    for i in range(k):
-        fig.add_trace(go.Scatter(x=[0, max_budget], y=[a[i] / c[i]] * 2, mode="lines", showlegend=False,
-                                 line=dict(color=colors[i], dash="dot", width=1),
-                                 hovertext=f"{names[i]} joins below {a[i] / c[i]:.2f}"), 1, 2)
+        data.append({"type": "scatter", "x": [0, max_budget], "y": [a[i] / c[i]] * 2, "mode": "lines",
+                     "showlegend": False, "line": {"color": colors[i], "dash": "dot", "width": 1},
+                     "hovertext": f"{names[i]} joins below {a[i] / c[i]:.2f}", "xaxis": "x2", "yaxis": "y2"})
+    layout = _panels(("the oracle's split", "value of one more unit"), widths=(0.62, 0.38))
+    layout["shapes"] = [
+        {"type": "line", "x0": budget, "x1": budget, "y0": 0, "y1": 1, "xref": ref, "yref": f"{yref} domain",
+         "line": {"color": "black", "dash": "dash"}}
+        for ref, yref in (("x", "y"), ("x2", "y2"))
+    ]
+    layout["xaxis"]["title"] = {"text": "budget per round"}
+    layout["xaxis2"]["title"] = {"text": "budget per round"}
+    layout["yaxis"]["title"] = {"text": "allocation"}
+    layout["yaxis2"].update(title={"text": "output per extra unit"}, type="log")
     now = water_fill(a, c, budget)
-    fig.add_vline(x=budget, line=dict(color="black", dash="dash"), row=1, col=1)
-    fig.add_vline(x=budget, line=dict(color="black", dash="dash"), row=1, col=2)
     active = ", ".join(f"{n} {v:.1f}" for n, v in zip(names, now) if v > 1e-9)
-    fig.update_xaxes(title="budget per round")
-    fig.update_yaxes(title="allocation", row=1, col=1)
-    fig.update_yaxes(title="output per extra unit", type="log", row=1, col=2)
-    return style(fig, f"Budget {budget:g}: the oracle gives {active}")
+    return _figure(data, layout, f"Budget {budget:g}: the oracle gives {active}")
 
 
 # ----------------------------------------------------------------------------------------------
 # Notebook 03: feedback
 # ----------------------------------------------------------------------------------------------
+
+
+def _curve_traces(curves: Mapping[str, Any], axes: tuple[str, str] = ("x", "y")) -> list[dict[str, Any]]:
+    out = []
+    for name, curve in curves.items():
+        y = np.asarray(curve, dtype=np.float64)
+        if y.ndim == 2:
+            y = y.mean(axis=0)
+        out.append({"type": "scatter", "x": np.arange(1, len(y) + 1), "y": y, "mode": "lines", "name": name,
+                    "line": {"color": learner_color(name), "width": 3 if name == "equal" else 2},
+                    "xaxis": axes[0], "yaxis": axes[1]})
+    return out
+
+
+def _box_traces(runs: Mapping[str, Any], tail: float, axes: tuple[str, str] = ("x", "y")) -> list[dict[str, Any]]:
+    out = []
+    for name, regret in runs.items():
+        r = np.atleast_2d(np.asarray(regret, dtype=np.float64))
+        last = max(1, int(round(r.shape[1] * tail)))
+        color = learner_color(name)
+        out.append({"type": "box", "y": r[:, -last:].mean(axis=1), "name": name, "boxpoints": "all",
+                    "jitter": 0.4, "pointpos": 0, "marker": {"size": 4, "color": color}, "line": {"color": color},
+                    "showlegend": False, "xaxis": axes[0], "yaxis": axes[1]})
+    return out
 
 
 def regret_curves_figure(
@@ -238,17 +301,10 @@ def regret_curves_figure(
     :param curves: name -> regret per round ``(rounds,)``, or per episode and round
         ``(episodes, rounds)`` (then averaged)
     """
-    fig = go.Figure()
-    for name, curve in curves.items():
-        y = np.asarray(curve, dtype=np.float64)
-        if y.ndim == 2:
-            y = y.mean(axis=0)
-        fig.add_trace(go.Scatter(x=np.arange(1, len(y) + 1), y=y, mode="lines", name=name,
-                                 line=dict(color=learner_color(name), width=3 if name == "equal" else 2)))
-    fig.update_xaxes(title="round")
-    fig.update_yaxes(title="regret (output lost against the oracle)", type="log" if log_y else "linear",
-                     rangemode="tozero" if not log_y else None)
-    return style(fig, title)
+    layout = {"xaxis": {"title": {"text": "round"}},
+              "yaxis": {"title": {"text": "regret (output lost against the oracle)"},
+                        **({"type": "log"} if log_y else {"rangemode": "tozero"})}}
+    return _figure(_curve_traces(curves), layout, title)
 
 
 def final_regret_figure(
@@ -263,16 +319,10 @@ def final_regret_figure(
 
     :param runs: name -> regret per episode and round ``(episodes, rounds)``
     """
-    fig = go.Figure()
-    for name, regret in runs.items():
-        r = np.atleast_2d(np.asarray(regret, dtype=np.float64))
-        last = max(1, int(round(r.shape[1] * tail)))
-        fig.add_trace(go.Box(y=r[:, -last:].mean(axis=1), name=name, boxpoints="all", jitter=0.4,
-                             pointpos=0, marker=dict(size=4, color=learner_color(name)),
-                             line=dict(color=learner_color(name))))
-    fig.update_yaxes(title="regret in the last rounds of each episode", rangemode="tozero")
-    fig.update_layout(showlegend=False)
-    return style(fig, title or f"Where each episode ended (mean regret over its last {int(tail * 100)}% of rounds)")
+    layout = {"yaxis": {"title": {"text": "regret in the last rounds of each episode"}, "rangemode": "tozero"},
+              "showlegend": False}
+    return _figure(_box_traces(runs, tail), layout,
+                   title or f"Where each episode ended (mean regret over its last {int(tail * 100)}% of rounds)")
 
 
 def allocation_figure(
@@ -285,7 +335,7 @@ def allocation_figure(
     """The split of one episode, round by round (stacked shares), beside the oracle's.
 
     With divisions, each division's teams share a color family and a dashed line marks the
-    division's total, so both levels of the hierarchy are visible.
+    boundary between divisions (the upper level's decision), so both levels are visible.
 
     :param shares: ``(rounds, K)``
     :param oracle_shares: ``(rounds, K)``, drawn in a second panel if given
@@ -297,22 +347,27 @@ def allocation_figure(
     panels = [("the manager's split", s)]
     if oracle_shares is not None:
         panels.append(("the oracle's split", np.asarray(oracle_shares, dtype=np.float64)))
-    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=[p[0] for p in panels])
     rounds = np.arange(1, s.shape[0] + 1)
-    for col, (_, data) in enumerate(panels, start=1):
+    data: list[dict[str, Any]] = []
+    for col, (_, values) in enumerate(panels, start=1):
+        sx = "" if col == 1 else str(col)
         for i in order:
-            fig.add_trace(go.Scatter(x=rounds, y=data[:, i], mode="lines", stackgroup=f"s{col}", name=names[i],
-                                     legendgroup=names[i], showlegend=col == 1, line=dict(width=0.5, color=colors[i]),
-                                     fillcolor=colors[i]), 1, col)
+            data.append({"type": "scatter", "x": rounds, "y": values[:, i], "mode": "lines", "stackgroup": f"s{col}",
+                         "name": names[i], "legendgroup": names[i], "showlegend": col == 1,
+                         "line": {"width": 0.5, "color": colors[i]}, "fillcolor": colors[i],
+                         "xaxis": f"x{sx}", "yaxis": f"y{sx}"})
         edge = np.zeros(len(rounds))
         for d, (dname, members) in enumerate(divisions[:-1]):
-            edge = edge + data[:, list(members)].sum(axis=1)
-            fig.add_trace(go.Scatter(x=rounds, y=edge, mode="lines", name=f"{dname} | next division",
-                                     legendgroup=f"div{d}", showlegend=col == 1,
-                                     line=dict(color="black", dash="dash", width=2)), 1, col)
-    fig.update_xaxes(title="round")
-    fig.update_yaxes(title="share of the round's budget", range=[0, 1], row=1, col=1)
-    return style(fig, title or "How the budget was split, round by round")
+            edge = edge + values[:, list(members)].sum(axis=1)
+            data.append({"type": "scatter", "x": rounds, "y": edge, "mode": "lines",
+                         "name": f"{dname} | {divisions[d + 1][0]}", "legendgroup": f"div{d}", "showlegend": col == 1,
+                         "line": {"color": "black", "dash": "dash", "width": 2}, "xaxis": f"x{sx}", "yaxis": f"y{sx}"})
+    layout = _panels([p[0] for p in panels], shared_y=True)
+    for col in range(1, len(panels) + 1):
+        sx = "" if col == 1 else str(col)
+        layout[f"xaxis{sx}"]["title"] = {"text": "round"}
+    layout["yaxis"].update(title={"text": "share of the round's budget"}, range=[0, 1])
+    return _figure(data, layout, title or "How the budget was split, round by round")
 
 
 @lru_cache(maxsize=64)
@@ -351,27 +406,21 @@ def feedback_figure(
     budget) and draw their regret per round and where each episode ended."""
     runs = learner_runs(scenario, tuple(names), episodes, seed, budget, noise=noise, drift=drift, rounds=rounds)
     regret = {n: r["regret"] for n, r in runs.items()}
-    curves = regret_curves_figure(regret, title=None)
-    ends = final_regret_figure(regret, title=None)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4],
-                        subplot_titles=("regret per round (mean of episodes)", "regret at the end of each episode"))
-    for tr in curves.data:
-        fig.add_trace(tr, 1, 1)
-    for tr in ends.data:
-        tr.showlegend = False
-        fig.add_trace(tr, 1, 2)
-    fig.update_xaxes(title="round", row=1, col=1)
-    fig.update_yaxes(title="regret", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    data = _curve_traces(regret) + _box_traces(regret, 0.2, ("x2", "y2"))
+    layout = _panels(("regret per round (mean of episodes)", "regret at the end of each episode"), widths=(0.6, 0.4))
+    layout["xaxis"]["title"] = {"text": "round"}
+    layout["yaxis"].update(title={"text": "regret"}, rangemode="tozero")
+    layout["yaxis2"]["rangemode"] = "tozero"
     mean = {n: float(r.mean()) for n, r in regret.items()}
     best = min((n for n in mean if n != "equal"), key=mean.get, default=None)
     parts = [f"noise {noise:g}" if noise is not None else None, f"drift {drift:g}" if drift is not None else None,
              f"budget {budget:g}" if budget is not None else None]
     setting = ", ".join(p for p in parts if p)
     head = f"{setting}: " if setting else ""
-    title = f"{head}best learner {best} (mean regret {mean[best]:.3f}; equal split {mean.get('equal', float('nan')):.3f})" \
-        if best else head
-    return style(fig, title, height=420)
+    title = head
+    if best:
+        title += f"best learner {best} (mean regret {mean[best]:.3f}; equal split {mean.get('equal', float('nan')):.3f})"
+    return _figure(data, layout, title, height=420)
 
 
 @lru_cache(maxsize=16)

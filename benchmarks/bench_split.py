@@ -1,0 +1,111 @@
+"""Split world: env speed against CartPole, and regret per learner (PPO included) on classroom and drift.
+
+    python benchmarks/run.py split            # this section of RESULTS.md
+    python benchmarks/run.py split --quick    # a smoke test (shorter runs, fewer episodes, less PPO)
+"""
+
+from __future__ import annotations
+
+import time
+
+import gymnasium as gym
+import numpy as np
+from _common import cartpole_rate, single_env_rate, table, vector_env_rate
+
+import hbkit  # noqa: F401  (registers the environments)
+
+TITLE = "Split world: speed and regret per learner"
+
+ENV = "hbkit/Split-v0"
+SCENARIOS = ("classroom", "drift")
+SEED = 2024
+
+
+def _speed(quick: bool) -> tuple[str, dict[str, float]]:
+    steps = 20_000 if quick else 100_000
+    repeats = 3 if quick else 5
+    cart = cartpole_rate(steps, repeats)
+    rows, ratios = [], {}
+    for scenario in ("classroom", "drift"):
+        env = gym.make(ENV, scenario=scenario)
+        acts = np.random.default_rng(0).uniform(-1, 1, (steps, env.action_space.shape[0])).astype(np.float32)
+        single = single_env_rate(env, list(acts), repeats)
+        n = 4096
+        vec = gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", scenario=scenario)
+        vacts = np.random.default_rng(1).uniform(-1, 1, (104 if quick else 208, n, vec.single_action_space.shape[0]))
+        vector = vector_env_rate(vec, vacts.astype(np.float32), repeats)
+        rows.append((f"Split-v0 `{scenario}`, single env (`gym.make`)", single, f"{single / cart:.2f}x"))
+        rows.append((f"Split-v0 `{scenario}`, VectorEnv, {n} envs", vector, f"{vector / cart:.1f}x"))
+        ratios[f"{scenario}/single"] = single / cart
+        ratios[f"{scenario}/vector"] = vector / cart
+    rows.insert(0, ("CartPole-v1, single env (`gym.make`), the reference", cart, "1x"))
+    text = table(["env", "steps/s", "vs CartPole"], rows)
+    return text, ratios
+
+
+def _regret(quick: bool) -> tuple[str, list[str]]:
+    from hbkit.evaluate import evaluate
+    from hbkit.managers.split import MANAGERS, compare
+    from hbkit.train.sb3 import scenario_recipe, train_sb3
+
+    episodes = 200 if quick else 2000
+    sections, notes = [], []
+    for scenario in SCENARIOS:
+        reports = compare(list(MANAGERS), scenario, episodes=episodes, seed=SEED)
+        recipe = scenario_recipe(ENV, "ppo", scenario)
+        timesteps = 10_000 if quick else int(recipe["timesteps"])
+        t0 = time.perf_counter()
+        model = train_sb3(ENV, "ppo", scenario=scenario, total_timesteps=timesteps, seed=0, progress_bar=False)
+        minutes = (time.perf_counter() - t0) / 60
+        reports[f"ppo ({timesteps:,} steps)"] = evaluate(model, ENV, scenario=scenario, episodes=episodes, seed=SEED)
+        rounds = reports["equal"]["rounds"]
+        equal = reports["equal"]["regret"]
+        order = sorted(reports, key=lambda n: reports[n]["regret"])
+        rows = []
+        for name in order:
+            r = reports[name]
+            rows.append((name, r["regret"], r["final_regret"], f"{100 * r['relative_regret']:.1f}%",
+                         f"{equal / r['regret']:.1f}x" if r["regret"] > 0 else "-"))
+        learners = [n for n in order if n not in ("equal", "oracle") and not n.startswith("ppo")]
+        best = learners[0]
+        ratio = equal / reports[best]["regret"]
+        rank = order.index(next(n for n in order if n.startswith("ppo"))) + 1
+        sections.append(
+            f"**`{scenario}`** ({rounds} rounds, {episodes} episodes, the same for every row; PPO trained "
+            f"{timesteps:,} steps with the scenario's `[ppo]` recipe, seed 0, in {minutes:.1f} min):\n\n"
+            + table(["manager", "regret per round", f"regret, last {max(1, rounds // 10)} rounds",
+                     "output lost", "equal split / this"], rows)
+        )
+        notes.append(f"`{scenario}`: the best learner, **{best}**, has {ratio:.1f}x less regret per round than "
+                     f"the equal split; PPO ranks {rank} of {len(order)} (the oracle included).")
+    return "\n\n".join(sections), notes
+
+
+def run(quick: bool = False) -> str:
+    speed, ratios = _speed(quick)
+    regret, notes = _regret(quick)
+    flag = " --quick" if quick else ""
+    return "\n".join([
+        f"## {TITLE}",
+        "",
+        f"Command: `python benchmarks/run.py split{flag}`",
+        "",
+        "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x)",
+        "",
+        speed,
+        "",
+        "### Regret against the water-filling oracle",
+        "",
+        "Regret of a round = the oracle's expected output minus the expected output of the split played "
+        "(noise excluded). Learners: see `hbkit/managers/split.py`; `oracle` knows the true "
+        "productivities (its small regret comes from the action range: a share below e^-6 of the "
+        "largest cannot be expressed).",
+        "",
+        regret,
+        "",
+        *[f"- {n}" for n in notes],
+    ])
+
+
+if __name__ == "__main__":
+    print(run(quick=True))

@@ -202,7 +202,7 @@ class ReasoningEnv(gym.Env):
         if self._batch.done[0]:
             raise RuntimeError("the episode has ended; call reset() to start a new one")
         if not (isinstance(action, (int, np.integer)) and 0 <= action <= 1):
-            action = check_actions(np.asarray(action).reshape(1), 2, "action (0 = continue, 1 = answer)")
+            action = check_actions(action, 2, "action (0 = continue, 1 = answer)", shape=())
         reward, ended = self._batch.step(action)
         return self._batch.observe()[0], float(reward[0]), bool(ended[0]), False, self._info()
 

@@ -27,7 +27,7 @@ from hbkit.managers.reasoning import fixed_length_grid
 from hbkit.train import HBPO, base_reasoner
 from hbkit.viz import reasoning as rviz
 
-__all__ = ["RUNS", "run_demo", "format_table"]
+__all__ = ["RUNS", "ABLATIONS", "run_demo", "run_ablations", "format_table"]
 
 ENV_ID = "hbkit/Reasoning-v0"
 SCENARIO = "hbpo-math"
@@ -39,6 +39,42 @@ RUNS: dict[str, dict[str, Any]] = {
     "classic": {"reward": "classic"},
     "single budget": {"budgets": (1536,)},
 }
+
+
+#: the paper's ablations: number of budgets and reward function (name -> HBPO keyword arguments)
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "4 budgets, hbpo reward": {},
+    "2 budgets (512, 2560)": {"budgets": (512, 2560)},
+    "1 budget (1536)": {"budgets": (1536,)},
+    "4 budgets, classic reward": {"reward": "classic"},
+    "4 budgets, cosine reward": {"reward": "cosine"},
+}
+
+
+def run_ablations(iterations: int | None = None, seed: int = 0, episodes: int = 2000,
+                  eval_seed: int = 123, progress: bool = True,
+                  trained: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Train every run of :data:`ABLATIONS` and evaluate it in natural mode.
+
+    :param trained: policies already trained the same way, by ablation name (they are reused)
+    :return: one row per run: ``run``, ``accuracy``, ``mean_tokens``, ``L5 accuracy``, ``L1 tokens``,
+        ``L5 tokens`` (level 1 and 5 are the easiest and hardest)
+    """
+    rows = []
+    trained = dict(trained or {})
+    for name, kwargs in ABLATIONS.items():
+        if name not in trained:
+            trainer = HBPO(ENV_ID, scenario=SCENARIO, seed=seed, **kwargs)
+            trainer.policy.metadata["name"] = name
+            trainer.learn(iterations=iterations, progress=progress)
+            trained[name] = trainer.policy
+        r = evaluate(trained[name], ENV_ID, scenario=SCENARIO, episodes=episodes, seed=eval_seed, budget=None)
+        lv = r["by_level"]
+        hi, lo = max(lv, key=int), min(lv, key=int)
+        rows.append({"run": name, "accuracy": r["accuracy"], "mean_tokens": r["mean_tokens"],
+                     f"L{hi} accuracy": lv[hi]["accuracy"], f"L{lo} tokens": lv[lo]["mean_tokens"],
+                     f"L{hi} tokens": lv[hi]["mean_tokens"]})
+    return rows
 
 
 def format_table(reports: dict[str, dict[str, Any]], base: str = "base reasoner") -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "frontier",
     "rollout_trace",
     "budget_following",
+    "results_table",
 ]
 
 
@@ -175,3 +176,19 @@ def budget_following(reports: Mapping[Any, Mapping[str, Any]], name: str = "poli
                                   dash=None if b else "dot"))
     fig.update_yaxes(title="mean tokens")
     return style(fig, f"{name}: tokens by level for each budget", height=360)
+
+
+def results_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> go.Figure:
+    """A table figure of result rows (e.g. :func:`hbkit.demo.run_ablations`); floats are rounded."""
+    cols = list(rows[0]) if rows else []
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
+        return str(v)
+
+    fig = go.Figure(go.Table(
+        header=dict(values=[c.replace("_", " ") for c in cols], fill_color="#e8eef7", align="left"),
+        cells=dict(values=[[fmt(r[c]) for r in rows] for c in cols], align="left"),
+    ))
+    return style(fig, title, height=60 + 32 * (len(rows) + 1))

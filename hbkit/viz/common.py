@@ -47,8 +47,8 @@ def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Fig
         template="plotly_white",
         title=title,
         height=height,
-        margin=dict(l=60, r=20, t=60 if title else 30, b=50),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        margin=dict(l=60, r=20, t=70 if title else 30, b=50),
+        legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02),
     )
     return fig
 

@@ -92,17 +92,30 @@ def reward_comparison(budget: int = 1024, beta: float = 4.0, alpha: float = 1 / 
 def learning_curves(
     histories: Mapping[str, Sequence[Mapping[str, Any]]],
     metrics: Sequence[str] = ("accuracy", "mean_tokens"),
+    smooth: int = 10,
 ) -> go.Figure:
-    """Training curves (one panel per metric, one line per run) from ``HBPO.learn`` histories."""
+    """Training curves (one panel per metric, one line per run) from ``HBPO.learn`` histories.
+
+    :param smooth: window of the moving average drawn over the faint raw curve (1 = raw only)
+    """
     fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics])
     for i, (name, hist) in enumerate(histories.items()):
-        it = [row["iteration"] for row in hist]
+        it = np.array([row["iteration"] for row in hist])
+        color = method_color(name, i)
         for j, m in enumerate(metrics):
-            fig.add_scatter(x=it, y=[row.get(m) for row in hist], name=name, legendgroup=name,
-                            showlegend=j == 0, mode="lines", line=dict(color=method_color(name, i)),
-                            row=1, col=j + 1)
+            y = np.array([row.get(m, np.nan) for row in hist], dtype=float)
+            if smooth > 1 and len(y) >= smooth:
+                fig.add_scatter(x=it, y=y, mode="lines", line=dict(color=color, width=1), opacity=0.25,
+                                legendgroup=name, showlegend=False, hoverinfo="skip", row=1, col=j + 1)
+                kernel = np.ones(smooth) / smooth
+                y_s = np.convolve(y, kernel, mode="valid")
+                fig.add_scatter(x=it[smooth - 1:], y=y_s, name=name, legendgroup=name, showlegend=j == 0,
+                                mode="lines", line=dict(color=color, width=2.5), row=1, col=j + 1)
+            else:
+                fig.add_scatter(x=it, y=y, name=name, legendgroup=name, showlegend=j == 0, mode="lines",
+                                line=dict(color=color), row=1, col=j + 1)
     fig.update_xaxes(title="iteration")
-    return style(fig, "training (rollout batches, budgets mixed)", height=360)
+    return style(fig, "training (rollouts of all budgets; smoothed)", height=360)
 
 
 def by_level(reports: Mapping[str, Mapping[str, Any]]) -> go.Figure:
@@ -132,8 +145,7 @@ def frontier(fixed: Sequence[Mapping[str, Any]], methods: Mapping[str, Mapping[s
                     name="fixed length (think T, then answer)",
                     line=dict(color=method_color("fixed length"), dash="dash"))
     for i, (name, rep) in enumerate(methods.items()):
-        fig.add_scatter(x=[rep["mean_tokens"]], y=[rep["accuracy"]], mode="markers+text", name=name,
-                        text=[name], textposition="top center",
+        fig.add_scatter(x=[rep["mean_tokens"]], y=[rep["accuracy"]], mode="markers", name=name,
                         marker=dict(size=13, color=method_color(name, i), line=dict(width=1, color="#222")))
     fig.update_xaxes(title="mean tokens per problem")
     fig.update_yaxes(title="accuracy")

@@ -10,7 +10,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from hbkit.viz import reasoning as rviz
-from hbkit.viz.common import LiveFigure, style, update_in_place
+from hbkit.viz.common import LiveFigure, as_widget, style, update_in_place
 
 __all__ = ["reward_explorer", "budget_explorer", "budget_view", "TrainingPanel"]
 
@@ -74,7 +74,7 @@ class TrainingPanel:
         self.status = w.HTML("press Train (or run the next cell)")
         self.progress = w.IntProgress(min=0, max=1, description="progress")
         self.button.on_click(lambda _: self.run())
-        self.widget = w.VBox([w.HBox([self.button, self.progress, self.status]), self.figure])
+        self.widget = w.VBox([w.HBox([self.button, self.progress, self.status]), as_widget(self.figure)])
 
     def _redraw(self) -> None:
         update_in_place(self.figure, rviz.learning_curves({k: t.history for k, t in self.trainers.items()}))

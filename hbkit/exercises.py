@@ -111,3 +111,120 @@ def check_reasoner(fn: Callable[[np.ndarray], int], episodes: int = 2000, seed: 
                                   "the answer is found; wait for a higher confidence", details)
     return CheckResult(True, f"{summary}. {100 * (1 - ratio):.0f}% fewer tokens at "
                              f"{100 * d_acc:+.1f} accuracy points: an adaptive reasoner", details)
+
+
+# ----------------------------------------------------------------------------------------------
+# The Split world (notebooks 02 and 03)
+# ----------------------------------------------------------------------------------------------
+
+__all__ += ["check_water_filling", "check_learner"]
+
+
+def check_water_filling(fn: Callable[[np.ndarray, np.ndarray, float], Any], cases: int = 40,
+                        seed: int = 0) -> CheckResult:
+    """Check a learner's ``fn(a, c, B) -> x``, the best split of ``B`` for known productivities, against
+    :func:`hbkit.managers.split.water_fill` (the oracle).
+
+    The cases mix few and many agents, tiny budgets (only the best agent gets anything) and large
+    ones (everybody does). An answer passes when on every case it is non-negative, spends exactly
+    ``B`` and earns the oracle's output to within 1e-6 (relative).
+
+    :param fn: takes productivities ``a`` and scales ``c`` (arrays of shape ``(K,)``) and a budget
+        ``B``; returns allocations of shape ``(K,)``
+    """
+    from hbkit.managers.split import split_value, water_fill
+
+    rng = np.random.default_rng(seed)
+    problems = [(np.array([4.0, 2.0, 1.0, 0.5]), np.array([2.0, 3.0, 1.5, 2.0]), 12.0),
+                (np.array([4.0, 2.0, 1.0, 0.5]), np.array([2.0, 3.0, 1.5, 2.0]), 0.5)]
+    for _ in range(cases):
+        k = int(rng.integers(2, 8))
+        problems.append((rng.gamma(2.0, 1.0, k) + 0.05, rng.uniform(0.5, 4.0, k),
+                         float(rng.choice([0.2, 2.0, 10.0, 50.0]) * rng.uniform(0.5, 1.5))))
+    for a, c, budget in problems:
+        best = water_fill(a, c, budget)
+        got, err = _call(fn, a.copy(), c.copy(), budget)
+        case = f"a={np.round(a, 2).tolist()}, c={np.round(c, 2).tolist()}, B={budget:.3g}"
+        if err:
+            return CheckResult(False, f"your function raised {err} for {case}")
+        try:
+            x = np.asarray(got, dtype=np.float64).reshape(a.shape)
+        except (TypeError, ValueError):
+            return CheckResult(False, f"for {case} you return {got!r}; expected {len(a)} numbers, one per agent")
+        details = {"a": a, "c": c, "budget": budget, "yours": x, "oracle": best}
+        if not np.all(np.isfinite(x)):
+            return CheckResult(False, f"for {case} your split has NaN or infinite entries", details)
+        if x.min() < -1e-9:
+            return CheckResult(False, f"for {case} you give {x.min():.3g} to an agent: allocations cannot be "
+                                      "negative. An agent whose first unit earns less than the water level "
+                                      "(a_i / c_i <= lam) gets nothing: x_i = max(0, a_i / lam - c_i), with lam "
+                                      "found from the agents that stay active", details)
+        if not np.isclose(x.sum(), budget, rtol=1e-6, atol=1e-9):
+            return CheckResult(False, f"for {case} your split spends {x.sum():.4g} instead of {budget:.4g}: choose "
+                                      "the level 1/lam so that the allocations add up to the budget", details)
+        mine, oracle = float(split_value(a, c, x)), float(split_value(a, c, best))
+        if mine < oracle * (1 - 1e-6) - 1e-12:
+            worst = int(np.argmax(np.abs(x - best)))
+            return CheckResult(False, f"for {case} your split earns {mine:.4f}, the oracle's {oracle:.4f}. "
+                                      f"Agent {worst} gets {x[worst]:.3f} from you and {best[worst]:.3f} from the "
+                                      "oracle. At the best split every agent that gets budget has the same "
+                                      "marginal return a_i / (c_i + x_i)", details)
+    return CheckResult(True, f"your water-filling matches the oracle on all {len(problems)} cases: every active "
+                             "agent ends with the same marginal return, and the rest get nothing")
+
+
+class _RowWise:
+    """A single-observation learner made batched (so it meets the same worlds as the baselines)."""
+
+    batched = True
+
+    def __init__(self, fn: Callable[[np.ndarray], Any]):
+        self.fn, self.name = fn, getattr(fn, "__name__", "yours")
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        return np.stack([np.asarray(self.fn(o), dtype=np.float32) for o in np.asarray(obs)])
+
+
+def check_learner(fn: Callable[[np.ndarray], Any], scenario: str = "drift", episodes: int = 64,
+                  seed: int = 7, **env_kwargs: Any) -> CheckResult:
+    """Evaluate a learner's manager ``fn(obs) -> action`` on ``hbkit/Split-v0`` against the equal split
+    and the greedy learner, on the same worlds.
+
+    Passes when its regret per round is at most half the equal split's and it learns: its regret in
+    the last tenth of the rounds is below its regret in the first tenth.
+
+    :param fn: a manager for one observation (``obs`` of shape ``(obs_dim,)`` -> action), or a
+        batched hbkit manager (``batched = True``)
+    :param scenario: ``"classroom"``, ``"drift"`` or ``"divisions"`` (or a path)
+    :param env_kwargs: passed to the env (``noise=``, ``drift=`` ...)
+    """
+    import gymnasium as gym
+
+    from hbkit.evaluate import evaluate
+    from hbkit.managers.split import Equal, Greedy
+
+    env = gym.make("hbkit/Split-v0", scenario=scenario, **env_kwargs)
+    agent = fn if getattr(fn, "batched", False) else _RowWise(fn)
+    run = {"episodes": episodes, "seed": seed, "scenario": scenario, **env_kwargs}
+    try:
+        mine = evaluate(agent, "hbkit/Split-v0", **run)
+    except Exception as exc:  # noqa: BLE001
+        return CheckResult(False, f"evaluating your learner raised {type(exc).__name__}: {exc}")
+    equal = evaluate(Equal(env), "hbkit/Split-v0", **run)
+    greedy = evaluate(Greedy(env), "hbkit/Split-v0", **run)
+    env.close()
+    curve = np.asarray(mine["regret_curve"])
+    tenth = max(1, len(curve) // 10)
+    early, late = float(curve[:tenth].mean()), float(curve[-tenth:].mean())
+    details = {"yours": mine, "equal": equal, "greedy": greedy}
+    summary = (f"on {scenario}: your regret per round {mine['regret']:.3f} (first rounds {early:.3f}, last "
+               f"{late:.3f}); equal split {equal['regret']:.3f}; greedy {greedy['regret']:.3f}")
+    if mine["regret"] > 0.5 * equal["regret"]:
+        return CheckResult(False, f"{summary}. You lose more than half of what the equal split loses: use the "
+                                  "estimates in the observation and water-fill on them", details)
+    if late >= early:
+        return CheckResult(False, f"{summary}. Your regret does not fall over the episode, so your split does "
+                                  "not use the feedback: read the estimates afresh every round", details)
+    verdict = "better than" if mine["regret"] < greedy["regret"] else "not as good as"
+    return CheckResult(True, f"{summary}. Your learner uses the feedback, {equal['regret'] / mine['regret']:.1f}x "
+                             f"less regret than the equal split and {verdict} greedy", details)

@@ -341,15 +341,17 @@ class Oracle(SplitManager):
     name = "oracle"
     wants_info = True
 
-    def __call__(self, obs: Any, info: dict[str, Any] | None = None) -> np.ndarray:
+    def shares(self, obs: np.ndarray, info: dict[str, Any] | None = None) -> np.ndarray:
         if info is None or "productivity" not in info:
             raise ValueError("the oracle needs the env's info dict: call manager(obs, info)")
+        a = np.atleast_2d(np.asarray(info["productivity"], dtype=np.float64))
+        b = self.budget(obs)
+        return water_fill(a, self.scale, b) / b[:, None]
+
+    def __call__(self, obs: Any, info: dict[str, Any] | None = None) -> np.ndarray:
         obs = np.asarray(obs)
         single = obs.ndim == 1
-        obs2 = np.atleast_2d(obs)
-        a = np.atleast_2d(np.asarray(info["productivity"], dtype=np.float64))
-        b = self.budget(obs2)
-        action = self.world.action_from_shares(water_fill(a, self.scale, b) / b[:, None])
+        action = self.world.action_from_shares(self.shares(np.atleast_2d(obs), info))
         return action[0] if single else action
 
 
@@ -454,19 +456,20 @@ def run_managers(
     blocks = [slice(j * e, (j + 1) * e) for j in range(m)]
     reward = np.zeros(e * m)
     rows: dict[str, list[np.ndarray]] = {"shares": [], "productivity": [], "oracle_shares": []}
-    actions = np.zeros((e * m, world.action_dim), np.float32)
+    shares = np.zeros((e * m, world.num_agents))
     for _ in range(world.rounds):
         if record:
             a = np.asarray(info["productivity"])
             b = np.asarray(info["budget"])
             rows["productivity"].append(a)
             rows["oracle_shares"].append(water_fill(a, world.scale, b) / b[:, None])
+        # every manager says what shares it wants; one call turns them all into actions
         for manager, block in zip(managers, blocks):
             if getattr(manager, "wants_info", False):
-                actions[block] = manager(obs[block], {k: v[block] for k, v in info.items()})
+                shares[block] = manager.shares(obs[block], {"productivity": info["productivity"][block]})
             else:
-                actions[block] = manager(obs[block])
-        obs, r, _, _, info = vec.step(actions)
+                shares[block] = manager.shares(obs[block])
+        obs, r, _, _, info = vec.step(world.action_from_shares(shares))
         reward += r
         if record:
             rows["shares"].append(np.asarray(info["allocation"]) / np.asarray(info["budget"])[:, None])

@@ -11,6 +11,8 @@ slider: the only training (PPO) sits behind a button.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import ipywidgets as widgets
@@ -32,6 +34,7 @@ __all__ = [
     "feedback_dashboard",
     "allocation_dashboard",
     "ppo_panel",
+    "NOTEBOOK_DASHBOARDS",
 ]
 
 _LAYOUT = widgets.Layout(width="300px")
@@ -122,11 +125,17 @@ def ppo_panel(
     state: dict[str, Any] = {}
 
     def train(_: Any) -> None:
+        button.disabled = True
+        try:
+            _train_and_draw()
+        finally:
+            button.disabled = False
+
+    def _train_and_draw() -> None:
         from hbkit.evaluate import evaluate
         from hbkit.train.sb3 import progress_callback, train_sb3
         from hbkit.viz.split import learner_runs
 
-        button.disabled = True
         with out:
             out.clear_output()
             model = train_sb3("hbkit/Split-v0", "ppo", scenario=scenario, total_timesteps=steps, seed=seed,
@@ -139,9 +148,23 @@ def ppo_panel(
 
             display(regret_curves_figure(curves, title=f"PPO after {steps:,} steps: mean regret "
                                                        f"{report['regret']:.3f}"))
-        button.disabled = False
 
     button.on_click(train)
     panel = widgets.VBox([button, out])
     panel.state = state  # the trained model, once there is one: panel.state["model"]
+    panel.train = lambda: train(None)  # what the button does (train again from scratch)
     return panel
+
+
+#: Every live figure the notebooks show, by notebook (file stem), at the notebooks' sizes: zero-argument
+#: factories (each accepts ``widget_factory=``) for the slider-latency benchmark and the tests.
+NOTEBOOK_DASHBOARDS: dict[str, list[Callable[..., LiveFigure]]] = {
+    "02_budgets": [
+        partial(hand_split_dashboard, "classroom"),
+        partial(oracle_budget_dashboard, "classroom"),
+    ],
+    "03_feedback": [
+        partial(feedback_dashboard, "drift", episodes=24),
+        partial(allocation_dashboard, "divisions", episodes=8),
+    ],
+}

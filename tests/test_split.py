@@ -67,6 +67,27 @@ def test_vector_env_matches_its_episodes_and_autoresets():
     assert (obs[:, 0] == 0).all() and (r == 0).all() and not term.any()
 
 
+@pytest.mark.parametrize("scenario", ["classroom", "drift"])
+def test_single_env_steps_like_a_batch_of_one(scenario):
+    # the single Env steps in plain floats (SplitBatch.step_one), the VectorEnv in NumPy: same math
+    env = gym.make(ENV, scenario=scenario)
+    vec = gym.make_vec(ENV, num_envs=1, vectorization_mode="vector_entry_point", scenario=scenario)
+    obs1, _ = env.reset(seed=5)
+    obs2, _ = vec.reset(seed=5)
+    np.testing.assert_array_equal(obs1, obs2[0])
+    rng = np.random.default_rng(0)
+    for _ in range(env.unwrapped.world.rounds):
+        a = rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
+        obs1, r1, _, _, info1 = env.step(a)
+        obs2, r2, _, _, info2 = vec.step(a[None])
+        np.testing.assert_allclose(obs1, obs2[0], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose([r1, info1["regret"]], [r2[0], info2["regret"][0]], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(info1["allocation"], info2["allocation"][0], rtol=1e-12)
+    np.testing.assert_allclose(info1["regret_curve"], info2["regret_curve"][0], rtol=1e-9, atol=1e-12)
+    b = env.unwrapped._batch
+    np.testing.assert_allclose(b.estimate, vec.unwrapped._batch.estimate, rtol=1e-9)
+
+
 # ----------------------------------------------------------------------------------------------
 # Budgets: shares sum to one, spending is exact
 # ----------------------------------------------------------------------------------------------
@@ -480,3 +501,67 @@ def test_cli_train_and_evaluate(tmp_path, tmp_scenario, capsys):
     assert len(report["regret_curve"]) == 5 and report["episodes"] == 8
     assert main(["evaluate", "manager:ucb", "--env", ENV, "--scenario", "drift", "--episodes", "8"]) == 0
     assert "regret" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------------------------
+# Notebook dashboards and exercise checkers
+# ----------------------------------------------------------------------------------------------
+
+
+def _control_values(control):
+    if hasattr(control, "options") and not hasattr(control, "min"):
+        return [o for o in control.options if o != control.value][:2]
+    lo, hi = control.min, control.max
+    values = [lo + (hi - lo) * f for f in (0.2, 0.7)]
+    return [type(control.value)(round(v)) if isinstance(control.value, int) else v for v in values]
+
+
+@pytest.mark.parametrize("stem", ["02_budgets", "03_feedback"])
+def test_every_notebook_control_redraws_its_plot(stem):
+    import plotly.graph_objects as go
+
+    from hbkit.viz.split_widgets import NOTEBOOK_DASHBOARDS
+
+    assert NOTEBOOK_DASHBOARDS[stem]
+    for factory in NOTEBOOK_DASHBOARDS[stem]:
+        dash = factory(widget_factory=go.Figure)
+        for name, control in dash.controls.items():
+            for value in _control_values(control):
+                before = dash.figure.to_plotly_json()
+                control.value = value
+                after = dash.figure.to_plotly_json()
+                assert json.dumps(before, default=str) != json.dumps(after, default=str), (stem, name, value)
+        assert len(dash.latencies_ms) == sum(len(_control_values(c)) for c in dash.controls.values())
+
+
+def test_water_filling_checker():
+    from hbkit.exercises import check_water_filling
+
+    assert check_water_filling(water_fill).passed
+    equal = check_water_filling(lambda a, c, b: np.full(len(a), b / len(a)))
+    assert not equal.passed and "marginal return" in equal.message
+    unclipped = check_water_filling(lambda a, c, b: a * (b + c.sum()) / a.sum() - c)  # forgets max(0, .)
+    assert not unclipped.passed and "negative" in unclipped.message
+    short = check_water_filling(lambda a, c, b: 0.5 * water_fill(a, c, b))
+    assert not short.passed and "spends" in short.message
+    assert "ZeroDivisionError" in check_water_filling(lambda a, c, b: 1 / 0).message
+
+
+def test_learner_checker():
+    from hbkit.exercises import check_learner
+
+    env = gym.make(ENV, scenario="drift")
+    w = env.unwrapped.world
+    ix = w.obs_index
+
+    def pessimist(obs):
+        b = obs[ix["budget"]] * w.max_budget
+        guess = obs[ix["estimate"]] - w.noise * obs[ix["uncertainty"]]
+        return w.action_from_shares(water_fill(np.maximum(guess, 1e-3), w.scale, b) / b)
+
+    good = check_learner(pessimist, episodes=16)
+    assert good.passed, good.message
+    assert good.details["yours"]["regret"] < good.details["equal"]["regret"]
+    flat = check_learner(lambda obs: np.zeros(5, np.float32), episodes=16)
+    assert not flat.passed and "equal split" in flat.message
+    assert "ValueError" in check_learner(lambda obs: np.zeros(3), episodes=4).message

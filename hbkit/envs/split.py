@@ -243,6 +243,7 @@ class SplitEnv(gym.Env):
         self._what = f"action (shape ({w.action_dim},))"
         self._budget = w.budget
         self._started = False
+        self._flat = not w.hierarchical
 
     @property
     def scenario(self) -> Scenario:
@@ -268,16 +269,19 @@ class SplitEnv(gym.Env):
             raise RuntimeError("call reset() before step()" if not self._started else
                                "the episode has ended; call reset() to start a new one")
         # the common case (an in-range float array of the right shape) is checked in plain Python
+        vals = None
         if type(action) is np.ndarray and action.shape == self._shape:
             vals = action.tolist()
             total = sum(vals)
-            if total == total and min(vals) >= -1.0 and max(vals) <= 1.0:  # NaN: total != total
-                action = np.array(vals)
-            else:
-                action = check_box_actions(action, self._shape, self._what)
+            if not (total == total and min(vals) >= -1.0 and max(vals) <= 1.0):  # NaN: total != total
+                vals = None
+        if vals is None:
+            vals = check_box_actions(action, self._shape, self._what).tolist()
+        if self._flat:  # plain floats: a batch of one
+            reward, obs = b.step_one(vals)
         else:
-            action = check_box_actions(action, self._shape, self._what)
-        reward = float(b.step(action.reshape(self._column))[0])
+            reward = float(b.step(np.array(vals).reshape(self._column))[0])
+            obs = b._obs[:, 0].astype(np.float32)
         t += 1
         budget = self._budget
         info = {
@@ -294,7 +298,7 @@ class SplitEnv(gym.Env):
         if done:
             info["regret_curve"] = b.regret[0]
             info["oracle_output"] = float(b.oracle_total()[0])
-        return b._obs[:, 0].astype(np.float32), reward, done, False, info
+        return obs, reward, done, False, info
 
     def _info(self) -> dict[str, Any]:
         b, t, budget = self._batch, self._batch.round, self._budget

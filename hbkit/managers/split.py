@@ -114,6 +114,8 @@ def water_fill(productivity: Any, scale: Any, budget: Any) -> np.ndarray:
     """
     a = np.maximum(np.asarray(productivity, dtype=np.float64), 1e-12)
     c = np.asarray(scale, dtype=np.float64)
+    if a.size >= _LARGE * a.shape[-1]:
+        return _water_fill_rows(a, c, budget)
     budget = np.asarray(budget, dtype=np.float64)[..., None]
     ratio = a / c
     # prefix[..., j, i] = 1 if agent i is at least as good as agent j (i is in j's prefix)
@@ -124,6 +126,32 @@ def water_fill(productivity: Any, scale: Any, budget: Any) -> np.ndarray:
     sum_a = np.maximum((a * active).sum(axis=-1, keepdims=True), 1e-300)
     level = (budget + (c * active).sum(axis=-1, keepdims=True)) / sum_a  # 1 / lam
     return np.maximum(a * level - c, 0.0) * active
+
+
+#: From this many problems on, :func:`water_fill` works agent by agent over rows of problems.
+_LARGE = 2048
+
+
+def _water_fill_rows(a: np.ndarray, c: np.ndarray, budget: Any) -> np.ndarray:
+    """:func:`water_fill` for many problems at once: the same formula, with the ``K x K`` comparison
+    done one agent at a time over agent-major rows ``(K, N)`` (contiguous memory, no tiny matrix
+    products)."""
+    shape, k = a.shape, a.shape[-1]
+    b = np.broadcast_to(np.asarray(budget, dtype=np.float64), shape[:-1]).reshape(-1)
+    a_t = np.ascontiguousarray(a.reshape(-1, k).T)
+    c_t = np.ascontiguousarray(np.broadcast_to(c, shape).reshape(-1, k).T)
+    ratio = a_t / c_t
+    active = np.empty(a_t.shape, dtype=bool)
+    for j in range(k):
+        prefix = ratio >= ratio[j]  # the agents at least as good as agent j
+        cum_a = np.einsum("kn,kn->n", a_t, prefix)
+        cum_c = np.einsum("kn,kn->n", c_t, prefix)
+        np.greater(ratio[j] * (b + cum_c), cum_a, out=active[j])  # r_j > lam_j = A_j / (B + C_j)
+    sum_a = np.maximum(np.einsum("kn,kn->n", a_t, active), 1e-300)
+    level = (b + np.einsum("kn,kn->n", c_t, active)) / sum_a  # 1 / lam
+    x = np.maximum(a_t * level - c_t, 0.0)
+    x *= active
+    return x.T.reshape(shape)
 
 
 def split_value(productivity: Any, scale: Any, allocation: Any) -> np.ndarray:

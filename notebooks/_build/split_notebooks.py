@@ -75,7 +75,10 @@ print("progress: oracle", round(float(split_value(a, c, x)), 3),
 
 With little budget only the group with the best first hour ($a_i / c_i$) gets anything. As the
 budget grows, the water level rises and the marginal return $\lambda$ falls (right panel); a group
-joins as soon as $\lambda$ drops below its first hour's return (its dotted line)."""),
+joins as soon as $\lambda$ drops below its first hour's return (its dotted line).
+
+*Try:* set the budget to 2, 6 and 20 hours. Predict from $a_i / c_i$ in the first cell in which order
+the groups join, then check. At which budget does `dev` join?"""),
     ('code', r"""oracle_budget_dashboard("classroom")"""),
     ('md', r"""## The same thing as an environment
 
@@ -91,17 +94,15 @@ for label, shares in (("equal", np.full(4, 0.25)), ("oracle", x / B)):
     print(f"{label:>6}: allocation {np.round(info['allocation'], 2)}  measured output {reward:.2f}  "
           f"regret {info['regret']:.3f}  budget spent {info['budget_spent']:g} of "
           f"{info['budget_spent'] + info['budget_left']:g}")"""),
-    ('md', r"""## Exercises
+    ('md', r"""## Exercise: write water-filling yourself
 
-1. Set the budget slider of the oracle's split to 2, 6 and 20 hours. Predict from $a_i / c_i$ in
-   the first cell in which order the groups join, then check. At which budget does `dev` join?
-2. **Write water-filling yourself.** Complete `my_water_fill(a, c, B)` below so that it returns the
-   best allocation for productivities `a`, scales `c` and budget `B` (without calling
-   `water_fill`). Hint: sort the agents by $a_i / c_i$; if the best $m$ are active, the level is
-   $1/\lambda = (B + \sum_{\text{active}} c_i) / \sum_{\text{active}} a_i$; keep adding agents while
-   the next one's first unit earns more than $\lambda$. `check_water_filling` compares your
-   function with the oracle on random problems and tells you where it differs. The placeholder
-   below is the equal split, so the checker starts by saying what is wrong with it."""),
+Complete `my_water_fill(a, c, B)` below so that it returns the
+best allocation for productivities `a`, scales `c` and budget `B` (without calling
+`water_fill`). Hint: sort the agents by $a_i / c_i$; if the best $m$ are active, the level is
+$1/\lambda = (B + \sum_{\text{active}} c_i) / \sum_{\text{active}} a_i$; keep adding agents while
+the next one's first unit earns more than $\lambda$. `check_water_filling` compares your
+function with the oracle on random problems and tells you where it differs. The placeholder
+below is the equal split, so the checker starts by saying what is wrong with it."""),
     ('code', r"""from hbkit.exercises import check_water_filling
 
 
@@ -169,7 +170,9 @@ sviz.regret_curves_figure({n: r["regret_curve"] for n, r in reports.items() if n
 
 Every move of a slider re-runs all learners on a batch of short episodes of `drift` (the same
 episodes for every learner) and redraws their regret. More noise makes the estimates slower to
-trust; more drift makes old evidence stale; a bigger budget makes every agent worth funding."""),
+trust; more drift makes old evidence stale; a bigger budget makes every agent worth funding.
+
+*Try:* set noise to 0 and drift to 0. Which learner wins now, and why does exploring no longer pay?"""),
     ('code', r"""feedback_dashboard("drift", episodes=12 if FAST else 24)"""),
     ('md', r"""## Why exploration matters
 
@@ -197,16 +200,14 @@ shows how far it is), then its regret curve joins the learners'. Press it again 
 `benchmarks/RESULTS.md` has where PPO ends up against the learners."""),
     ('code', r"""ppo = ppo_panel("classroom", timesteps=2_000 if FAST else None)
 ppo"""),
-    ('md', r"""## Exercises
+    ('md', r"""## Exercise: write a learner of your own
 
-1. In the dashboard, set noise to 0 and drift to 0. Which learner wins now, and why does exploring
-   no longer pay?
-2. **Write a learner of your own**: a function `obs -> action`. The one below water-fills on
-   `estimate - noise * uncertainty` (pessimism: the opposite of UCB). It uses
-   `world.obs_index` to find the entries of the observation and `world.action_from_shares` to build
-   the action. `check_learner` scores it on `drift` against the equal split and greedy (the same
-   worlds for all three) and explains the verdict. Does pessimism beat greedy? Change it (more or
-   less pessimism, or optimism) and check again."""),
+Write a function `obs -> action`. The one below water-fills on
+`estimate - noise * uncertainty` (pessimism: the opposite of UCB). It uses
+`world.obs_index` to find the entries of the observation and `world.action_from_shares` to build
+the action. `check_learner` scores it on `drift` against the equal split and greedy (the same
+worlds for all three) and explains the verdict. Does pessimism beat greedy? Change it (more or
+less pessimism, or optimism) and check again."""),
     ('code', r"""from hbkit.exercises import check_learner
 from hbkit.managers.split import water_fill
 

@@ -49,7 +49,7 @@ def check_box_actions(actions: Any, shape: tuple[int, ...], what: str) -> np.nda
         raise ValueError(f"{what}: expected numbers in [-1, 1] of shape {shape}, got {actions!r}") from None
     if a.shape != shape:
         raise ValueError(f"{what}: expected shape {shape}, got {a.shape}")
-    if not np.abs(a).max() <= 1.0:  # also catches NaN
+    if not (a.min() >= -1.0 and a.max() <= 1.0):  # also catches NaN
         bad = ~np.isfinite(a)
         if bad.any():
             i = tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape))
@@ -58,6 +58,11 @@ def check_box_actions(actions: Any, shape: tuple[int, ...], what: str) -> np.nda
                              "(values outside [-1, 1] are clipped)")
         a = np.clip(a, -1.0, 1.0)
     return a
+
+
+def _read_only(view: np.ndarray) -> np.ndarray:
+    view.flags.writeable = False
+    return view
 
 
 def _budget_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
@@ -444,7 +449,7 @@ class SplitVectorEnv(VectorEnv):
             "allocation": b.allocation,
             "output": b.output,
             "regret": b.last_regret,
-            "productivity": b.productivity.copy(),
+            "productivity": _read_only(b.productivity),  # a view of the episode's path
         }
         if final:
             infos["regret_curve"] = b.regret

@@ -19,7 +19,8 @@ There are ``K`` agents. In round ``t`` the manager allocates ``x_i >= 0`` with `
   from the scenario's typical productivities ``p`` (shuffled across agents when ``shuffle`` is
   on, so no fixed split is good for every episode), then lets it drift as a mean-reverting random
   walk in log space: ``log a(t+1) = log a(t) + reversion * (log a(0) - log a(t)) + drift * z``.
-  Productivities stay within ``[min(p) / 20, max(p) * 20]``.
+  Each round's productivity is then clipped to ``[min(p) / 20, max(p) * 20]`` (the walk itself
+  is not: it is a linear recursion, computed for all rounds at once).
 * ``eps`` is standard normal noise, truncated at four standard deviations (measurement error: an
   agent that got almost nothing can read slightly below zero).
 
@@ -258,6 +259,9 @@ class SplitWorld:
         # round/T and budget left, per round (the budget column is filled per episode)
         t = np.arange(self.rounds + 1, dtype=np.float64)
         self.header = np.stack([t / self.rounds, 1.0 - t / self.rounds], axis=1)
+        # decay[t, s] = (1 - reversion)^(t - s) for s <= t: the drift's memory (productivity_path)
+        lag = t[: self.rounds, None] - t[None, : self.rounds]
+        self.decay = np.where(lag >= 0, (1.0 - self.reversion) ** np.maximum(lag, 0.0), 0.0)
 
     # -- the exogenous part of episodes ---------------------------------------------------
     def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -300,15 +304,17 @@ class SplitWorld:
         if self.stationary:
             return start[:, None, :].copy()
         n, k = start.shape
-        steps = self.drift * draws["steps"]
-        log_a = np.empty((self.rounds, n, k))
-        log_a[0] = home = np.log(start)
+        # log a(t) = keep * log a(t-1) + u(t) with keep = 1 - reversion, u(t) = reversion * log a(0)
+        # + drift * z(t), u(0) = log a(0): so log a(t) = sum_{s <= t} keep^(t - s) u(s), one product
+        # with the lower-triangular matrix of powers of keep (self.decay)
+        u = np.empty((self.rounds, n, k))
+        u[0] = home = np.log(start)
+        np.multiply(draws["steps"], self.drift, out=u[1:])
+        u[1:] += self.reversion * home
+        log_a = (self.decay @ u.reshape(self.rounds, n * k)).reshape(self.rounds, n, k)
         lo, hi = math.log(self.a_low), math.log(self.a_high)
-        for t in range(1, self.rounds):
-            prev = log_a[t - 1]
-            step = prev + self.reversion * (home - prev) + steps[t - 1]
-            np.minimum(np.maximum(step, lo, out=step), hi, out=log_a[t])
-        return np.exp(log_a).transpose(1, 0, 2).copy()
+        np.minimum(np.maximum(log_a, lo, out=log_a), hi, out=log_a)
+        return np.exp(log_a, out=log_a).transpose(1, 0, 2).copy()
 
     # -- actions -------------------------------------------------------------------------
     def top_shares(self, e: np.ndarray) -> np.ndarray:

@@ -24,5 +24,14 @@ def notebook_dashboards() -> dict[str, list[tuple[str, Callable]]]:
             continue
         module = importlib.import_module(f"hbkit.viz.{info.name}")
         for notebook, factories in getattr(module, "NOTEBOOK_DASHBOARDS", {}).items():
-            found.setdefault(notebook, []).extend((f.__name__.lstrip("_"), f) for f in factories)
+            found.setdefault(notebook, []).extend((_name(f), f) for f in factories)
     return dict(sorted(found.items()))
+
+
+def _name(factory: Callable) -> str:
+    """A readable name of a factory (functions, ``functools.partial`` objects, classes)."""
+    func = getattr(factory, "func", factory)
+    name = getattr(func, "__name__", type(func).__name__).lstrip("_")
+    args = [repr(a) for a in getattr(factory, "args", ())]
+    args += [f"{k}={v!r}" for k, v in getattr(factory, "keywords", {}).items()]
+    return f"{name}({', '.join(args)})" if args else name

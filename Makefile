@@ -38,7 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 html: $(STAMP)
-	HBKIT_FAST=$${HBKIT_FAST:-0} $(BIN)/jupyter nbconvert --to html --execute \
+	HBKIT_STATIC=1 HBKIT_FAST=$${HBKIT_FAST:-0} $(BIN)/jupyter nbconvert --to html --execute \
 		--ExecutePreprocessor.timeout=600 --output-dir build/html notebooks/*.ipynb
 
 clean:

@@ -35,3 +35,22 @@ def test_notebook_stored_without_outputs(path: Path) -> None:
     nb = json.loads(path.read_text())
     dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
     assert not dirty, f"{path.name}: cells {dirty} are stored with outputs; strip them"
+
+
+def test_static_html_shows_every_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `make html` does (HBKIT_STATIC=1, execute, export): the page holds a drawn plotly figure
+    for every figure the notebook showed, live ones included as static copies."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nbconvert = pytest.importorskip("nbconvert")
+    monkeypatch.setenv("HBKIT_FAST", "1")
+    monkeypatch.setenv("HBKIT_STATIC", "1")
+    nb = nbformat.read(ROOT / "notebooks" / "00_quickstart.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    figures = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+               if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    assert figures, "the quickstart shows no figure"
+    assert html.count('class="plotly-graph-div"') == len(figures), "a figure is missing from the page"
+    assert "static copy" in html, "the live budget explorer is not on the page"

@@ -57,7 +57,8 @@ def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
 
     :param columns: one array per info key (``level``, ``tokens``, ``correct``, ``truncated``) and
         ``return``, one entry per episode
-    :return: ``accuracy``, ``mean_tokens``, ``truncation_rate``, ``mean_reward`` and ``by_level``
+    :return: ``accuracy``, ``mean_tokens``, ``truncation_rate``, ``reward`` (mean return, the key
+        every hbkit env reports; ``mean_reward`` is the same number) and ``by_level``
         (level -> ``accuracy``, ``mean_tokens``, ``truncation_rate``, ``count``)
     """
     level = np.asarray(columns["level"])
@@ -73,7 +74,7 @@ def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
         }
 
     report: dict[str, Any] = stats(np.ones(len(level), bool))
-    report["mean_reward"] = float(np.mean(columns["return"]))
+    report["reward"] = report["mean_reward"] = float(np.mean(columns["return"]))
     report["by_level"] = {
         str(int(lv)): {**stats(level == lv), "count": int((level == lv).sum())} for lv in np.unique(level)
     }

@@ -8,13 +8,18 @@ moves it calls the builder again and copies the result into a plotly ``FigureWid
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-__all__ = ["COLORS", "LEVEL_COLORS", "style", "update_in_place", "LiveFigure", "method_color", "as_widget"]
+__all__ = [
+    "COLORS", "LEVEL_COLORS", "style", "update_in_place", "LiveFigure", "method_color", "as_widget",
+    "control_values", "static_mode", "display_live", "TEMPLATE", "new_figure", "subplots",
+]
 
 #: One color per method, shared by every figure so a method looks the same everywhere.
 COLORS: dict[str, str] = {
@@ -41,10 +46,47 @@ def method_color(name: str, i: int = 0) -> str:
     return _FALLBACK[i % len(_FALLBACK)]
 
 
+_AXIS = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", zerolinecolor="#EBF0F8", zerolinewidth=2, ticks="",
+             automargin=True, title=dict(standoff=15))
+#: hbkit's look: the layout part of plotly's "plotly_white", without its per-trace defaults. A slim
+#: template keeps building a figure cheap (plotly copies and validates the template of every new
+#: figure), which is what keeps slider redraws fast.
+TEMPLATE = go.layout.Template(layout=dict(
+    paper_bgcolor="white", plot_bgcolor="white", font=dict(color="#2a3f5f"), hovermode="closest",
+    hoverlabel=dict(align="left"), title=dict(x=0.05), xaxis=_AXIS, yaxis=_AXIS,
+    colorway=["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880"],
+))
+
+
+def new_figure(*data: Any, **layout: Any) -> go.Figure:
+    """A ``go.Figure`` with hbkit's slim template (use instead of ``go.Figure()`` in builders)."""
+    return go.Figure(data=list(data) or None, layout={"template": TEMPLATE, **layout})
+
+
+_GRIDS: dict[str, tuple[dict, Any, Any]] = {}
+
+
+def subplots(**kwargs: Any) -> go.Figure:
+    """``plotly.subplots.make_subplots`` on a :func:`new_figure` (same keyword arguments).
+
+    ``make_subplots`` is slow (about 30 ms); the grid of each distinct set of arguments is made
+    once and copied afterwards, so figure builders behind sliders stay fast.
+    """
+    key = repr(sorted(kwargs.items()))
+    if key not in _GRIDS:
+        grid = make_subplots(figure=new_figure(), **kwargs)
+        _GRIDS[key] = (grid.layout.to_plotly_json(), grid._grid_ref, grid._grid_str)
+    layout, grid_ref, grid_str = _GRIDS[key]
+    fig = go.Figure(layout=layout)
+    fig._grid_ref, fig._grid_str = grid_ref, grid_str
+    return fig
+
+
 def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
-    """Apply hbkit's common layout (white template, compact margins, legend on top)."""
+    """Apply hbkit's common layout (slim white template, compact margins, legend at the right)."""
+    if fig.layout.template.layout.paper_bgcolor != "white":  # not made by new_figure / subplots
+        fig.update_layout(template=TEMPLATE)
     fig.update_layout(
-        template="plotly_white",
         title=title,
         height=height,
         margin=dict(l=60, r=20, t=70 if title else 30, b=50),
@@ -53,24 +95,57 @@ def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Fig
     return fig
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Deep equality of plotly JSON values (dicts, lists, NumPy arrays, scalars)."""
+    import numpy as np
+
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return np.shape(a) == np.shape(b) and bool(np.all(np.asarray(a) == np.asarray(b)))
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def _changes(current: dict[str, Any], fresh: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The top-level keys to set so ``current`` becomes ``fresh`` (``None`` removes a key)."""
+    out = {k: v for k, v in fresh.items()
+           if k not in keep and not _same(current.get(k), v) and not (v == {} and k not in current)}
+    out.update({k: None for k in current if k not in fresh and k not in keep})
+    return out
+
+
 def update_in_place(target: go.Figure, new: go.Figure) -> None:
     """Make ``target`` (usually a ``FigureWidget``) show ``new``, in one batched update.
 
-    Traces are updated in place when the new figure has the same number and types of traces;
-    otherwise they are replaced. The layout is replaced as a whole.
+    Only what differs is sent: traces are updated key by key when the new figure has the same
+    number and types of traces (otherwise they are replaced), and only the layout entries that
+    changed are set. Skipping unchanged parts is what keeps a slider redraw well under 100 ms.
     """
+    fresh = new.to_plotly_json()
     ctx = target.batch_update() if hasattr(target, "batch_update") else _nullcontext()
     with ctx:
         same = len(target.data) == len(new.data) and all(
             a.type == b.type for a, b in zip(target.data, new.data)
         )
         if same:
-            for old, fresh in zip(target.data, new.data):
-                old.update(fresh.to_plotly_json(), overwrite=True)
+            for old, trace in zip(target.data, fresh["data"]):
+                changes = _changes(old.to_plotly_json(), trace, keep=("uid", "type"))
+                if changes:
+                    old.update(changes, overwrite=True)
         else:
             target.data = ()
             target.add_traces(list(new.data))
-        target.layout = new.layout
+        layout = target.layout.to_plotly_json()
+        changes = _changes(layout, fresh["layout"], keep=("template",))
+        if not _same(layout.get("template"), fresh["layout"].get("template")):
+            changes["template"] = fresh["layout"].get("template")
+        if changes:
+            target.update_layout(changes, overwrite=True)
 
 
 class _nullcontext:
@@ -87,6 +162,64 @@ def as_widget(fig: Any) -> Any:
     import ipywidgets as widgets
 
     return fig if isinstance(fig, widgets.DOMWidget) else widgets.Output()
+
+
+def static_mode() -> bool:
+    """True when ``HBKIT_STATIC=1`` (set by ``make html``): live figures display as plain plotly
+    figures, which a static HTML page can show without a kernel."""
+    return os.environ.get("HBKIT_STATIC", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def control_values(control: Any, n: int = 6) -> list[Any]:
+    """Up to ``n`` values spread over a control's range, other than its current value.
+
+    Works for ipywidgets sliders (int, float, log), selection sliders, dropdowns and checkboxes.
+    Used by the slider-latency benchmark and by the tests that move every control.
+    """
+    import numpy as np
+
+    current = control.value
+    if hasattr(control, "options"):  # SelectionSlider, Dropdown, ToggleButtons, ...
+        options = list(getattr(control, "_options_values", None) or control.options)
+        picks = [options[int(i)] for i in np.linspace(0, len(options) - 1, min(n + 1, len(options)))]
+        return [v for v in dict.fromkeys(picks) if v != current][:n]
+    if isinstance(current, bool):
+        return [not current]
+    if hasattr(control, "base"):  # FloatLogSlider: min/max are exponents
+        grid = control.base ** np.linspace(control.min, control.max, n + 1)
+    elif hasattr(control, "min") and hasattr(control, "max"):
+        grid = np.linspace(control.min, control.max, n + 1)
+        step = getattr(control, "step", None)
+        if step:
+            grid = control.min + np.round((grid - control.min) / step) * step
+        if isinstance(current, int):
+            grid = np.round(grid).astype(int)
+    else:
+        raise TypeError(f"control_values: do not know how to move a {type(control).__name__}")
+    values = [type(current)(v) for v in grid]
+    return [v for v in dict.fromkeys(values) if v != current][:n]
+
+
+def display_live(widget: Any, figures: list[Any], note: str = "static copy") -> None:
+    """Display a dashboard: the live ``widget`` normally, or in :func:`static_mode` its ``figures``
+    as plain plotly figures (so ``make html`` pages show them without a kernel)."""
+    from IPython.display import display
+
+    if not static_mode():
+        display(widget)
+        return
+    for figure in figures:
+        fig = go.Figure(figure)
+        fig.add_annotation(text=f"{note}; run the notebook to use the controls", xref="paper", yref="paper",
+                           x=0, y=1.0, yshift=8, yanchor="bottom", showarrow=False,
+                           font=dict(size=10, color="#777"), xanchor="left")
+        display(fig)
+
+
+if static_mode():  # static HTML pages: every figure carries its HTML (plotly.js embedded once per page)
+    import plotly.io as pio
+
+    pio.renderers.default = "plotly_mimetype+notebook"
 
 
 class LiveFigure:
@@ -132,6 +265,5 @@ class LiveFigure:
         self.refresh()
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        shown = ", ".join(f"{k} = {c.value}" for k, c in self.controls.items())
+        display_live(self.widget, [self.figure], note=f"static copy ({shown})")

@@ -11,10 +11,9 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from hbkit.sim.reasoning import REWARDS, reasoning_reward
-from hbkit.viz.common import LEVEL_COLORS, method_color, style
+from hbkit.viz.common import LEVEL_COLORS, method_color, new_figure, style, subplots
 
 __all__ = [
     "reward_curves",
@@ -47,7 +46,7 @@ def reward_curves(
     if reward not in REWARDS:
         raise ValueError(f"unknown reward {reward!r}; allowed: {', '.join(REWARDS)}")
     n = np.linspace(0, max_tokens, 257)
-    fig = go.Figure()
+    fig = new_figure()
     kw = dict(max_tokens=max_tokens, beta=beta, alpha=alpha, truncation_reward=truncation_reward)
     ones, zeros = np.ones_like(n, bool), np.zeros_like(n, bool)
     for i, b in enumerate(list(budgets) + [0]):
@@ -76,7 +75,7 @@ def reward_comparison(budget: int = 1024, beta: float = 4.0, alpha: float = 1 / 
     n = np.linspace(0, max_tokens, 257)
     ones, zeros = np.ones_like(n, bool), np.zeros_like(n, bool)
     kw = dict(max_tokens=max_tokens, beta=beta, alpha=alpha, truncation_reward=-1.0)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("cosine: shorter is always better",
+    fig = subplots(rows=1, cols=2, subplot_titles=("cosine: shorter is always better",
                                                         f"HBPO: free up to the budget ({budget})"),
                         shared_yaxes=True)
     fig.add_scatter(x=n, y=reasoning_reward("cosine", ones, n, np.zeros_like(n), zeros, **kw),
@@ -98,7 +97,7 @@ def learning_curves(
 
     :param smooth: window of the moving average drawn over the faint raw curve (1 = raw only)
     """
-    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics])
+    fig = subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics])
     for i, (name, hist) in enumerate(histories.items()):
         it = np.array([row["iteration"] for row in hist])
         color = method_color(name, i)
@@ -120,7 +119,7 @@ def learning_curves(
 
 def by_level(reports: Mapping[str, Mapping[str, Any]]) -> go.Figure:
     """Accuracy and mean tokens per difficulty level, one bar group per method (evaluate reports)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy by level", "mean tokens by level"))
+    fig = subplots(rows=1, cols=2, subplot_titles=("accuracy by level", "mean tokens by level"))
     for i, (name, rep) in enumerate(reports.items()):
         levels = sorted(rep["by_level"], key=int)
         color = method_color(name, i)
@@ -140,7 +139,7 @@ def frontier(fixed: Sequence[Mapping[str, Any]], methods: Mapping[str, Mapping[s
     :param methods: name -> evaluate report of the methods to place on the chart
     """
     pts = sorted((r["mean_tokens"], r["accuracy"]) for r in fixed)
-    fig = go.Figure()
+    fig = new_figure()
     fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers",
                     name="fixed length (think T, then answer)",
                     line=dict(color=method_color("fixed length"), dash="dash"))
@@ -158,7 +157,7 @@ def rollout_trace(trace: Mapping[str, Sequence[float]], max_tokens: int = 4096) 
     :param trace: ``tokens``, ``confidence``, ``p_correct`` lists, and ``need``, ``budget``,
         ``answer_at`` (tokens, or None if truncated), ``correct``
     """
-    fig = go.Figure()
+    fig = new_figure()
     fig.add_scatter(x=trace["tokens"], y=trace["confidence"], name="confidence signal (observed)",
                     mode="lines+markers", line=dict(color="#1f77b4"))
     fig.add_scatter(x=trace["tokens"], y=trace["p_correct"], name="P(correct) if it answered now (hidden)",
@@ -179,7 +178,7 @@ def rollout_trace(trace: Mapping[str, Sequence[float]], max_tokens: int = 4096) 
 
 def budget_following(reports: Mapping[Any, Mapping[str, Any]], name: str = "policy") -> go.Figure:
     """Mean tokens by level for each budget instruction (budget -> evaluate report)."""
-    fig = go.Figure()
+    fig = new_figure()
     for i, (b, rep) in enumerate(reports.items()):
         levels = sorted(rep["by_level"], key=int)
         fig.add_scatter(x=[f"L{lv}" for lv in levels], y=[rep["by_level"][lv]["mean_tokens"] for lv in levels],
@@ -199,7 +198,7 @@ def results_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -
             return f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
         return str(v)
 
-    fig = go.Figure(go.Table(
+    fig = new_figure(go.Table(
         header=dict(values=[c.replace("_", " ") for c in cols], fill_color="#e8eef7", align="left"),
         cells=dict(values=[[fmt(r[c]) for r in rows] for c in cols], align="left"),
     ))

@@ -10,7 +10,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from hbkit.viz import reasoning as rviz
-from hbkit.viz.common import LiveFigure, as_widget, style, update_in_place
+from hbkit.viz.common import LiveFigure, as_widget, display_live, static_mode, style, update_in_place
 
 __all__ = ["reward_explorer", "budget_explorer", "budget_view", "TrainingPanel"]
 
@@ -97,11 +97,35 @@ class TrainingPanel:
                 trainer.learn(iterations=self.iterations, progress=True, callback=tick)
             self._redraw()
             self.status.value = "done (press Train to run again)"
+            if static_mode():  # a static page shows the curves where the training ran
+                display_live(None, [self.figure], note="learning curves of this run")
         finally:
             self.button.disabled = False
         return self.trainers
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
+        display_live(self.widget, [])  # static pages show the curves when run() finishes
 
-        display(self.widget)
+
+def _quickstart_budget_explorer(widget_factory: Callable[[go.Figure], go.Figure] | None = None) -> LiveFigure:
+    """The budget slider of notebook 00, over evaluations of the base reasoner."""
+    import gymnasium as gym
+
+    from hbkit.evaluate import evaluate
+    from hbkit.train import base_reasoner
+
+    base = base_reasoner(gym.make("hbkit/Reasoning-v0", scenario="hbpo-math"))
+    reports = {
+        b: {"base reasoner": evaluate(base, "hbkit/Reasoning-v0", episodes=200, seed=123,
+                                      budget=None if b == "none" else b)}
+        for b in ["none", 512, 1024, 2048, 2560]
+    }
+    return budget_explorer(reports, widget_factory=widget_factory)
+
+
+#: Every live figure each notebook shows, as factories taking ``widget_factory=`` (used by the
+#: slider-latency benchmark and by the tests that move every control).
+NOTEBOOK_DASHBOARDS: dict[str, list[Callable[..., LiveFigure]]] = {
+    "00_quickstart": [_quickstart_budget_explorer],
+    "04_hbpo": [reward_explorer],
+}

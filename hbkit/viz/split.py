@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hbkit.managers.split import LEARNERS, run_managers, split_value, water_fill
-from hbkit.viz.common import method_color
+from hbkit.viz.common import TEMPLATE, method_color
 
 __all__ = [
     "AGENT_COLORS",
@@ -119,18 +119,11 @@ def _panels(titles: Sequence[str], widths: Sequence[float] | None = None, gap: f
     return layout
 
 
-_AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "zerolinewidth": 2,
-         "ticks": "", "automargin": True, "title": {"standoff": 15}}
-#: The part of plotly's ``plotly_white`` template these figures use. A full template is thousands of
-#: entries that plotly validates and copies on every redraw; this one keeps a slider redraw fast.
-LIGHT_TEMPLATE = {"layout": {"font": {"color": "#2a3f5f"}, "paper_bgcolor": "white", "plot_bgcolor": "white",
-                             "hovermode": "closest", "title": {"x": 0.05}, "xaxis": _AXIS, "yaxis": _AXIS}}
-
-
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any], title: str | None, height: int = 380) -> go.Figure:
-    """A figure in hbkit's common style (see :func:`hbkit.viz.common.style`), built in one go."""
+    """A figure in hbkit's common style (see :func:`hbkit.viz.common.style`), built in one go from
+    plain dicts: figures are rebuilt on every slider move."""
     layout = {
-        "template": LIGHT_TEMPLATE,
+        "template": TEMPLATE,
         "title": {"text": title} if title else None,
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 70 if title else 30, "b": 50},

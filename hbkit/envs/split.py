@@ -343,9 +343,9 @@ class SplitVectorEnv(VectorEnv):
     (productivities, drift and noise), so that several managers can be compared on it in one batch.
 
     ``infos`` holds arrays ``round``, ``budget``, ``budget_spent``, ``budget_left``, ``regret``
-    (shape ``(n,)``), ``allocation``, ``output``, ``productivity`` (shape ``(n, K)``), and at the
-    last round ``regret_curve`` (``(n, rounds)``) and ``oracle_output``, with Gymnasium's ``_key``
-    masks.
+    (shape ``(n,)``), ``allocation``, ``output``, ``productivity`` (shape ``(n, K)``; a read-only
+    view), and at the last round ``regret_curve`` (``(n, rounds)``) and ``oracle_output``, with
+    Gymnasium's ``_key`` masks.
 
     :param num_envs: number of parallel episodes
     :param autoreset_mode: ``NEXT_STEP`` (default, like Gymnasium's CartPoleVectorEnv) or

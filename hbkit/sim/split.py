@@ -428,9 +428,8 @@ class SplitBatch:
         # and views of it made once
         self._z = np.zeros((4, k, n))
         self._z_rows = self._z_mean, self._z_y, self._z_g, self._z_g2 = tuple(self._z)
-        self._z_sums = self._z[:2].reshape(2 * k, n)  # [mean; y]
+        self._z_sums = self._z[:2]  # [mean; y]: summed over agents in one call
         self._z_yg, self._z_gg = self._z[1:3], self._z[2:4]
-        self._sum_rows = np.kron(np.eye(2), np.ones(k))  # (2, 2K): sums of mean and of y
         self._q = np.zeros((2, k, n))
         self.expected = np.zeros(n)
         self.last_regret = np.zeros(n)
@@ -446,15 +445,14 @@ class SplitBatch:
         self._ones = np.ones(k)
         self._gain = np.full((world.action_dim, n), world.share_gain)
         self._e = np.zeros((world.action_dim, n))
-        self._ones_kk = np.ones((k, k))  # ones_kk @ e: every column's sum, on every row
         self._ones_kn = np.ones((k, n))
         self._inv_scale = (1.0 / world.scale)[:, None]
         self._budget_kn = np.full((k, n), world.budget)  # the budget on every row
         self._bc = self._budget_kn * self._inv_scale  # budget / c
         self._header = world.header[:, :, None]  # (rounds + 1, 2, 1)
         self._obs_head = self._obs[:2]
-        self._hot = (self._obs_shares, self._e, self._gain, self._ones_kk, self._budget_kn, self._bc,
-                     self._ones_kn, self._sum_rows, self._z_sums, self._z_yg, self._z_gg, self._q,
+        self._hot = (self._obs_shares, self._e, self._gain, self._budget_kn, self._bc,
+                     self._ones_kn, self._z_sums, self._z_yg, self._z_gg, self._q,
                      self._ledger, self._led_gy, self._led_gg, self._obs_head, self._obs_output,
                      self._obs_est, self._obs_unc)
 
@@ -585,13 +583,13 @@ class SplitBatch:
         t = self.round
         step = self._path_step
         a_t = self._path[t * step]
-        (shares, ebuf, gain, ones_kk, budget_kn, bc, ones_kn, sum_rows, z_sums, z_yg, z_gg, q,
+        (shares, ebuf, gain, budget_kn, bc, ones_kn, z_sums, z_yg, z_gg, q,
          ledger, gy, gg, obs_head, obs_output, obs_est, obs_unc) = self._hot
         if w.hierarchical:
             shares[:] = w.allocate(action.T, self._budget, self.estimate, a_t.T).T
         else:  # shares = softmax(share_gain * action)
             e = np.exp(np.multiply(action, gain, out=ebuf), out=ebuf)
-            np.divide(e, np.dot(ones_kk, e), out=shares)
+            np.divide(e, e.sum(axis=0), out=shares)
         self._x = shares * budget_kn
         mean, y, g, g2 = self._z_rows
         np.log(np.add(np.multiply(shares, bc, out=g), ones_kn, out=g), out=g)  # log(1 + x/c)
@@ -599,7 +597,7 @@ class SplitBatch:
         np.multiply(a_t, g, out=mean)
         np.add(mean, self._noise[t], out=y)
         self._y = y.copy()
-        sums = np.dot(sum_rows, z_sums)
+        sums = z_sums.sum(axis=1)  # [sum of mean, sum of y]
         self.expected = expected = sums[0]
         self.last_regret = regret = self._best[t * step] - expected
         self._regret[t] = regret

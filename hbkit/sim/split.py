@@ -2,9 +2,10 @@
 
 This module is the only home of the world's math. It is plain, batched NumPy: one
 :class:`SplitWorld` holds the constants of a scenario and one :class:`SplitBatch` holds the state of
-any number of episodes, stepped in lockstep. :class:`hbkit.envs.split.SplitEnv` (a batch of one) and
-:class:`hbkit.envs.split.SplitVectorEnv` (a batch of thousands) are thin layers over it. The best
-split for known productivities (:func:`hbkit.managers.split.water_fill`) lives with the managers.
+any number of episodes, stepped in lockstep. :class:`hbkit.envs.split.SplitEnv` (a batch of one,
+stepped in plain floats by :meth:`SplitBatch.step_one`) and :class:`hbkit.envs.split.SplitVectorEnv`
+(a batch of thousands) are thin layers over it. The best split for known productivities
+(:func:`hbkit.managers.split.water_fill`) lives with the managers.
 
 The model
 ---------

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckResult", "check_hbpo_reward", "check_reasoner"]
+__all__ = ["CheckResult", "check_hbpo_reward", "check_reasoner", "check_sb3_agent"]
 
 
 @dataclass
@@ -228,3 +228,44 @@ def check_learner(fn: Callable[[np.ndarray], Any], scenario: str = "drift", epis
     verdict = "better than" if mine["regret"] < greedy["regret"] else "not as good as"
     return CheckResult(True, f"{summary}. Your learner uses the feedback, {equal['regret'] / mine['regret']:.1f}x "
                              f"less regret than the equal split and {verdict} greedy", details)
+
+
+def check_sb3_agent(make_agent: Callable[[Any], Callable[[np.ndarray], Any]], model: Any, env_id: str,
+                    scenario: Any = None, steps: int = 200, seed: int = 123) -> CheckResult:
+    """Check a learner's ``make_agent(model) -> (obs -> action)`` wrapper of an SB3 model.
+
+    The wrapped function must choose the model's deterministic action (what ``hbkit.evaluate``
+    uses for SB3 models) on every observation of ``steps`` steps of play.
+    """
+    import gymnasium as gym
+
+    agent, err = _call(make_agent, model)
+    if err:
+        return CheckResult(False, f"make_agent(model) raised {err}")
+    if not callable(agent):
+        return CheckResult(False, f"make_agent(model) must return a function obs -> action, got {type(agent).__name__}")
+    env = gym.make(env_id, **({"scenario": scenario} if scenario is not None else {}))
+    obs, _ = env.reset(seed=seed)
+    mismatches = 0
+    for t in range(steps):
+        expected, _ = model.predict(obs, deterministic=True)
+        action, err = _call(agent, obs)
+        if err:
+            return CheckResult(False, f"your function raised {err} on an observation of shape {np.shape(obs)}")
+        if isinstance(action, tuple):
+            return CheckResult(False, "your function returned a tuple: model.predict returns (action, state); "
+                                      "return only the action")
+        if np.shape(action) != np.shape(expected):
+            return CheckResult(False, f"your action has shape {np.shape(action)}, the model's {np.shape(expected)}")
+        mismatches += not np.allclose(action, expected)
+        obs, _, term, trunc, _ = env.step(expected)
+        if term or trunc:
+            obs, _ = env.reset()
+    details = {"steps": steps, "mismatches": int(mismatches)}
+    if mismatches:
+        return CheckResult(False, f"your function chose a different action than the model on {mismatches} of "
+                                  f"{steps} observations: hbkit evaluates SB3 models deterministically — did you "
+                                  "pass deterministic=True to model.predict?", details)
+    return CheckResult(True, f"the same action as the model on all {steps} observations: your function is a "
+                             "faithful wrapper (evaluate(make_agent(model), ...) scores what the model scores)",
+                       details)

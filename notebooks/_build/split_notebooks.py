@@ -9,6 +9,8 @@ from pathlib import Path
 
 import nbformat
 
+from _cells import build
+
 HERE = Path(__file__).resolve().parent.parent
 
 NB02 = [
@@ -224,15 +226,6 @@ def my_learner(obs):
 
 check_learner(my_learner, scenario="drift", episodes=32 if FAST else 128)"""),
 ]
-
-
-def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
-                for kind, src in cells]
-    return nb
 
 
 def main() -> None:

@@ -1,0 +1,155 @@
+"""Training recipes for ``hbkit/Team-v0``: MaskablePPO (sb3-contrib) and HBPO carried over.
+
+>>> from hbkit.train.team import train_maskable_ppo, train_hbpo
+>>> model = train_maskable_ppo("hashiru", total_timesteps=20_000)    # doctest: +SKIP
+>>> trainer = train_hbpo("hashiru", iterations=50)                     # doctest: +SKIP
+
+**MaskablePPO** trains on the plain reward (value of solved tasks minus ``money_weight`` per
+dollar) through :class:`hbkit.train.sb3_native.NativeVecEnv`, i.e. on the batched VectorEnv,
+with the action masks of the env. Its hyperparameters are the scenario's ``[sb3]`` table. torch is
+imported only when a recipe runs.
+
+**HBPO carried over** (:class:`hbkit.train.HBPO`, NumPy): each iteration samples ``P`` task streams
+(``problem_seed``) and runs ``n`` rollouts of each, split into subgroups with different *expense
+budgets* (``world.budgets``, e.g. 0.05 / 0.10 / 0.20 / 0.30 dollars); the budget is part of the
+observation. Each rollout is scored with the budget-aware ``hbpo`` reward and compared inside and
+across subgroups exactly as in the paper (``A = A_inter + A_intra``, ``f2(b) = beta*cos(pi*b/(2L))``
+with dollars for tokens). Where the Team world differs from the paper's reasoning lengths:
+
+* the budget is a *hard* limit: an overspending action is rejected and running out of money ends
+  the episode, so the reward's over-budget branch never applies;
+* "correct" becomes ``Q``, the share of the stream's value the manager solved (a number in [0, 1]);
+* a rollout is a sequence of many decisions (about 50 per stream) rather than one length, and the
+  advantage of the whole rollout is given to each of them, as HBPO does for every token;
+* the policy starts from scratch (a uniform choice among the allowed actions): there is no
+  pretrained manager to start from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from hbkit.scenarios import load_scenario
+
+__all__ = ["train_maskable_ppo", "train_hbpo", "TqdmCallback"]
+
+ENV_ID = "hbkit/Team-v0"
+
+
+def TqdmCallback(total: int, desc: str = "MaskablePPO"):
+    """An SB3 callback showing a ``tqdm.auto`` progress bar over ``total`` timesteps (works in
+    notebooks and terminals; SB3's own bar needs ``rich``)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class _Bar(BaseCallback):
+        def _on_training_start(self) -> None:
+            self.bar = tqdm(total=total, desc=desc, unit="step")
+
+        def _on_step(self) -> bool:
+            self.bar.update(self.training_env.num_envs)
+            return True
+
+        def _on_training_end(self) -> None:
+            self.bar.close()
+
+    return _Bar()
+
+
+def train_maskable_ppo(
+    scenario: str = "hashiru",
+    total_timesteps: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    reward: str | None = None,
+    reset_budgets: Any = None,
+    callback: Any = None,
+    verbose: int = 0,
+    torch_threads: int | None = 1,
+    **overrides: Any,
+):
+    """Train sb3-contrib's MaskablePPO on the Team world and return the model.
+
+    :param scenario: scenario name or path; its ``[sb3]`` table sets the defaults
+    :param total_timesteps: environment steps (default: the scenario's)
+    :param seed: seed of the model and the envs
+    :param progress: show a tqdm progress bar
+    :param reward: reward to train on (default: the scenario's, ``plain``)
+    :param reset_budgets: expense budgets (dollars) to draw each training episode's budget from
+        (default: the scenario's own budget only)
+    :param callback: an extra SB3 callback
+    :param torch_threads: torch CPU threads (one is fastest for these small networks; ``None``
+        leaves torch's setting alone)
+    :param overrides: any key of the ``[sb3]`` table (``n_envs``, ``n_steps``, ``batch_size``,
+        ``n_epochs``, ``learning_rate``, ``gamma``, ``ent_coef``, ``hidden``, ``normalize_reward``)
+    :return: a trained ``MaskablePPO`` model (``model.save(path)``; load with
+        ``hbkit.train.sb3.load_sb3(path, "maskable-ppo")``)
+    """
+    import torch
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.callbacks import CallbackList
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from hbkit.train.sb3_native import NativeVecEnv
+
+    if torch_threads is not None:
+        torch.set_num_threads(int(torch_threads))
+    sc = load_scenario(scenario, ENV_ID)
+    cfg = dict(sc.data.get("sb3") or {})
+    unknown = set(overrides) - set(cfg)
+    if unknown:
+        raise TypeError(f"unknown MaskablePPO option(s) {sorted(unknown)}; allowed: {', '.join(cfg)}")
+    cfg.update(overrides)
+    steps = int(total_timesteps if total_timesteps is not None else cfg["total_timesteps"])
+    env_kwargs = {"scenario": sc, **({"reward": reward} if reward else {})}
+    venv = NativeVecEnv(ENV_ID, num_envs=cfg["n_envs"], seed=seed, reset_budgets=reset_budgets,
+                        **env_kwargs)
+    train_env = VecNormalize(venv, norm_obs=False, norm_reward=True) if cfg["normalize_reward"] else venv
+    hidden = int(cfg["hidden"])
+    model = MaskablePPO(
+        "MlpPolicy",
+        train_env,
+        n_steps=int(cfg["n_steps"]),
+        batch_size=int(cfg["batch_size"]),
+        n_epochs=int(cfg["n_epochs"]),
+        learning_rate=float(cfg["learning_rate"]),
+        gamma=float(cfg["gamma"]),
+        ent_coef=float(cfg["ent_coef"]),
+        policy_kwargs={"net_arch": [hidden, hidden]},
+        seed=seed,
+        device="cpu",
+        verbose=verbose,
+    )
+    callbacks = [TqdmCallback(steps)] if progress else []
+    if callback is not None:
+        callbacks.append(callback)
+    model.learn(total_timesteps=steps, callback=CallbackList(callbacks) if callbacks else None)
+    model.hbkit_info = {"env_id": ENV_ID, "scenario": sc.name, "algorithm": "MaskablePPO",
+                        "total_timesteps": steps, "seed": seed}
+    return model
+
+
+def train_hbpo(
+    scenario: str = "hashiru",
+    iterations: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    callback: Any = None,
+    **config: Any,
+):
+    """Train the HBPO trainer on the Team world (subgroups of different expense budgets, the
+    budget-aware ``hbpo`` reward by default) and return the trainer (``trainer.policy`` is the
+    manager; ``trainer.history`` the per-iteration metrics).
+
+    :param scenario: scenario name or path; its ``[train]`` table and ``world.budgets`` set the
+        defaults
+    :param iterations: training iterations (default: the scenario's)
+    :param config: any :class:`hbkit.train.HBPOConfig` field or ``budgets=`` / ``reward=`` /
+        ``advantage=``
+    """
+    from hbkit.train.hbpo import HBPO
+
+    trainer = HBPO(ENV_ID, scenario=scenario, seed=seed, **config)
+    trainer.learn(iterations=iterations, progress=progress, callback=callback)
+    return trainer

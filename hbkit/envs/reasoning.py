@@ -202,7 +202,7 @@ class ReasoningEnv(gym.Env):
         if self._batch.done[0]:
             raise RuntimeError("the episode has ended; call reset() to start a new one")
         if not (isinstance(action, (int, np.integer)) and 0 <= action <= 1):
-            action = check_actions(np.asarray(action).reshape(1), 2, "action (0 = continue, 1 = answer)")
+            action = check_actions(action, 2, "action (0 = continue, 1 = answer)", shape=())
         reward, ended = self._batch.step(action)
         return self._batch.observe()[0], float(reward[0]), bool(ended[0]), False, self._info()
 
@@ -380,3 +380,38 @@ class ReasoningVectorEnv(VectorEnv):
         for k in _INFO_KEYS:
             infos["_" + k] = ones
         return infos
+
+
+def trace_episode(agent: Any, env: Any = None, seed: int = 0, budget: Any = None,
+                  rng_seed: int = 0) -> dict[str, Any]:
+    """Run one episode and record what happened, for :func:`hbkit.viz.reasoning.rollout_trace`.
+
+    :param agent: an hbkit Policy (sampled with ``rng_seed``) or a callable ``obs -> action``
+    :param env: a Reasoning env (default: a new ``hbpo-math`` one)
+    :param seed: the episode's seed (picks the problem)
+    :param budget: the budget instruction (``None`` = natural mode)
+    :return: ``tokens``, ``confidence``, ``p_correct`` per step, ``need``, ``level``, ``budget``,
+        ``answer_at`` (None if truncated), ``correct``, ``text`` (the ``ansi`` rendering per step)
+    """
+    env = env if env is not None else ReasoningEnv()
+    u = env.unwrapped
+    rng = np.random.default_rng(rng_seed)
+    obs, info = env.reset(seed=seed, options={"budget": budget})
+    b = u._batch
+    out: dict[str, Any] = {"tokens": [], "confidence": [], "p_correct": [], "text": [],
+                           "need": float(b.need[0]), "level": info["level"], "budget": info["budget"]}
+    mode, u.render_mode = u.render_mode, "ansi"
+    done = False
+    while True:
+        out["tokens"].append(int(b.tokens[0]))
+        out["confidence"].append(float(b.confidence[0]))
+        out["p_correct"].append(float(u.world.accuracy(b.level[:1], b.need[:1], b.tokens[:1])[0]))
+        out["text"].append(u.render())
+        if done:
+            break
+        a = agent.act(obs, rng)[0] if hasattr(agent, "act") else agent(obs)
+        obs, _, done, _, info = env.step(int(a))
+    u.render_mode = mode
+    out["answer_at"] = info["tokens"] if info["answered"] else None
+    out["correct"] = info["correct"]
+    return out

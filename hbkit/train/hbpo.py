@@ -71,7 +71,7 @@ class HBPOConfig:
     budgets: tuple[float, ...] = (512, 1024, 2048, 2560)
     reward: str = "hbpo"
     advantage: str = "hbpo"
-    iterations: int = 150
+    iterations: int = 300
     problems_per_iteration: int = 32
     rollouts_per_problem: int = 16
     policy: str = "mlp"
@@ -369,7 +369,7 @@ class HBPO:
         iterations = self.config.iterations if iterations is None else int(iterations)
         if iterations < 0:
             raise ValueError(f"iterations must be >= 0, got {iterations}")
-        bar = tqdm(total=iterations, desc=f"HBPO {self.config.reward}", disable=not progress,
+        bar = tqdm(total=iterations, desc=str(self.policy.metadata.get("name", "HBPO")), disable=not progress,
                    unit="it", leave=True)
         try:
             for i in range(iterations):

@@ -14,7 +14,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-__all__ = ["COLORS", "LEVEL_COLORS", "style", "update_in_place", "LiveFigure", "method_color"]
+__all__ = ["COLORS", "LEVEL_COLORS", "style", "update_in_place", "LiveFigure", "method_color", "as_widget"]
 
 #: One color per method, shared by every figure so a method looks the same everywhere.
 COLORS: dict[str, str] = {
@@ -47,8 +47,8 @@ def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Fig
         template="plotly_white",
         title=title,
         height=height,
-        margin=dict(l=60, r=20, t=60 if title else 30, b=50),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        margin=dict(l=60, r=20, t=70 if title else 30, b=50),
+        legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02),
     )
     return fig
 
@@ -81,6 +81,14 @@ class _nullcontext:
         return False
 
 
+def as_widget(fig: Any) -> Any:
+    """``fig`` itself if it is an ipywidget (a ``FigureWidget``), else an empty placeholder (a plain
+    ``go.Figure`` used by tests without a front end)."""
+    import ipywidgets as widgets
+
+    return fig if isinstance(fig, widgets.DOMWidget) else widgets.Output()
+
+
 class LiveFigure:
     """A figure that redraws when its controls move.
 
@@ -108,7 +116,7 @@ class LiveFigure:
         self.latencies_ms: list[float] = []
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.figure])
+        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), as_widget(self.figure)])
 
     def values(self) -> dict[str, Any]:
         """The current keyword arguments of the builder."""

@@ -1,0 +1,162 @@
+"""``hbkit demo``: HBPO and the paper's comparisons on ``hbpo-math``, end to end.
+
+Trains four runs from the same verbose base reasoner (same seed, same number of iterations):
+
+* ``HBPO``: four budget subgroups (512/1024/2048/2560), the budget-aware ``hbpo`` reward;
+* ``cosine``: same subgroups, the cosine length-penalty reward;
+* ``classic``: same subgroups, reward 1 if correct;
+* ``single budget``: one budget (1536), the ``hbpo`` reward;
+
+then evaluates each, the base reasoner and a grid of fixed-length reasoners in natural mode (no
+budget in the prompt) on the same problems, prints a table and writes ``report.html`` (plotly),
+``results.json`` and the trained policies to the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import plotly.io as pio
+
+from hbkit.evaluate import evaluate
+from hbkit.managers.reasoning import fixed_length_grid
+from hbkit.train import HBPO, base_reasoner
+from hbkit.viz import reasoning as rviz
+
+__all__ = ["RUNS", "ABLATIONS", "run_demo", "run_ablations", "format_table"]
+
+ENV_ID = "hbkit/Reasoning-v0"
+SCENARIO = "hbpo-math"
+
+#: name -> HBPO keyword arguments of each training run
+RUNS: dict[str, dict[str, Any]] = {
+    "HBPO": {},
+    "cosine": {"reward": "cosine"},
+    "classic": {"reward": "classic"},
+    "single budget": {"budgets": (1536,)},
+}
+
+
+#: the paper's ablations: number of budgets and reward function (name -> HBPO keyword arguments)
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "4 budgets, hbpo reward": {},
+    "2 budgets (512, 2560)": {"budgets": (512, 2560)},
+    "1 budget (1536)": {"budgets": (1536,)},
+    "4 budgets, classic reward": {"reward": "classic"},
+    "4 budgets, cosine reward": {"reward": "cosine"},
+}
+
+
+def run_ablations(iterations: int | None = None, seed: int = 0, episodes: int = 2000,
+                  eval_seed: int = 123, progress: bool = True,
+                  trained: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Train every run of :data:`ABLATIONS` and evaluate it in natural mode.
+
+    :param trained: policies already trained the same way, by ablation name (they are reused)
+    :return: one row per run: ``run``, ``accuracy``, ``mean_tokens``, ``L5 accuracy``, ``L1 tokens``,
+        ``L5 tokens`` (level 1 and 5 are the easiest and hardest)
+    """
+    rows = []
+    trained = dict(trained or {})
+    for name, kwargs in ABLATIONS.items():
+        if name not in trained:
+            trainer = HBPO(ENV_ID, scenario=SCENARIO, seed=seed, **kwargs)
+            trainer.policy.metadata["name"] = name
+            trainer.learn(iterations=iterations, progress=progress)
+            trained[name] = trainer.policy
+        r = evaluate(trained[name], ENV_ID, scenario=SCENARIO, episodes=episodes, seed=eval_seed, budget=None)
+        lv = r["by_level"]
+        hi, lo = max(lv, key=int), min(lv, key=int)
+        rows.append({"run": name, "accuracy": r["accuracy"], "mean_tokens": r["mean_tokens"],
+                     f"L{hi} accuracy": lv[hi]["accuracy"], f"L{lo} tokens": lv[lo]["mean_tokens"],
+                     f"L{hi} tokens": lv[hi]["mean_tokens"]})
+    return rows
+
+
+def format_table(reports: dict[str, dict[str, Any]], base: str = "base reasoner") -> str:
+    """A plain-text table: accuracy and mean tokens, overall and by level, change against ``base``."""
+    levels = sorted(next(iter(reports.values()))["by_level"], key=int)
+    head = f"{'method':<15}{'accuracy':>9}{'tokens':>8}{'vs base':>9}  " + "  ".join(
+        f"{'L' + lv + ' acc/tok':>13}" for lv in levels)
+    lines = [head, "-" * len(head)]
+    b = reports.get(base)
+    for name, r in reports.items():
+        delta = "" if b is None or name == base else f"{100 * (r['mean_tokens'] / b['mean_tokens'] - 1):+.1f}%"
+        cells = "  ".join(
+            f"{r['by_level'][lv]['accuracy']:>6.3f}/{r['by_level'][lv]['mean_tokens']:<6.0f}" for lv in levels)
+        lines.append(f"{name:<15}{r['accuracy']:>9.3f}{r['mean_tokens']:>8.0f}{delta:>9}  {cells}")
+    return "\n".join(lines)
+
+
+def run_demo(
+    out: str | Path = "runs/demo",
+    episodes: int = 2000,
+    seed: int = 0,
+    iterations: int | None = None,
+    fast: bool = False,
+    eval_seed: int = 123,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run the demo; return ``{"reports": ..., "histories": ..., "seconds": ...}``.
+
+    :param out: output folder (created)
+    :param episodes: evaluation problems per method (natural mode)
+    :param seed: training seed of every run
+    :param iterations: training iterations per run (default: the scenario's)
+    :param fast: a few iterations and 300 problems (a smoke test)
+    :param eval_seed: seed of the evaluation problems (the same for every method)
+    """
+    t_start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if fast:
+        iterations, episodes = iterations or 3, min(episodes, 300)
+    histories: dict[str, list[dict[str, Any]]] = {}
+    reports: dict[str, dict[str, Any]] = {}
+    ev = dict(episodes=episodes, seed=eval_seed, budget=None)
+
+    env = gym.make(ENV_ID, scenario=SCENARIO)
+    reports["base reasoner"] = evaluate(base_reasoner(env), ENV_ID, scenario=SCENARIO, **ev)
+    train_seconds: dict[str, float] = {}
+    for name, kwargs in RUNS.items():
+        t0 = time.perf_counter()
+        trainer = HBPO(ENV_ID, scenario=SCENARIO, seed=seed, **kwargs)
+        trainer.policy.metadata["name"] = name
+        histories[name] = trainer.learn(iterations=iterations, progress=progress)
+        train_seconds[name] = time.perf_counter() - t0
+        trainer.policy.save(out / f"{name.replace(' ', '-')}.npz")
+        reports[name] = evaluate(trainer.policy, ENV_ID, scenario=SCENARIO, **ev)
+    fixed = [evaluate(m, ENV_ID, scenario=SCENARIO, **ev) for m in fixed_length_grid(env, step=256)]
+
+    table = format_table(reports)
+    print(f"\nNatural mode (no budget), {episodes} problems of {SCENARIO}, seed {eval_seed}:\n")
+    print(table)
+    hb, base = reports["HBPO"], reports["base reasoner"]
+    print(f"\nHBPO vs base reasoner: tokens {100 * (hb['mean_tokens'] / base['mean_tokens'] - 1):+.1f}%, "
+          f"accuracy {100 * (hb['accuracy'] - base['accuracy']):+.2f} points")
+
+    figures = [
+        rviz.learning_curves(histories),
+        rviz.by_level(reports),
+        rviz.frontier(fixed, reports),
+        rviz.reward_curves(),
+        rviz.reward_comparison(),
+    ]
+    html = ["<html><head><meta charset='utf-8'><title>hbkit demo</title></head><body>",
+            "<h1>hbkit demo: HBPO on hbpo-math</h1>",
+            f"<p>Natural mode, {episodes} problems (seed {eval_seed}); training seed {seed}.</p>",
+            f"<pre>{table}</pre>"]
+    for i, fig in enumerate(figures):
+        html.append(pio.to_html(fig, include_plotlyjs=i == 0, full_html=False))
+    html.append("</body></html>")
+    (out / "report.html").write_text("\n".join(html), encoding="utf-8")
+    seconds = time.perf_counter() - t_start
+    results = {"reports": reports, "histories": histories, "fixed_length": fixed,
+               "train_seconds": train_seconds, "seconds": seconds, "seed": seed, "episodes": episodes}
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    print(f"\nwrote {out / 'report.html'} and {out / 'results.json'} in {seconds:.0f} s")
+    return results

@@ -1,0 +1,109 @@
+"""Every notebook in a real JupyterLab, in headless Chromium: run all cells, no error output and no
+widget error, one slider per notebook moves and its plot changes; a screenshot per notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+# JavaScript run in the page (JupyterLab exposes its app as window.jupyterapp).
+_STATE = """() => {
+  const app = window.jupyterapp;
+  const panel = app && app.shell.currentWidget;
+  if (!panel || !panel.content || !panel.sessionContext) return {ready: false};
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const cells = panel.content.widgets.filter(c => c.model.type === 'code');
+  const errors = [];
+  for (const c of cells) {
+    for (const o of c.model.outputs.toJSON()) {
+      if (o.output_type === 'error') errors.push(o.ename + ': ' + o.evalue);
+    }
+  }
+  return {
+    ready: true,
+    status: kernel ? kernel.status : 'none',
+    pending: cells.filter(c => c.promptNode && c.promptNode.textContent.includes('*')).length,
+    unrun: cells.filter(c => c.model.executionCount === null).length,
+    errors,
+  };
+}"""
+
+_PLOT_OF_SLIDER = """(slider) => {
+  let node = slider;
+  while (node && !(node.querySelector && node.querySelector('.js-plotly-plot'))) node = node.parentElement;
+  const plot = node && node.querySelector('.js-plotly-plot');
+  if (!plot || !plot.data) return null;
+  return JSON.stringify(plot.data.map(t => [t.x, t.y, t.z, t.values, t.cells && t.cells.values]));
+}"""
+
+
+def _wait(page, predicate, timeout, what):
+    deadline = time.time() + timeout
+    state = None
+    while time.time() < deadline:
+        state = page.evaluate(_STATE)
+        if predicate(state):
+            return state
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}; last state {state}")
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_in_jupyterlab(lab_server, browser, artifacts, name):
+    base, token, root = lab_server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded", timeout=90_000)
+        _wait(page, lambda s: s.get("ready") and s["status"] == "idle", 120, "the kernel to be idle")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        state = _wait(page, lambda s: s["status"] == "idle" and s["pending"] == 0 and s["unrun"] == 0,
+                      600, "all cells to run")
+        assert not state["errors"], f"{name}: error outputs {state['errors']}"
+        page.wait_for_timeout(1500)  # let widget views render
+        body = page.inner_text("body")
+        for bad in ("Error displaying widget", "Failed to load model class", "Model not found"):
+            assert bad not in body, f"{name}: the page shows '{bad}'"
+        # move the first slider that drives a plot, and check that the plot changed
+        moved = False
+        for slider in page.query_selector_all(".widget-slider"):
+            before = page.evaluate(_PLOT_OF_SLIDER, slider)
+            if before is None:
+                continue
+            slider.scroll_into_view_if_needed()
+            handle = slider.query_selector(".noUi-handle")
+            assert handle is not None, f"{name}: slider without a handle"
+            handle.focus()
+            for _ in range(3):
+                page.keyboard.press("ArrowRight")
+            deadline = time.time() + 15
+            after = before
+            while time.time() < deadline and after == before:
+                page.wait_for_timeout(250)
+                after = page.evaluate(_PLOT_OF_SLIDER, slider)
+            assert after != before, f"{name}: moving the slider did not change its plot"
+            moved = True
+            break
+        assert moved, f"{name}: no slider driving a plot was found"
+        page.screenshot(path=str(artifacts / f"{Path(name).stem}.png"), full_page=False)
+    except BaseException:
+        page.screenshot(path=str(artifacts / f"{Path(name).stem}-failed.png"))
+        (artifacts / f"{Path(name).stem}-console.json").write_text(json.dumps(console_errors, indent=1))
+        raise
+    finally:
+        try:  # free the CPU for the next notebook
+            page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+        page.close()

@@ -21,19 +21,24 @@ with dollars for tokens). Where the Team world differs from the paper's reasonin
 * "correct" becomes ``Q``, the share of the stream's value the manager solved (a number in [0, 1]);
 * a rollout is a sequence of many decisions (about 50 per stream) rather than one length, and the
   advantage of the whole rollout is given to each of them, as HBPO does for every token;
-* the policy starts from scratch (a uniform choice among the allowed actions): there is no
-  pretrained manager to start from.
+* the paper fine-tunes a *pretrained* reasoner; the Team world has no pretrained manager, so
+  :func:`train_hbpo` first makes one (``init="feedback"``, the default): :func:`imitate` clones
+  the hand-written feedback manager into the NumPy MLP policy by behaviour cloning with a few rounds
+  of DAgger (the expert labels the states the student visits). HBPO then fine-tunes that policy
+  with budget subgroups. ``init=None`` starts from a uniform policy instead (it learns far more
+  slowly: about 50 decisions per stream, 16 actions).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from hbkit.scenarios import load_scenario
 
-__all__ = ["train_maskable_ppo", "train_hbpo", "TqdmCallback"]
+__all__ = ["train_maskable_ppo", "train_hbpo", "imitate", "learned_managers", "TqdmCallback"]
 
 ENV_ID = "hbkit/Team-v0"
 
@@ -130,26 +135,134 @@ def train_maskable_ppo(
     return model
 
 
+def imitate(
+    scenario: Any = "hashiru",
+    expert: str = "feedback",
+    streams: int = 256,
+    rounds: int = 3,
+    epochs: int = 30,
+    hidden: int = 64,
+    learning_rate: float = 3e-3,
+    seed: int = 0,
+    progress: bool = False,
+):
+    """Clone a hand-written manager into an hbkit :class:`~hbkit.train.policies.MLPPolicy`
+    (behaviour cloning, then DAgger: later rounds run the student and let the expert label the
+    states it reaches). NumPy only.
+
+    :param scenario: scenario name or path
+    :param expert: name of a manager in :data:`hbkit.managers.team.MANAGERS`
+    :param streams: task streams per round (each gives about 50 labelled decisions)
+    :param rounds: data-collection rounds (the first runs the expert, the others the student)
+    :param epochs: passes over the aggregated data after each round
+    :param hidden: hidden width of the MLP
+    :param learning_rate: Adam step size
+    :param seed: seed of the streams and the weights
+    :param progress: show a progress bar
+    :return: the cloned policy (``policy.metadata["name"] = "clone of <expert>"``)
+    """
+    import gymnasium as gym
+    from gymnasium.vector import AutoresetMode
+
+    from hbkit.managers.team import MANAGERS
+    from hbkit.train.hbpo import Adam
+    from hbkit.train.policies import make_policy
+
+    if expert not in MANAGERS:
+        raise ValueError(f"unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
+    vec = gym.make_vec(ENV_ID, num_envs=int(streams), vectorization_mode="vector_entry_point",
+                       scenario=scenario, autoreset_mode=AutoresetMode.DISABLED)
+    u = vec.unwrapped
+    teacher = MANAGERS[expert](vec)
+    policy = make_policy("mlp", vec.single_observation_space.shape[0], int(vec.single_action_space.n),
+                         getattr(u, "feature_names", None), {"env_id": ENV_ID, "name": f"clone of {expert}",
+                         "env_kwargs": {"scenario": u.scenario.name}}, seed, hidden)
+    opt = Adam(policy.params, learning_rate)
+    rng = np.random.default_rng(seed)
+    X, Y, M = [], [], []
+    for r in tqdm(range(int(rounds)), desc=f"imitate {expert}", disable=not progress, unit="round"):
+        obs, infos = vec.reset(seed=int(seed) * 1000 + r)
+        done = np.zeros(vec.num_envs, bool)
+        while not done.all():
+            live = np.flatnonzero(~done)
+            mask = np.asarray(infos["action_mask"], bool)
+            label = np.asarray(teacher(obs, infos))
+            X.append(obs[live]), Y.append(label[live]), M.append(mask[live])
+            act = label if r == 0 else policy.act(obs, rng, True, mask)
+            obs, _, term, trunc, infos = vec.step(np.asarray(act))
+            done |= term | trunc
+        x, y, m = np.concatenate(X), np.concatenate(Y), np.concatenate(M)
+        for _ in range(int(epochs)):
+            for mb in np.array_split(rng.permutation(len(y)), max(1, len(y) // 512)):
+                logits, cache = policy.forward(x[mb])
+                logits = np.where(m[mb], logits, -1e9)
+                z = logits - logits.max(axis=1, keepdims=True)
+                p = np.exp(z)
+                p /= p.sum(axis=1, keepdims=True)
+                p[np.arange(len(mb)), y[mb]] -= 1.0  # d(cross-entropy)/d(logits)
+                opt.step(policy.backward(cache, p / len(mb)))
+    vec.close()
+    policy.metadata["trained"] = {"algorithm": "behaviour cloning + DAgger", "expert": expert,
+                                  "samples": int(len(y))}
+    return policy
+
+
 def train_hbpo(
     scenario: str = "hashiru",
     iterations: int | None = None,
     seed: int = 0,
     progress: bool = True,
     callback: Any = None,
+    init: str | None = "feedback",
+    imitation: dict[str, Any] | None = None,
     **config: Any,
 ):
-    """Train the HBPO trainer on the Team world (subgroups of different expense budgets, the
-    budget-aware ``hbpo`` reward by default) and return the trainer (``trainer.policy`` is the
-    manager; ``trainer.history`` the per-iteration metrics).
+    """Train the HBPO trainer on the Team world (subgroups of different expense budgets) and return
+    the trainer (``trainer.policy`` is the manager; ``trainer.history`` the per-iteration metrics).
 
     :param scenario: scenario name or path; its ``[train]`` table and ``world.budgets`` set the
         defaults
     :param iterations: training iterations (default: the scenario's)
+    :param init: the manager to clone into the starting policy (see :func:`imitate`), or ``None``
+        to start from a uniform policy
+    :param imitation: keyword arguments for :func:`imitate`
     :param config: any :class:`hbkit.train.HBPOConfig` field or ``budgets=`` / ``reward=`` /
         ``advantage=``
     """
     from hbkit.train.hbpo import HBPO
 
-    trainer = HBPO(ENV_ID, scenario=scenario, seed=seed, **config)
+    init_policy = None
+    if init is not None:
+        init_policy = imitate(scenario, expert=init, seed=seed, progress=progress, **(imitation or {}))
+        init_policy.metadata["name"] = "HBPO"
+    trainer = HBPO(ENV_ID, scenario=scenario, seed=seed, init_policy=init_policy, **config)
+    if init_policy is not None:
+        trainer.policy.metadata["trained"]["init"] = f"clone of {init}"
     trainer.learn(iterations=iterations, progress=progress, callback=callback)
     return trainer
+
+
+def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None = None,
+                     progress: bool = True) -> dict[str, Any]:
+    """Train the two learned managers notebook 05 and the benchmark compare: MaskablePPO and HBPO
+    (with the scenario's settings; much shorter in fast mode, ``HBKIT_FAST=1``).
+
+    :return: ``{"MaskablePPO": model, "HBPO": policy}`` (MaskablePPO only if sb3-contrib is installed)
+    """
+    import hbkit
+
+    fast = hbkit.fast_mode() if fast is None else fast
+    out: dict[str, Any] = {}
+    try:
+        import sb3_contrib  # noqa: F401
+    except ImportError:  # pragma: no cover - sb3 is optional
+        pass
+    else:
+        out["MaskablePPO"] = train_maskable_ppo(scenario, total_timesteps=4096 if fast else None, seed=seed,
+                                                progress=progress, **({"n_steps": 64} if fast else {}))
+    small = dict(problems_per_iteration=4, rollouts_per_problem=4) if fast else {}
+    imitation = dict(streams=32, rounds=1, epochs=3) if fast else None
+    trainer = train_hbpo(scenario, iterations=2 if fast else None, seed=seed, progress=progress,
+                         imitation=imitation, **small)
+    out["HBPO"] = trainer.policy
+    return out

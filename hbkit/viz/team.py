@@ -2,6 +2,8 @@
 
 * :func:`workers_figure`: meet the workers: published skill per task type, price of a typical call,
   memory.
+* :func:`worker_value`: each worker's expected success against the dollars of a call on one kind of
+  task (what a cost-benefit manager weighs); notebook 01's difficulty slider drives it.
 * :func:`team_snapshot`: the visible state of a Team env as plain data (what the dashboards show).
 * :func:`team_dashboard`: gauges for both budgets and the feedback table, from a snapshot.
 * :func:`success_vs_cost`: managers placed by expense spent and success (or reward).
@@ -21,7 +23,7 @@ from plotly.subplots import make_subplots
 from hbkit.sim.team import PICO, TeamWorld
 from hbkit.viz.common import method_color, style
 
-__all__ = ["workers_figure", "team_snapshot", "team_dashboard", "success_vs_cost", "sweep_point",
+__all__ = ["workers_figure", "worker_value", "team_snapshot", "team_dashboard", "success_vs_cost", "sweep_point",
            "MANAGER_COLORS"]
 
 #: Colors of the Team managers (learned ones share the colors of their algorithms).
@@ -35,7 +37,29 @@ MANAGER_COLORS = {
     "random": "#7f7f7f",
     "MaskablePPO": "#e377c2",
     "HBPO": "#1f77b4",
+    "local": "#2ca02c",
+    "cloud": "#9467bd",
+    "manager": "#7f7f7f",
 }
+_STYLE: dict[str, Any] = {}
+
+
+def _styled(fig: go.Figure, title: str | None, height: int) -> go.Figure:
+    """:func:`hbkit.viz.common.style`'s look, built without validating the template again.
+
+    Validating plotly's template dominates the time of a redraw (a copy of the whole template
+    each time); the dashboards redraw on every slider move, so their figures are built from plain
+    data here, with the template validated once by ``style`` and cached.
+    """
+    if "template" not in _STYLE:
+        _STYLE.update(style(go.Figure()).layout.to_plotly_json())
+    layout = {**fig.layout.to_plotly_json(), **{k: v for k, v in _STYLE.items() if k != "title"}}
+    layout["title"] = {"text": title} if title else None
+    layout["height"] = height
+    layout["margin"] = dict(_STYLE["margin"], t=70 if title else 30)
+    return go.Figure([t.to_plotly_json() for t in fig.data], layout, _validate=False)
+
+
 TYPE_COLORS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#eeca3b", "#9d755d")
 
 
@@ -83,6 +107,57 @@ def workers_figure(world_or_env: Any, height: int = 420) -> go.Figure:
     fig.update_xaxes(range=[0, 1], row=1, col=1)
     fig.update_xaxes(type="log", row=1, col=2)
     return style(fig, "The workers", height=height)
+
+
+def worker_value(world_or_env: Any, task_type: str, difficulty: float, money_weight: float | None = None,
+                 height: int = 420) -> go.Figure:
+    """Each worker (and the manager itself) on a typical task of one type and difficulty: dollars of
+    a call (x; local workers and the manager cost none) against the published success probability
+    (y). Marker size shows the memory a local worker reserves. Dotted lines are equal
+    ``value * p - money_weight * dollars``: a cost-benefit manager prefers the highest line.
+
+    :param world_or_env: a :class:`hbkit.sim.team.TeamWorld` or a Team env
+    :param task_type: one of the scenario's task types
+    :param difficulty: in [0, 1]
+    :param money_weight: reward units per dollar (default: the scenario's)
+    """
+    w = _world(world_or_env)
+    if task_type not in w.type_names:
+        raise ValueError(f"unknown task type {task_type!r}; allowed: {', '.join(w.type_names)}")
+    k = w.type_names.index(task_type)
+    lam = w.money_weight if money_weight is None else float(money_weight)
+    p = 1.0 / (1.0 + np.exp(-w.published_logit(np.array([k]), np.array([float(difficulty)]))[0]))
+    out_tokens = np.rint(w.answer_median[k] * w.verbosity)
+    dollars = (w.prompt_median[k] * w.price_in_p + out_tokens * w.price_out_p) / PICO
+    value = float(w.value[k]) / float(w.quorum[k])
+    names = list(w.worker_names) + ["manager itself"]
+    xs = np.concatenate([dollars, [0.0]])
+    xmax = max(float(xs.max()) * 1.15, 1e-4)
+    # iso-net-value lines value * p - lam * x = level, as one trace (one trace each would redraw slower)
+    x = np.linspace(0.0, xmax, 30)
+    lines_x = np.concatenate([np.append(x, np.nan) for _ in range(5)])
+    lines_y = np.concatenate([np.append((level + lam * x) / value, np.nan)
+                              for level in np.linspace(0.0, value, 6)[1:]])
+    kinds = ["local" if local else "cloud" for local in w.is_local] + ["manager"]
+    memory = np.append(np.where(w.is_local, w.worker_memory, 0), 0)
+    net = value * p - lam * xs
+    fig = go.Figure([
+        go.Scatter(x=lines_x, y=lines_y, mode="lines", showlegend=False, hoverinfo="skip",
+                   line=dict(color="#ccc", dash="dot", width=1)),
+        go.Scatter(
+            x=xs, y=p, mode="markers+text", text=names, textposition="top center",
+            customdata=np.stack([kinds, np.round(net, 4)], axis=1),
+            marker=dict(size=10 + 0.4 * memory, color=[_color(k) for k in kinds],
+                        symbol=["square" if k == "local" else "diamond" if k == "manager" else "circle"
+                                for k in kinds], line=dict(width=1, color="white")),
+            hovertemplate=("%{text} (%{customdata[0]})<br>success %{y:.2f}<br>$%{x:.5f} per call<br>"
+                           "net value %{customdata[1]}<extra></extra>")),
+    ])
+    fig.update_xaxes(title=f"dollars per {task_type} call (typical size)", range=[-0.02 * xmax, xmax])
+    fig.update_yaxes(title="published success probability", range=[0, 1.05])
+    fig.update_layout(showlegend=False)
+    return _styled(fig, f"{task_type}, difficulty {float(difficulty):.2f}: success against cost "
+                      f"(dotted: equal net value at {lam:g} per dollar)", height=height)
 
 
 def team_snapshot(env: Any) -> dict[str, Any]:
@@ -188,25 +263,25 @@ def success_vs_cost(
         and ``y`` (e.g. evaluation reports with a ``name``)
     :param budget: draw the expense budget as a vertical line
     """
-    fig = go.Figure()
-    for i, r in enumerate(rows):
-        learned = r["name"].startswith(("MaskablePPO", "HBPO"))
-        fig.add_trace(go.Scatter(
-            x=[r["expense_spent"]], y=[r[y]], mode="markers+text", name=r["name"],
-            text=[r["name"]], textposition="top center",
-            marker=dict(size=16 if learned else 12, color=_color(r["name"], i),
-                        symbol="star" if learned else "circle", line=dict(width=1, color="white")),
-            hovertemplate=(f"{r['name']}<br>spent $%{{x:.4f}}<br>{y} %{{y:.3f}}<br>"
-                           f"ran out of money in {r.get('budget_exhausted_rate', 0):.0%} of streams"
-                           "<extra></extra>"),
-        ))
+    learned = [r["name"].startswith(("MaskablePPO", "HBPO")) for r in rows]
+    names = [r["name"] for r in rows]
+    # one trace for all managers: a redraw then updates arrays instead of replacing traces
+    fig = go.Figure(go.Scatter(
+        x=[r["expense_spent"] for r in rows], y=[r[y] for r in rows], mode="markers+text", text=names,
+        textposition="top center",
+        customdata=[r.get("budget_exhausted_rate", 0.0) for r in rows],
+        marker=dict(size=[16 if x else 12 for x in learned], color=[_color(n, i) for i, n in enumerate(names)],
+                    symbol=["star" if x else "circle" for x in learned], line=dict(width=1, color="white")),
+        hovertemplate=(f"%{{text}}<br>spent $%{{x:.4f}}<br>{y} %{{y:.3f}}<br>"
+                       "ran out of money in %{customdata:.0%} of streams<extra></extra>"),
+    ))
     if budget is not None:
         fig.add_vline(x=budget, line_dash="dash", line_color="#999",
                       annotation_text=f"expense budget ${budget:g}", annotation_position="top right")
     fig.update_xaxes(title="mean dollars spent per stream", rangemode="tozero")
     fig.update_yaxes(title=y.replace("_", " "))
     fig.update_layout(showlegend=False)
-    return style(fig, title, height=height)
+    return _styled(fig, title, height)
 
 
 def success_vs_cost_at(grid: Mapping[str, Any], expense: float, memory: int,

@@ -2,6 +2,8 @@
 trainers and the figure builders of :mod:`hbkit.viz.team`; nothing here builds figures or
 simulates.
 
+* :func:`worker_explorer`: success against cost of every worker, with difficulty and task type
+  controls (notebook 01).
 * :class:`PlayTeam`: play the manager yourself (notebook 01).
 * :class:`HierarchyDashboard`: managers on a success-versus-cost chart with expense and memory
   sliders, and a button that trains MaskablePPO and HBPO (notebook 05).
@@ -9,7 +11,9 @@ simulates.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,9 +21,68 @@ import plotly.graph_objects as go
 
 from hbkit.envs.team import TeamEnv
 from hbkit.viz.common import LiveFigure, update_in_place
-from hbkit.viz.team import success_vs_cost_at, team_dashboard, team_snapshot
+from hbkit.viz.team import success_vs_cost_at, team_dashboard, team_snapshot, worker_value
 
-__all__ = ["PlayTeam", "HierarchyDashboard"]
+def _update_light(target: go.Figure, new: go.Figure, previous: dict[str, Any]) -> None:
+    """:func:`hbkit.viz.common.update_in_place` for figures whose traces keep their number and
+    types: trace data are updated in place and only the layout entries that changed since the last
+    redraw (``previous``, updated here) are replaced; the template is never set again."""
+    same = len(target.data) == len(new.data) and all(a.type == b.type for a, b in zip(target.data, new.data))
+    if not same:
+        update_in_place(target, new)
+        previous.clear()
+        return
+    layout = new.layout.to_plotly_json()
+    layout.pop("template", None)
+    ctx = target.batch_update() if hasattr(target, "batch_update") else contextlib.nullcontext()
+    with ctx:
+        for old, fresh in zip(target.data, new.data):
+            old.update(fresh.to_plotly_json(), overwrite=True)
+        for key in set(layout) | set(previous):
+            value = layout.get(key)
+            if key not in previous or repr(previous[key]) != repr(value):
+                target.layout[key] = value
+    previous.clear()
+    previous.update(layout)
+
+
+class _LightLiveFigure(LiveFigure):
+    """A :class:`~hbkit.viz.common.LiveFigure` whose redraw replaces only what changed (see
+    :func:`_update_light`); the dashboards' redraws stay well under 100 ms."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._previous: dict[str, Any] = {}
+
+    def refresh(self) -> None:
+        t0 = time.perf_counter()
+        _update_light(self.figure, self.build(**self.values()), self._previous)
+        self.latencies_ms.append((time.perf_counter() - t0) * 1e3)
+
+
+__all__ = ["worker_explorer", "PlayTeam", "HierarchyDashboard", "fast_grid", "NOTEBOOK_DASHBOARDS"]
+
+
+def worker_explorer(scenario: Any = "hashiru", widget_factory: Callable[[go.Figure], go.Figure] | None = None
+                    ) -> LiveFigure:
+    """:func:`hbkit.viz.team.worker_value` with a difficulty slider, a task-type dropdown and a
+    money-weight slider (a redraw only computes a dozen numbers).
+
+    :param scenario: scenario name or path
+    :param widget_factory: how to make the live figure (tests pass ``go.Figure``)
+    """
+    import ipywidgets as widgets
+
+    world = TeamEnv(scenario).world
+    controls = {
+        "difficulty": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="difficulty",
+                                          continuous_update=True),
+        "task_type": widgets.Dropdown(options=list(world.type_names), value=world.type_names[0],
+                                      description="task type"),
+        "money_weight": widgets.FloatSlider(value=float(world.money_weight), min=0.0, max=50.0, step=1.0,
+                                            description="$ weight", continuous_update=True),
+    }
+    return _LightLiveFigure(worker_value, controls, fixed={"world_or_env": world}, widget_factory=widget_factory)
 
 
 class PlayTeam:
@@ -164,7 +227,7 @@ class HierarchyDashboard:
                                                description="expense", continuous_update=True)
         self.memory = widgets.SelectionSlider(options=[(f"{m} ({m * 0.16:.1f} GB)", m) for m in memories],
                                               value=m0, description="memory", continuous_update=True)
-        self.live = LiveFigure(success_vs_cost_at, {"expense": self.expense, "memory": self.memory},
+        self.live = _LightLiveFigure(success_vs_cost_at, {"expense": self.expense, "memory": self.memory},
                                fixed={"grid": grid, "y": y}, widget_factory=widget_factory)
         self._train = train
         self.runs = 0
@@ -210,3 +273,27 @@ class HierarchyDashboard:
         rows = self.grid["points"][(self.expense.value, self.memory.value)]
         return "; ".join(f"{html.escape(n)}: success {r['success_rate']:.2f}, ${r['expense_spent']:.3f}"
                          for n, r in rows.items())
+
+
+def fast_grid(scenario: Any = "hashiru", episodes: int = 16, seed: int = 0) -> dict[str, Any]:
+    """A small :func:`hbkit.managers.team.sweep` grid of every hand-written manager (four expense
+    budgets, three memory sizes): what notebook 05 shows in fast mode."""
+    import gymnasium as gym
+
+    from hbkit.managers.team import make_managers, sweep
+
+    env = gym.make("hbkit/Team-v0", scenario=scenario)
+    return sweep(make_managers(env), expense_budgets=(0.05, 0.1, 0.2, 0.3), memories=(50, 100, 150),
+                 scenario=scenario, episodes=episodes, seed=seed)
+
+
+def _hierarchy_live(widget_factory: Callable[[go.Figure], go.Figure] | None = None) -> LiveFigure:
+    return HierarchyDashboard(fast_grid(), widget_factory=widget_factory).live
+
+
+#: Every LiveFigure each notebook shows, as factories (``factory(widget_factory=...)``) at fast
+#: sizes: the slider benchmark builds them and moves every control.
+NOTEBOOK_DASHBOARDS: dict[str, list[Callable[..., LiveFigure]]] = {
+    "01_agents": [worker_explorer],
+    "05_hierarchy": [_hierarchy_live],
+}

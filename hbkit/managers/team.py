@@ -60,10 +60,11 @@ class Router:
     :param allowed: catalog names it may use (default: all)
     :param team: a fixed team hired at the start, never changed (``static``)
     :param cost_weight: reward units per dollar; ``None`` uses the scenario's ``money_weight``;
-        ``0`` ignores cost
+        ``0`` ignores cost (a scalar, or one per env of a batch)
     :param pace: raise the cost weight when the money left per task falls below an even pace
     :param feedback: estimate skills from the outcomes seen (else: published skills only)
-    :param ucb: optimism bonus (in logits) scaled by ``1 / sqrt(1 + trials)``
+    :param ucb: optimism bonus (in logits) scaled by ``1 / sqrt(1 + trials)`` (a scalar, or one
+        per env of a batch)
     :param fire_margin: how much better (reward units) a candidate must score to fire someone
     """
 
@@ -92,7 +93,7 @@ class Router:
         if team is not None:
             self.allowed = np.array([x in team for x in names])
         self.team = None if team is None else [names.index(x) for x in team]
-        self.cost_weight = w.money_weight if cost_weight is None else float(cost_weight)
+        self.cost_weight = w.money_weight if cost_weight is None else cost_weight
         self.pace, self.feedback = pace, feedback
         self.ucb, self.fire_margin = ucb, fire_margin
 
@@ -104,14 +105,15 @@ class Router:
         if self.feedback:
             logit = w.expected_logit(s["type"], s["difficulty"], s["successes"], s["trials"])
             rows = np.arange(len(logit))
-            logit[:, :-1] += self.ucb / np.sqrt(1.0 + s["trials"][rows, :, s["type"]])
+            ucb = np.reshape(np.asarray(self.ucb, np.float64), (-1, 1))  # a scalar or one per env
+            logit[:, :-1] += ucb / np.sqrt(1.0 + s["trials"][rows, :, s["type"]])
         else:
             logit = w.published_logit(s["type"], s["difficulty"])
         return _sigmoid(logit)
 
     def _cost_weight(self, s: dict[str, np.ndarray]) -> np.ndarray:
-        lam = np.full(len(s["type"]), self.cost_weight)
-        if self.pace and self.cost_weight > 0:
+        lam = np.broadcast_to(np.asarray(self.cost_weight, np.float64), len(s["type"])).copy()
+        if self.pace:  # (a weight of 0 stays 0)
             even = s["budget"] / self.world.num_tasks
             allowance = s["remaining"] / s["tasks_left"]
             lam = lam * np.maximum(1.0, even / np.maximum(allowance, 1e-12)) ** 2

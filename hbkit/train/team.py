@@ -27,6 +27,12 @@ with dollars for tokens). Where the Team world differs from the paper's reasonin
   of DAgger (the expert labels the states the student visits). HBPO then fine-tunes that policy
   with budget subgroups. ``init=None`` starts from a uniform policy instead (it learns far more
   slowly: about 50 decisions per stream, 16 actions).
+
+**HBPO over a manager's parameters** (:func:`train_hbpo_router`, NumPy): the same grouping of
+rollouts (one stream, subgroups with different expense budgets) and the same advantage, but each
+rollout samples the two parameters of the feedback manager (cost weight and UCB bonus) from a
+Gaussian per budget instead of sampling each action. It learns in seconds and is the learned manager
+that reaches the best hand-written one (see ``benchmarks/bench_team.py``).
 """
 
 from __future__ import annotations
@@ -244,10 +250,14 @@ def train_hbpo(
 
 def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None = None,
                      progress: bool = True) -> dict[str, Any]:
-    """Train the two learned managers notebook 05 and the benchmark compare: MaskablePPO and HBPO
-    (with the scenario's settings; much shorter in fast mode, ``HBKIT_FAST=1``).
+    """Train the learned managers notebook 05 and the benchmark compare, with the scenario's
+    settings (much shorter in fast mode, ``HBKIT_FAST=1``):
 
-    :return: ``{"MaskablePPO": model, "HBPO": policy}`` (MaskablePPO only if sb3-contrib is installed)
+    * ``MaskablePPO``: :func:`train_maskable_ppo` (only if sb3-contrib is installed);
+    * ``HBPO``: :func:`train_hbpo`, the NumPy MLP policy started from a clone of the feedback manager;
+    * ``HBPO-router``: :func:`train_hbpo_router`, HBPO over the feedback manager's parameters.
+
+    :return: name -> agent (each accepted by :func:`hbkit.evaluate.evaluate`)
     """
     import hbkit
 
@@ -258,11 +268,144 @@ def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None
     except ImportError:  # pragma: no cover - sb3 is optional
         pass
     else:
-        out["MaskablePPO"] = train_maskable_ppo(scenario, total_timesteps=4096 if fast else None, seed=seed,
+        out["MaskablePPO"] = train_maskable_ppo(scenario, total_timesteps=4096 if fast else 100_000, seed=seed,
                                                 progress=progress, **({"n_steps": 64} if fast else {}))
     small = dict(problems_per_iteration=4, rollouts_per_problem=4) if fast else {}
-    imitation = dict(streams=32, rounds=1, epochs=3) if fast else None
-    trainer = train_hbpo(scenario, iterations=2 if fast else None, seed=seed, progress=progress,
+    imitation = dict(streams=32, rounds=1, epochs=3) if fast else dict(streams=128, rounds=3, epochs=15)
+    trainer = train_hbpo(scenario, iterations=2 if fast else 30, seed=seed, progress=progress,
                          imitation=imitation, **small)
     out["HBPO"] = trainer.policy
+    router, _ = train_hbpo_router(scenario, iterations=3 if fast else 80, seed=seed, progress=progress,
+                                  **(dict(problems_per_iteration=4) if fast else {}))
+    out["HBPO-router"] = router
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# HBPO over a feedback manager's parameters
+# ------------------------------------------------------------------------------------------------
+class LearnedRouter:
+    """The feedback manager (:class:`hbkit.managers.team.Router` with UCB feedback) whose cost
+    weight and optimism bonus were learned, one pair per expense budget (interpolated between
+    budgets; each env's budget is read from its observation). Batched, like every Team manager.
+
+    :param env: a Team Env or VectorEnv
+    :param budgets: the budgets (dollars, increasing) the parameters were learned for
+    :param log_cost_weight: ``log`` of the cost weight per budget
+    :param ucb: optimism bonus per budget
+    :param name: shown in reports
+    """
+
+    batched = True
+    wants_info = True
+
+    def __init__(self, env: Any, budgets, log_cost_weight, ucb, name: str = "HBPO-router"):
+        from hbkit.managers.team import Router
+
+        self.router = Router(env, name, feedback=True)
+        self.world = self.router.world
+        self.budgets = np.asarray(budgets, np.float64)
+        self.log_cost_weight = np.asarray(log_cost_weight, np.float64)
+        self.ucb = np.asarray(ucb, np.float64)
+        self.name = name
+
+    def params_at(self, budget: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(cost_weight, ucb)`` at the given budgets (dollars)."""
+        b = np.asarray(budget, np.float64)
+        return (np.exp(np.interp(b, self.budgets, self.log_cost_weight)),
+                np.maximum(np.interp(b, self.budgets, self.ucb), 0.0))
+
+    def __call__(self, obs: Any, info: dict[str, Any]) -> Any:
+        s = self.world.decode(obs)
+        self.router.cost_weight, self.router.ucb = self.params_at(s["budget"])
+        mask = np.asarray(info["action_mask"], bool).reshape(len(s["type"]), self.world.num_actions)
+        actions = self.router.decide(s, mask)
+        return int(actions[0]) if np.ndim(obs) == 1 else actions
+
+    def to_dict(self) -> dict[str, Any]:
+        """The learned parameters as plain data (JSON-serialisable)."""
+        return {"budgets": self.budgets.tolist(), "log_cost_weight": self.log_cost_weight.tolist(),
+                "ucb": self.ucb.tolist(), "name": self.name}
+
+
+def train_hbpo_router(
+    scenario: Any = "hashiru",
+    iterations: int = 40,
+    problems_per_iteration: int = 16,
+    rollouts_per_problem: int = 8,
+    budgets: Any = None,
+    reward: str = "plain",
+    advantage: str = "hbpo",
+    sigma: float = 0.3,
+    learning_rate: float = 0.1,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[LearnedRouter, list[dict[str, float]]]:
+    """HBPO over the parameters of the feedback manager (NumPy).
+
+    Each iteration draws ``P`` task streams and runs ``n`` rollouts of each, split into subgroups
+    with different expense budgets (``world.budgets``), exactly as HBPO groups the rollouts of one
+    problem. What is sampled per rollout is not a token sequence but the manager's two parameters
+    ``theta = (log cost_weight, ucb) ~ N(mu[b], sigma^2)`` (one Gaussian per budget ``b``: a
+    budget-conditioned policy). Each rollout's return is scored with HBPO's advantage
+    (``A = A_inter + A_intra``, :func:`hbkit.train.hbpo.hbpo_advantages`, with ``f2(b)`` the reward of
+    a fully solved stream at budget ``b``) and ``mu[b]`` follows the score-function gradient
+    ``mean(A * (theta - mu[b]) / sigma^2)`` (normalised steps of size ``learning_rate``).
+
+    :param reward: ``plain`` (the evaluation objective: value minus ``money_weight`` per dollar) or
+        ``hbpo`` (budget-aware: pays ``beta*Q*cos(pi*b/2L)`` whatever is spent within the budget)
+    :param sigma: exploration std of the parameters
+    :return: ``(manager, history)``
+    """
+    import gymnasium as gym
+    from gymnasium.vector import AutoresetMode
+
+    from hbkit.train.hbpo import hbpo_advantages
+
+    sc = load_scenario(scenario, ENV_ID)
+    budgets = tuple(float(b) for b in (budgets if budgets is not None else sc.data["world"]["budgets"]))
+    B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
+    if n < B:
+        raise ValueError(f"rollouts_per_problem={n} is smaller than the number of budgets ({B})")
+    vec = gym.make_vec(ENV_ID, num_envs=P * n, vectorization_mode="vector_entry_point", scenario=sc,
+                       reward=reward, autoreset_mode=AutoresetMode.DISABLED)
+    u = vec.unwrapped
+    world = u.world
+    sub = np.concatenate([np.full(len(s), j) for j, s in enumerate(np.array_split(np.arange(n), B))])
+    subgroup = np.tile(sub, P)
+    budget = np.asarray(budgets)[subgroup]
+    reference = np.asarray(u.reference_reward(budget)).reshape(P, n)
+    mu = np.tile([np.log(world.money_weight), 0.5], (B, 1))
+    rng = np.random.default_rng(seed)
+    from hbkit.managers.team import Router
+
+    router = Router(vec, "HBPO-router", feedback=True)
+    history: list[dict[str, float]] = []
+    for it in tqdm(range(int(iterations)), desc="HBPO-router", disable=not progress, unit="it"):
+        theta = mu[subgroup] + sigma * rng.standard_normal((P * n, 2))
+        router.cost_weight, router.ucb = np.exp(theta[:, 0]), np.maximum(theta[:, 1], 0.0)
+        seeds = np.repeat(rng.integers(0, 2**31 - 1, size=P), n)
+        obs, infos = vec.reset(seed=int(rng.integers(2**31 - 1)),
+                               options={"budget": budget.tolist(), "problem_seed": seeds})
+        done = np.zeros(P * n, bool)
+        returns = np.zeros(P * n)
+        while not done.all():
+            s = world.decode(obs)
+            actions = router.decide(s, np.asarray(infos["action_mask"], bool))
+            obs, r, term, trunc, infos = vec.step(actions)
+            returns[~done] += r[~done]
+            done |= term | trunc
+        adv = hbpo_advantages(returns.reshape(P, n), subgroup.reshape(P, n), reference, advantage).ravel()
+        for j in range(B):
+            m = subgroup == j
+            grad = (adv[m, None] * (theta[m] - mu[j])).mean(axis=0) / sigma**2
+            mu[j] += learning_rate * grad / (np.linalg.norm(grad) + 1e-8)
+        metrics = u.training_metrics(infos, budget)
+        history.append({"iteration": it + 1, "reward": float(returns.mean()), **metrics,
+                        **{f"cost_weight@{b:g}": float(np.exp(mu[j, 0])) for j, b in enumerate(budgets)},
+                        **{f"ucb@{b:g}": float(mu[j, 1]) for j, b in enumerate(budgets)}})
+    vec.close()
+    return LearnedRouter(vec, budgets, mu[:, 0], mu[:, 1]), history
+
+
+__all__ += ["LearnedRouter", "train_hbpo_router"]

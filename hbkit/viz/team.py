@@ -36,6 +36,7 @@ MANAGER_COLORS = {
     "feedback": "#17becf",
     "random": "#7f7f7f",
     "MaskablePPO": "#e377c2",
+    "HBPO-router": "#393b79",
     "HBPO": "#1f77b4",
     "local": "#2ca02c",
     "cloud": "#9467bd",

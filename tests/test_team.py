@@ -487,3 +487,106 @@ def test_hbpo_runs_on_team_with_budget_subgroups(tmp_path):
     path = trainer.policy.save(tmp_path / "team.npz")
     report = evaluate(load_policy(path), ENV, episodes=20, seed=0)
     assert report["env_id"] == ENV and report["rejected"] == 0
+
+
+def test_hbpo_router_beats_random_and_static_and_stays_in_budget(reports):
+    from hbkit.train.team import train_hbpo_router
+
+    manager, history = train_hbpo_router("hashiru", iterations=30, seed=0, progress=False)
+    assert len(history) == 30 and all(row["spent@0.05"] <= 0.05 + 1e-12 for row in history)
+    r = evaluate(manager, ENV, episodes=200, seed=123)
+    assert r["rejected"] == 0 and r["budget_exhausted_rate"] < 0.05
+    assert r["reward"] > reports["static"]["reward"] + 3, (r["reward"], reports["static"]["reward"])
+    assert r["reward"] > reports["random"]["reward"] + 10
+    assert r["reward"] > reports["local-only"]["reward"] and r["reward"] > reports["cloud-only"]["reward"]
+    json.dumps(manager.to_dict())
+    # a budget-conditioned manager: parameters per budget, interpolated in between
+    cw, ucb = manager.params_at([0.05, 0.075, 0.1])
+    assert np.all(np.isfinite(cw)) and cw[1] == pytest.approx(np.sqrt(cw[0] * cw[2]))
+
+
+def test_imitation_warm_start_for_hbpo(tmp_path):
+    from hbkit.train import load_policy
+    from hbkit.train.team import imitate, train_hbpo
+
+    clone = imitate("hashiru", streams=32, rounds=2, epochs=3, seed=0)
+    assert clone.metadata["trained"]["expert"] == "feedback" and clone.metadata["trained"]["samples"] > 1000
+    with pytest.raises(ValueError, match="unknown expert"):
+        imitate("hashiru", expert="nobody")
+    trainer = train_hbpo("hashiru", iterations=1, seed=0, progress=False, problems_per_iteration=4,
+                         rollouts_per_problem=4, imitation=dict(streams=16, rounds=1, epochs=2))
+    assert trainer.policy.metadata["trained"]["init"] == "clone of feedback"
+    r = evaluate(load_policy(trainer.policy.save(tmp_path / "h.npz")), ENV, episodes=20, seed=0)
+    assert r["rejected"] == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# Figures, dashboards and exercises
+# ------------------------------------------------------------------------------------------------
+def test_worker_value_figure():
+    import plotly.graph_objects as go
+
+    from hbkit.viz.team import worker_value
+
+    env = gym.make(ENV)
+    w = env.unwrapped.world
+    easy, hard = worker_value(env, "math", 0.0), worker_value(env, "math", 1.0)
+    p_easy, p_hard = np.asarray(easy.data[1].y), np.asarray(hard.data[1].y)
+    assert len(p_easy) == w.num_workers + 1 and np.all(p_hard < p_easy)
+    assert np.asarray(easy.data[1].x)[w.is_local.tolist() + [True]].max() == 0.0  # local and self: free
+    assert go.FigureWidget(easy).layout.template.layout.paper_bgcolor is not None  # styled
+    with pytest.raises(ValueError, match="unknown task type"):
+        worker_value(env, "poetry", 0.5)
+
+
+def test_notebook_dashboards_redraw_in_place_when_controls_move():
+    import plotly.graph_objects as go
+
+    from hbkit.viz.team_widgets import NOTEBOOK_DASHBOARDS
+
+    assert set(NOTEBOOK_DASHBOARDS) == {"01_agents", "05_hierarchy"}
+    for factories in NOTEBOOK_DASHBOARDS.values():
+        for factory in factories:
+            live = factory(widget_factory=go.FigureWidget)
+            figure = live.figure
+            for control in live.controls.values():
+                options = getattr(control, "options", None)
+                values = [o[1] if isinstance(o, tuple) else o for o in options] if options else [control.min, control.max]
+                before = json.loads(figure.to_json())["data"]
+                control.value = values[-1] if control.value != values[-1] else values[0]
+                assert live.figure is figure  # redrawn in place
+                assert json.loads(figure.to_json())["data"] != before, control.description
+                assert figure.layout.template.layout.paper_bgcolor is not None
+            assert len(live.latencies_ms) == len(live.controls)
+
+
+def test_play_team_buttons():
+    import plotly.graph_objects as go
+
+    from hbkit.viz.team_widgets import PlayTeam
+
+    play = PlayTeam("hashiru", seed=0, widget_factory=go.Figure)
+    w = play.env.world
+    play.act(int(w.assign_action[0]))  # empty slot: rejected, nothing changes
+    assert not play.info["accepted"] and "rejected" in play.status.value
+    play.act(int(w.hire_action[w.worker_names.index("flash-lite")]))
+    assert play.info["spent"] > 0 and play.info["hires"] == 1
+    play.act(int(w.assign_action[0]))
+    assert play.info["outcome"] in (0, 1)
+    play.budget.value = 0.1
+    assert play.info["budget"] == pytest.approx(0.1) and play.info["spent"] == 0
+
+
+def test_team_exercise_checkers():
+    from hbkit.exercises import check_cost_benefit, check_team_manager
+    from hbkit.managers.team import RandomManager, Router
+
+    assert check_cost_benefit(lambda p, v, q, d, lam: v / q * p - lam * d).passed
+    wrong = check_cost_benefit(lambda p, v, q, d, lam: v * p - lam * d)
+    assert not wrong.passed and "quorum" in wrong.message
+    assert "money_weight * dollars" in check_cost_benefit(lambda p, v, q, d, lam: v / q * p).message
+    assert not check_cost_benefit(lambda *a: 1 / 0).passed
+    good = check_team_manager(lambda env: Router(env, "mine", feedback=True), episodes=40)
+    assert good.passed, good.message
+    bad = check_team_manager(lambda env: RandomManager(env), episodes=40)
+    assert not bad.passed and "yours" in bad.message

@@ -239,7 +239,7 @@ def team_dashboard(snapshot: Mapping[str, Any], height: int = 430) -> go.Figure:
     title = (f"task {min(s['task'] + 1, s['tasks'])}/{s['tasks']}: {s['type']} "
              f"(difficulty {s['difficulty']:.2f}, part {min(s['part'] + 1, s['parts'])} of {s['parts']}), "
              f"solved {s['solved']}" + (" - stream over" if s["done"] else ""))
-    return style(fig, title, height=height)
+    return _styled(fig, title, height)
 
 
 def sweep_point(grid: Mapping[str, Any], expense: float, memory: int) -> list[dict[str, Any]]:

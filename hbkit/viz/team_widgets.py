@@ -20,7 +20,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from hbkit.envs.team import TeamEnv
-from hbkit.viz.common import LiveFigure, update_in_place
+from hbkit.viz.common import LiveFigure, as_widget, update_in_place
 from hbkit.viz.team import success_vs_cost_at, team_dashboard, team_snapshot, worker_value
 
 def _update_light(target: go.Figure, new: go.Figure, previous: dict[str, Any]) -> None:
@@ -111,6 +111,7 @@ class PlayTeam:
         self.log: list[str] = []
         factory = widget_factory or go.FigureWidget
         self.figure = factory(team_dashboard(team_snapshot(self.env)))
+        self._previous: dict[str, Any] = {}
 
         layout = widgets.Layout(width="auto")
         self.answer = widgets.Button(description="answer myself", layout=layout)
@@ -139,7 +140,7 @@ class PlayTeam:
             widgets.HBox([self.slot_choice, self.assign, self.fire, self.suggest]),
             widgets.HBox([self.budget, self.new]),
             self.status,
-            self.figure,
+            as_widget(self.figure),
         ])
         self._note("A new stream of tasks. Hire a worker, then assign it the task, or answer yourself.")
 
@@ -193,7 +194,7 @@ class PlayTeam:
         else:
             lines = self.log + [text]
         self.status.value = "<br>".join(lines)
-        update_in_place(self.figure, team_dashboard(team_snapshot(self.env)))
+        _update_light(self.figure, team_dashboard(team_snapshot(self.env)), self._previous)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -205,7 +205,7 @@ class PlayTeam:
 class HierarchyDashboard:
     """Managers on a success-versus-cost chart; sliders pick the expense budget and the memory of a
     precomputed :func:`hbkit.managers.team.sweep` grid, so a redraw never evaluates or trains.
-    The "train" button trains MaskablePPO and HBPO (progress bars), evaluates them on the grid
+    The "train" button trains MaskablePPO, HBPO and HBPO-router (progress bars), evaluates them on the grid
     and adds them to the chart; it can be pressed again (a new seed each time).
 
     :param grid: a :func:`hbkit.managers.team.sweep` result
@@ -232,7 +232,7 @@ class HierarchyDashboard:
                                fixed={"grid": grid, "y": y}, widget_factory=widget_factory)
         self._train = train
         self.runs = 0
-        self.button = widgets.Button(description="train MaskablePPO + HBPO", button_style="success",
+        self.button = widgets.Button(description="train MaskablePPO + HBPO + HBPO-router", button_style="success",
                                      layout=widgets.Layout(width="auto"))
         self.output = widgets.Output()
         self.button.on_click(lambda _: self.train())

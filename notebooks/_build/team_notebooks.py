@@ -180,10 +180,14 @@ not care about memory. Greedy and feedback mix both.
 
 ## Train the learned managers
 
-The button (or the next cell) trains **MaskablePPO** on the plain reward and **HBPO** with four
-expense-budget subgroups (started from a clone of the feedback manager, as HBPO starts from a
-pretrained model), evaluates both on the whole grid and adds them (stars). Press it again for a
-fresh seed.
+The button (or the next cell) trains three learned managers, evaluates them on the whole grid and
+adds them (stars). Press it again for a fresh seed.
+
+- **MaskablePPO** (sb3-contrib) on the plain reward, with the env's action masks;
+- **HBPO**: the NumPy policy, first cloned from the feedback manager (HBPO fine-tunes a pretrained
+  model), then trained with four expense-budget subgroups per stream;
+- **HBPO-router**: the same HBPO grouping and advantage, but what each rollout samples is the
+  feedback manager's cost weight and optimism bonus, one Gaussian per budget. It learns in seconds.
 """),
     code("""
 learned = dash.train()

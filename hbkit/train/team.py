@@ -284,6 +284,14 @@ def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None
 # ------------------------------------------------------------------------------------------------
 # HBPO over a feedback manager's parameters
 # ------------------------------------------------------------------------------------------------
+def _mirrored(rng: np.random.Generator, num: int, pair_with: np.ndarray) -> np.ndarray:
+    """Standard normal noise ``(num, 2)`` where row ``i`` is minus row ``pair_with[i]`` (if not ``i``)."""
+    eps = rng.standard_normal((num, 2))
+    paired = pair_with != np.arange(num)
+    eps[paired] = -eps[pair_with[paired]]
+    return eps
+
+
 class LearnedRouter:
     """The feedback manager (:class:`hbkit.managers.team.Router` with UCB feedback) whose cost
     weight and optimism bonus were learned, one pair per expense budget (interpolated between
@@ -338,6 +346,7 @@ def train_hbpo_router(
     advantage: str = "hbpo",
     sigma: float = 0.3,
     learning_rate: float = 0.1,
+    anneal_lr: bool = True,
     seed: int = 0,
     progress: bool = True,
 ) -> tuple[LearnedRouter, list[dict[str, float]]]:
@@ -347,7 +356,8 @@ def train_hbpo_router(
     with different expense budgets (``world.budgets``), exactly as HBPO groups the rollouts of one
     problem. What is sampled per rollout is not a token sequence but the manager's two parameters
     ``theta = (log cost_weight, ucb) ~ N(mu[b], sigma^2)`` (one Gaussian per budget ``b``: a
-    budget-conditioned policy). Each rollout's return is scored with HBPO's advantage
+    budget-conditioned policy), in mirrored pairs ``mu + eps``, ``mu - eps`` inside each subgroup
+    (the pair faces the same stream, so the stream's own luck cancels from the gradient). Each rollout's return is scored with HBPO's advantage
     (``A = A_inter + A_intra``, :func:`hbkit.train.hbpo.hbpo_advantages`, with ``f2(b)`` the reward of
     a fully solved stream at budget ``b``) and ``mu[b]`` follows the score-function gradient
     ``mean(A * (theta - mu[b]) / sigma^2)`` (normalised steps of size ``learning_rate``).
@@ -355,6 +365,9 @@ def train_hbpo_router(
     :param reward: ``plain`` (the evaluation objective: value minus ``money_weight`` per dollar) or
         ``hbpo`` (budget-aware: pays ``beta*Q*cos(pi*b/2L)`` whatever is spent within the budget)
     :param sigma: exploration std of the parameters
+    :param learning_rate: length of each (normalised) step of ``mu``
+    :param anneal_lr: shrink the step linearly to zero over the iterations (so the final
+        parameters settle instead of wandering by the last steps' noise)
     :return: ``(manager, history)``
     """
     import gymnasium as gym
@@ -380,9 +393,17 @@ def train_hbpo_router(
     from hbkit.managers.team import Router
 
     router = Router(vec, "HBPO-router", feedback=True)
+    # mirrored sampling: inside a subgroup, rollouts pair up as mu + eps and mu - eps on the same
+    # stream, so whatever the stream and the budget contribute to the return cancels in the gradient
+    pair_with = np.arange(P * n)
+    for start in range(0, P * n, n):
+        for j in range(B):
+            members = start + np.flatnonzero(sub == j)
+            half = len(members) // 2
+            pair_with[members[half:2 * half]] = members[:half]
     history: list[dict[str, float]] = []
     for it in tqdm(range(int(iterations)), desc="HBPO-router", disable=not progress, unit="it"):
-        theta = mu[subgroup] + sigma * rng.standard_normal((P * n, 2))
+        theta = mu[subgroup] + sigma * _mirrored(rng, P * n, pair_with)
         router.cost_weight, router.ucb = np.exp(theta[:, 0]), np.maximum(theta[:, 1], 0.0)
         seeds = np.repeat(rng.integers(0, 2**31 - 1, size=P), n)
         obs, infos = vec.reset(seed=int(rng.integers(2**31 - 1)),
@@ -399,7 +420,8 @@ def train_hbpo_router(
         for j in range(B):
             m = subgroup == j
             grad = (adv[m, None] * (theta[m] - mu[j])).mean(axis=0) / sigma**2
-            mu[j] += learning_rate * grad / (np.linalg.norm(grad) + 1e-8)
+            step = learning_rate * (1.0 - it / iterations if anneal_lr else 1.0)
+            mu[j] += step * grad / (np.linalg.norm(grad) + 1e-8)
         metrics = u.training_metrics(infos, budget)
         history.append({"iteration": it + 1, "reward": float(returns.mean()), **metrics,
                         **{f"cost_weight@{b:g}": float(np.exp(mu[j, 0])) for j, b in enumerate(budgets)},

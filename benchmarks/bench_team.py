@@ -61,7 +61,11 @@ def _env_speed(quick: bool) -> str:
     return ("### Env steps per second\n\n"
             "CartPole with uniform random actions; Team with uniformly random *allowed* actions (the "
             "action mask read from `info`, as a masked agent does). Best of 5 runs each.\n\n"
-            + table(["env", "steps/s", "vs CartPole", "target"], rows))
+            + table(["env", "steps/s", "vs CartPole", "target"], rows)
+            + "\n\nThe single Env is a batch of one over the batched NumPy simulation: a step is about a "
+            "hundred small NumPy operations (rules, action mask, a 158-feature observation with the "
+            "feedback estimates), so its speed is bound by NumPy's per-call overhead. The trainers, "
+            "`evaluate` and the managers use the native VectorEnv.")
 
 
 def _train(seeds, quick: bool):

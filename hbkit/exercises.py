@@ -20,7 +20,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckResult", "check_hbpo_reward", "check_reasoner", "check_sb3_agent"]
+__all__ = [
+    "CheckResult", "check_hbpo_reward", "check_reasoner", "check_water_filling", "check_learner",
+    "check_cost_benefit", "check_team_manager", "check_sb3_agent",
+]
 
 
 @dataclass
@@ -117,7 +120,6 @@ def check_reasoner(fn: Callable[[np.ndarray], int], episodes: int = 2000, seed: 
 # The Split world (notebooks 02 and 03)
 # ----------------------------------------------------------------------------------------------
 
-__all__ += ["check_water_filling", "check_learner"]
 
 
 def check_water_filling(fn: Callable[[np.ndarray, np.ndarray, float], Any], cases: int = 40,
@@ -228,6 +230,90 @@ def check_learner(fn: Callable[[np.ndarray], Any], scenario: str = "drift", epis
     verdict = "better than" if mine["regret"] < greedy["regret"] else "not as good as"
     return CheckResult(True, f"{summary}. Your learner uses the feedback, {equal['regret'] / mine['regret']:.1f}x "
                              f"less regret than the equal split and {verdict} greedy", details)
+
+
+# ------------------------------------------------------------------------------------------------
+# Team world (notebooks 01 and 05)
+# ------------------------------------------------------------------------------------------------
+
+
+def check_cost_benefit(fn: Callable[[float, float, int, float, float], float]) -> CheckResult:
+    """Check a learner's ``fn(p, value, quorum, dollars, money_weight) -> net value`` of giving one
+    part of a task to a worker: ``value / quorum * p - money_weight * dollars`` (what the greedy
+    manager of ``hbkit/Team-v0`` maximises; a review of value 1 needs ``quorum = 2`` good opinions,
+    so each opinion is worth half of it).
+    """
+    cases = [(p, v, q, d, lam) for p in (0.0, 0.4, 0.9) for v in (1.0, 2.0) for q in (1, 2)
+             for d in (0.0, 0.0004, 0.02) for lam in (0.0, 5.0)]
+    for p, v, q, d, lam in cases:
+        want = v / q * p - lam * d
+        got, err = _call(fn, p, v, q, d, lam)
+        if err:
+            return CheckResult(False, f"your function raised {err} for p={p}, value={v}, quorum={q}, "
+                                      f"dollars={d}, money_weight={lam}")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return CheckResult(False, f"your function returned {got!r}; expected a number")
+        if not np.isclose(got, want, atol=1e-9):
+            if np.isclose(got, v * p - lam * d):
+                hint = "a part of a task with a quorum is worth value / quorum, not the whole value"
+            elif np.isclose(got, v / q * p):
+                hint = "subtract what the call costs: money_weight * dollars"
+            elif np.isclose(got, v / q * p + lam * d):
+                hint = "the cost is subtracted, not added"
+            else:
+                hint = "expected value of the part (value / quorum * p) minus money_weight * dollars"
+            return CheckResult(False, f"for p={p}, value={v}, quorum={q}, dollars={d}, money_weight={lam} "
+                                      f"you give {got:.5f}, the greedy manager uses {want:.5f}: {hint}",
+                               {"got": got, "want": want})
+    return CheckResult(True, f"your net value matches the greedy manager's on all {len(cases)} cases: "
+                             "a local worker (0 dollars) wins unless a cloud worker's extra success pays "
+                             "for its price")
+
+
+def check_team_manager(factory: Callable[[Any], Callable[..., Any]], episodes: int = 100,
+                       seed: int = 123, scenario: str = "hashiru") -> CheckResult:
+    """Evaluate a learner's Team manager on ``scenario`` against ``local-only`` and ``cloud-only``.
+
+    :param factory: ``factory(env) -> manager``; a manager is ``manager(obs, info) -> action``
+        (set ``manager.wants_info = True``, or take only ``obs``)
+    Passes when no action is rejected, the money never runs out in more than 10 % of the streams
+    and the reward beats both baselines.
+    """
+    import gymnasium as gym
+
+    from hbkit.evaluate import evaluate
+    from hbkit.managers import available
+
+    env_id = "hbkit/Team-v0"
+    env = gym.make(env_id, scenario=scenario)
+    ev = dict(scenario=scenario, episodes=episodes, seed=seed)
+    base = {n: evaluate(available(env_id)[n](env), env_id, **ev) for n in ("local-only", "cloud-only")}
+    try:
+        manager = factory(env)
+        mine = evaluate(manager, env_id, **ev)
+    except Exception as exc:  # noqa: BLE001
+        return CheckResult(False, f"evaluating your manager raised {type(exc).__name__}: {exc}")
+    details = {"yours": mine, **base}
+    best = max(base.values(), key=lambda r: r["reward"])
+    summary = (f"yours: reward {mine['reward']:.2f}, success {mine['success_rate']:.2f}, "
+               f"${mine['expense_spent']:.3f} spent; best baseline ({best['agent']}): reward {best['reward']:.2f}")
+    if mine["rejected"] > 0:
+        return CheckResult(False, f"{summary}. {mine['rejected']:.1f} actions per stream were rejected: "
+                                  "choose only actions allowed by info['action_mask']", details)
+    if mine["budget_exhausted_rate"] > 0.1:
+        return CheckResult(False, f"{summary}. The money ran out in {mine['budget_exhausted_rate']:.0%} of the "
+                                  "streams: weigh what a call costs, or keep some money per task left", details)
+    if mine["reward"] <= best["reward"]:
+        return CheckResult(False, f"{summary}. Not better than the best single-kind team: mix cheap local "
+                                  "workers with cloud workers where they are worth their price", details)
+    return CheckResult(True, f"{summary}. You beat both local-only and cloud-only", details)
+
+
+# ------------------------------------------------------------------------------------------------
+# Stable-Baselines3 (notebook 06)
+# ------------------------------------------------------------------------------------------------
 
 
 def check_sb3_agent(make_agent: Callable[[Any], Callable[[np.ndarray], Any]], model: Any, env_id: str,

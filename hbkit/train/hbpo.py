@@ -189,11 +189,13 @@ class HBPO:
         if unknown:
             raise TypeError(f"unknown HBPO option(s) {sorted(unknown)}; allowed: "
                             f"{', '.join(f for f in HBPOConfig.__dataclass_fields__ if f != 'extra')}")
-        merged = {k: v for k, v in defaults.items() if k in HBPOConfig.__dataclass_fields__}
+        # [train] may name the reward HBPO trains with (else [world]'s); budgets come from [world]
+        merged = {k: v for k, v in defaults.items()
+                  if k in HBPOConfig.__dataclass_fields__ and k not in ("budgets", "reward")}
         merged.update(config)
         self.config = HBPOConfig(
             budgets=tuple(budgets if budgets is not None else world.get("budgets", ())),
-            reward=reward or world.get("reward", "hbpo"),
+            reward=reward or defaults.get("reward") or world.get("reward", "hbpo"),
             advantage=advantage,
             seed=int(seed),
             extra=dict(env_kwargs or {}),

@@ -1,0 +1,476 @@
+"""``hbkit/Team-v0``: the HASHIRU world as a Gymnasium Env and a native VectorEnv.
+
+Both classes are thin over :mod:`hbkit.sim.team`, where the model, its rules and its math live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from hbkit.envs._common import check_actions, make_scenario
+from hbkit.scenarios import Scenario
+from hbkit.sim.team import PICO, REASONS, TeamBatch, TeamWorld
+
+__all__ = ["TeamEnv", "TeamVectorEnv", "summarize_episodes"]
+
+_REASON_TEXT = np.array([REASONS[k] for k in range(len(REASONS))])
+
+
+def _world(scenario, reward, budgets, expense_budget, memory) -> TeamWorld:
+    sc = make_scenario(
+        scenario,
+        "hbkit/Team-v0",
+        {"world.reward": reward, "world.budgets": budgets, "world.expense_budget": expense_budget,
+         "world.memory": memory},
+    )
+    return TeamWorld(sc)
+
+
+def _budget_request(world: TeamWorld, value: Any, num: int) -> np.ndarray:
+    """Turn a ``budget`` reset option into per-env expense budgets in pico-dollars."""
+    default = world.budget_p(world.expense_budget)
+    if value is None:
+        return np.full(num, default, np.int64)
+    if np.isscalar(value):
+        value = [value] * num
+    value = list(value)
+    if len(value) != num:
+        raise ValueError(f"options['budget'] has {len(value)} entries; expected {num} (one per env)")
+    out = np.empty(num, np.int64)
+    for i, b in enumerate(value):
+        try:
+            out[i] = default if b is None else world.budget_p(b)
+        except ValueError as exc:
+            raise ValueError(f"options['budget'] entry {i}: {exc}") from None
+    return out
+
+
+def _seeds(value: Any, num: int) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.shape == ():
+        arr = np.full(num, arr)
+    arr = arr.reshape(-1)
+    if arr.shape != (num,):
+        raise ValueError(f"options['problem_seed'] must have {num} entries (one per env), got {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"options['problem_seed'] must be integers, got {arr.dtype} values")
+    return arr.astype(np.int64)
+
+
+def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The evaluation report of finished Team episodes (see :func:`hbkit.evaluate.evaluate`).
+
+    :param columns: one array per info key and ``return``, one entry (row) per episode
+    :return: ``reward`` (mean return), ``success_rate`` (solved / tasks in the stream; tasks never
+        reached count as failures), ``expense_spent`` (mean dollars), ``budget_exhausted_rate``
+        (share of episodes that ran out of money), ``truncation_rate``, ``peak_memory`` (mean of the
+        per-episode peak, units), ``hires``, ``fires``, ``rejected`` (means per episode),
+        ``tasks_done`` (mean tasks decided), ``by_type`` (type -> ``success_rate``, ``count`` of
+        tasks, ``spent`` mean dollars per episode)
+    """
+    solved = np.asarray(columns["solved_by_type"], np.float64)
+    tasks = np.asarray(columns["tasks_by_type"], np.float64)
+    spent_t = np.asarray(columns["spent_by_type"], np.float64)
+    names = [str(x) for x in np.asarray(columns["type_names"])[0]]
+    report: dict[str, Any] = {
+        "reward": float(np.mean(columns["return"])),
+        "success_rate": float(solved.sum() / max(tasks.sum(), 1.0)),
+        "expense_spent": float(np.mean(columns["spent"])),
+        "budget_exhausted_rate": float(np.mean(np.asarray(columns["exhausted"], bool))),
+        "truncation_rate": float(np.mean(np.asarray(columns["truncated"], bool))),
+        "peak_memory": float(np.mean(columns["peak_memory"])),
+        "hires": float(np.mean(columns["hires"])),
+        "fires": float(np.mean(columns["fires"])),
+        "rejected": float(np.mean(columns["rejected"])),
+        "tasks_done": float(np.mean(columns["tasks_done"])),
+        "budget_mean": float(np.mean(columns["budget"])),
+    }
+    report["by_type"] = {
+        name: {
+            "success_rate": float(solved[:, k].sum() / max(tasks[:, k].sum(), 1.0)),
+            "count": int(tasks[:, k].sum()),
+            "spent": float(spent_t[:, k].mean()),
+        }
+        for k, name in enumerate(names)
+    }
+    return report
+
+
+class TeamEnv(gym.Env):
+    """A manager works through a stream of tasks with a team of hired workers and two budgets.
+
+    ## Description
+
+    After HASHIRU (arXiv 2506.04255). Each episode is a stream of ``world.tasks`` tasks (types such
+    as math, reasoning and review; a difficulty; prompt and answer sizes in tokens; some types need
+    several workers: a review is a panel of three opinions of which two must be right). Workers
+    come from the scenario's catalog: *local* ones (after llama3.2 / mistral / deepseek-r1) reserve
+    memory while hired (16 GB = 100 units), need headroom to run and cost no money; *cloud* ones
+    (four price tiers) cost dollars per million input/output tokens and a small hiring fee. Each
+    worker has a success probability per task type that the manager cannot see; it learns it from
+    the outcomes (the feedback in the observation). The model and its constants are documented in
+    :mod:`hbkit.sim.team` and the scenario file (``environments/hashiru.toml``).
+
+    Two budgets are accounted exactly: memory (replenishable: ``reserved + free = capacity``) and
+    money (not replenishable: ``spent + remaining = budget``). Nothing is ever negative.
+
+    ## Action Space
+
+    ``Discrete(1 + C + 2S)`` for ``C`` catalog entries and ``S`` slots (16 in ``hashiru``):
+    ``0`` answer the current part itself; ``1..C`` hire catalog entry ``c``; then fire slot ``j``
+    (``S`` actions); then assign the current part to slot ``j`` (``S`` actions).
+    ``env.unwrapped.world.action_names`` spells them out. An action that is not possible right
+    now (no free slot, not enough memory or money, an empty slot, a slot that already worked on this
+    task) is rejected: the world does not change (only the step clock advances) and ``info["reason"]``
+    says why. ``info["action_mask"]`` and :meth:`action_masks` (the form sb3-contrib's MaskablePPO
+    expects) mark exactly the actions that would be accepted; "answer itself" is always allowed.
+
+    ## Observation Space
+
+    ``Box(float32)`` (names in ``env.unwrapped.feature_names``):
+
+    * the task: type one-hot, ``difficulty``, prompt and answer size, ``value``, and the dollar cost
+      of a call of each catalog entry on it (``cost[w]``, in units of ``spend_ceiling / tasks``);
+    * its progress: ``parts_done``, ``part_successes``; the stream's ``progress``;
+    * both budgets: ``money_left`` (remaining / spend ceiling), ``money_share`` (remaining / this
+      episode's budget), ``money_per_task`` (remaining per task left, same unit as ``cost``),
+      ``budget`` (this episode's expense budget / spend ceiling), ``memory_free`` (share of the
+      capacity), ``memory/100`` (the capacity), ``slots_free``;
+    * the team and the feedback: ``hired[w]`` (share of the slots held by catalog entry ``w``),
+      ``est[w,type]`` (running success estimate ``(successes + 1) / (trials + 2)``),
+      ``tried[w,type]`` (``trials / (trials + 4)``), the same two for the current task type
+      (``est_now``, ``tried_now``), and per slot a one-hot of its worker and whether it already
+      worked on the current task.
+
+    ## Rewards
+
+    Selected by ``reward=`` (default: the scenario's, ``plain`` in ``hashiru``):
+
+    * ``plain``: the value of each task when it is solved, minus ``money_weight`` per dollar spent
+      (hiring fees and calls), when it is spent;
+    * ``hbpo``: HBPO's budget-aware reward with dollars in place of tokens, ``beta * Q *
+      cos(pi * b / (2 L))`` for ``Q`` the share of the stream's value solved, ``b`` this episode's
+      expense budget, ``L`` the spend ceiling (paid as it grows); see :func:`hbkit.sim.team.team_reward`;
+    * ``cosine``: ``beta * Q * cos(pi * n / (2 L))`` for ``n`` dollars spent.
+
+    ``world.reject_penalty`` is subtracted for each rejected action (0 in ``hashiru``).
+
+    ## Starting State
+
+    An empty team, all memory free, nothing spent, the first task of a new stream. The expense
+    budget is ``reset(options={"budget": dollars})`` (``None``: the scenario's); the stream is drawn
+    from the env's generator, or ``options={"problem_seed": k}`` picks stream ``k`` (the same ``k``
+    is always the same tasks, hidden skills and luck).
+
+    ## Episode End
+
+    Terminated when the stream is done or when the money is exhausted (less than
+    ``world.min_balance`` left; ``info["exhausted"]``); truncated after ``world.max_steps`` actions.
+
+    ## Arguments
+
+    :param scenario: a scenario name in ``environments/`` (``"hashiru"``), a path to a TOML file,
+        or a loaded :class:`hbkit.scenarios.Scenario`
+    :param reward: ``"plain"``, ``"hbpo"`` or ``"cosine"`` (default: the scenario's)
+    :param budgets: replaces the scenario's list of HBPO subgroup budgets (dollars)
+    :param expense_budget: replaces the scenario's default expense budget (dollars)
+    :param memory: replaces the memory capacity (units; 100 = 16 GB)
+    :param render_mode: ``"ansi"`` renders a short text state
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    summarize_episodes = staticmethod(summarize_episodes)
+
+    def __init__(
+        self,
+        scenario: str | Scenario = "hashiru",
+        reward: str | None = None,
+        budgets: Sequence[float] | None = None,
+        expense_budget: float | None = None,
+        memory: int | None = None,
+        render_mode: str | None = None,
+    ):
+        self.world = _world(scenario, reward, budgets, expense_budget, memory)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode {render_mode!r} is not supported; allowed: None or 'ansi'")
+        self.render_mode = render_mode
+        w = self.world
+        self.action_space = spaces.Discrete(w.num_actions)
+        self.observation_space = spaces.Box(w.obs_low, w.obs_high, dtype=np.float32)
+        self.feature_names = w.feature_names
+        self._batch = TeamBatch(w, 1)
+        self._started = False
+        self._last = (True, 0, -1)  # accepted, reason code, outcome
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.world.scenario
+
+    def action_masks(self) -> np.ndarray:
+        """The actions that would be accepted now (bool, one per action), for MaskablePPO."""
+        return self._batch.mask[0].copy()
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        w = self.world
+        budget = _budget_request(w, options.get("budget"), 1)
+        if options.get("problem_seed") is not None:
+            streams = w.streams_from_seeds(_seeds(options["problem_seed"], 1))
+        else:
+            streams = w.sample_streams(self.np_random, 1)
+        self._batch.reset(slice(None), streams, budget)
+        self._started = True
+        self._last = (True, 0, -1)
+        return self._batch.observe()[0], self._info()
+
+    def step(self, action):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        b = self._batch
+        if b.done[0]:
+            raise RuntimeError("the episode has ended; call reset() to start a new one")
+        n = self.world.num_actions
+        if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) and 0 <= action < n:
+            a = np.array([action], np.int64)
+        else:
+            a = check_actions(np.asarray(action).reshape(-1), n,
+                              f"action (0..{n - 1}: see env.unwrapped.world.action_names)", shape=(1,))
+        code = int(b.reason[0, a[0]])
+        reward, terminated, truncated, outcome = b.step(a)
+        self._last = (code == 0, code, int(outcome[0]))
+        return b.observe()[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), self._info(a[0])
+
+    def _info(self, action: int | None = None) -> dict[str, Any]:
+        b, w = self._batch, self.world
+        accepted, code, outcome = self._last
+        reason = REASONS[code]
+        if code and action is not None:
+            reason = f"{w.action_name(action)}: {reason}"
+        t = min(int(b.task[0]), w.num_tasks - 1)
+        return {
+            "action_mask": b.mask[0].copy(),
+            "accepted": accepted,
+            "reason": reason,
+            "outcome": outcome,
+            "task": int(b.task[0]),
+            "task_type": int(b.ttype[0, t]),
+            "budget": int(b.budget[0]) / PICO,
+            "spent": int(b.spent[0]) / PICO,
+            "remaining": int(b.remaining[0]) / PICO,
+            "memory_used": int(b.reserved[0]),
+            "memory_free": int(b.capacity - b.reserved[0]),
+            "peak_memory": int(b.peak_memory[0]),
+            "hires": int(b.hires[0]),
+            "fires": int(b.fires[0]),
+            "rejected": int(b.rejected[0]),
+            "solved": int(b.solved[0]),
+            "tasks_done": int(b.task[0]),
+            "exhausted": bool(b.exhausted[0]),
+            "truncated": bool(b.truncated[0]),
+            "solved_by_type": b.solved_by_type[0].copy(),
+            "tasks_by_type": b.tasks_by_type[0].copy(),
+            "spent_by_type": b.spent_by_type[0] / PICO,
+            "type_names": w.type_names,
+        }
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        b, w = self._batch, self.world
+        team = ", ".join(w.worker_names[c] if c >= 0 else "-" for c in b.slot[0])
+        t = min(int(b.task[0]), w.num_tasks - 1)
+        return (
+            f"task {int(b.task[0]) + 1}/{w.num_tasks} ({w.type_names[int(b.ttype[0, t])]}, part "
+            f"{int(b.part[0]) + 1}) | team [{team}] | memory {int(b.reserved[0])}/{b.capacity} | "
+            f"money ${int(b.spent[0]) / PICO:.4f} spent, ${int(b.remaining[0]) / PICO:.4f} left | "
+            f"solved {int(b.solved[0])}"
+        )
+
+
+class TeamVectorEnv(VectorEnv):
+    """``num_envs`` Team episodes stepped in one NumPy call (see :class:`TeamEnv`).
+
+    Reset options (all optional):
+
+    * ``"budget"``: ``None`` (the scenario's expense budget), one budget for all envs, or one entry
+      per env (``None`` entries: the scenario's). The request is kept for later autoresets.
+    * ``"problem_seed"``: one integer per env; envs with the same seed face the same stream.
+    * ``"reset_mask"``: with ``autoreset_mode=AutoresetMode.DISABLED``, which envs to reset.
+
+    ``infos`` holds arrays (one row per env, with Gymnasium's ``_key`` masks): ``action_mask``
+    ``(num_envs, n_actions)``, ``accepted``, ``reason`` (text), ``outcome``, ``task``, ``budget``,
+    ``spent``, ``remaining`` (dollars), ``memory_used``, ``memory_free``, ``peak_memory``, ``hires``,
+    ``fires``, ``rejected``, ``solved``, ``tasks_done``, ``exhausted``, ``truncated``,
+    ``solved_by_type``, ``tasks_by_type``, ``spent_by_type`` and ``type_names``.
+
+    :param num_envs: number of parallel episodes
+    :param autoreset_mode: ``NEXT_STEP`` (default, like Gymnasium's CartPoleVectorEnv) or
+        ``DISABLED`` (finished envs stay frozen until reset; what the trainer and evaluation use)
+    :param scenario, reward, budgets, expense_budget, memory: as for :class:`TeamEnv`
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    summarize_episodes = staticmethod(summarize_episodes)
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        scenario: str | Scenario = "hashiru",
+        reward: str | None = None,
+        budgets: Sequence[float] | None = None,
+        expense_budget: float | None = None,
+        memory: int | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+    ):
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        mode = AutoresetMode(autoreset_mode)
+        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
+            raise ValueError(f"autoreset_mode {mode} is not supported; allowed: NEXT_STEP or DISABLED")
+        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self.world = w = _world(scenario, reward, budgets, expense_budget, memory)
+        self.feature_names = w.feature_names
+        self.num_envs = int(num_envs)
+        self.render_mode = render_mode
+        self.single_action_space = spaces.Discrete(w.num_actions)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.single_observation_space = spaces.Box(w.obs_low, w.obs_high, dtype=np.float32)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._batch = TeamBatch(w, self.num_envs)
+        self._budget = _budget_request(w, None, self.num_envs)
+        self._prev_done = np.zeros(self.num_envs, bool)
+        self._accepted = np.ones(self.num_envs, bool)
+        self._code = np.zeros(self.num_envs, np.int64)
+        self._outcome = np.full(self.num_envs, -1, np.int64)
+        self._started = False
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.world.scenario
+
+    # -- what the HBPO trainer and MaskablePPO use -------------------------------------------
+    def action_masks(self) -> np.ndarray:
+        """The actions each env would accept now, ``(num_envs, n_actions)``."""
+        return self._batch.mask.copy()
+
+    def reference_reward(self, budget, name: str | None = None) -> np.ndarray:
+        """``f2(b)``: the return of a stream solved completely while spending exactly ``b``."""
+        return self.world.reference_reward(budget, name)
+
+    def training_metrics(self, infos: dict[str, Any], budgets: np.ndarray) -> dict[str, float]:
+        """Success rate, dollars spent, exhaustion rate and dollars spent per budget of a batch."""
+        solved = np.asarray(infos["solved_by_type"]).sum(axis=1)
+        tasks = np.asarray(infos["tasks_by_type"]).sum(axis=1)
+        spent = np.asarray(infos["spent"], np.float64)
+        out = {
+            "success_rate": float(solved.sum() / max(tasks.sum(), 1)),
+            "expense_spent": float(spent.mean()),
+            "exhausted_rate": float(np.mean(infos["exhausted"])),
+        }
+        budgets = np.asarray(budgets, np.float64)
+        for b in np.unique(budgets):
+            label = f"{b:g}" if b else "default"
+            out[f"spent@{label}"] = float(spent[budgets == b].mean())
+        return out
+
+    # -- Gymnasium API -------------------------------------------------------------------------
+    def _start(self, mask: np.ndarray, problem_seed: np.ndarray | None = None) -> None:
+        w = self.world
+        n = int(mask.sum())
+        if n == 0:
+            return
+        if problem_seed is not None:
+            streams = w.streams_from_seeds(problem_seed[mask])
+        else:
+            streams = w.sample_streams(self.np_random, n)
+        self._batch.reset(mask, streams, self._budget[mask])
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        mask = np.ones(self.num_envs, bool)
+        if "reset_mask" in options:
+            mask = np.asarray(options["reset_mask"], bool)
+            if mask.shape != (self.num_envs,):
+                raise ValueError(f"options['reset_mask'] must have shape ({self.num_envs},), got {mask.shape}")
+        budget = self._budget.copy()
+        if "budget" in options:
+            budget[mask] = _budget_request(self.world, options["budget"], self.num_envs)[mask]
+        seeds = None
+        if options.get("problem_seed") is not None:
+            seeds = _seeds(options["problem_seed"], self.num_envs)
+        self._budget = budget  # validated before any state changes
+        self._start(mask, seeds)
+        self._prev_done[mask] = False
+        self._accepted[mask] = True
+        self._code[mask] = 0
+        self._outcome[mask] = -1
+        self._started = True
+        return self._batch.observe(), self._infos()
+
+    def step(self, actions):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        w, b = self.world, self._batch
+        a = check_actions(actions, w.num_actions, f"actions (0..{w.num_actions - 1})", shape=(self.num_envs,))
+        mode = self.metadata["autoreset_mode"]
+        restart = np.zeros(self.num_envs, bool)
+        if mode == AutoresetMode.NEXT_STEP and self._prev_done.any():
+            restart = self._prev_done.copy()
+            self._start(restart)
+            b.done[restart] = True  # restarted envs only show their first observation this step
+        code = b.reason[b.rows, a].astype(np.int64)
+        live = ~b.done
+        reward, terminated, truncated, outcome = b.step(a)
+        self._accepted = np.where(live, code == 0, True)
+        self._code = np.where(live, code, 0)
+        self._outcome = outcome
+        if restart.any():
+            b.done[restart] = False
+            b._update_mask(np.flatnonzero(restart))
+        ended = terminated | truncated
+        self._prev_done = ended
+        return b.observe(), reward.astype(np.float64), terminated, truncated, self._infos()
+
+    def _infos(self) -> dict[str, Any]:
+        b, w = self._batch, self.world
+        n = self.num_envs
+        t = np.minimum(b.task, w.num_tasks - 1)
+        infos: dict[str, Any] = {
+            "action_mask": b.mask.copy(),
+            "accepted": self._accepted.copy(),
+            "reason": _REASON_TEXT[self._code],
+            "outcome": self._outcome.copy(),
+            "task": b.task.copy(),
+            "task_type": b.ttype[b.rows, t],
+            "budget": b.budget / PICO,
+            "spent": b.spent / PICO,
+            "remaining": b.remaining / PICO,
+            "memory_used": b.reserved.copy(),
+            "memory_free": b.capacity - b.reserved,
+            "peak_memory": b.peak_memory.copy(),
+            "hires": b.hires.copy(),
+            "fires": b.fires.copy(),
+            "rejected": b.rejected.copy(),
+            "solved": b.solved.copy(),
+            "tasks_done": b.task.copy(),
+            "exhausted": b.exhausted.copy(),
+            "truncated": b.truncated.copy(),
+            "solved_by_type": b.solved_by_type.copy(),
+            "tasks_by_type": b.tasks_by_type.copy(),
+            "spent_by_type": b.spent_by_type / PICO,
+            "type_names": np.broadcast_to(np.array(w.type_names), (n, w.num_types)),
+        }
+        ones = np.ones(n, bool)
+        for k in list(infos):
+            infos["_" + k] = ones
+        return infos

@@ -1,0 +1,318 @@
+"""Hand-written managers for ``hbkit/Team-v0``.
+
+Every manager reads only what a manager may see: the observation (decoded with
+:meth:`hbkit.sim.team.TeamWorld.decode`), the action mask in ``info``, and the scenario's public
+catalog (prices, memory, *published* skills). None of them reads the hidden per-stream skills.
+They are batched (one call decides for a whole batch of envs) and stateless, so
+:func:`hbkit.evaluate.evaluate` runs them on the native VectorEnv.
+
+All but ``random`` are one :class:`Router` with different settings. Each step the router scores
+every way to do the current part of the task::
+
+    score(worker) = value / quorum * p_hat(worker) - cost_weight * dollars(worker)
+
+where ``p_hat`` is its estimate of the worker's success on this task (published skill and the
+difficulty model, or the feedback) and ``dollars`` the price of the call (plus the hiring fee if the
+worker is not on the team yet). It then answers itself, assigns the part to a team member, hires
+the best candidate or fires the least useful member to make room, whichever the scores favour.
+
+===============  ================================================================================
+``static``       hires a fixed team (mid, flash-lite, flash) once, then routes by published skill
+                 and cost; never hires or fires again
+``local-only``   only local workers (memory, no money), hired and fired as the tasks need
+``cloud-only``   only cloud workers, cost-aware
+``no-economy``   every worker, picks the highest published skill and ignores what it costs
+``greedy``       every worker, published skill against cost (``money_weight``), paces its money
+``feedback``     like greedy, but learns each worker's skill per task type from the outcomes it
+                 sees (the observation's feedback), with an optimism bonus (UCB)
+``random``       a uniformly random accepted action
+===============  ================================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hbkit.sim.team import TeamWorld
+
+__all__ = ["Router", "RandomManager", "MANAGERS", "make_managers", "sweep", "add_to_sweep"]
+
+ENV_ID = "hbkit/Team-v0"
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p) - np.log1p(-p)
+
+
+class Router:
+    """A rule-based manager: score every worker on the current task, act on the best.
+
+    :param env: a Team Env or VectorEnv (for the scenario's public catalog)
+    :param name: shown in reports
+    :param allowed: catalog names it may use (default: all)
+    :param team: a fixed team hired at the start, never changed (``static``)
+    :param cost_weight: reward units per dollar; ``None`` uses the scenario's ``money_weight``;
+        ``0`` ignores cost (a scalar, or one per env of a batch)
+    :param pace: raise the cost weight when the money left per task falls below an even pace
+    :param feedback: estimate skills from the outcomes seen (else: published skills only)
+    :param ucb: optimism bonus (in logits) scaled by ``1 / sqrt(1 + trials)`` (a scalar, or one
+        per env of a batch)
+    :param fire_margin: how much better (reward units) a candidate must score to fire someone
+    """
+
+    batched = True
+    wants_info = True
+
+    def __init__(
+        self,
+        env: Any,
+        name: str,
+        allowed: Sequence[str] | None = None,
+        team: Sequence[str] | None = None,
+        cost_weight: float | None = None,
+        pace: bool = True,
+        feedback: bool = False,
+        ucb: float = 0.0,
+        fire_margin: float = 0.15,
+    ):
+        w: TeamWorld = env.unwrapped.world
+        self.world, self.name = w, name
+        names = list(w.worker_names)
+        for x in list(allowed or []) + list(team or []):
+            if x not in names:
+                raise ValueError(f"unknown worker {x!r}; allowed: {', '.join(names)}")
+        self.allowed = np.array([allowed is None or x in allowed for x in names])
+        if team is not None:
+            self.allowed = np.array([x in team for x in names])
+        self.team = None if team is None else [names.index(x) for x in team]
+        self.cost_weight = w.money_weight if cost_weight is None else cost_weight
+        self.pace, self.feedback = pace, feedback
+        self.ucb, self.fire_margin = ucb, fire_margin
+
+    # -- estimates -------------------------------------------------------------------------------
+    def p_hat(self, s: dict[str, np.ndarray]) -> np.ndarray:
+        """Estimated success of each worker (and, last, the manager itself) on the current part,
+        ``(n, C + 1)``, optimistic by the UCB bonus."""
+        w = self.world
+        if self.feedback:
+            logit = w.expected_logit(s["type"], s["difficulty"], s["successes"], s["trials"])
+            rows = np.arange(len(logit))
+            ucb = np.reshape(np.asarray(self.ucb, np.float64), (-1, 1))  # a scalar or one per env
+            logit[:, :-1] += ucb / np.sqrt(1.0 + s["trials"][rows, :, s["type"]])
+        else:
+            logit = w.published_logit(s["type"], s["difficulty"])
+        return _sigmoid(logit)
+
+    def _cost_weight(self, s: dict[str, np.ndarray]) -> np.ndarray:
+        lam = np.broadcast_to(np.asarray(self.cost_weight, np.float64), len(s["type"])).copy()
+        if self.pace:  # (a weight of 0 stays 0)
+            even = s["budget"] / self.world.num_tasks
+            allowance = s["remaining"] / s["tasks_left"]
+            lam = lam * np.maximum(1.0, even / np.maximum(allowance, 1e-12)) ** 2
+        return lam
+
+    # -- the decision ------------------------------------------------------------------------------
+    def __call__(self, obs: Any, info: dict[str, Any]) -> Any:
+        w = self.world
+        single = np.ndim(obs) == 1
+        s = w.decode(obs)
+        mask = np.asarray(info["action_mask"], bool).reshape(len(s["type"]), w.num_actions)
+        actions = self.decide(s, mask)
+        return int(actions[0]) if single else actions
+
+    def decide(self, s: dict[str, np.ndarray], mask: np.ndarray) -> np.ndarray:
+        """Actions for a decoded batch ``s`` under ``mask`` (see the module docstring)."""
+        w = self.world
+        n, C, S = len(s["type"]), w.num_workers, w.num_slots
+        rows = np.arange(n)
+        p = self.p_hat(s)
+        lam = self._cost_weight(s)
+        value = s["value"] / w.quorum[s["type"]]
+        score_w = value[:, None] * p[:, :-1] - lam[:, None] * s["cost"]  # (n, C)
+        score_w = np.where(self.allowed, score_w, -np.inf)
+        if self.pace:  # keep enough money to go on: never spend below the exhaustion line
+            ok = s["cost"] <= (s["remaining"] - 2 * w.min_balance)[:, None]
+            score_w = np.where(ok | w.is_local, score_w, -np.inf)
+        score_self = value * p[:, -1]
+
+        slot, used = s["slot"], s["used"]
+        on_team = slot >= 0
+        slot_c = np.where(on_team, slot, 0)
+        member = np.where(on_team & ~used, score_w[rows[:, None], slot_c], -np.inf)  # (n, S)
+        opt_assign = np.where(mask[:, w.assign_action], member, -np.inf)
+        # hiring c makes sense if no unused copy of c is on the team
+        unused_copy = np.zeros((n, C), bool)
+        unused_copy[rows[:, None], slot_c] |= on_team & ~used
+        fee = lam[:, None] * w.hire_fee
+        opt_hire = np.where(mask[:, w.hire_action] & ~unused_copy, score_w - fee, -np.inf)
+        if self.team is not None:  # static: the fixed team only, hired first
+            opt_hire = np.full((n, C), -np.inf)
+
+        j = opt_assign.argmax(axis=1)
+        c = opt_hire.argmax(axis=1)
+        best_assign, best_hire = opt_assign[rows, j], opt_hire[rows, c]
+        best_now = np.maximum(score_self, np.maximum(best_assign, best_hire))
+        actions = np.zeros(n, np.int64)  # answer itself
+        take_assign = best_assign >= np.maximum(score_self, best_hire)
+        actions[take_assign] = w.assign_action[j[take_assign]]
+        take_hire = ~take_assign & (best_hire > score_self)
+        actions[take_hire] = w.hire_action[c[take_hire]]
+
+        if self.team is not None:
+            for c_team in reversed(self.team):  # the first missing member, in order
+                missing = ~(slot == c_team).any(axis=1) & mask[:, w.hire_action[c_team]]
+                actions[missing] = w.hire_action[c_team]
+            return actions
+
+        # an option blocked only by slots or memory: fire the least useful member that unblocks it
+        free_mem = s["memory_free"]
+        run_blocked = (on_team & ~used & ~mask[:, w.assign_action]
+                       & w.is_local[slot_c] & (w.run_memory[slot_c] > free_mem[:, None]))
+        blocked_run = np.where(run_blocked, member, -np.inf)
+        no_slot = ~(slot < 0).any(axis=1)
+        hire_blocked = ~mask[:, w.hire_action] & ~unused_copy & (
+            no_slot[:, None] | (w.is_local & (w.worker_memory > free_mem[:, None])))
+        hire_blocked &= (w.hire_fee + s["cost"] <= s["remaining"][:, None]) | w.is_local
+        blocked_hire = np.where(hire_blocked, score_w - fee, -np.inf)
+        gain = np.maximum(blocked_run.max(axis=1), blocked_hire.max(axis=1)) - best_now
+        for i in np.flatnonzero(gain > self.fire_margin):
+            fire = self._unblock(i, s, mask, member, blocked_run[i], blocked_hire[i], best_now[i])
+            if fire >= 0:
+                actions[i] = w.fire_action[fire]
+        return actions
+
+
+    def _unblock(self, i, s, mask, member, blocked_run, blocked_hire, best_now) -> int:
+        """The slot to fire so that the best blocked option becomes possible, or -1.
+
+        An option counts only if firing members that are not busy on this task can make room for
+        it (a slot, or enough memory); the least useful such member goes first.
+        """
+        w = self.world
+        slot, used = s["slot"][i], s["used"][i]
+        on_team = slot >= 0
+        slot_c = np.where(on_team, slot, 0)
+        fireable = on_team & ~used & mask[i, w.fire_action]
+        local = fireable & w.is_local[slot_c]
+        free_mem = s["memory_free"][i]
+        # members that cannot be afforded any more are the first to go
+        broke = on_team & ~w.is_local[slot_c] & (s["cost"][i, slot_c] > s["remaining"][i])
+        usefulness = np.where(broke, -np.inf, member[i])
+        options = []  # (score, slots that may be fired)
+        for j in np.flatnonzero(np.isfinite(blocked_run)):
+            c = slot_c[j]
+            helps = local.copy()
+            helps[j] = False
+            released = w.worker_memory[slot_c[helps]].sum()
+            if free_mem + released >= w.run_memory[c]:
+                options.append((blocked_run[j], helps))
+        no_slot = not (slot < 0).any()
+        for c in np.flatnonzero(np.isfinite(blocked_hire)):
+            need = w.worker_memory[c] + w.run_memory[c] if w.is_local[c] else 0
+            helps = local.copy() if need > free_mem else np.zeros_like(local)
+            if no_slot:
+                helps |= fireable
+            released = w.worker_memory[slot_c[local]].sum()
+            if free_mem + released >= need and helps.any():
+                options.append((blocked_hire[c], helps))
+        if not options:
+            return -1
+        score, helps = max(options, key=lambda o: o[0])
+        if score - best_now <= self.fire_margin:
+            return -1
+        u = np.where(helps, usefulness, np.inf)
+        return int(u.argmin()) if np.isfinite(u.min()) or np.isneginf(u.min()) else -1
+
+
+class RandomManager:
+    """A uniformly random accepted action (the floor every manager should beat).
+
+    :param env: a Team Env or VectorEnv
+    :param seed: seed of its generator
+    """
+
+    batched = True
+    wants_info = True
+
+    def __init__(self, env: Any, seed: int = 0):
+        self.world = env.unwrapped.world
+        self.rng = np.random.default_rng(seed)
+        self.name = "random"
+
+    def __call__(self, obs: Any, info: dict[str, Any]) -> Any:
+        single = np.ndim(obs) == 1
+        mask = np.asarray(info["action_mask"], bool).reshape(-1, self.world.num_actions)
+        u = self.rng.random(mask.shape) * mask
+        a = u.argmax(axis=1)
+        return int(a[0]) if single else a
+
+
+MANAGERS = {
+    "static": lambda env: Router(env, "static", team=("mid", "flash-lite", "flash")),
+    "local-only": lambda env: Router(env, "local-only", allowed=_kind(env, "local")),
+    "cloud-only": lambda env: Router(env, "cloud-only", allowed=_kind(env, "cloud")),
+    "no-economy": lambda env: Router(env, "no-economy", cost_weight=0.0, pace=False),
+    "greedy": lambda env: Router(env, "greedy"),
+    "feedback": lambda env: Router(env, "feedback", feedback=True, ucb=0.5),
+    "random": lambda env: RandomManager(env),
+}
+
+
+def _kind(env: Any, kind: str) -> list[str]:
+    w = env.unwrapped.world
+    return [x for x, local in zip(w.worker_names, w.is_local) if local == (kind == "local")]
+
+
+def make_managers(env: Any, names: Sequence[str] | None = None) -> dict[str, Any]:
+    """The hand-written managers (all, or ``names``), built for ``env``: name -> manager."""
+    names = list(MANAGERS) if names is None else list(names)
+    unknown = [x for x in names if x not in MANAGERS]
+    if unknown:
+        raise ValueError(f"unknown manager(s) {unknown}; allowed: {', '.join(MANAGERS)}")
+    return {x: MANAGERS[x](env) for x in names}
+
+
+def sweep(
+    agents: dict[str, Any],
+    expense_budgets: Sequence[float],
+    memories: Sequence[int],
+    scenario: Any = "hashiru",
+    episodes: int = 64,
+    seed: int = 0,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate every agent at every (expense budget, memory) point of a grid, so a figure can
+    show any point at once (what notebook 05's sliders do).
+
+    :param agents: name -> manager, hbkit Policy or SB3 model
+    :param expense_budgets: dollars per stream
+    :param memories: memory capacities (units; 100 = 16 GB)
+    :return: ``{"expense_budgets", "memories", "scenario", "episodes", "seed", "points"}`` where
+        ``points[(budget, memory)][name]`` is an :func:`hbkit.evaluate.evaluate` report
+    """
+    grid = {"expense_budgets": [float(b) for b in expense_budgets], "memories": [int(m) for m in memories],
+            "scenario": scenario, "episodes": int(episodes), "seed": int(seed), "points": {}}
+    return add_to_sweep(grid, agents, progress=progress)
+
+
+def add_to_sweep(grid: dict[str, Any], agents: dict[str, Any], progress: bool = False) -> dict[str, Any]:
+    """Evaluate more agents (e.g. freshly trained ones) on every point of ``grid`` (in place)."""
+    from tqdm.auto import tqdm
+
+    from hbkit.evaluate import evaluate
+
+    points = [(b, m) for m in grid["memories"] for b in grid["expense_budgets"]]
+    for b, m in tqdm(points, desc="evaluate", disable=not progress, unit="point"):
+        row = grid["points"].setdefault((b, m), {})
+        for name, agent in agents.items():
+            row[name] = evaluate(agent, ENV_ID, scenario=grid["scenario"], episodes=grid["episodes"],
+                                 seed=grid["seed"], budget=b, memory=m)
+    return grid

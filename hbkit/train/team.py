@@ -1,0 +1,433 @@
+"""Training recipes for ``hbkit/Team-v0``: MaskablePPO (sb3-contrib) and HBPO carried over.
+
+>>> from hbkit.train.team import train_maskable_ppo, train_hbpo
+>>> model = train_maskable_ppo("hashiru", total_timesteps=20_000)    # doctest: +SKIP
+>>> trainer = train_hbpo("hashiru", iterations=50)                     # doctest: +SKIP
+
+**MaskablePPO** trains on the plain reward (value of solved tasks minus ``money_weight`` per
+dollar) through :class:`hbkit.train.sb3_native.NativeVecEnv`, i.e. on the batched VectorEnv,
+with the action masks of the env. Its hyperparameters are the scenario's ``[sb3]`` table. torch is
+imported only when a recipe runs.
+
+**HBPO carried over** (:class:`hbkit.train.HBPO`, NumPy): each iteration samples ``P`` task streams
+(``problem_seed``) and runs ``n`` rollouts of each, split into subgroups with different *expense
+budgets* (``world.budgets``, e.g. 0.05 / 0.10 / 0.20 / 0.30 dollars); the budget is part of the
+observation. Each rollout is scored with the budget-aware ``hbpo`` reward and compared inside and
+across subgroups exactly as in the paper (``A = A_inter + A_intra``, ``f2(b) = beta*cos(pi*b/(2L))``
+with dollars for tokens). Where the Team world differs from the paper's reasoning lengths:
+
+* the budget is a *hard* limit: an overspending action is rejected and running out of money ends
+  the episode, so the reward's over-budget branch never applies;
+* "correct" becomes ``Q``, the share of the stream's value the manager solved (a number in [0, 1]);
+* a rollout is a sequence of many decisions (about 50 per stream) rather than one length, and the
+  advantage of the whole rollout is given to each of them, as HBPO does for every token;
+* the paper fine-tunes a *pretrained* reasoner; the Team world has no pretrained manager, so
+  :func:`train_hbpo` first makes one (``init="feedback"``, the default): :func:`imitate` clones
+  the hand-written feedback manager into the NumPy MLP policy by behaviour cloning with a few rounds
+  of DAgger (the expert labels the states the student visits). HBPO then fine-tunes that policy
+  with budget subgroups. ``init=None`` starts from a uniform policy instead (it learns far more
+  slowly: about 50 decisions per stream, 16 actions).
+
+**HBPO over a manager's parameters** (:func:`train_hbpo_router`, NumPy): the same grouping of
+rollouts (one stream, subgroups with different expense budgets) and the same advantage, but each
+rollout samples the two parameters of the feedback manager (cost weight and UCB bonus) from a
+Gaussian per budget instead of sampling each action. It learns in seconds and is the learned manager
+that reaches the best hand-written one (see ``benchmarks/bench_team.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from hbkit.scenarios import load_scenario
+
+__all__ = ["train_maskable_ppo", "train_hbpo", "imitate", "learned_managers", "TqdmCallback"]
+
+ENV_ID = "hbkit/Team-v0"
+
+
+def TqdmCallback(total: int, desc: str = "MaskablePPO"):
+    """An SB3 callback showing a ``tqdm.auto`` progress bar over ``total`` timesteps (works in
+    notebooks and terminals; SB3's own bar needs ``rich``)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class _Bar(BaseCallback):
+        def _on_training_start(self) -> None:
+            self.bar = tqdm(total=total, desc=desc, unit="step")
+
+        def _on_step(self) -> bool:
+            self.bar.update(self.training_env.num_envs)
+            return True
+
+        def _on_training_end(self) -> None:
+            self.bar.close()
+
+    return _Bar()
+
+
+def train_maskable_ppo(
+    scenario: str = "hashiru",
+    total_timesteps: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    reward: str | None = None,
+    reset_budgets: Any = None,
+    callback: Any = None,
+    verbose: int = 0,
+    torch_threads: int | None = 1,
+    **overrides: Any,
+):
+    """Train sb3-contrib's MaskablePPO on the Team world and return the model.
+
+    :param scenario: scenario name or path; its ``[sb3]`` table sets the defaults
+    :param total_timesteps: environment steps (default: the scenario's)
+    :param seed: seed of the model and the envs
+    :param progress: show a tqdm progress bar
+    :param reward: reward to train on (default: the scenario's, ``plain``)
+    :param reset_budgets: expense budgets (dollars) to draw each training episode's budget from
+        (default: the scenario's own budget only)
+    :param callback: an extra SB3 callback
+    :param torch_threads: torch CPU threads (one is fastest for these small networks; ``None``
+        leaves torch's setting alone)
+    :param overrides: any key of the ``[sb3]`` table (``n_envs``, ``n_steps``, ``batch_size``,
+        ``n_epochs``, ``learning_rate``, ``gamma``, ``ent_coef``, ``hidden``, ``normalize_reward``)
+    :return: a trained ``MaskablePPO`` model (``model.save(path)``; load with
+        ``hbkit.train.sb3.load_sb3(path, "maskable-ppo")``)
+    """
+    import torch
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.callbacks import CallbackList
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from hbkit.train.sb3_native import NativeVecEnv
+
+    if torch_threads is not None:
+        torch.set_num_threads(int(torch_threads))
+    sc = load_scenario(scenario, ENV_ID)
+    cfg = dict(sc.data.get("sb3") or {})
+    unknown = set(overrides) - set(cfg)
+    if unknown:
+        raise TypeError(f"unknown MaskablePPO option(s) {sorted(unknown)}; allowed: {', '.join(cfg)}")
+    cfg.update(overrides)
+    steps = int(total_timesteps if total_timesteps is not None else cfg["total_timesteps"])
+    env_kwargs = {"scenario": sc, **({"reward": reward} if reward else {})}
+    venv = NativeVecEnv(ENV_ID, num_envs=cfg["n_envs"], seed=seed, reset_budgets=reset_budgets,
+                        **env_kwargs)
+    train_env = VecNormalize(venv, norm_obs=False, norm_reward=True) if cfg["normalize_reward"] else venv
+    hidden = int(cfg["hidden"])
+    model = MaskablePPO(
+        "MlpPolicy",
+        train_env,
+        n_steps=int(cfg["n_steps"]),
+        batch_size=int(cfg["batch_size"]),
+        n_epochs=int(cfg["n_epochs"]),
+        learning_rate=float(cfg["learning_rate"]),
+        gamma=float(cfg["gamma"]),
+        ent_coef=float(cfg["ent_coef"]),
+        policy_kwargs={"net_arch": [hidden, hidden]},
+        seed=seed,
+        device="cpu",
+        verbose=verbose,
+    )
+    callbacks = [TqdmCallback(steps)] if progress else []
+    if callback is not None:
+        callbacks.append(callback)
+    model.learn(total_timesteps=steps, callback=CallbackList(callbacks) if callbacks else None)
+    model.hbkit_info = {"env_id": ENV_ID, "scenario": sc.name, "algorithm": "MaskablePPO",
+                        "total_timesteps": steps, "seed": seed}
+    return model
+
+
+def imitate(
+    scenario: Any = "hashiru",
+    expert: str = "feedback",
+    streams: int = 256,
+    rounds: int = 3,
+    epochs: int = 30,
+    hidden: int = 64,
+    learning_rate: float = 3e-3,
+    seed: int = 0,
+    progress: bool = False,
+):
+    """Clone a hand-written manager into an hbkit :class:`~hbkit.train.policies.MLPPolicy`
+    (behaviour cloning, then DAgger: later rounds run the student and let the expert label the
+    states it reaches). NumPy only.
+
+    :param scenario: scenario name or path
+    :param expert: name of a manager in :data:`hbkit.managers.team.MANAGERS`
+    :param streams: task streams per round (each gives about 50 labelled decisions)
+    :param rounds: data-collection rounds (the first runs the expert, the others the student)
+    :param epochs: passes over the aggregated data after each round
+    :param hidden: hidden width of the MLP
+    :param learning_rate: Adam step size
+    :param seed: seed of the streams and the weights
+    :param progress: show a progress bar
+    :return: the cloned policy (``policy.metadata["name"] = "clone of <expert>"``)
+    """
+    import gymnasium as gym
+    from gymnasium.vector import AutoresetMode
+
+    from hbkit.managers.team import MANAGERS
+    from hbkit.train.hbpo import Adam
+    from hbkit.train.policies import make_policy
+
+    if expert not in MANAGERS:
+        raise ValueError(f"unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
+    vec = gym.make_vec(ENV_ID, num_envs=int(streams), vectorization_mode="vector_entry_point",
+                       scenario=scenario, autoreset_mode=AutoresetMode.DISABLED)
+    u = vec.unwrapped
+    teacher = MANAGERS[expert](vec)
+    policy = make_policy("mlp", vec.single_observation_space.shape[0], int(vec.single_action_space.n),
+                         getattr(u, "feature_names", None), {"env_id": ENV_ID, "name": f"clone of {expert}",
+                         "env_kwargs": {"scenario": u.scenario.name}}, seed, hidden)
+    opt = Adam(policy.params, learning_rate)
+    rng = np.random.default_rng(seed)
+    X, Y, M = [], [], []
+    for r in tqdm(range(int(rounds)), desc=f"imitate {expert}", disable=not progress, unit="round"):
+        obs, infos = vec.reset(seed=int(seed) * 1000 + r)
+        done = np.zeros(vec.num_envs, bool)
+        while not done.all():
+            live = np.flatnonzero(~done)
+            mask = np.asarray(infos["action_mask"], bool)
+            label = np.asarray(teacher(obs, infos))
+            X.append(obs[live]), Y.append(label[live]), M.append(mask[live])
+            act = label if r == 0 else policy.act(obs, rng, True, mask)
+            obs, _, term, trunc, infos = vec.step(np.asarray(act))
+            done |= term | trunc
+        x, y, m = np.concatenate(X), np.concatenate(Y), np.concatenate(M)
+        for _ in range(int(epochs)):
+            for mb in np.array_split(rng.permutation(len(y)), max(1, len(y) // 512)):
+                logits, cache = policy.forward(x[mb])
+                logits = np.where(m[mb], logits, -1e9)
+                z = logits - logits.max(axis=1, keepdims=True)
+                p = np.exp(z)
+                p /= p.sum(axis=1, keepdims=True)
+                p[np.arange(len(mb)), y[mb]] -= 1.0  # d(cross-entropy)/d(logits)
+                opt.step(policy.backward(cache, p / len(mb)))
+    vec.close()
+    policy.metadata["trained"] = {"algorithm": "behaviour cloning + DAgger", "expert": expert,
+                                  "samples": int(len(y))}
+    return policy
+
+
+def train_hbpo(
+    scenario: str = "hashiru",
+    iterations: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    callback: Any = None,
+    init: str | None = "feedback",
+    imitation: dict[str, Any] | None = None,
+    **config: Any,
+):
+    """Train the HBPO trainer on the Team world (subgroups of different expense budgets) and return
+    the trainer (``trainer.policy`` is the manager; ``trainer.history`` the per-iteration metrics).
+
+    :param scenario: scenario name or path; its ``[train]`` table and ``world.budgets`` set the
+        defaults
+    :param iterations: training iterations (default: the scenario's)
+    :param init: the manager to clone into the starting policy (see :func:`imitate`), or ``None``
+        to start from a uniform policy
+    :param imitation: keyword arguments for :func:`imitate`
+    :param config: any :class:`hbkit.train.HBPOConfig` field or ``budgets=`` / ``reward=`` /
+        ``advantage=``
+    """
+    from hbkit.train.hbpo import HBPO
+
+    init_policy = None
+    if init is not None:
+        init_policy = imitate(scenario, expert=init, seed=seed, progress=progress, **(imitation or {}))
+        init_policy.metadata["name"] = "HBPO"
+    trainer = HBPO(ENV_ID, scenario=scenario, seed=seed, init_policy=init_policy, **config)
+    if init_policy is not None:
+        trainer.policy.metadata["trained"]["init"] = f"clone of {init}"
+    trainer.learn(iterations=iterations, progress=progress, callback=callback)
+    return trainer
+
+
+def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None = None,
+                     progress: bool = True) -> dict[str, Any]:
+    """Train the learned managers notebook 05 and the benchmark compare, with the scenario's
+    settings (much shorter in fast mode, ``HBKIT_FAST=1``):
+
+    * ``MaskablePPO``: :func:`train_maskable_ppo` (only if sb3-contrib is installed);
+    * ``HBPO``: :func:`train_hbpo`, the NumPy MLP policy started from a clone of the feedback manager;
+    * ``HBPO-router``: :func:`train_hbpo_router`, HBPO over the feedback manager's parameters.
+
+    :return: name -> agent (each accepted by :func:`hbkit.evaluate.evaluate`)
+    """
+    import hbkit
+
+    fast = hbkit.fast_mode() if fast is None else fast
+    out: dict[str, Any] = {}
+    try:
+        import sb3_contrib  # noqa: F401
+    except ImportError:  # pragma: no cover - sb3 is optional
+        pass
+    else:
+        out["MaskablePPO"] = train_maskable_ppo(scenario, total_timesteps=4096 if fast else 100_000, seed=seed,
+                                                progress=progress, **({"n_steps": 64} if fast else {}))
+    small = dict(problems_per_iteration=4, rollouts_per_problem=4) if fast else {}
+    imitation = dict(streams=32, rounds=1, epochs=3) if fast else dict(streams=128, rounds=3, epochs=15)
+    trainer = train_hbpo(scenario, iterations=2 if fast else 30, seed=seed, progress=progress,
+                         imitation=imitation, **small)
+    out["HBPO"] = trainer.policy
+    router, _ = train_hbpo_router(scenario, iterations=3 if fast else 80, seed=seed, progress=progress,
+                                  **(dict(problems_per_iteration=4) if fast else {}))
+    out["HBPO-router"] = router
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# HBPO over a feedback manager's parameters
+# ------------------------------------------------------------------------------------------------
+def _mirrored(rng: np.random.Generator, num: int, pair_with: np.ndarray) -> np.ndarray:
+    """Standard normal noise ``(num, 2)`` where row ``i`` is minus row ``pair_with[i]`` (if not ``i``)."""
+    eps = rng.standard_normal((num, 2))
+    paired = pair_with != np.arange(num)
+    eps[paired] = -eps[pair_with[paired]]
+    return eps
+
+
+class LearnedRouter:
+    """The feedback manager (:class:`hbkit.managers.team.Router` with UCB feedback) whose cost
+    weight and optimism bonus were learned, one pair per expense budget (interpolated between
+    budgets; each env's budget is read from its observation). Batched, like every Team manager.
+
+    :param env: a Team Env or VectorEnv
+    :param budgets: the budgets (dollars, increasing) the parameters were learned for
+    :param log_cost_weight: ``log`` of the cost weight per budget
+    :param ucb: optimism bonus per budget
+    :param name: shown in reports
+    """
+
+    batched = True
+    wants_info = True
+
+    def __init__(self, env: Any, budgets, log_cost_weight, ucb, name: str = "HBPO-router"):
+        from hbkit.managers.team import Router
+
+        self.router = Router(env, name, feedback=True)
+        self.world = self.router.world
+        self.budgets = np.asarray(budgets, np.float64)
+        self.log_cost_weight = np.asarray(log_cost_weight, np.float64)
+        self.ucb = np.asarray(ucb, np.float64)
+        self.name = name
+
+    def params_at(self, budget: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(cost_weight, ucb)`` at the given budgets (dollars)."""
+        b = np.asarray(budget, np.float64)
+        return (np.exp(np.interp(b, self.budgets, self.log_cost_weight)),
+                np.maximum(np.interp(b, self.budgets, self.ucb), 0.0))
+
+    def __call__(self, obs: Any, info: dict[str, Any]) -> Any:
+        s = self.world.decode(obs)
+        self.router.cost_weight, self.router.ucb = self.params_at(s["budget"])
+        mask = np.asarray(info["action_mask"], bool).reshape(len(s["type"]), self.world.num_actions)
+        actions = self.router.decide(s, mask)
+        return int(actions[0]) if np.ndim(obs) == 1 else actions
+
+    def to_dict(self) -> dict[str, Any]:
+        """The learned parameters as plain data (JSON-serialisable)."""
+        return {"budgets": self.budgets.tolist(), "log_cost_weight": self.log_cost_weight.tolist(),
+                "ucb": self.ucb.tolist(), "name": self.name}
+
+
+def train_hbpo_router(
+    scenario: Any = "hashiru",
+    iterations: int = 40,
+    problems_per_iteration: int = 16,
+    rollouts_per_problem: int = 8,
+    budgets: Any = None,
+    reward: str = "plain",
+    advantage: str = "hbpo",
+    sigma: float = 0.3,
+    learning_rate: float = 0.1,
+    anneal_lr: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[LearnedRouter, list[dict[str, float]]]:
+    """HBPO over the parameters of the feedback manager (NumPy).
+
+    Each iteration draws ``P`` task streams and runs ``n`` rollouts of each, split into subgroups
+    with different expense budgets (``world.budgets``), exactly as HBPO groups the rollouts of one
+    problem. What is sampled per rollout is not a token sequence but the manager's two parameters
+    ``theta = (log cost_weight, ucb) ~ N(mu[b], sigma^2)`` (one Gaussian per budget ``b``: a
+    budget-conditioned policy), in mirrored pairs ``mu + eps``, ``mu - eps`` inside each subgroup
+    (the pair faces the same stream, so the stream's own luck cancels from the gradient). Each rollout's return is scored with HBPO's advantage
+    (``A = A_inter + A_intra``, :func:`hbkit.train.hbpo.hbpo_advantages`, with ``f2(b)`` the reward of
+    a fully solved stream at budget ``b``) and ``mu[b]`` follows the score-function gradient
+    ``mean(A * (theta - mu[b]) / sigma^2)`` (normalised steps of size ``learning_rate``).
+
+    :param reward: ``plain`` (the evaluation objective: value minus ``money_weight`` per dollar) or
+        ``hbpo`` (budget-aware: pays ``beta*Q*cos(pi*b/2L)`` whatever is spent within the budget)
+    :param sigma: exploration std of the parameters
+    :param learning_rate: length of each (normalised) step of ``mu``
+    :param anneal_lr: shrink the step linearly to zero over the iterations (so the final
+        parameters settle instead of wandering by the last steps' noise)
+    :return: ``(manager, history)``
+    """
+    import gymnasium as gym
+    from gymnasium.vector import AutoresetMode
+
+    from hbkit.train.hbpo import hbpo_advantages
+
+    sc = load_scenario(scenario, ENV_ID)
+    budgets = tuple(float(b) for b in (budgets if budgets is not None else sc.data["world"]["budgets"]))
+    B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
+    if n < B:
+        raise ValueError(f"rollouts_per_problem={n} is smaller than the number of budgets ({B})")
+    vec = gym.make_vec(ENV_ID, num_envs=P * n, vectorization_mode="vector_entry_point", scenario=sc,
+                       reward=reward, autoreset_mode=AutoresetMode.DISABLED)
+    u = vec.unwrapped
+    world = u.world
+    sub = np.concatenate([np.full(len(s), j) for j, s in enumerate(np.array_split(np.arange(n), B))])
+    subgroup = np.tile(sub, P)
+    budget = np.asarray(budgets)[subgroup]
+    reference = np.asarray(u.reference_reward(budget)).reshape(P, n)
+    mu = np.tile([np.log(world.money_weight), 0.5], (B, 1))
+    rng = np.random.default_rng(seed)
+    from hbkit.managers.team import Router
+
+    router = Router(vec, "HBPO-router", feedback=True)
+    # mirrored sampling: inside a subgroup, rollouts pair up as mu + eps and mu - eps on the same
+    # stream, so whatever the stream and the budget contribute to the return cancels in the gradient
+    pair_with = np.arange(P * n)
+    for start in range(0, P * n, n):
+        for j in range(B):
+            members = start + np.flatnonzero(sub == j)
+            half = len(members) // 2
+            pair_with[members[half:2 * half]] = members[:half]
+    history: list[dict[str, float]] = []
+    for it in tqdm(range(int(iterations)), desc="HBPO-router", disable=not progress, unit="it"):
+        theta = mu[subgroup] + sigma * _mirrored(rng, P * n, pair_with)
+        router.cost_weight, router.ucb = np.exp(theta[:, 0]), np.maximum(theta[:, 1], 0.0)
+        seeds = np.repeat(rng.integers(0, 2**31 - 1, size=P), n)
+        obs, infos = vec.reset(seed=int(rng.integers(2**31 - 1)),
+                               options={"budget": budget.tolist(), "problem_seed": seeds})
+        done = np.zeros(P * n, bool)
+        returns = np.zeros(P * n)
+        while not done.all():
+            s = world.decode(obs)
+            actions = router.decide(s, np.asarray(infos["action_mask"], bool))
+            obs, r, term, trunc, infos = vec.step(actions)
+            returns[~done] += r[~done]
+            done |= term | trunc
+        adv = hbpo_advantages(returns.reshape(P, n), subgroup.reshape(P, n), reference, advantage).ravel()
+        for j in range(B):
+            m = subgroup == j
+            grad = (adv[m, None] * (theta[m] - mu[j])).mean(axis=0) / sigma**2
+            step = learning_rate * (1.0 - it / iterations if anneal_lr else 1.0)
+            mu[j] += step * grad / (np.linalg.norm(grad) + 1e-8)
+        metrics = u.training_metrics(infos, budget)
+        history.append({"iteration": it + 1, "reward": float(returns.mean()), **metrics,
+                        **{f"cost_weight@{b:g}": float(np.exp(mu[j, 0])) for j, b in enumerate(budgets)},
+                        **{f"ucb@{b:g}": float(mu[j, 1]) for j, b in enumerate(budgets)}})
+    vec.close()
+    return LearnedRouter(vec, budgets, mu[:, 0], mu[:, 1]), history
+
+
+__all__ += ["LearnedRouter", "train_hbpo_router"]

@@ -40,8 +40,10 @@ from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.monitor import Monitor
 
 FAST = hbkit.fast_mode()                  # HBKIT_FAST=1 shrinks everything (used by the tests)
-STEPS = 1_024 if FAST else 30_000         # SB3 environment steps per run
-EVAL_EPISODES = 5 if FAST else 20         # episodes per EvalCallback evaluation
+STEPS = 512 if FAST else 30_000           # SB3 environment steps per run
+EVAL_EPISODES = 2 if FAST else 20         # episodes per EvalCallback evaluation
+# PPO collects n_steps (default 2048) before each update; a short run needs shorter rollouts
+ALGO_KWARGS = {"ppo": {"n_steps": 128, "batch_size": 64} if FAST else {}, "a2c": {}}
 EPISODES = 50 if FAST else 400            # episodes of the final hbkit.evaluate
 WORLDS = {                                # world -> (env id, scenario)
     "Reasoning": ("hbkit/Reasoning-v0", "hbpo-math"),
@@ -75,11 +77,11 @@ practitioner looks at first. `progress_bar=True` is SB3's own progress bar.
 def train_with_eval(world, algo):
     env_id, scenario = WORLDS[world]
     eval_env = Monitor(gym.make(env_id, scenario=scenario))
-    callback = EvalCallback(eval_env, eval_freq=max(STEPS // 8, 128), n_eval_episodes=EVAL_EPISODES,
+    callback = EvalCallback(eval_env, eval_freq=STEPS // 4, n_eval_episodes=EVAL_EPISODES,
                             deterministic=True, verbose=0)
     t0 = time.perf_counter()
     model = train_sb3(env_id, algo, scenario=scenario, total_timesteps=STEPS, seed=0,
-                      callback=callback, progress_bar=True)
+                      algo_kwargs=ALGO_KWARGS[algo], callback=callback, progress_bar=True)
     return model, curves_from_eval_callback(callback), time.perf_counter() - t0
 
 models, curves, seconds = {}, {}, {}

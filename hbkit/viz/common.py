@@ -114,7 +114,7 @@ def _same(a: Any, b: Any) -> bool:
 def _changes(current: dict[str, Any], fresh: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
     """The top-level keys to set so ``current`` becomes ``fresh`` (``None`` removes a key)."""
     out = {k: v for k, v in fresh.items()
-           if k not in keep and not _same(current.get(k), v) and not (v == {} and k not in current)}
+           if k not in keep and not _same(current.get(k), v) and not (isinstance(v, dict) and not v and k not in current)}
     out.update({k: None for k in current if k not in fresh and k not in keep})
     return out
 

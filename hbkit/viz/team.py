@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from hbkit.sim.team import PICO, TeamWorld
-from hbkit.viz.common import method_color, style
+from hbkit.viz.common import method_color, new_figure, style, subplots
 
 __all__ = ["workers_figure", "worker_value", "team_snapshot", "team_dashboard", "success_vs_cost", "sweep_point",
            "MANAGER_COLORS"]
@@ -42,25 +41,6 @@ MANAGER_COLORS = {
     "cloud": "#9467bd",
     "manager": "#7f7f7f",
 }
-_STYLE: dict[str, Any] = {}
-
-
-def _styled(fig: go.Figure, title: str | None, height: int) -> go.Figure:
-    """:func:`hbkit.viz.common.style`'s look, built without validating the template again.
-
-    Validating plotly's template dominates the time of a redraw (a copy of the whole template
-    each time); the dashboards redraw on every slider move, so their figures are built from plain
-    data here, with the template validated once by ``style`` and cached.
-    """
-    if "template" not in _STYLE:
-        _STYLE.update(style(go.Figure()).layout.to_plotly_json())
-    layout = {**fig.layout.to_plotly_json(), **{k: v for k, v in _STYLE.items() if k != "title"}}
-    layout["title"] = {"text": title} if title else None
-    layout["height"] = height
-    layout["margin"] = dict(_STYLE["margin"], t=70 if title else 30)
-    return go.Figure([t.to_plotly_json() for t in fig.data], layout, _validate=False)
-
-
 TYPE_COLORS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#eeca3b", "#9d755d")
 
 
@@ -84,7 +64,7 @@ def workers_figure(world_or_env: Any, height: int = 420) -> go.Figure:
     """
     w = _world(world_or_env)
     names = [f"{n} ({'local' if loc else 'cloud'})" for n, loc in zip(w.worker_names, w.is_local)]
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.12, shared_yaxes=True,
+    fig = subplots(rows=1, cols=3, horizontal_spacing=0.12, shared_yaxes=True,
                         subplot_titles=("published skill (medium difficulty)",
                                         "dollars per call, typical task", "memory units (16 GB = 100)"))
     for k, t in enumerate(w.type_names):
@@ -142,7 +122,7 @@ def worker_value(world_or_env: Any, task_type: str, difficulty: float, money_wei
     kinds = ["local" if local else "cloud" for local in w.is_local] + ["manager"]
     memory = np.append(np.where(w.is_local, w.worker_memory, 0), 0)
     net = value * p - lam * xs
-    fig = go.Figure([
+    fig = new_figure(*[
         go.Scatter(x=lines_x, y=lines_y, mode="lines", showlegend=False, hoverinfo="skip",
                    line=dict(color="#ccc", dash="dot", width=1)),
         go.Scatter(
@@ -157,7 +137,7 @@ def worker_value(world_or_env: Any, task_type: str, difficulty: float, money_wei
     fig.update_xaxes(title=f"dollars per {task_type} call (typical size)", range=[-0.02 * xmax, xmax])
     fig.update_yaxes(title="published success probability", range=[0, 1.05])
     fig.update_layout(showlegend=False)
-    return _styled(fig, f"{task_type}, difficulty {float(difficulty):.2f}: success against cost "
+    return style(fig, f"{task_type}, difficulty {float(difficulty):.2f}: success against cost "
                       f"(dotted: equal net value at {lam:g} per dollar)", height=height)
 
 
@@ -207,7 +187,7 @@ def team_dashboard(snapshot: Mapping[str, Any], height: int = 430) -> go.Figure:
     type: successes / trials and the running estimate ``(successes + 1) / (trials + 2)``.
     """
     s = snapshot
-    fig = make_subplots(
+    fig = subplots(
         rows=2, cols=2, row_heights=[0.42, 0.58], vertical_spacing=0.08,
         specs=[[{"type": "indicator"}, {"type": "indicator"}], [{"type": "table", "colspan": 2}, None]],
     )
@@ -239,7 +219,7 @@ def team_dashboard(snapshot: Mapping[str, Any], height: int = 430) -> go.Figure:
     title = (f"task {min(s['task'] + 1, s['tasks'])}/{s['tasks']}: {s['type']} "
              f"(difficulty {s['difficulty']:.2f}, part {min(s['part'] + 1, s['parts'])} of {s['parts']}), "
              f"solved {s['solved']}" + (" - stream over" if s["done"] else ""))
-    return _styled(fig, title, height)
+    return style(fig, title, height)
 
 
 def sweep_point(grid: Mapping[str, Any], expense: float, memory: int) -> list[dict[str, Any]]:
@@ -267,7 +247,7 @@ def success_vs_cost(
     learned = [r["name"].startswith(("MaskablePPO", "HBPO")) for r in rows]
     names = [r["name"] for r in rows]
     # one trace for all managers: a redraw then updates arrays instead of replacing traces
-    fig = go.Figure(go.Scatter(
+    fig = new_figure(go.Scatter(
         x=[r["expense_spent"] for r in rows], y=[r[y] for r in rows], mode="markers+text", text=names,
         textposition="top center",
         customdata=[r.get("budget_exhausted_rate", 0.0) for r in rows],
@@ -282,7 +262,7 @@ def success_vs_cost(
     fig.update_xaxes(title="mean dollars spent per stream", rangemode="tozero")
     fig.update_yaxes(title=y.replace("_", " "))
     fig.update_layout(showlegend=False)
-    return _styled(fig, title, height)
+    return style(fig, title, height)
 
 
 def success_vs_cost_at(grid: Mapping[str, Any], expense: float, memory: int,

@@ -11,9 +11,7 @@ simulates.
 
 from __future__ import annotations
 
-import contextlib
 import html
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,43 +20,6 @@ import plotly.graph_objects as go
 from hbkit.envs.team import TeamEnv
 from hbkit.viz.common import LiveFigure, as_widget, update_in_place
 from hbkit.viz.team import success_vs_cost_at, team_dashboard, team_snapshot, worker_value
-
-def _update_light(target: go.Figure, new: go.Figure, previous: dict[str, Any]) -> None:
-    """:func:`hbkit.viz.common.update_in_place` for figures whose traces keep their number and
-    types: trace data are updated in place and only the layout entries that changed since the last
-    redraw (``previous``, updated here) are replaced; the template is never set again."""
-    same = len(target.data) == len(new.data) and all(a.type == b.type for a, b in zip(target.data, new.data))
-    if not same:
-        update_in_place(target, new)
-        previous.clear()
-        return
-    layout = new.layout.to_plotly_json()
-    layout.pop("template", None)
-    ctx = target.batch_update() if hasattr(target, "batch_update") else contextlib.nullcontext()
-    with ctx:
-        for old, fresh in zip(target.data, new.data):
-            old.update(fresh.to_plotly_json(), overwrite=True)
-        for key in set(layout) | set(previous):
-            value = layout.get(key)
-            if key not in previous or repr(previous[key]) != repr(value):
-                target.layout[key] = value
-    previous.clear()
-    previous.update(layout)
-
-
-class _LightLiveFigure(LiveFigure):
-    """A :class:`~hbkit.viz.common.LiveFigure` whose redraw replaces only what changed (see
-    :func:`_update_light`); the dashboards' redraws stay well under 100 ms."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._previous: dict[str, Any] = {}
-
-    def refresh(self) -> None:
-        t0 = time.perf_counter()
-        _update_light(self.figure, self.build(**self.values()), self._previous)
-        self.latencies_ms.append((time.perf_counter() - t0) * 1e3)
-
 
 __all__ = ["worker_explorer", "PlayTeam", "HierarchyDashboard", "fast_grid", "NOTEBOOK_DASHBOARDS"]
 
@@ -82,7 +43,7 @@ def worker_explorer(scenario: Any = "hashiru", widget_factory: Callable[[go.Figu
         "money_weight": widgets.FloatSlider(value=float(world.money_weight), min=0.0, max=50.0, step=1.0,
                                             description="$ weight", continuous_update=True),
     }
-    return _LightLiveFigure(worker_value, controls, fixed={"world_or_env": world}, widget_factory=widget_factory)
+    return LiveFigure(worker_value, controls, fixed={"world_or_env": world}, widget_factory=widget_factory)
 
 
 class PlayTeam:
@@ -111,7 +72,6 @@ class PlayTeam:
         self.log: list[str] = []
         factory = widget_factory or go.FigureWidget
         self.figure = factory(team_dashboard(team_snapshot(self.env)))
-        self._previous: dict[str, Any] = {}
 
         layout = widgets.Layout(width="auto")
         self.answer = widgets.Button(description="answer myself", layout=layout)
@@ -194,7 +154,7 @@ class PlayTeam:
         else:
             lines = self.log + [text]
         self.status.value = "<br>".join(lines)
-        _update_light(self.figure, team_dashboard(team_snapshot(self.env)), self._previous)
+        update_in_place(self.figure, team_dashboard(team_snapshot(self.env)))
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -228,7 +188,7 @@ class HierarchyDashboard:
                                                description="expense", continuous_update=True)
         self.memory = widgets.SelectionSlider(options=[(f"{m} ({m * 0.16:.1f} GB)", m) for m in memories],
                                               value=m0, description="memory", continuous_update=True)
-        self.live = _LightLiveFigure(success_vs_cost_at, {"expense": self.expense, "memory": self.memory},
+        self.live = LiveFigure(success_vs_cost_at, {"expense": self.expense, "memory": self.memory},
                                fixed={"grid": grid, "y": y}, widget_factory=widget_factory)
         self._train = train
         self.runs = 0

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 
 __all__ = [
     "COLORS", "LEVEL_COLORS", "style", "update_in_place", "LiveFigure", "method_color", "as_widget",
-    "control_values", "static_mode", "display_live", "TEMPLATE", "new_figure", "subplots",
+    "control_values", "static_mode", "display_live", "TEMPLATE", "new_figure", "subplots", "style_layout",
 ]
 
 #: One color per method, shared by every figure so a method looks the same everywhere.
@@ -82,16 +82,22 @@ def subplots(**kwargs: Any) -> go.Figure:
     return fig
 
 
+def style_layout(title: str | None = None, height: int = 380) -> dict[str, Any]:
+    """hbkit's common layout entries (title, height, compact margins, legend at the right), as a
+    plain dict for builders that assemble a figure from dicts."""
+    return {
+        "title": {"text": title} if title else None,
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 70 if title else 30, "b": 50},
+        "legend": {"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02},
+    }
+
+
 def style(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
     """Apply hbkit's common layout (slim white template, compact margins, legend at the right)."""
     if fig.layout.template.layout.paper_bgcolor != "white":  # not made by new_figure / subplots
         fig.update_layout(template=TEMPLATE)
-    fig.update_layout(
-        title=title,
-        height=height,
-        margin=dict(l=60, r=20, t=70 if title else 30, b=50),
-        legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02),
-    )
+    fig.update_layout(style_layout(title, height))
     return fig
 
 

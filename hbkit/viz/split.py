@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hbkit.managers.split import LEARNERS, run_managers, split_value, water_fill
-from hbkit.viz.common import TEMPLATE, method_color
+from hbkit.viz.common import TEMPLATE, method_color, style_layout
 
 __all__ = [
     "AGENT_COLORS",
@@ -122,15 +122,7 @@ def _panels(titles: Sequence[str], widths: Sequence[float] | None = None, gap: f
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any], title: str | None, height: int = 380) -> go.Figure:
     """A figure in hbkit's common style (see :func:`hbkit.viz.common.style`), built in one go from
     plain dicts: figures are rebuilt on every slider move."""
-    layout = {
-        "template": TEMPLATE,
-        "title": {"text": title} if title else None,
-        "height": height,
-        "margin": {"l": 60, "r": 20, "t": 70 if title else 30, "b": 50},
-        "legend": {"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02},
-        **layout,
-    }
-    return go.Figure(data=data, layout=layout)
+    return go.Figure(data=data, layout={"template": TEMPLATE, **style_layout(title, height), **layout})
 
 
 # ----------------------------------------------------------------------------------------------

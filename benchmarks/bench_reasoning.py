@@ -78,7 +78,7 @@ def _train_speed(quick: bool) -> str:
                   progress_bar=False)
         ppo_wall = time.perf_counter() - t0
         ppo_rate = h.num_timesteps / ppo_wall
-        ppo_row = ["SB3 PPO (MlpPolicy, defaults, 1 env)", h.num_timesteps, ppo_wall, ppo_rate, 1.0]
+        ppo_row = ["SB3 PPO (MlpPolicy, defaults, 1 env, 1 torch thread)", h.num_timesteps, ppo_wall, ppo_rate, 1.0]
     except ImportError as exc:  # pragma: no cover
         ppo_rate, ppo_row = float("nan"), [f"SB3 PPO unavailable: {exc}", "", "", "", ""]
     rows = [

@@ -94,6 +94,7 @@ def train_sb3(
     env_kwargs: dict[str, Any] | None = None,
     callback: Any = None,
     verbose: int = 0,
+    torch_threads: int | None = 1,
 ):
     """Train an SB3 algorithm on an hbkit env and return the model.
 
@@ -109,8 +110,15 @@ def train_sb3(
         they update the recipe's
     :param env_kwargs: keyword arguments for the env
     :param callback: an SB3 callback (e.g. ``EvalCallback``)
+    :param torch_threads: PyTorch CPU threads (``torch.set_num_threads``; ``None`` leaves it alone).
+        hbkit's policies are small MLPs, which train fastest on one thread: more threads mostly
+        wait for each other, badly so when the other cores are busy.
     """
     cls = _algo_class(algo)
+    if torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(int(torch_threads))
     recipe = scenario_recipe(env_id, algo, scenario)
     total_timesteps = total_timesteps if total_timesteps is not None else recipe.get("timesteps", 50_000)
     n_envs = n_envs if n_envs is not None else recipe.get("n_envs", 1)

@@ -23,7 +23,7 @@ CELLS = [
 - how to save a model, load it back and evaluate it with `hbkit.evaluate` — the same report as every other hbkit agent;
 - how general-purpose deep RL compares with the HBPO trainer and the hand-written managers, in quality **and** in wall time.
 
-*Time: about 5 minutes (under a minute with `HBKIT_FAST=1`). Widgets: SB3 progress bars, a world slider over the
+*Time: about a minute (seconds with `HBKIT_FAST=1`). Widgets: SB3 progress bars, a world slider over the
 evaluation curves. Needs the `sb3` extra (PyTorch); `make install` has it.*
 """),
 ("code", """
@@ -40,11 +40,11 @@ from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.monitor import Monitor
 
 FAST = hbkit.fast_mode()                  # HBKIT_FAST=1 shrinks everything (used by the tests)
-STEPS = 512 if FAST else 30_000           # SB3 environment steps per run
-EVAL_EPISODES = 2 if FAST else 20         # episodes per EvalCallback evaluation
-# PPO collects n_steps (default 2048) before each update; a short run needs shorter rollouts
-ALGO_KWARGS = {"ppo": {"n_steps": 128, "batch_size": 64} if FAST else {}, "a2c": {}}
-EPISODES = 50 if FAST else 400            # episodes of the final hbkit.evaluate
+STEPS = 512 if FAST else 6_000            # SB3 environment steps per run (more helps; try 50_000)
+EVAL_EPISODES = 2 if FAST else 5          # episodes per EvalCallback evaluation
+# PPO collects n_steps (default 2048) before each update; short runs need shorter rollouts
+ALGO_KWARGS = {"ppo": {"n_steps": 128 if FAST else 1024, "batch_size": 64}, "a2c": {"n_steps": 16}}
+EPISODES = 50 if FAST else 200            # episodes of the final hbkit.evaluate
 WORLDS = {                                # world -> (env id, scenario)
     "Reasoning": ("hbkit/Reasoning-v0", "hbpo-math"),
     "Team": ("hbkit/Team-v0", "hashiru"),
@@ -132,7 +132,7 @@ for world, (env_id, scenario) in WORLDS.items():
 
 trainer = HBPO("hbkit/Reasoning-v0", scenario="hbpo-math", seed=0)
 t0 = time.perf_counter()
-trainer.learn(iterations=5 if FAST else 150, progress=True)
+trainer.learn(iterations=5 if FAST else 60, progress=True)
 hbpo_seconds = time.perf_counter() - t0
 rep = evaluate(trainer.policy, "hbkit/Reasoning-v0", scenario="hbpo-math", episodes=EPISODES, seed=123)
 results.append(dict(env="Reasoning", method="HBPO", kind="HBPO", reward=rep["reward"], seconds=hbpo_seconds))

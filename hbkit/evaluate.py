@@ -37,6 +37,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from tqdm.auto import tqdm
 
+from hbkit._threads import on_one_blas_thread
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
 from hbkit.train.policies import Policy, load_policy
 
@@ -110,6 +111,7 @@ def _accepts_masks(model: Any) -> bool:
     return "action_masks" in inspect.signature(model.predict).parameters
 
 
+@on_one_blas_thread
 def evaluate(
     agent: Any,
     env_id: str = "hbkit/Reasoning-v0",

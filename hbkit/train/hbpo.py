@@ -35,6 +35,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from tqdm.auto import tqdm
 
+from hbkit._threads import on_one_blas_thread
 from hbkit.scenarios import load_scenario
 from hbkit.train.policies import Policy, _env_metadata, make_policy
 
@@ -353,6 +354,7 @@ class HBPO:
         return {"clip_fraction": clipped_frac / max(n_mb, 1)}
 
     # -- the loop ------------------------------------------------------------------------------
+    @on_one_blas_thread
     def learn(
         self,
         iterations: int | None = None,

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from hbkit._threads import on_one_blas_thread
 from hbkit.scenarios import load_scenario
 
 __all__ = ["train_maskable_ppo", "train_hbpo", "imitate", "learned_managers", "TqdmCallback"]
@@ -141,6 +142,7 @@ def train_maskable_ppo(
     return model
 
 
+@on_one_blas_thread
 def imitate(
     scenario: Any = "hashiru",
     expert: str = "feedback",
@@ -336,6 +338,7 @@ class LearnedRouter:
                 "ucb": self.ucb.tolist(), "name": self.name}
 
 
+@on_one_blas_thread
 def train_hbpo_router(
     scenario: Any = "hashiru",
     iterations: int = 40,

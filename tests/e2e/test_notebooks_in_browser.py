@@ -50,6 +50,10 @@ def _wait(page, predicate, timeout, what):
     deadline = time.time() + timeout
     state = None
     while time.time() < deadline:
+        # a "Select Kernel" (or similar) dialog would block the run: accept its default
+        accept = page.query_selector(".jp-Dialog .jp-mod-accept")
+        if accept is not None:
+            accept.click()
         state = page.evaluate(_STATE)
         if predicate(state):
             return state
@@ -65,7 +69,10 @@ def test_notebook_in_jupyterlab(lab_server, browser, artifacts, name):
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     try:
-        page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded", timeout=90_000)
+        # a workspace of its own, reset: no tabs restored from the notebooks opened before
+        workspace = f"e2e-{Path(name).stem}"
+        page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?token={token}&reset",
+                  wait_until="domcontentloaded", timeout=90_000)
         _wait(page, lambda s: s.get("ready") and s["status"] == "idle", 120, "the kernel to be idle")
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         state = _wait(page, lambda s: s["status"] == "idle" and s["pending"] == 0 and s["unrun"] == 0,

@@ -103,6 +103,7 @@ REASONS = {
 }
 
 _MAX_TYPES = 8
+_PICO_F = float(PICO)
 _MAX_WORKERS = 16
 
 
@@ -422,6 +423,18 @@ class TeamWorld:
         self.assign_action = 1 + C + S + np.arange(S)
 
         self._build_features()
+        # the same constants as Python numbers, for TeamBatch.step_one()
+        self._kind_l, self._arg_l = kind.tolist(), arg.tolist()
+        self._memory_l, self._fee_l = self.worker_memory.tolist(), self.hire_fee_p.tolist()
+        self._memory_x_l, self._run_memory_x_l = self.memory_x.tolist(), self.run_memory_x.tolist()
+        self._is_local_x_l = self.is_local_x.tolist()
+        self._quorum_l, self._parts_l = self.quorum.tolist(), self.parts.tolist()
+        self._value_l = self.value.tolist()
+        self._max_parts_f = float(self.max_parts)
+        self._L_p = self.spend_ceiling * PICO
+        self._cost_unit_p = self.cost_unit * PICO
+        self._money_per_task_hi = float(self.obs_high[self.f_money_per_task])
+        self._memory_hi = float(self.obs_high[self.f_memory])
 
     # -- names -----------------------------------------------------------------------------
     def action_name(self, action: int) -> str:
@@ -727,6 +740,9 @@ class TeamBatch:
         self.task_obs = np.zeros((n, N + 1, w.task_block.stop - w.task_block.start), np.float32)
         self.reason = np.zeros((n, w.num_actions), np.int8)
         self.mask = np.zeros((n, w.num_actions), bool)
+        # a batch of one: the plain-Python copy of the episode that step_one() works on (built
+        # from the arrays on first use; None whenever the arrays changed behind its back)
+        self._one: dict[str, Any] | None = None
 
     # -- derived ----------------------------------------------------------------------------
     @property
@@ -782,6 +798,7 @@ class TeamBatch:
         w = self.world
         C, S = w.num_workers, w.num_slots
         r = self.rows if idx is None else idx
+        self._one = None  # the arrays are the truth again
         slot = self.slot[r]
         free = self.capacity - self.reserved[r]
         remaining = self.remaining[r]
@@ -919,6 +936,275 @@ class TeamBatch:
             reward = reward - w.reject_penalty * rejected
         self._update_mask()
         return reward, terminated, truncated, outcome
+
+    # -- a batch of one, in plain Python --------------------------------------------------------
+    # NumPy's cost per call dominates on rows of a few numbers, so a single Env (a batch of one)
+    # steps through step_one(): the same rules as step(), _update_mask() and observe(), written for
+    # Python ints and floats, on a copy of the episode that _load_one() takes from the arrays. Every
+    # state array is written through as step() would leave it, so the arrays stay the truth and
+    # step(), observe() and the env's info read the same state. Floats are computed with the same
+    # operations in the same order (int64 -> float64 before dividing, NumPy for exp/log), so the
+    # observations and rewards are bit for bit those of the batched methods
+    # (tests/test_team.py::test_single_env_steps_exactly_like_the_batched_sim).
+    def _load_one(self) -> dict[str, Any]:
+        """Build the plain-Python copy of episode 0 that :meth:`step_one` works on."""
+        w = self.world
+        N, C, T = w.num_tasks, w.num_workers, w.num_types
+        tb = w.task_block.start
+        task_obs = self.task_obs[0]
+        tt_ext = self.ttype[0].copy()
+        tt_ext[N] = tt_ext[N - 1]  # current_type() of a finished stream: the last task's
+        pub = w.published_logit(tt_ext, task_obs[:, w.f_difficulty - tb])[:, :C]
+        succ = self.successes[0].tolist()
+        tri = self.trials[0].tolist()
+        one: dict[str, Any] = {
+            "ttype": self.ttype[0].tolist(),
+            "cost": self.cost[0].tolist(),
+            "ok": self.ok[0].tolist(),
+            "cost_now": task_obs[:, w.f_cost.start - tb:w.f_cost.stop - tb].tolist(),
+            "skill_now": task_obs[:, w.f_skill_now.start - tb:w.f_skill_now.stop - tb - 1].tolist(),
+            "pub": pub.tolist(),
+            "slot": self.slot[0].tolist(),
+            "used": self.used[0].tolist(),
+            "succ": succ,
+            "tri": tri,
+            "est": [[(s + 1.0) / (n + 2.0) for s, n in zip(sr, nr)] for sr, nr in zip(succ, tri)],
+            "tried": [[n / (n + w._tried_k) for n in nr] for nr in tri],
+            "shift": None,
+            "sbt": self.solved_by_type[0].tolist(),
+            "spbt": self.spent_by_type[0].tolist(),
+        }
+        for k in ("reserved", "peak_memory", "budget", "spent", "remaining", "task", "part",
+                  "part_ok", "steps", "hires", "fires", "rejected", "solved"):
+            one[k] = int(getattr(self, k)[0])
+        for k in ("done", "exhausted", "truncated"):
+            one[k] = bool(getattr(self, k)[0])
+        for k in ("solved_value", "stream_value", "last_return"):
+            one[k] = float(getattr(self, k)[0])
+        m = w.feedback_prior
+        q = (np.array(succ, np.float64) + m * w.skill) / (np.array(tri, np.float64) + m)
+        one["shift"] = (_logit(q) - w.skill_logit).tolist()
+        one["reason"] = self.reason[0].tolist()
+        one["obs"] = self.observe()[0]  # the observation, kept up to date by observe_one()
+        one["dirty"] = 0  # observe_one(): 1 task, 2 feedback, 4 team
+        one["p_now"] = one["obs"][w.f_p_now].tolist()
+        self._one = one
+        return one
+
+    def _shift_one(self, one: dict[str, Any], c: int, k: int) -> None:
+        """expected_logit()'s feedback shift of worker ``c`` on type ``k``, from the counts."""
+        w = self.world
+        m = w.feedback_prior
+        q = (one["succ"][c][k] + m * float(w.skill[c, k])) / (one["tri"][c][k] + m)
+        one["shift"][c][k] = float(_logit(np.array([q]))[0] - w.skill_logit[c, k])
+
+    def step_one(self, action: int) -> tuple[float, bool, bool, int, int]:
+        """:meth:`step` for a batch of one episode, in plain Python (see the comment above).
+
+        :param action: a valid action index
+        :return: ``(reward, terminated, truncated, outcome, reason code of the action)``
+        """
+        one = self._one
+        if one is None:
+            one = self._load_one()
+        w = self.world
+        if one["done"]:
+            return 0.0, False, False, -1, one["reason"][action]
+        code = one["reason"][action]
+        kind = w._kind_l[action]
+        outcome, decided_value, step_cost = -1, 0.0, 0
+        dirty = 0
+        task = one["task"]
+        if code == 0:
+            if kind == HIRE:
+                c = w._arg_l[action]
+                slot = one["slot"]
+                j = slot.index(-1)
+                slot[j] = c
+                self.slot[0, j] = c
+                one["reserved"] = self.reserved[0] = one["reserved"] + w._memory_l[c]
+                fee = w._fee_l[c]
+                step_cost = fee
+                if fee:
+                    one["spent"] = self.spent[0] = one["spent"] + fee
+                    one["remaining"] = self.remaining[0] = one["remaining"] - fee
+                    ty = one["ttype"][task]
+                    one["spbt"][ty] += fee
+                    self.spent_by_type[0, ty] = one["spbt"][ty]
+                one["hires"] = self.hires[0] = one["hires"] + 1
+                dirty = 4
+            elif kind == FIRE:
+                j = w._arg_l[action]
+                slot = one["slot"]
+                one["reserved"] = self.reserved[0] = one["reserved"] - w._memory_x_l[slot[j]]
+                slot[j] = -1
+                self.slot[0, j] = -1
+                one["used"][j] = False
+                self.used[0, j] = False
+                one["fires"] = self.fires[0] = one["fires"] + 1
+                dirty = 4
+            else:  # SELF or ASSIGN: work on the current part
+                C = w.num_workers
+                p = one["part"]
+                ty = one["ttype"][task]
+                if kind == ASSIGN:
+                    j = w._arg_l[action]
+                    c = one["slot"][j]
+                else:
+                    c = C
+                ok = one["ok"][task][p][c]
+                cost = one["cost"][task][c]
+                step_cost = cost
+                if cost:
+                    one["spent"] = self.spent[0] = one["spent"] + cost
+                    one["remaining"] = self.remaining[0] = one["remaining"] - cost
+                    one["spbt"][ty] += cost
+                    self.spent_by_type[0, ty] = one["spbt"][ty]
+                peak = one["reserved"] + w._run_memory_x_l[c]
+                if peak > one["peak_memory"]:
+                    one["peak_memory"] = self.peak_memory[0] = peak
+                if kind == ASSIGN:
+                    one["used"][j] = True
+                    self.used[0, j] = True
+                    n = one["tri"][c][ty] = one["tri"][c][ty] + 1
+                    s = one["succ"][c][ty] = one["succ"][c][ty] + ok
+                    self.trials[0, c, ty] = n
+                    self.successes[0, c, ty] = s
+                    one["est"][c][ty] = (s + 1.0) / (n + 2.0)
+                    one["tried"][c][ty] = n / (n + w._tried_k)
+                    self._shift_one(one, c, ty)
+                    dirty = 2
+                outcome = int(ok)
+                pok = one["part_ok"] + ok
+                q = w._quorum_l[ty]
+                if pok >= q or w._parts_l[ty] - (p + 1) < q - pok:  # the task is decided
+                    success = pok >= q
+                    decided_value = w._value_l[ty] * success
+                    one["solved_value"] = one["solved_value"] + decided_value
+                    self.solved_value[0] = one["solved_value"]
+                    if success:
+                        one["solved"] = self.solved[0] = one["solved"] + 1
+                        one["sbt"][ty] += 1
+                        self.solved_by_type[0, ty] = one["sbt"][ty]
+                    task += 1
+                    one["task"] = self.task[0] = task
+                    one["part"] = self.part[0] = 0
+                    one["part_ok"] = self.part_ok[0] = 0
+                    one["used"] = [False] * w.num_slots
+                    self.used[0] = False
+                    dirty |= 1
+                else:
+                    one["part"] = self.part[0] = p + 1
+                    one["part_ok"] = self.part_ok[0] = pok
+        else:
+            one["rejected"] = self.rejected[0] = one["rejected"] + 1
+        steps = one["steps"] = self.steps[0] = one["steps"] + 1
+        stream_done = task >= w.num_tasks
+        broke = not stream_done and one["remaining"] < w.min_balance_p
+        terminated = stream_done or broke
+        truncated = not terminated and steps >= w.max_steps
+        if broke:
+            one["exhausted"] = self.exhausted[0] = True
+        if truncated:
+            one["truncated"] = self.truncated[0] = True
+        if terminated or truncated:
+            one["done"] = self.done[0] = True
+
+        # rewards: the increase of the episode's return
+        if w.reward_name == "plain":
+            reward = decided_value - w.money_weight * (float(step_cost) / _PICO_F)
+        else:
+            ret = float(w.reward(np.array([one["solved_value"] / one["stream_value"]]),
+                                 np.array([float(one["spent"]) / _PICO_F]),
+                                 np.array([float(one["budget"]) / _PICO_F]))[0])
+            reward = ret - one["last_return"]
+            one["last_return"] = self.last_return[0] = ret
+        if w.reject_penalty:
+            reward = reward - w.reject_penalty * (1.0 if code else 0.0)
+        one["dirty"] |= dirty
+        self._mask_one(one)
+        return reward, terminated, truncated, outcome, code
+
+    def _mask_one(self, one: dict[str, Any]) -> None:
+        """:meth:`_update_mask` for a batch of one."""
+        w = self.world
+        A = w.num_actions
+        if one["done"]:
+            reason = [8] * A
+            reason[0] = 0
+        else:
+            free = self.capacity - one["reserved"]
+            remaining = one["remaining"]
+            slot, used = one["slot"], one["used"]
+            reason = [0]
+            if -1 not in slot:
+                reason += [1] * w.num_workers
+            else:
+                reason += [2 if m > free else 3 if f > remaining else 0
+                           for m, f in zip(w._memory_l, w._fee_l)]
+            reason += [4 if c < 0 else 0 for c in slot]
+            cost, run = one["cost"][one["task"]], w._run_memory_x_l
+            reason += [4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[c] > remaining
+                       else 0 for c, u in zip(slot, used)]
+        one["reason"] = reason
+        self.reason[0] = reason
+        self.mask[0] = [r == 0 for r in reason]
+
+    def observe_one(self) -> np.ndarray:
+        """:meth:`observe` of a batch of one (shape ``(obs_dim,)``), kept up to date in place."""
+        one = self._one
+        if one is None:
+            one = self._load_one()
+        w = self.world
+        obs, dirty = one["obs"], one["dirty"]
+        N, C, S = w.num_tasks, w.num_workers, w.num_slots
+        task = one["task"]
+        ty = one["ttype"][min(task, N - 1)]
+        est, tried = one["est"], one["tried"]
+        if dirty & 1:
+            obs[w.task_block] = self.task_obs[0, task]
+        if dirty & 2:
+            obs[w.f_est] = [v for row in est for v in row]
+            obs[w.f_tried] = [v for row in tried for v in row]
+        if dirty & 3:
+            pub, shift = one["pub"][task], one["shift"]
+            logit = np.array([pub[c] + shift[c][ty] for c in range(C)])
+            p_now = 1.0 / (1.0 + np.exp(-logit))
+            one["p_now"] = p_now.tolist()
+            obs[w.f_est_now.start:w.f_p_now.stop] = [*[r[ty] for r in est], *[r[ty] for r in tried],
+                                                      *one["p_now"]]
+        slot = one["slot"]
+        if dirty & 4:
+            counts = [0] * C
+            onehot = [0.0] * (S * C)
+            for j, c in enumerate(slot):
+                if c >= 0:
+                    counts[c] += 1
+                    onehot[j * C + c] = 1.0
+            obs[w.f_hired] = [k / S for k in counts]
+            obs[w.f_slots] = onehot
+        one["dirty"] = 0
+        mp = w._max_parts_f
+        rem = float(one["remaining"])
+        budget = float(one["budget"])
+        reserved = one["reserved"]
+        L = w._L_p
+        obs[w.f_parts_done:w.f_slots_free + 1] = [
+            one["part"] / mp, one["part_ok"] / mp, task / N, rem / L, rem / budget,
+            min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi), budget / L,
+            (self.capacity - reserved) / self.capacity, min(self.capacity / 100.0, w._memory_hi),
+            slot.count(-1) / S]
+        cost_now, skill_now, p_now = one["cost_now"][task], one["skill_now"][task], one["p_now"]
+        local = w._is_local_x_l
+        tail = [1.0 if u else 0.0 for u in one["used"]]
+        tail += [local[c] for c in slot]
+        tail += [cost_now[c] if c >= 0 else 0.0 for c in slot]
+        tail += [skill_now[c] if c >= 0 else 0.0 for c in slot]
+        tail += [est[c][ty] if c >= 0 else 0.0 for c in slot]
+        tail += [tried[c][ty] if c >= 0 else 0.0 for c in slot]
+        tail += [p_now[c] if c >= 0 else 0.0 for c in slot]
+        obs[w.f_used.start:] = tail
+        return obs.copy()
 
     # -- views ---------------------------------------------------------------------------------
     def observe(self) -> np.ndarray:

@@ -259,8 +259,12 @@ class TeamEnv(gym.Env):
             reason = f"{w.action_name(action)}: {reason}"
         task = one["task"]
         reserved = one["reserved"]
+        if one["sbt_a"] is None:
+            one["sbt_a"] = np.array(one["sbt"])
+        if one["spbt_a"] is None:
+            one["spbt_a"] = np.array(one["spbt"]) / PICO
         return {
-            "action_mask": b.mask[0].copy(),
+            "action_mask": one["mask"].copy(),
             "accepted": accepted,
             "reason": reason,
             "outcome": outcome,
@@ -279,9 +283,9 @@ class TeamEnv(gym.Env):
             "tasks_done": task,
             "exhausted": one["exhausted"],
             "truncated": one["truncated"],
-            "solved_by_type": b.solved_by_type[0].copy(),
-            "tasks_by_type": b.tasks_by_type[0].copy(),
-            "spent_by_type": b.spent_by_type[0] / PICO,
+            "solved_by_type": one["sbt_a"].copy(),
+            "tasks_by_type": one["tbt_a"].copy(),
+            "spent_by_type": one["spbt_a"].copy(),
             "type_names": w.type_names,
         }
 

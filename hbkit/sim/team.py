@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import Any
 
@@ -738,13 +739,30 @@ class TeamBatch:
         self.ok = np.zeros((n, N + 1, P, C + 1), bool)  # column C: the manager
         self.prob = np.zeros((n, N, C + 1))
         self.task_obs = np.zeros((n, N + 1, w.task_block.stop - w.task_block.start), np.float32)
-        self.reason = np.zeros((n, w.num_actions), np.int8)
-        self.mask = np.zeros((n, w.num_actions), bool)
+        self._reason = np.zeros((n, w.num_actions), np.int8)
+        self._mask = np.zeros((n, w.num_actions), bool)
+        self._mask_stale = False  # step_one() has newer ones (written on first read)
+        self._mask_cache: dict[bytes, np.ndarray] = {}  # step_one(): mask of each reason vector
         # a batch of one: the plain-Python copy of the episode that step_one() works on (built
         # from the arrays on first use; None whenever the arrays changed behind its back)
         self._one: dict[str, Any] | None = None
 
     # -- derived ----------------------------------------------------------------------------
+    @property
+    def reason(self) -> np.ndarray:
+        """Why each action would be rejected now, ``(num, n_actions)`` int8 (0: accepted; see
+        :data:`REASONS`)."""
+        if self._mask_stale:
+            self._sync_mask()
+        return self._reason
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The actions that would be accepted now, ``(num, n_actions)`` bool."""
+        if self._mask_stale:
+            self._sync_mask()
+        return self._mask
+
     @property
     def free(self) -> np.ndarray:
         """Free memory units (``capacity - reserved``)."""
@@ -798,6 +816,7 @@ class TeamBatch:
         w = self.world
         C, S = w.num_workers, w.num_slots
         r = self.rows if idx is None else idx
+        self._mask_stale = False  # recomputed here, for every row of a batch of one
         self._one = None  # the arrays are the truth again
         slot = self.slot[r]
         free = self.capacity - self.reserved[r]
@@ -960,7 +979,7 @@ class TeamBatch:
         one: dict[str, Any] = {
             "ttype": self.ttype[0].tolist(),
             "cost": self.cost[0].tolist(),
-            "ok": self.ok[0].tolist(),
+            "ok": self.ok[0].ravel().tolist(),  # flat: [(task * P + part) * (C + 1) + c]
             "cost_now": task_obs[:, w.f_cost.start - tb:w.f_cost.stop - tb].tolist(),
             "skill_now": task_obs[:, w.f_skill_now.start - tb:w.f_skill_now.stop - tb - 1].tolist(),
             "pub": pub.tolist(),
@@ -973,6 +992,8 @@ class TeamBatch:
             "shift": None,
             "sbt": self.solved_by_type[0].tolist(),
             "spbt": self.spent_by_type[0].tolist(),
+            # for the env's info: arrays of the counters, rebuilt when None
+            "sbt_a": None, "spbt_a": None, "tbt_a": self.tasks_by_type[0].copy(),
         }
         for k in ("reserved", "peak_memory", "budget", "spent", "remaining", "task", "part",
                   "part_ok", "steps", "hires", "fires", "rejected", "solved"):
@@ -984,10 +1005,15 @@ class TeamBatch:
         m = w.feedback_prior
         q = (np.array(succ, np.float64) + m * w.skill) / (np.array(tri, np.float64) + m)
         one["shift"] = (_logit(q) - w.skill_logit).tolist()
-        one["reason"] = self.reason[0].tolist()
-        one["obs"] = self.observe()[0]  # the observation, kept up to date by observe_one()
-        one["dirty"] = 0  # observe_one(): 1 task, 2 feedback, 4 team
-        one["p_now"] = one["obs"][w.f_p_now].tolist()
+        one["reason"] = reason = self.reason[0].tolist()
+        one["mask"] = self._mask_of(reason)
+        one["obs"] = np.zeros(w.obs_dim, np.float32)  # the observation, kept up to date by observe_one()
+        one["dirty"] = 15  # what observe_one() must redo: 1 task, 2 feedback, 4 team, 8 everything
+        hired = [0] * C
+        for c in one["slot"]:
+            if c >= 0:
+                hired[c] += 1
+        one["hired"] = hired
         self._one = one
         return one
 
@@ -1022,6 +1048,10 @@ class TeamBatch:
                 j = slot.index(-1)
                 slot[j] = c
                 self.slot[0, j] = c
+                obs = one["obs"]
+                obs[w.f_slots.start + j * w.num_workers + c] = 1.0
+                k = one["hired"][c] = one["hired"][c] + 1
+                obs[w.f_hired.start + c] = k / w.num_slots
                 one["reserved"] = self.reserved[0] = one["reserved"] + w._memory_l[c]
                 fee = w._fee_l[c]
                 step_cost = fee
@@ -1030,13 +1060,19 @@ class TeamBatch:
                     one["remaining"] = self.remaining[0] = one["remaining"] - fee
                     ty = one["ttype"][task]
                     one["spbt"][ty] += fee
+                    one["spbt_a"] = None
                     self.spent_by_type[0, ty] = one["spbt"][ty]
                 one["hires"] = self.hires[0] = one["hires"] + 1
                 dirty = 4
             elif kind == FIRE:
                 j = w._arg_l[action]
                 slot = one["slot"]
-                one["reserved"] = self.reserved[0] = one["reserved"] - w._memory_x_l[slot[j]]
+                c = slot[j]
+                one["reserved"] = self.reserved[0] = one["reserved"] - w._memory_x_l[c]
+                obs = one["obs"]
+                obs[w.f_slots.start + j * w.num_workers + c] = 0.0
+                k = one["hired"][c] = one["hired"][c] - 1
+                obs[w.f_hired.start + c] = k / w.num_slots
                 slot[j] = -1
                 self.slot[0, j] = -1
                 one["used"][j] = False
@@ -1052,13 +1088,14 @@ class TeamBatch:
                     c = one["slot"][j]
                 else:
                     c = C
-                ok = one["ok"][task][p][c]
+                ok = one["ok"][(task * w.max_parts + p) * (C + 1) + c]
                 cost = one["cost"][task][c]
                 step_cost = cost
                 if cost:
                     one["spent"] = self.spent[0] = one["spent"] + cost
                     one["remaining"] = self.remaining[0] = one["remaining"] - cost
                     one["spbt"][ty] += cost
+                    one["spbt_a"] = None
                     self.spent_by_type[0, ty] = one["spbt"][ty]
                 peak = one["reserved"] + w._run_memory_x_l[c]
                 if peak > one["peak_memory"]:
@@ -1070,8 +1107,11 @@ class TeamBatch:
                     s = one["succ"][c][ty] = one["succ"][c][ty] + ok
                     self.trials[0, c, ty] = n
                     self.successes[0, c, ty] = s
-                    one["est"][c][ty] = (s + 1.0) / (n + 2.0)
-                    one["tried"][c][ty] = n / (n + w._tried_k)
+                    est = one["est"][c][ty] = (s + 1.0) / (n + 2.0)
+                    tried = one["tried"][c][ty] = n / (n + w._tried_k)
+                    obs = one["obs"]
+                    obs[w.f_est.start + c * w.num_types + ty] = est
+                    obs[w.f_tried.start + c * w.num_types + ty] = tried
                     self._shift_one(one, c, ty)
                     dirty = 2
                 outcome = int(ok)
@@ -1085,6 +1125,7 @@ class TeamBatch:
                     if success:
                         one["solved"] = self.solved[0] = one["solved"] + 1
                         one["sbt"][ty] += 1
+                        one["sbt_a"] = None
                         self.solved_by_type[0, ty] = one["sbt"][ty]
                     task += 1
                     one["task"] = self.task[0] = task
@@ -1147,8 +1188,26 @@ class TeamBatch:
             reason += [4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[c] > remaining
                        else 0 for c, u in zip(slot, used)]
         one["reason"] = reason
-        self.reason[0] = reason
-        self.mask[0] = [r == 0 for r in reason]
+        one["mask"] = self._mask_of(reason)
+        self._mask_stale = True
+
+    def _mask_of(self, reason: list[int]) -> np.ndarray:
+        """The mask of a reason vector (shared, read-only: copy before handing it out)."""
+        key = bytes(reason)
+        mask = self._mask_cache.get(key)
+        if mask is None:
+            if len(self._mask_cache) > 4096:
+                self._mask_cache.clear()
+            mask = self._mask_cache[key] = np.array([r == 0 for r in reason])
+            mask.flags.writeable = False
+        return mask
+
+    def _sync_mask(self) -> None:
+        """Write :meth:`step_one`'s reasons and mask into the arrays."""
+        self._mask_stale = False
+        one = self._one
+        self._reason[0] = one["reason"]
+        self._mask[0] = one["mask"]
 
     def observe_one(self) -> np.ndarray:
         """:meth:`observe` of a batch of one (shape ``(obs_dim,)``), kept up to date in place."""
@@ -1163,26 +1222,29 @@ class TeamBatch:
         est, tried = one["est"], one["tried"]
         if dirty & 1:
             obs[w.task_block] = self.task_obs[0, task]
-        if dirty & 2:
+        if dirty & 8:  # else step_one() updates these in place
             obs[w.f_est] = [v for row in est for v in row]
             obs[w.f_tried] = [v for row in tried for v in row]
         if dirty & 3:
             pub, shift = one["pub"][task], one["shift"]
-            logit = np.array([pub[c] + shift[c][ty] for c in range(C)])
-            p_now = 1.0 / (1.0 + np.exp(-logit))
-            one["p_now"] = p_now.tolist()
-            obs[w.f_est_now.start:w.f_p_now.stop] = [*[r[ty] for r in est], *[r[ty] for r in tried],
-                                                      *one["p_now"]]
+            # expected_logit(), then p = 1 / (1 + exp(-logit)): NumPy's exp, the rest in floats
+            e = np.exp(np.array([-(pub[c] + shift[c][ty]) for c in range(C)])).tolist()
+            p_now = [1.0 / (1.0 + v) for v in e]
+            est_now, tried_now = [r[ty] for r in est], [r[ty] for r in tried]
+            obs[w.f_est_now.start:w.f_p_now.stop] = [*est_now, *tried_now, *p_now]
+            # per catalog entry (and, last, an empty slot): what the slot features pick from
+            one["cols"] = [*w._is_local_x_l, *one["cost_now"][task], 0.0, *one["skill_now"][task], 0.0,
+                           *est_now, 0.0, *tried_now, 0.0, *p_now, 0.0]
         slot = one["slot"]
-        if dirty & 4:
-            counts = [0] * C
+        if dirty & 8:  # else step_one() updates these in place
             onehot = [0.0] * (S * C)
             for j, c in enumerate(slot):
                 if c >= 0:
-                    counts[c] += 1
                     onehot[j * C + c] = 1.0
-            obs[w.f_hired] = [k / S for k in counts]
+            obs[w.f_hired] = [k / S for k in one["hired"]]
             obs[w.f_slots] = onehot
+        if dirty & 4:
+            one["pick"] = itemgetter(*[k * (C + 1) + (c if c >= 0 else C) for k in range(6) for c in slot])
         one["dirty"] = 0
         mp = w._max_parts_f
         rem = float(one["remaining"])
@@ -1194,16 +1256,8 @@ class TeamBatch:
             min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi), budget / L,
             (self.capacity - reserved) / self.capacity, min(self.capacity / 100.0, w._memory_hi),
             slot.count(-1) / S]
-        cost_now, skill_now, p_now = one["cost_now"][task], one["skill_now"][task], one["p_now"]
-        local = w._is_local_x_l
-        tail = [1.0 if u else 0.0 for u in one["used"]]
-        tail += [local[c] for c in slot]
-        tail += [cost_now[c] if c >= 0 else 0.0 for c in slot]
-        tail += [skill_now[c] if c >= 0 else 0.0 for c in slot]
-        tail += [est[c][ty] if c >= 0 else 0.0 for c in slot]
-        tail += [tried[c][ty] if c >= 0 else 0.0 for c in slot]
-        tail += [p_now[c] if c >= 0 else 0.0 for c in slot]
-        obs[w.f_used.start:] = tail
+        # used, then per slot: local, cost, skill, est, tried and p of its worker (0: empty)
+        obs[w.f_used.start:] = [*one["used"], *one["pick"](one["cols"])]
         return obs.copy()
 
     # -- views ---------------------------------------------------------------------------------

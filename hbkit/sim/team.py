@@ -57,6 +57,7 @@ See :func:`team_reward`: ``plain`` (value of solved tasks minus ``money_weight``
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable
 from operator import itemgetter
 from dataclasses import dataclass
@@ -436,6 +437,9 @@ class TeamWorld:
         self._cost_unit_p = self.cost_unit * PICO
         self._money_per_task_hi = float(self.obs_high[self.f_money_per_task])
         self._memory_hi = float(self.obs_high[self.f_memory])
+        # the observation after the task block, as float32 (C's (float) cast, as NumPy's)
+        self._pack_obs = struct.Struct(f"{self.obs_dim - self.task_block.stop}f").pack
+        self._task_row_bytes = 4 * self.task_block.stop
 
     # -- names -----------------------------------------------------------------------------
     def action_name(self, action: int) -> str:
@@ -808,7 +812,11 @@ class TeamBatch:
         self.ok[idx, :N] = streams.u < p[:, :, None, :]
         self.ok[idx, N] = False
         self.task_obs[idx] = w.task_features(streams, cost)
-        self._update_mask(idx)
+        if self.num == 1:  # the plain-Python copy computes the mask (see step_one)
+            self._mask_stale = False
+            self._load_one()
+        else:
+            self._update_mask(idx)
 
     # -- the rules -----------------------------------------------------------------------------
     def _update_mask(self, idx: np.ndarray | None = None) -> None:
@@ -979,7 +987,7 @@ class TeamBatch:
         one: dict[str, Any] = {
             "ttype": self.ttype[0].tolist(),
             "cost": self.cost[0].tolist(),
-            "ok": self.ok[0].ravel().tolist(),  # flat: [(task * P + part) * (C + 1) + c]
+            "ok": self.ok[0].tobytes(),  # 0 or 1 at [(task * P + part) * (C + 1) + c]
             "cost_now": task_obs[:, w.f_cost.start - tb:w.f_cost.stop - tb].tolist(),
             "skill_now": task_obs[:, w.f_skill_now.start - tb:w.f_skill_now.stop - tb - 1].tolist(),
             "pub": pub.tolist(),
@@ -987,8 +995,10 @@ class TeamBatch:
             "used": self.used[0].tolist(),
             "succ": succ,
             "tri": tri,
-            "est": [[(s + 1.0) / (n + 2.0) for s, n in zip(sr, nr)] for sr, nr in zip(succ, tri)],
-            "tried": [[n / (n + w._tried_k) for n in nr] for nr in tri],
+            # the observation's blocks, kept up to date by step_one(); flat like the features
+            "task_rows": task_obs.tobytes(),  # float32, row after row
+            "est": [(s + 1.0) / (n + 2.0) for sr, nr in zip(succ, tri) for s, n in zip(sr, nr)],
+            "tried": [n / (n + w._tried_k) for nr in tri for n in nr],
             "shift": None,
             "sbt": self.solved_by_type[0].tolist(),
             "spbt": self.spent_by_type[0].tolist(),
@@ -1005,15 +1015,15 @@ class TeamBatch:
         m = w.feedback_prior
         q = (np.array(succ, np.float64) + m * w.skill) / (np.array(tri, np.float64) + m)
         one["shift"] = (_logit(q) - w.skill_logit).tolist()
-        one["reason"] = reason = self.reason[0].tolist()
-        one["mask"] = self._mask_of(reason)
-        one["obs"] = np.zeros(w.obs_dim, np.float32)  # the observation, kept up to date by observe_one()
-        one["dirty"] = 15  # what observe_one() must redo: 1 task, 2 feedback, 4 team, 8 everything
-        hired = [0] * C
-        for c in one["slot"]:
+        self._mask_one(one)
+        one["dirty"] = 7  # what observe_one() must redo: 1 task, 2 feedback, 4 team
+        S = w.num_slots
+        hired, onehot = [0] * C, [0.0] * (S * C)
+        for j, c in enumerate(one["slot"]):
             if c >= 0:
                 hired[c] += 1
-        one["hired"] = hired
+                onehot[j * C + c] = 1.0
+        one["hired"], one["hired_f"], one["onehot"] = hired, [k / S for k in hired], onehot
         self._one = one
         return one
 
@@ -1048,10 +1058,9 @@ class TeamBatch:
                 j = slot.index(-1)
                 slot[j] = c
                 self.slot[0, j] = c
-                obs = one["obs"]
-                obs[w.f_slots.start + j * w.num_workers + c] = 1.0
+                one["onehot"][j * w.num_workers + c] = 1.0
                 k = one["hired"][c] = one["hired"][c] + 1
-                obs[w.f_hired.start + c] = k / w.num_slots
+                one["hired_f"][c] = k / w.num_slots
                 one["reserved"] = self.reserved[0] = one["reserved"] + w._memory_l[c]
                 fee = w._fee_l[c]
                 step_cost = fee
@@ -1069,10 +1078,9 @@ class TeamBatch:
                 slot = one["slot"]
                 c = slot[j]
                 one["reserved"] = self.reserved[0] = one["reserved"] - w._memory_x_l[c]
-                obs = one["obs"]
-                obs[w.f_slots.start + j * w.num_workers + c] = 0.0
+                one["onehot"][j * w.num_workers + c] = 0.0
                 k = one["hired"][c] = one["hired"][c] - 1
-                obs[w.f_hired.start + c] = k / w.num_slots
+                one["hired_f"][c] = k / w.num_slots
                 slot[j] = -1
                 self.slot[0, j] = -1
                 one["used"][j] = False
@@ -1107,11 +1115,8 @@ class TeamBatch:
                     s = one["succ"][c][ty] = one["succ"][c][ty] + ok
                     self.trials[0, c, ty] = n
                     self.successes[0, c, ty] = s
-                    est = one["est"][c][ty] = (s + 1.0) / (n + 2.0)
-                    tried = one["tried"][c][ty] = n / (n + w._tried_k)
-                    obs = one["obs"]
-                    obs[w.f_est.start + c * w.num_types + ty] = est
-                    obs[w.f_tried.start + c * w.num_types + ty] = tried
+                    one["est"][c * w.num_types + ty] = (s + 1.0) / (n + 2.0)
+                    one["tried"][c * w.num_types + ty] = n / (n + w._tried_k)
                     self._shift_one(one, c, ty)
                     dirty = 2
                 outcome = int(ok)
@@ -1210,55 +1215,42 @@ class TeamBatch:
         self._mask[0] = one["mask"]
 
     def observe_one(self) -> np.ndarray:
-        """:meth:`observe` of a batch of one (shape ``(obs_dim,)``), kept up to date in place."""
+        """:meth:`observe` of a batch of one: a new float32 array of shape ``(obs_dim,)``."""
         one = self._one
         if one is None:
             one = self._load_one()
         w = self.world
-        obs, dirty = one["obs"], one["dirty"]
-        N, C, S = w.num_tasks, w.num_workers, w.num_slots
+        N, C, S, T = w.num_tasks, w.num_workers, w.num_slots, w.num_types
         task = one["task"]
-        ty = one["ttype"][min(task, N - 1)]
-        est, tried = one["est"], one["tried"]
-        if dirty & 1:
-            obs[w.task_block] = self.task_obs[0, task]
-        if dirty & 8:  # else step_one() updates these in place
-            obs[w.f_est] = [v for row in est for v in row]
-            obs[w.f_tried] = [v for row in tried for v in row]
-        if dirty & 3:
+        slot = one["slot"]
+        dirty = one["dirty"]
+        if dirty & 3:  # a new task or new feedback
+            ty = one["ttype"][min(task, N - 1)]
             pub, shift = one["pub"][task], one["shift"]
             # expected_logit(), then p = 1 / (1 + exp(-logit)): NumPy's exp, the rest in floats
             e = np.exp(np.array([-(pub[c] + shift[c][ty]) for c in range(C)])).tolist()
             p_now = [1.0 / (1.0 + v) for v in e]
-            est_now, tried_now = [r[ty] for r in est], [r[ty] for r in tried]
-            obs[w.f_est_now.start:w.f_p_now.stop] = [*est_now, *tried_now, *p_now]
+            est_now, tried_now = one["est"][ty::T], one["tried"][ty::T]
+            one["now"] = [*est_now, *tried_now, *p_now]
             # per catalog entry (and, last, an empty slot): what the slot features pick from
             one["cols"] = [*w._is_local_x_l, *one["cost_now"][task], 0.0, *one["skill_now"][task], 0.0,
                            *est_now, 0.0, *tried_now, 0.0, *p_now, 0.0]
-        slot = one["slot"]
-        if dirty & 8:  # else step_one() updates these in place
-            onehot = [0.0] * (S * C)
-            for j, c in enumerate(slot):
-                if c >= 0:
-                    onehot[j * C + c] = 1.0
-            obs[w.f_hired] = [k / S for k in one["hired"]]
-            obs[w.f_slots] = onehot
-        if dirty & 4:
+        if dirty & 4:  # a new team
             one["pick"] = itemgetter(*[k * (C + 1) + (c if c >= 0 else C) for k in range(6) for c in slot])
         one["dirty"] = 0
         mp = w._max_parts_f
         rem = float(one["remaining"])
         budget = float(one["budget"])
-        reserved = one["reserved"]
         L = w._L_p
-        obs[w.f_parts_done:w.f_slots_free + 1] = [
+        cap = self.capacity
+        # the features in their order (see TeamWorld._build_features), packed as float32 at once
+        row = w._task_row_bytes
+        return np.frombuffer(bytearray(one["task_rows"][task * row:(task + 1) * row] + w._pack_obs(
             one["part"] / mp, one["part_ok"] / mp, task / N, rem / L, rem / budget,
             min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi), budget / L,
-            (self.capacity - reserved) / self.capacity, min(self.capacity / 100.0, w._memory_hi),
-            slot.count(-1) / S]
-        # used, then per slot: local, cost, skill, est, tried and p of its worker (0: empty)
-        obs[w.f_used.start:] = [*one["used"], *one["pick"](one["cols"])]
-        return obs.copy()
+            (cap - one["reserved"]) / cap, min(cap / 100.0, w._memory_hi), slot.count(-1) / S,
+            *one["hired_f"], *one["est"], *one["tried"], *one["now"], *one["onehot"], *one["used"],
+            *one["pick"](one["cols"]))), np.float32)
 
     # -- views ---------------------------------------------------------------------------------
     def observe(self) -> np.ndarray:

@@ -1014,7 +1014,7 @@ class TeamBatch:
             one[k] = float(getattr(self, k)[0])
         m = w.feedback_prior
         q = (np.array(succ, np.float64) + m * w.skill) / (np.array(tri, np.float64) + m)
-        one["shift"] = (_logit(q) - w.skill_logit).tolist()
+        one["shift"] = (_logit(q) - w.skill_logit).T.tolist()  # [type][worker]
         self._mask_one(one)
         one["dirty"] = 7  # what observe_one() must redo: 1 task, 2 feedback, 4 team
         S = w.num_slots
@@ -1032,7 +1032,7 @@ class TeamBatch:
         w = self.world
         m = w.feedback_prior
         q = (one["succ"][c][k] + m * float(w.skill[c, k])) / (one["tri"][c][k] + m)
-        one["shift"][c][k] = float(_logit(np.array([q]))[0] - w.skill_logit[c, k])
+        one["shift"][k][c] = float(_logit(np.array([q]))[0] - w.skill_logit[c, k])
 
     def step_one(self, action: int) -> tuple[float, bool, bool, int, int]:
         """:meth:`step` for a batch of one episode, in plain Python (see the comment above).
@@ -1226,9 +1226,8 @@ class TeamBatch:
         dirty = one["dirty"]
         if dirty & 3:  # a new task or new feedback
             ty = one["ttype"][min(task, N - 1)]
-            pub, shift = one["pub"][task], one["shift"]
             # expected_logit(), then p = 1 / (1 + exp(-logit)): NumPy's exp, the rest in floats
-            e = np.exp(np.array([-(pub[c] + shift[c][ty]) for c in range(C)])).tolist()
+            e = np.exp(np.array([-(a + b) for a, b in zip(one["pub"][task], one["shift"][ty])])).tolist()
             p_now = [1.0 / (1.0 + v) for v in e]
             est_now, tried_now = one["est"][ty::T], one["tried"][ty::T]
             one["now"] = [*est_now, *tried_now, *p_now]

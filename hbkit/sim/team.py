@@ -437,9 +437,18 @@ class TeamWorld:
         self._cost_unit_p = self.cost_unit * PICO
         self._money_per_task_hi = float(self.obs_high[self.f_money_per_task])
         self._memory_hi = float(self.obs_high[self.f_memory])
-        # the observation after the task block, as float32 (C's (float) cast, as NumPy's)
-        self._pack_obs = struct.Struct(f"{self.obs_dim - self.task_block.stop}f").pack
+        # blocks of the observation as float32 bytes (C's (float) cast, as NumPy's astype)
+        def pack(start: int, stop: int) -> Callable[..., bytes]:
+            return struct.Struct(f"{stop - start}f").pack
+
+        assert self.task_block.start == 0 and self.f_slot_p.stop == self.obs_dim
         self._task_row_bytes = 4 * self.task_block.stop
+        self._pack_scalars = pack(self.f_parts_done, self.f_slots_free + 1)
+        self._pack_hired = pack(self.f_hired.start, self.f_hired.stop)
+        self._pack_fb = pack(self.f_est.start, self.f_tried.stop)
+        self._pack_now = pack(self.f_est_now.start, self.f_p_now.stop)
+        self._pack_onehot = pack(self.f_slots.start, self.f_slots.stop)
+        self._pack_tail = pack(self.f_used.start, self.f_slot_p.stop)
 
     # -- names -----------------------------------------------------------------------------
     def action_name(self, action: int) -> str:
@@ -747,6 +756,7 @@ class TeamBatch:
         self._mask = np.zeros((n, w.num_actions), bool)
         self._mask_stale = False  # step_one() has newer ones (written on first read)
         self._mask_cache: dict[bytes, np.ndarray] = {}  # step_one(): mask of each reason vector
+        self._pick_cache: dict[tuple[int, ...], Any] = {}  # observe_one(): slot features by team
         # a batch of one: the plain-Python copy of the episode that step_one() works on (built
         # from the arrays on first use; None whenever the arrays changed behind its back)
         self._one: dict[str, Any] | None = None
@@ -1224,32 +1234,43 @@ class TeamBatch:
         task = one["task"]
         slot = one["slot"]
         dirty = one["dirty"]
+        # blocks that change only now and then are kept packed (float32 bytes, in feature order)
         if dirty & 3:  # a new task or new feedback
             ty = one["ttype"][min(task, N - 1)]
             # expected_logit(), then p = 1 / (1 + exp(-logit)): NumPy's exp, the rest in floats
             e = np.exp(np.array([-(a + b) for a, b in zip(one["pub"][task], one["shift"][ty])])).tolist()
             p_now = [1.0 / (1.0 + v) for v in e]
             est_now, tried_now = one["est"][ty::T], one["tried"][ty::T]
-            one["now"] = [*est_now, *tried_now, *p_now]
+            one["now_b"] = w._pack_now(*est_now, *tried_now, *p_now)
             # per catalog entry (and, last, an empty slot): what the slot features pick from
             one["cols"] = [*w._is_local_x_l, *one["cost_now"][task], 0.0, *one["skill_now"][task], 0.0,
                            *est_now, 0.0, *tried_now, 0.0, *p_now, 0.0]
+            if dirty & 2:
+                one["fb_b"] = w._pack_fb(*one["est"], *one["tried"])
         if dirty & 4:  # a new team
-            one["pick"] = itemgetter(*[k * (C + 1) + (c if c >= 0 else C) for k in range(6) for c in slot])
+            key = tuple(slot)
+            pick = self._pick_cache.get(key)
+            if pick is None:
+                pick = self._pick_cache[key] = itemgetter(
+                    *[k * (C + 1) + (c if c >= 0 else C) for k in range(6) for c in slot])
+            one["pick"] = pick
+            one["hired_b"] = w._pack_hired(*one["hired_f"])
+            one["onehot_b"] = w._pack_onehot(*one["onehot"])
         one["dirty"] = 0
         mp = w._max_parts_f
         rem = float(one["remaining"])
         budget = float(one["budget"])
         L = w._L_p
         cap = self.capacity
-        # the features in their order (see TeamWorld._build_features), packed as float32 at once
         row = w._task_row_bytes
-        return np.frombuffer(bytearray(one["task_rows"][task * row:(task + 1) * row] + w._pack_obs(
-            one["part"] / mp, one["part_ok"] / mp, task / N, rem / L, rem / budget,
-            min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi), budget / L,
-            (cap - one["reserved"]) / cap, min(cap / 100.0, w._memory_hi), slot.count(-1) / S,
-            *one["hired_f"], *one["est"], *one["tried"], *one["now"], *one["onehot"], *one["used"],
-            *one["pick"](one["cols"]))), np.float32)
+        return np.frombuffer(bytearray(b"".join((
+            one["task_rows"][task * row:(task + 1) * row],
+            w._pack_scalars(
+                one["part"] / mp, one["part_ok"] / mp, task / N, rem / L, rem / budget,
+                min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi), budget / L,
+                (cap - one["reserved"]) / cap, min(cap / 100.0, w._memory_hi), slot.count(-1) / S),
+            one["hired_b"], one["fb_b"], one["now_b"], one["onehot_b"],
+            w._pack_tail(*one["used"], *one["pick"](one["cols"]))))), np.float32)
 
     # -- views ---------------------------------------------------------------------------------
     def observe(self) -> np.ndarray:

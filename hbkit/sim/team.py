@@ -432,6 +432,7 @@ class TeamWorld:
         self._is_local_x_l = self.is_local_x.tolist()
         self._quorum_l, self._parts_l = self.quorum.tolist(), self.parts.tolist()
         self._value_l = self.value.tolist()
+        self._skill_l, self._skill_logit_l = self.skill.tolist(), self.skill_logit.tolist()
         self._max_parts_f = float(self.max_parts)
         self._L_p = self.spend_ceiling * PICO
         self._cost_unit_p = self.cost_unit * PICO
@@ -996,11 +997,12 @@ class TeamBatch:
         tri = self.trials[0].tolist()
         one: dict[str, Any] = {
             "ttype": self.ttype[0].tolist(),
-            "cost": self.cost[0].tolist(),
+            # flat tables (few objects to build): row t of width K is [t * K:(t + 1) * K]
+            "cost": self.cost[0].ravel().tolist(),  # K = C + 1
             "ok": self.ok[0].tobytes(),  # 0 or 1 at [(task * P + part) * (C + 1) + c]
-            "cost_now": task_obs[:, w.f_cost.start - tb:w.f_cost.stop - tb].tolist(),
-            "skill_now": task_obs[:, w.f_skill_now.start - tb:w.f_skill_now.stop - tb - 1].tolist(),
-            "pub": pub.tolist(),
+            "cost_now": task_obs[:, w.f_cost.start - tb:w.f_cost.stop - tb].ravel().tolist(),  # K = C
+            "skill_now": task_obs[:, w.f_skill_now.start - tb:w.f_skill_now.stop - tb - 1].ravel().tolist(),
+            "pub": pub.ravel().tolist(),  # K = C
             "slot": self.slot[0].tolist(),
             "used": self.used[0].tolist(),
             "succ": succ,
@@ -1041,8 +1043,9 @@ class TeamBatch:
         """expected_logit()'s feedback shift of worker ``c`` on type ``k``, from the counts."""
         w = self.world
         m = w.feedback_prior
-        q = (one["succ"][c][k] + m * float(w.skill[c, k])) / (one["tri"][c][k] + m)
-        one["shift"][k][c] = float(_logit(np.array([q]))[0] - w.skill_logit[c, k])
+        q = (one["succ"][c][k] + m * w._skill_l[c][k]) / (one["tri"][c][k] + m)
+        # _logit(q) - skill_logit[c, k], with NumPy's log and log1p as there
+        one["shift"][k][c] = (float(np.log(q)) - float(np.log1p(-q))) - w._skill_logit_l[c][k]
 
     def step_one(self, action: int) -> tuple[float, bool, bool, int, int]:
         """:meth:`step` for a batch of one episode, in plain Python (see the comment above).
@@ -1107,7 +1110,7 @@ class TeamBatch:
                 else:
                     c = C
                 ok = one["ok"][(task * w.max_parts + p) * (C + 1) + c]
-                cost = one["cost"][task][c]
+                cost = one["cost"][task * (C + 1) + c]
                 step_cost = cost
                 if cost:
                     one["spent"] = self.spent[0] = one["spent"] + cost
@@ -1199,7 +1202,8 @@ class TeamBatch:
                 reason += [2 if m > free else 3 if f > remaining else 0
                            for m, f in zip(w._memory_l, w._fee_l)]
             reason += [4 if c < 0 else 0 for c in slot]
-            cost, run = one["cost"][one["task"]], w._run_memory_x_l
+            t, K = one["task"], w.num_workers + 1
+            cost, run = one["cost"][t * K:(t + 1) * K], w._run_memory_x_l
             reason += [4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[c] > remaining
                        else 0 for c, u in zip(slot, used)]
         one["reason"] = reason
@@ -1238,12 +1242,14 @@ class TeamBatch:
         if dirty & 3:  # a new task or new feedback
             ty = one["ttype"][min(task, N - 1)]
             # expected_logit(), then p = 1 / (1 + exp(-logit)): NumPy's exp, the rest in floats
-            e = np.exp(np.array([-(a + b) for a, b in zip(one["pub"][task], one["shift"][ty])])).tolist()
+            pub = one["pub"][task * C:(task + 1) * C]
+            e = np.exp(np.array([-(a + b) for a, b in zip(pub, one["shift"][ty])])).tolist()
             p_now = [1.0 / (1.0 + v) for v in e]
             est_now, tried_now = one["est"][ty::T], one["tried"][ty::T]
             one["now_b"] = w._pack_now(*est_now, *tried_now, *p_now)
             # per catalog entry (and, last, an empty slot): what the slot features pick from
-            one["cols"] = [*w._is_local_x_l, *one["cost_now"][task], 0.0, *one["skill_now"][task], 0.0,
+            row = slice(task * C, (task + 1) * C)
+            one["cols"] = [*w._is_local_x_l, *one["cost_now"][row], 0.0, *one["skill_now"][row], 0.0,
                            *est_now, 0.0, *tried_now, 0.0, *p_now, 0.0]
             if dirty & 2:
                 one["fb_b"] = w._pack_fb(*one["est"], *one["tried"])

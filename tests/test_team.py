@@ -177,6 +177,26 @@ def test_single_env_and_vector_env_agree_step_by_step(scenario):
             assert np.array_equal(obs, vobs[0])
 
 
+def test_single_env_pickles_and_copies_mid_episode():
+    import pickle
+
+    env = gym.make(ENV).unwrapped
+    obs, info = env.reset(seed=3)
+    rng = np.random.default_rng(3)
+    for _ in range(25):
+        obs, *_, info = env.step(int(rng.choice(np.flatnonzero(info["action_mask"]))))
+    twins = [pickle.loads(pickle.dumps(env)), copy.deepcopy(env)]
+    for _ in range(40):
+        a = int(rng.choice(np.flatnonzero(info["action_mask"])))
+        obs, r, term, trunc, info = env.step(a)
+        for twin in twins:
+            tobs, tr, tterm, ttrunc, tinfo = twin.step(a)
+            assert np.array_equal(obs, tobs) and r == tr and term == tterm and trunc == ttrunc
+            assert np.array_equal(info["action_mask"], tinfo["action_mask"])
+        if term or trunc:
+            break
+
+
 # ------------------------------------------------------------------------------------------------
 # Accounting
 # ------------------------------------------------------------------------------------------------

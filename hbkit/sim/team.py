@@ -6,6 +6,14 @@ any number of episodes ("task streams"). :class:`hbkit.envs.team.TeamEnv` (a bat
 :class:`hbkit.envs.team.TeamVectorEnv` (a batch of thousands) are thin layers over it; the managers,
 the HBPO trainer and the figures use the helpers defined here.
 
+A batch of one is stepped in plain Python by :meth:`TeamBatch.step_one` (with
+:meth:`TeamBatch.observe_one`): NumPy's cost per call dominates on rows of a handful of numbers, so
+the single Env runs the same rules as :meth:`TeamBatch.step`, :meth:`TeamBatch._update_mask` and
+:meth:`TeamBatch.observe` on Python ints and floats, with the same operations in the same order.
+Observations, rewards, ends, masks and the accounting are bit for bit those of the batched methods
+(``tests/test_team.py::test_single_env_steps_exactly_like_the_batched_sim``); a change of the rules
+must be made in both places.
+
 The world
 ---------
 After HASHIRU (arXiv 2506.04255): a *manager* (the paper's CEO) works through a stream of tasks.
@@ -438,18 +446,30 @@ class TeamWorld:
         self._cost_unit_p = self.cost_unit * PICO
         self._money_per_task_hi = float(self.obs_high[self.f_money_per_task])
         self._memory_hi = float(self.obs_high[self.f_memory])
-        # blocks of the observation as float32 bytes (C's (float) cast, as NumPy's astype)
+        self._task_row_bytes = 4 * self.task_block.stop
+        self._make_packers()
+
+    def _make_packers(self) -> None:
+        """Blocks of the observation as float32 bytes (C's (float) cast, as NumPy's astype), for
+        TeamBatch.observe_one(). Not pickled (struct.Struct is not): rebuilt on unpickling."""
+
         def pack(start: int, stop: int) -> Callable[..., bytes]:
             return struct.Struct(f"{stop - start}f").pack
 
         assert self.task_block.start == 0 and self.f_slot_p.stop == self.obs_dim
-        self._task_row_bytes = 4 * self.task_block.stop
         self._pack_scalars = pack(self.f_parts_done, self.f_slots_free + 1)
         self._pack_hired = pack(self.f_hired.start, self.f_hired.stop)
         self._pack_fb = pack(self.f_est.start, self.f_tried.stop)
         self._pack_now = pack(self.f_est_now.start, self.f_p_now.stop)
         self._pack_onehot = pack(self.f_slots.start, self.f_slots.stop)
         self._pack_tail = pack(self.f_used.start, self.f_slot_p.stop)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_pack_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._make_packers()
 
     # -- names -----------------------------------------------------------------------------
     def action_name(self, action: int) -> str:
@@ -979,9 +999,10 @@ class TeamBatch:
     # NumPy's cost per call dominates on rows of a few numbers, so a single Env (a batch of one)
     # steps through step_one(): the same rules as step(), _update_mask() and observe(), written for
     # Python ints and floats, on a copy of the episode that _load_one() takes from the arrays. Every
-    # state array is written through as step() would leave it, so the arrays stay the truth and
-    # step(), observe() and the env's info read the same state. Floats are computed with the same
-    # operations in the same order (int64 -> float64 before dividing, NumPy for exp/log), so the
+    # state array is written through as step() would leave it (``reason`` and ``mask`` on first
+    # read), so the arrays stay the truth and step(), observe() and the env's info read the same
+    # state; step() and reset() drop the copy. Floats are computed with the same operations in the
+    # same order (int64 -> float64 before dividing, NumPy for exp/log, float32 by C's cast), so the
     # observations and rewards are bit for bit those of the batched methods
     # (tests/test_team.py::test_single_env_steps_exactly_like_the_batched_sim).
     def _load_one(self) -> dict[str, Any]:

@@ -62,10 +62,10 @@ def _env_speed(quick: bool) -> str:
             "CartPole with uniform random actions; Team with uniformly random *allowed* actions (the "
             "action mask read from `info`, as a masked agent does). Best of 5 runs each.\n\n"
             + table(["env", "steps/s", "vs CartPole", "target"], rows)
-            + "\n\nThe single Env is a batch of one over the batched NumPy simulation: a step is about a "
-            "hundred small NumPy operations (rules, action mask, a 158-feature observation with the "
-            "feedback estimates), so its speed is bound by NumPy's per-call overhead. The trainers, "
-            "`evaluate` and the managers use the native VectorEnv.")
+            + "\n\nThe single Env is a batch of one, stepped in plain Python by `TeamBatch.step_one` "
+            "(the same rules, mask and 158-feature observation as the batched NumPy step, bit for bit; "
+            "NumPy's per-call overhead dominates on rows of a few numbers). The trainers, `evaluate` "
+            "and the managers use the native VectorEnv.")
 
 
 def _train(seeds, quick: bool):

@@ -100,6 +100,103 @@ def test_problem_seed_is_the_same_stream_in_env_and_vector_env():
             break
 
 
+ALL_STATE = STATE + ("steps", "rejected", "tasks_by_type", "last_return", "reason", "mask")
+
+
+@pytest.mark.parametrize("scenario", ["hashiru", "startup"])
+@pytest.mark.parametrize("reward", ["plain", "hbpo", "cosine"])
+def test_single_env_steps_exactly_like_the_batched_sim(scenario, reward):
+    """TeamBatch.step_one (what the single Env steps with, in plain Python) against TeamBatch.step
+    (what the VectorEnv steps with): the same observations, rewards, ends, outcomes, reasons,
+    masks and state, bit for bit, over long random action sequences (masked and unmasked, so that
+    every kind of rejection happens) on tight and loose budgets and memories."""
+    from hbkit.envs.team import _world
+
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        w = _world(scenario, reward, None, None, [None, 40, 120, 400][seed])
+        if seed == 3:
+            w.reject_penalty = 0.25  # exercised here only: the scenarios have none
+        one, ref = TeamBatch(w, 1), TeamBatch(w, 1)
+        episodes = steps = 0
+        while episodes < 6:
+            budget = np.array([w.budget_p(float(rng.uniform(0.002, w.spend_ceiling)))])
+            streams = w.streams_from_seeds([int(rng.integers(1 << 30))])
+            one.reset(slice(None), streams, budget)
+            ref.reset(slice(None), streams, budget)
+            assert np.array_equal(one.observe_one(), ref.observe()[0])
+            masked = rng.random() < 0.7
+            while not ref.done[0]:
+                allowed = np.flatnonzero(ref.mask[0]) if masked else np.arange(w.num_actions)
+                a = int(rng.choice(allowed))
+                code = int(ref.reason[0, a])
+                r, term, trunc, outcome, code1 = one.step_one(a)
+                rr, rterm, rtrunc, routcome = ref.step(np.array([a]))
+                assert code1 == code and outcome == routcome[0]
+                assert r == rr[0] and type(r) is float
+                assert term == rterm[0] and trunc == rtrunc[0]
+                obs = one.observe_one()
+                assert obs.dtype == np.float32 and np.array_equal(obs, ref.observe()[0])
+                for k in ALL_STATE:
+                    assert np.array_equal(getattr(one, k), getattr(ref, k)), k
+                steps += 1
+            episodes += 1
+        assert steps > 300
+
+
+@pytest.mark.parametrize("scenario", ["hashiru", "startup"])
+def test_single_env_and_vector_env_agree_step_by_step(scenario):
+    """The single Env and the VectorEnv (autoreset off) on the same streams and random allowed
+    actions: the same observations, rewards, ends and infos."""
+    for seed in range(3):
+        env = gym.make(ENV, scenario=scenario)
+        vec = gym.make_vec(ENV, num_envs=2, vectorization_mode="vector_entry_point", scenario=scenario,
+                           autoreset_mode=AutoresetMode.DISABLED)
+        rng = np.random.default_rng(seed)
+        ceiling = env.unwrapped.world.spend_ceiling
+        for episode in range(4):
+            ps = int(rng.integers(1 << 30))
+            budget = float(rng.uniform(0.02, 1.0) * ceiling)
+            obs, info = env.reset(seed=seed, options={"problem_seed": ps, "budget": budget})
+            vobs, vinfo = vec.reset(seed=seed, options={"problem_seed": [ps, ps], "budget": budget})
+            term = trunc = False
+            while not (term or trunc):
+                assert np.array_equal(obs, vobs[0])
+                for k, v in info.items():
+                    if k == "reason":
+                        assert v.endswith(vinfo[k][0])
+                    elif k == "type_names":
+                        assert list(v) == list(vinfo[k][0])
+                    else:
+                        assert np.array_equal(v, vinfo[k][0]), k
+                allowed = np.flatnonzero(info["action_mask"]) if episode % 2 else np.arange(env.action_space.n)
+                a = int(rng.choice(allowed))
+                obs, r, term, trunc, info = env.step(a)
+                vobs, vr, vterm, vtrunc, vinfo = vec.step(np.array([a, a]))
+                assert r == vr[0] and term == vterm[0] and trunc == vtrunc[0]
+            assert np.array_equal(obs, vobs[0])
+
+
+def test_single_env_pickles_and_copies_mid_episode():
+    import pickle
+
+    env = gym.make(ENV).unwrapped
+    obs, info = env.reset(seed=3)
+    rng = np.random.default_rng(3)
+    for _ in range(25):
+        obs, *_, info = env.step(int(rng.choice(np.flatnonzero(info["action_mask"]))))
+    twins = [pickle.loads(pickle.dumps(env)), copy.deepcopy(env)]
+    for _ in range(40):
+        a = int(rng.choice(np.flatnonzero(info["action_mask"])))
+        obs, r, term, trunc, info = env.step(a)
+        for twin in twins:
+            tobs, tr, tterm, ttrunc, tinfo = twin.step(a)
+            assert np.array_equal(obs, tobs) and r == tr and term == tterm and trunc == ttrunc
+            assert np.array_equal(info["action_mask"], tinfo["action_mask"])
+        if term or trunc:
+            break
+
+
 # ------------------------------------------------------------------------------------------------
 # Accounting
 # ------------------------------------------------------------------------------------------------

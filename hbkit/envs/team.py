@@ -229,7 +229,7 @@ class TeamEnv(gym.Env):
         self._batch.reset(slice(None), streams, budget)
         self._started = True
         self._last = (True, 0, -1)
-        return self._batch.observe()[0], self._info()
+        return self._batch.observe_one(), self._info()
 
     def step(self, action):
         if not self._started:
@@ -238,46 +238,54 @@ class TeamEnv(gym.Env):
         if b.done[0]:
             raise RuntimeError("the episode has ended; call reset() to start a new one")
         n = self.world.num_actions
-        if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) and 0 <= action < n:
-            a = np.array([action], np.int64)
+        if type(action) is int and 0 <= action < n:
+            a = action
+        elif isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) and 0 <= action < n:
+            a = int(action)
         else:
-            a = check_actions(np.asarray(action).reshape(-1), n,
-                              f"action (0..{n - 1}: see env.unwrapped.world.action_names)", shape=(1,))
-        code = int(b.reason[0, a[0]])
-        reward, terminated, truncated, outcome = b.step(a)
-        self._last = (code == 0, code, int(outcome[0]))
-        return b.observe()[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), self._info(a[0])
+            a = int(check_actions(np.asarray(action).reshape(-1), n,
+                                  f"action (0..{n - 1}: see env.unwrapped.world.action_names)", shape=(1,))[0])
+        # a batch of one steps in plain Python: the same rules as TeamBatch.step (see step_one)
+        reward, terminated, truncated, outcome, code = b.step_one(a)
+        self._last = (code == 0, code, outcome)
+        return b.observe_one(), reward, terminated, truncated, self._info(a)
 
     def _info(self, action: int | None = None) -> dict[str, Any]:
         b, w = self._batch, self.world
+        one = b._one if b._one is not None else b._load_one()  # the episode in Python numbers
         accepted, code, outcome = self._last
         reason = REASONS[code]
         if code and action is not None:
             reason = f"{w.action_name(action)}: {reason}"
-        t = min(int(b.task[0]), w.num_tasks - 1)
+        task = one["task"]
+        reserved = one["reserved"]
+        if one["sbt_a"] is None:
+            one["sbt_a"] = np.array(one["sbt"])
+        if one["spbt_a"] is None:
+            one["spbt_a"] = np.array(one["spbt"]) / PICO
         return {
-            "action_mask": b.mask[0].copy(),
+            "action_mask": one["mask"].copy(),
             "accepted": accepted,
             "reason": reason,
             "outcome": outcome,
-            "task": int(b.task[0]),
-            "task_type": int(b.ttype[0, t]),
-            "budget": int(b.budget[0]) / PICO,
-            "spent": int(b.spent[0]) / PICO,
-            "remaining": int(b.remaining[0]) / PICO,
-            "memory_used": int(b.reserved[0]),
-            "memory_free": int(b.capacity - b.reserved[0]),
-            "peak_memory": int(b.peak_memory[0]),
-            "hires": int(b.hires[0]),
-            "fires": int(b.fires[0]),
-            "rejected": int(b.rejected[0]),
-            "solved": int(b.solved[0]),
-            "tasks_done": int(b.task[0]),
-            "exhausted": bool(b.exhausted[0]),
-            "truncated": bool(b.truncated[0]),
-            "solved_by_type": b.solved_by_type[0].copy(),
-            "tasks_by_type": b.tasks_by_type[0].copy(),
-            "spent_by_type": b.spent_by_type[0] / PICO,
+            "task": task,
+            "task_type": one["ttype"][min(task, w.num_tasks - 1)],
+            "budget": one["budget"] / PICO,
+            "spent": one["spent"] / PICO,
+            "remaining": one["remaining"] / PICO,
+            "memory_used": reserved,
+            "memory_free": b.capacity - reserved,
+            "peak_memory": one["peak_memory"],
+            "hires": one["hires"],
+            "fires": one["fires"],
+            "rejected": one["rejected"],
+            "solved": one["solved"],
+            "tasks_done": task,
+            "exhausted": one["exhausted"],
+            "truncated": one["truncated"],
+            "solved_by_type": one["sbt_a"].copy(),
+            "tasks_by_type": one["tbt_a"].copy(),
+            "spent_by_type": one["spbt_a"].copy(),
             "type_names": w.type_names,
         }
 

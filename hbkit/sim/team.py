@@ -6,6 +6,14 @@ any number of episodes ("task streams"). :class:`hbkit.envs.team.TeamEnv` (a bat
 :class:`hbkit.envs.team.TeamVectorEnv` (a batch of thousands) are thin layers over it; the managers,
 the HBPO trainer and the figures use the helpers defined here.
 
+A batch of one is stepped in plain Python by :meth:`TeamBatch.step_one` (with
+:meth:`TeamBatch.observe_one`): NumPy's cost per call dominates on rows of a handful of numbers, so
+the single Env runs the same rules as :meth:`TeamBatch.step`, :meth:`TeamBatch._update_mask` and
+:meth:`TeamBatch.observe` on Python ints and floats, with the same operations in the same order.
+Observations, rewards, ends, masks and the accounting are bit for bit those of the batched methods
+(``tests/test_team.py::test_single_env_steps_exactly_like_the_batched_sim``); a change of the rules
+must be made in both places.
+
 The world
 ---------
 After HASHIRU (arXiv 2506.04255): a *manager* (the paper's CEO) works through a stream of tasks.
@@ -57,7 +65,9 @@ See :func:`team_reward`: ``plain`` (value of solved tasks minus ``money_weight``
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +113,7 @@ REASONS = {
 }
 
 _MAX_TYPES = 8
+_PICO_F = float(PICO)
 _MAX_WORKERS = 16
 
 
@@ -422,6 +433,43 @@ class TeamWorld:
         self.assign_action = 1 + C + S + np.arange(S)
 
         self._build_features()
+        # the same constants as Python numbers, for TeamBatch.step_one()
+        self._kind_l, self._arg_l = kind.tolist(), arg.tolist()
+        self._memory_l, self._fee_l = self.worker_memory.tolist(), self.hire_fee_p.tolist()
+        self._memory_x_l, self._run_memory_x_l = self.memory_x.tolist(), self.run_memory_x.tolist()
+        self._is_local_x_l = self.is_local_x.tolist()
+        self._quorum_l, self._parts_l = self.quorum.tolist(), self.parts.tolist()
+        self._value_l = self.value.tolist()
+        self._skill_l, self._skill_logit_l = self.skill.tolist(), self.skill_logit.tolist()
+        self._max_parts_f = float(self.max_parts)
+        self._L_p = self.spend_ceiling * PICO
+        self._cost_unit_p = self.cost_unit * PICO
+        self._money_per_task_hi = float(self.obs_high[self.f_money_per_task])
+        self._memory_hi = float(self.obs_high[self.f_memory])
+        self._task_row_bytes = 4 * self.task_block.stop
+        self._make_packers()
+
+    def _make_packers(self) -> None:
+        """Blocks of the observation as float32 bytes (C's (float) cast, as NumPy's astype), for
+        TeamBatch.observe_one(). Not pickled (struct.Struct is not): rebuilt on unpickling."""
+
+        def pack(start: int, stop: int) -> Callable[..., bytes]:
+            return struct.Struct(f"{stop - start}f").pack
+
+        assert self.task_block.start == 0 and self.f_slot_p.stop == self.obs_dim
+        self._pack_scalars = pack(self.f_parts_done, self.f_slots_free + 1)
+        self._pack_hired = pack(self.f_hired.start, self.f_hired.stop)
+        self._pack_fb = pack(self.f_est.start, self.f_tried.stop)
+        self._pack_now = pack(self.f_est_now.start, self.f_p_now.stop)
+        self._pack_onehot = pack(self.f_slots.start, self.f_slots.stop)
+        self._pack_tail = pack(self.f_used.start, self.f_slot_p.stop)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_pack_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._make_packers()
 
     # -- names -----------------------------------------------------------------------------
     def action_name(self, action: int) -> str:
@@ -725,10 +773,31 @@ class TeamBatch:
         self.ok = np.zeros((n, N + 1, P, C + 1), bool)  # column C: the manager
         self.prob = np.zeros((n, N, C + 1))
         self.task_obs = np.zeros((n, N + 1, w.task_block.stop - w.task_block.start), np.float32)
-        self.reason = np.zeros((n, w.num_actions), np.int8)
-        self.mask = np.zeros((n, w.num_actions), bool)
+        self._reason = np.zeros((n, w.num_actions), np.int8)
+        self._mask = np.zeros((n, w.num_actions), bool)
+        self._mask_stale = False  # step_one() has newer ones (written on first read)
+        self._mask_cache: dict[bytes, np.ndarray] = {}  # step_one(): mask of each reason vector
+        self._pick_cache: dict[tuple[int, ...], Any] = {}  # observe_one(): slot features by team
+        # a batch of one: the plain-Python copy of the episode that step_one() works on (built
+        # from the arrays on first use; None whenever the arrays changed behind its back)
+        self._one: dict[str, Any] | None = None
 
     # -- derived ----------------------------------------------------------------------------
+    @property
+    def reason(self) -> np.ndarray:
+        """Why each action would be rejected now, ``(num, n_actions)`` int8 (0: accepted; see
+        :data:`REASONS`)."""
+        if self._mask_stale:
+            self._sync_mask()
+        return self._reason
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The actions that would be accepted now, ``(num, n_actions)`` bool."""
+        if self._mask_stale:
+            self._sync_mask()
+        return self._mask
+
     @property
     def free(self) -> np.ndarray:
         """Free memory units (``capacity - reserved``)."""
@@ -774,7 +843,11 @@ class TeamBatch:
         self.ok[idx, :N] = streams.u < p[:, :, None, :]
         self.ok[idx, N] = False
         self.task_obs[idx] = w.task_features(streams, cost)
-        self._update_mask(idx)
+        if self.num == 1:  # the plain-Python copy computes the mask (see step_one)
+            self._mask_stale = False
+            self._load_one()
+        else:
+            self._update_mask(idx)
 
     # -- the rules -----------------------------------------------------------------------------
     def _update_mask(self, idx: np.ndarray | None = None) -> None:
@@ -782,6 +855,8 @@ class TeamBatch:
         w = self.world
         C, S = w.num_workers, w.num_slots
         r = self.rows if idx is None else idx
+        self._mask_stale = False  # recomputed here, for every row of a batch of one
+        self._one = None  # the arrays are the truth again
         slot = self.slot[r]
         free = self.capacity - self.reserved[r]
         remaining = self.remaining[r]
@@ -919,6 +994,310 @@ class TeamBatch:
             reward = reward - w.reject_penalty * rejected
         self._update_mask()
         return reward, terminated, truncated, outcome
+
+    # -- a batch of one, in plain Python --------------------------------------------------------
+    # NumPy's cost per call dominates on rows of a few numbers, so a single Env (a batch of one)
+    # steps through step_one(): the same rules as step(), _update_mask() and observe(), written for
+    # Python ints and floats, on a copy of the episode that _load_one() takes from the arrays. Every
+    # state array is written through as step() would leave it (``reason`` and ``mask`` on first
+    # read), so the arrays stay the truth and step(), observe() and the env's info read the same
+    # state; step() and reset() drop the copy. Floats are computed with the same operations in the
+    # same order (int64 -> float64 before dividing, NumPy for exp/log, float32 by C's cast), so the
+    # observations and rewards are bit for bit those of the batched methods
+    # (tests/test_team.py::test_single_env_steps_exactly_like_the_batched_sim).
+    def _load_one(self) -> dict[str, Any]:
+        """Build the plain-Python copy of episode 0 that :meth:`step_one` works on."""
+        w = self.world
+        N, C, T = w.num_tasks, w.num_workers, w.num_types
+        tb = w.task_block.start
+        task_obs = self.task_obs[0]
+        tt_ext = self.ttype[0].copy()
+        tt_ext[N] = tt_ext[N - 1]  # current_type() of a finished stream: the last task's
+        pub = w.published_logit(tt_ext, task_obs[:, w.f_difficulty - tb])[:, :C]
+        succ = self.successes[0].tolist()
+        tri = self.trials[0].tolist()
+        one: dict[str, Any] = {
+            "ttype": self.ttype[0].tolist(),
+            # flat tables (few objects to build): row t of width K is [t * K:(t + 1) * K]
+            "cost": self.cost[0].ravel().tolist(),  # K = C + 1
+            "ok": self.ok[0].tobytes(),  # 0 or 1 at [(task * P + part) * (C + 1) + c]
+            "cost_now": task_obs[:, w.f_cost.start - tb:w.f_cost.stop - tb].ravel().tolist(),  # K = C
+            "skill_now": task_obs[:, w.f_skill_now.start - tb:w.f_skill_now.stop - tb - 1].ravel().tolist(),
+            "pub": pub.ravel().tolist(),  # K = C
+            "slot": self.slot[0].tolist(),
+            "used": self.used[0].tolist(),
+            "succ": succ,
+            "tri": tri,
+            # the observation's blocks, kept up to date by step_one(); flat like the features
+            "task_rows": task_obs.tobytes(),  # float32, row after row
+            "est": [(s + 1.0) / (n + 2.0) for sr, nr in zip(succ, tri) for s, n in zip(sr, nr)],
+            "tried": [n / (n + w._tried_k) for nr in tri for n in nr],
+            "shift": None,
+            "sbt": self.solved_by_type[0].tolist(),
+            "spbt": self.spent_by_type[0].tolist(),
+            # for the env's info: arrays of the counters, rebuilt when None
+            "sbt_a": None, "spbt_a": None, "tbt_a": self.tasks_by_type[0].copy(),
+        }
+        for k in ("reserved", "peak_memory", "budget", "spent", "remaining", "task", "part",
+                  "part_ok", "steps", "hires", "fires", "rejected", "solved"):
+            one[k] = int(getattr(self, k)[0])
+        for k in ("done", "exhausted", "truncated"):
+            one[k] = bool(getattr(self, k)[0])
+        for k in ("solved_value", "stream_value", "last_return"):
+            one[k] = float(getattr(self, k)[0])
+        m = w.feedback_prior
+        q = (np.array(succ, np.float64) + m * w.skill) / (np.array(tri, np.float64) + m)
+        one["shift"] = (_logit(q) - w.skill_logit).T.tolist()  # [type][worker]
+        self._mask_one(one)
+        one["dirty"] = 7  # what observe_one() must redo: 1 task, 2 feedback, 4 team
+        S = w.num_slots
+        hired, onehot = [0] * C, [0.0] * (S * C)
+        for j, c in enumerate(one["slot"]):
+            if c >= 0:
+                hired[c] += 1
+                onehot[j * C + c] = 1.0
+        one["hired"], one["hired_f"], one["onehot"] = hired, [k / S for k in hired], onehot
+        self._one = one
+        return one
+
+    def _shift_one(self, one: dict[str, Any], c: int, k: int) -> None:
+        """expected_logit()'s feedback shift of worker ``c`` on type ``k``, from the counts."""
+        w = self.world
+        m = w.feedback_prior
+        q = (one["succ"][c][k] + m * w._skill_l[c][k]) / (one["tri"][c][k] + m)
+        # _logit(q) - skill_logit[c, k], with NumPy's log and log1p as there
+        one["shift"][k][c] = (float(np.log(q)) - float(np.log1p(-q))) - w._skill_logit_l[c][k]
+
+    def step_one(self, action: int) -> tuple[float, bool, bool, int, int]:
+        """:meth:`step` for a batch of one episode, in plain Python (see the comment above).
+
+        :param action: a valid action index
+        :return: ``(reward, terminated, truncated, outcome, reason code of the action)``
+        """
+        one = self._one
+        if one is None:
+            one = self._load_one()
+        w = self.world
+        if one["done"]:
+            return 0.0, False, False, -1, one["reason"][action]
+        code = one["reason"][action]
+        kind = w._kind_l[action]
+        outcome, decided_value, step_cost = -1, 0.0, 0
+        dirty = 0
+        task = one["task"]
+        if code == 0:
+            if kind == HIRE:
+                c = w._arg_l[action]
+                slot = one["slot"]
+                j = slot.index(-1)
+                slot[j] = c
+                self.slot[0, j] = c
+                one["onehot"][j * w.num_workers + c] = 1.0
+                k = one["hired"][c] = one["hired"][c] + 1
+                one["hired_f"][c] = k / w.num_slots
+                one["reserved"] = self.reserved[0] = one["reserved"] + w._memory_l[c]
+                fee = w._fee_l[c]
+                step_cost = fee
+                if fee:
+                    one["spent"] = self.spent[0] = one["spent"] + fee
+                    one["remaining"] = self.remaining[0] = one["remaining"] - fee
+                    ty = one["ttype"][task]
+                    one["spbt"][ty] += fee
+                    one["spbt_a"] = None
+                    self.spent_by_type[0, ty] = one["spbt"][ty]
+                one["hires"] = self.hires[0] = one["hires"] + 1
+                dirty = 4
+            elif kind == FIRE:
+                j = w._arg_l[action]
+                slot = one["slot"]
+                c = slot[j]
+                one["reserved"] = self.reserved[0] = one["reserved"] - w._memory_x_l[c]
+                one["onehot"][j * w.num_workers + c] = 0.0
+                k = one["hired"][c] = one["hired"][c] - 1
+                one["hired_f"][c] = k / w.num_slots
+                slot[j] = -1
+                self.slot[0, j] = -1
+                one["used"][j] = False
+                self.used[0, j] = False
+                one["fires"] = self.fires[0] = one["fires"] + 1
+                dirty = 4
+            else:  # SELF or ASSIGN: work on the current part
+                C = w.num_workers
+                p = one["part"]
+                ty = one["ttype"][task]
+                if kind == ASSIGN:
+                    j = w._arg_l[action]
+                    c = one["slot"][j]
+                else:
+                    c = C
+                ok = one["ok"][(task * w.max_parts + p) * (C + 1) + c]
+                cost = one["cost"][task * (C + 1) + c]
+                step_cost = cost
+                if cost:
+                    one["spent"] = self.spent[0] = one["spent"] + cost
+                    one["remaining"] = self.remaining[0] = one["remaining"] - cost
+                    one["spbt"][ty] += cost
+                    one["spbt_a"] = None
+                    self.spent_by_type[0, ty] = one["spbt"][ty]
+                peak = one["reserved"] + w._run_memory_x_l[c]
+                if peak > one["peak_memory"]:
+                    one["peak_memory"] = self.peak_memory[0] = peak
+                if kind == ASSIGN:
+                    one["used"][j] = True
+                    self.used[0, j] = True
+                    n = one["tri"][c][ty] = one["tri"][c][ty] + 1
+                    s = one["succ"][c][ty] = one["succ"][c][ty] + ok
+                    self.trials[0, c, ty] = n
+                    self.successes[0, c, ty] = s
+                    one["est"][c * w.num_types + ty] = (s + 1.0) / (n + 2.0)
+                    one["tried"][c * w.num_types + ty] = n / (n + w._tried_k)
+                    self._shift_one(one, c, ty)
+                    dirty = 2
+                outcome = int(ok)
+                pok = one["part_ok"] + ok
+                q = w._quorum_l[ty]
+                if pok >= q or w._parts_l[ty] - (p + 1) < q - pok:  # the task is decided
+                    success = pok >= q
+                    decided_value = w._value_l[ty] * success
+                    one["solved_value"] = one["solved_value"] + decided_value
+                    self.solved_value[0] = one["solved_value"]
+                    if success:
+                        one["solved"] = self.solved[0] = one["solved"] + 1
+                        one["sbt"][ty] += 1
+                        one["sbt_a"] = None
+                        self.solved_by_type[0, ty] = one["sbt"][ty]
+                    task += 1
+                    one["task"] = self.task[0] = task
+                    one["part"] = self.part[0] = 0
+                    one["part_ok"] = self.part_ok[0] = 0
+                    one["used"] = [False] * w.num_slots
+                    self.used[0] = False
+                    dirty |= 1
+                else:
+                    one["part"] = self.part[0] = p + 1
+                    one["part_ok"] = self.part_ok[0] = pok
+        else:
+            one["rejected"] = self.rejected[0] = one["rejected"] + 1
+        steps = one["steps"] = self.steps[0] = one["steps"] + 1
+        stream_done = task >= w.num_tasks
+        broke = not stream_done and one["remaining"] < w.min_balance_p
+        terminated = stream_done or broke
+        truncated = not terminated and steps >= w.max_steps
+        if broke:
+            one["exhausted"] = self.exhausted[0] = True
+        if truncated:
+            one["truncated"] = self.truncated[0] = True
+        if terminated or truncated:
+            one["done"] = self.done[0] = True
+
+        # rewards: the increase of the episode's return
+        if w.reward_name == "plain":
+            reward = decided_value - w.money_weight * (float(step_cost) / _PICO_F)
+        else:
+            ret = float(w.reward(np.array([one["solved_value"] / one["stream_value"]]),
+                                 np.array([float(one["spent"]) / _PICO_F]),
+                                 np.array([float(one["budget"]) / _PICO_F]))[0])
+            reward = ret - one["last_return"]
+            one["last_return"] = self.last_return[0] = ret
+        if w.reject_penalty:
+            reward = reward - w.reject_penalty * (1.0 if code else 0.0)
+        one["dirty"] |= dirty
+        self._mask_one(one)
+        return reward, terminated, truncated, outcome, code
+
+    def _mask_one(self, one: dict[str, Any]) -> None:
+        """:meth:`_update_mask` for a batch of one."""
+        w = self.world
+        A = w.num_actions
+        if one["done"]:
+            reason = [8] * A
+            reason[0] = 0
+        else:
+            free = self.capacity - one["reserved"]
+            remaining = one["remaining"]
+            slot, used = one["slot"], one["used"]
+            reason = [0]
+            if -1 not in slot:
+                reason += [1] * w.num_workers
+            else:
+                reason += [2 if m > free else 3 if f > remaining else 0
+                           for m, f in zip(w._memory_l, w._fee_l)]
+            reason += [4 if c < 0 else 0 for c in slot]
+            t, K = one["task"], w.num_workers + 1
+            cost, run = one["cost"][t * K:(t + 1) * K], w._run_memory_x_l
+            reason += [4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[c] > remaining
+                       else 0 for c, u in zip(slot, used)]
+        one["reason"] = reason
+        one["mask"] = self._mask_of(reason)
+        self._mask_stale = True
+
+    def _mask_of(self, reason: list[int]) -> np.ndarray:
+        """The mask of a reason vector (shared, read-only: copy before handing it out)."""
+        key = bytes(reason)
+        mask = self._mask_cache.get(key)
+        if mask is None:
+            if len(self._mask_cache) > 4096:
+                self._mask_cache.clear()
+            mask = self._mask_cache[key] = np.array([r == 0 for r in reason])
+            mask.flags.writeable = False
+        return mask
+
+    def _sync_mask(self) -> None:
+        """Write :meth:`step_one`'s reasons and mask into the arrays."""
+        self._mask_stale = False
+        one = self._one
+        self._reason[0] = one["reason"]
+        self._mask[0] = one["mask"]
+
+    def observe_one(self) -> np.ndarray:
+        """:meth:`observe` of a batch of one: a new float32 array of shape ``(obs_dim,)``."""
+        one = self._one
+        if one is None:
+            one = self._load_one()
+        w = self.world
+        N, C, S, T = w.num_tasks, w.num_workers, w.num_slots, w.num_types
+        task = one["task"]
+        slot = one["slot"]
+        dirty = one["dirty"]
+        # blocks that change only now and then are kept packed (float32 bytes, in feature order)
+        if dirty & 3:  # a new task or new feedback
+            ty = one["ttype"][min(task, N - 1)]
+            # expected_logit(), then p = 1 / (1 + exp(-logit)): NumPy's exp, the rest in floats
+            pub = one["pub"][task * C:(task + 1) * C]
+            e = np.exp(np.array([-(a + b) for a, b in zip(pub, one["shift"][ty])])).tolist()
+            p_now = [1.0 / (1.0 + v) for v in e]
+            est_now, tried_now = one["est"][ty::T], one["tried"][ty::T]
+            one["now_b"] = w._pack_now(*est_now, *tried_now, *p_now)
+            # per catalog entry (and, last, an empty slot): what the slot features pick from
+            row = slice(task * C, (task + 1) * C)
+            one["cols"] = [*w._is_local_x_l, *one["cost_now"][row], 0.0, *one["skill_now"][row], 0.0,
+                           *est_now, 0.0, *tried_now, 0.0, *p_now, 0.0]
+            if dirty & 2:
+                one["fb_b"] = w._pack_fb(*one["est"], *one["tried"])
+        if dirty & 4:  # a new team
+            key = tuple(slot)
+            pick = self._pick_cache.get(key)
+            if pick is None:
+                pick = self._pick_cache[key] = itemgetter(
+                    *[k * (C + 1) + (c if c >= 0 else C) for k in range(6) for c in slot])
+            one["pick"] = pick
+            one["hired_b"] = w._pack_hired(*one["hired_f"])
+            one["onehot_b"] = w._pack_onehot(*one["onehot"])
+        one["dirty"] = 0
+        mp = w._max_parts_f
+        rem = float(one["remaining"])
+        budget = float(one["budget"])
+        L = w._L_p
+        cap = self.capacity
+        row = w._task_row_bytes
+        return np.frombuffer(bytearray(b"".join((
+            one["task_rows"][task * row:(task + 1) * row],
+            w._pack_scalars(
+                one["part"] / mp, one["part_ok"] / mp, task / N, rem / L, rem / budget,
+                min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi), budget / L,
+                (cap - one["reserved"]) / cap, min(cap / 100.0, w._memory_hi), slot.count(-1) / S),
+            one["hired_b"], one["fb_b"], one["now_b"], one["onehot_b"],
+            w._pack_tail(*one["used"], *one["pick"](one["cols"]))))), np.float32)
 
     # -- views ---------------------------------------------------------------------------------
     def observe(self) -> np.ndarray:

@@ -71,7 +71,9 @@ for world, (env_id, scenario) in WORLDS.items():
 
 `EvalCallback` pauses training every `eval_freq` steps, plays `n_eval_episodes` episodes with the current
 (deterministic) policy on a separate environment and records the mean reward — the learning curve a
-practitioner looks at first. `progress_bar=True` is SB3's own progress bar.
+practitioner looks at first. `progress_bar=True` is SB3's own progress bar. Every run uses one
+environment (`n_envs=1`), so `eval_freq` counts environment steps (with `n` parallel environments it
+counts calls, i.e. `n` steps each).
 """),
 ("code", """
 def train_with_eval(world, algo):
@@ -80,7 +82,7 @@ def train_with_eval(world, algo):
     callback = EvalCallback(eval_env, eval_freq=STEPS // 4, n_eval_episodes=EVAL_EPISODES,
                             deterministic=True, verbose=0)
     t0 = time.perf_counter()
-    model = train_sb3(env_id, algo, scenario=scenario, total_timesteps=STEPS, seed=0,
+    model = train_sb3(env_id, algo, scenario=scenario, total_timesteps=STEPS, seed=0, n_envs=1,
                       algo_kwargs=ALGO_KWARGS[algo], callback=callback, progress_bar=True)
     return model, curves_from_eval_callback(callback), time.perf_counter() - t0
 
@@ -90,6 +92,7 @@ for world in WORLDS:
         print(f"{world} / {algo.upper()}")
         models[world, algo], curve, seconds[world, algo] = train_with_eval(world, algo)
         curves.setdefault(world, {})[algo.upper()] = curve
+assert all(c["timesteps"] for runs in curves.values() for c in runs.values()), "an EvalCallback never ran"
 """),
 ("md", """
 ## 3 · Save, load, evaluate

@@ -10,6 +10,21 @@ import numpy as np
 from hbkit.scenarios import Scenario, load_scenario
 
 
+def vector_settings(num_envs: int, autoreset_mode: Any, metadata: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Validate a native VectorEnv's ``num_envs`` and ``autoreset_mode``.
+
+    :return: ``(num_envs, metadata)``, the metadata carrying the chosen autoreset mode
+    """
+    from gymnasium.vector import AutoresetMode
+
+    if int(num_envs) < 1:
+        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+    mode = AutoresetMode(autoreset_mode)
+    if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
+        raise ValueError(f"autoreset_mode {mode} is not supported; allowed: NEXT_STEP or DISABLED")
+    return int(num_envs), {**metadata, "autoreset_mode": mode}
+
+
 def make_scenario(scenario: str | Scenario, env_id: str, overrides: Mapping[str, Any]) -> Scenario:
     """Load ``scenario`` for ``env_id`` and apply keyword overrides (``None`` values are skipped)."""
     return load_scenario(scenario, env_id).with_overrides(overrides)

@@ -14,7 +14,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_actions, make_scenario
+from hbkit.envs._common import check_actions, make_scenario, vector_settings
 from hbkit.scenarios import Scenario
 from hbkit.sim.reasoning import ReasoningBatch, ReasoningWorld
 
@@ -270,15 +270,9 @@ class ReasoningVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
     ):
-        if int(num_envs) < 1:
-            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-        mode = AutoresetMode(autoreset_mode)
-        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
-            raise ValueError(f"autoreset_mode {mode} is not supported; allowed: NEXT_STEP or DISABLED")
-        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata)
         self.world = _world(scenario, reward, budgets, budget_mode)
         self.feature_names = self.world.feature_names
-        self.num_envs = int(num_envs)
         self.render_mode = render_mode
         self.single_action_space = spaces.Discrete(2)
         self.action_space = batch_space(self.single_action_space, self.num_envs)

@@ -14,7 +14,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import make_scenario
+from hbkit.envs._common import make_scenario, vector_settings
 from hbkit.scenarios import Scenario
 from hbkit.sim.split import SplitBatch, SplitWorld
 
@@ -288,17 +288,7 @@ class SplitEnv(gym.Env):
             reward = float(b.step(np.array(vals).reshape(self._column))[0])
             obs = b._obs[:, 0].astype(np.float32)
         t += 1
-        budget = self._budget
-        info = {
-            "round": t,
-            "budget": budget,
-            "budget_spent": t * budget,
-            "budget_left": (self._rounds - t) * budget,
-            "allocation": b._x[:, 0],
-            "output": b._y[:, 0],
-            "regret": float(b.last_regret[0]),
-            "productivity": b._path[min(t, self._rounds - 1) * b._path_step, :, 0].copy(),
-        }
+        info = self._info()
         done = t == self._rounds
         if done:
             info["regret_curve"] = b.regret[0]
@@ -369,15 +359,9 @@ class SplitVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
     ):
-        if int(num_envs) < 1:
-            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-        mode = AutoresetMode(autoreset_mode)
-        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
-            raise ValueError(f"autoreset_mode {mode} is not supported; allowed: NEXT_STEP or DISABLED")
-        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata)
         self.world = w = _world(scenario, noise, drift, rounds, budget, division_rule)
         self.feature_names = w.feature_names
-        self.num_envs = int(num_envs)
         self.render_mode = render_mode
         self.single_action_space = spaces.Box(-1.0, 1.0, (w.action_dim,), dtype=np.float32)
         self.action_space = batch_space(self.single_action_space, self.num_envs)

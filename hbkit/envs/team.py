@@ -14,7 +14,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_actions, make_scenario
+from hbkit.envs._common import check_actions, make_scenario, vector_settings
 from hbkit.scenarios import Scenario
 from hbkit.sim.team import PICO, REASONS, TeamBatch, TeamWorld
 
@@ -339,15 +339,9 @@ class TeamVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
     ):
-        if int(num_envs) < 1:
-            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-        mode = AutoresetMode(autoreset_mode)
-        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
-            raise ValueError(f"autoreset_mode {mode} is not supported; allowed: NEXT_STEP or DISABLED")
-        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata)
         self.world = w = _world(scenario, reward, budgets, expense_budget, memory)
         self.feature_names = w.feature_names
-        self.num_envs = int(num_envs)
         self.render_mode = render_mode
         self.single_action_space = spaces.Discrete(w.num_actions)
         self.action_space = batch_space(self.single_action_space, self.num_envs)

@@ -45,28 +45,9 @@ from tqdm.auto import tqdm
 from hbkit._threads import on_one_blas_thread
 from hbkit.scenarios import load_scenario
 
-__all__ = ["train_maskable_ppo", "train_hbpo", "imitate", "learned_managers", "TqdmCallback"]
+__all__ = ["train_maskable_ppo", "train_hbpo", "imitate", "learned_managers"]
 
 ENV_ID = "hbkit/Team-v0"
-
-
-def TqdmCallback(total: int, desc: str = "MaskablePPO"):
-    """An SB3 callback showing a ``tqdm.auto`` progress bar over ``total`` timesteps (works in
-    notebooks and terminals; SB3's own bar needs ``rich``)."""
-    from stable_baselines3.common.callbacks import BaseCallback
-
-    class _Bar(BaseCallback):
-        def _on_training_start(self) -> None:
-            self.bar = tqdm(total=total, desc=desc, unit="step")
-
-        def _on_step(self) -> bool:
-            self.bar.update(self.training_env.num_envs)
-            return True
-
-        def _on_training_end(self) -> None:
-            self.bar.close()
-
-    return _Bar()
 
 
 def train_maskable_ppo(
@@ -103,6 +84,7 @@ def train_maskable_ppo(
     from stable_baselines3.common.callbacks import CallbackList
     from stable_baselines3.common.vec_env import VecNormalize
 
+    from hbkit.train.sb3 import progress_callback
     from hbkit.train.sb3_native import NativeVecEnv
 
     if torch_threads is not None:
@@ -133,7 +115,7 @@ def train_maskable_ppo(
         device="cpu",
         verbose=verbose,
     )
-    callbacks = [TqdmCallback(steps)] if progress else []
+    callbacks = [progress_callback(steps, desc="MaskablePPO")] if progress else []
     if callback is not None:
         callbacks.append(callback)
     model.learn(total_timesteps=steps, callback=CallbackList(callbacks) if callbacks else None)

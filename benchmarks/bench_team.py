@@ -1,6 +1,6 @@
 """Team world (``hbkit/Team-v0``): env speed against CartPole, training time of the recipes, the
-result table on ``hashiru`` (every manager: reward, success, dollars, running out of money) and the
-redraw latency of the notebooks' sliders.
+result table on ``hashiru`` (every manager: reward, success, dollars, running out of money). The
+notebooks' slider latency is measured for every notebook in ``bench_widgets.py``.
 
     python benchmarks/run.py team            # or: python benchmarks/bench_team.py
     python benchmarks/run.py team --quick
@@ -17,7 +17,7 @@ import numpy as np
 import hbkit  # noqa: F401
 from _common import best_rate, cartpole_rate, table
 
-TITLE = "Team world: env steps, training, results on hashiru, slider latency"
+TITLE = "Team world: env steps, training, results on hashiru"
 ENV = "hbkit/Team-v0"
 SCENARIO = "hashiru"
 EVAL_SEED = 123
@@ -170,35 +170,10 @@ def _results(quick: bool) -> tuple[str, list[str]]:
     return text + "\n\n" + "\n".join(checks), [timing]
 
 
-def _slider_latency() -> str:
-    import plotly.graph_objects as go
-
-    from hbkit.viz.team_widgets import NOTEBOOK_DASHBOARDS
-
-    rows = []
-    for notebook, factories in NOTEBOOK_DASHBOARDS.items():
-        for factory in factories:
-            live = factory(widget_factory=go.FigureWidget)
-            for name, control in live.controls.items():
-                options = getattr(control, "options", None)
-                values = ([o[1] if isinstance(o, tuple) else o for o in options] if options
-                          else list(np.linspace(control.min, control.max, 8)))
-                live.latencies_ms.clear()
-                for v in values + values[:1]:
-                    if control.value != v:
-                        control.value = v
-                rows.append([notebook, name, len(live.latencies_ms), float(np.median(live.latencies_ms)),
-                             float(np.max(live.latencies_ms)), "<= 100 ms"])
-    return ("### Slider redraw latency (notebooks 01 and 05)\n\n"
-            "Every control of every live figure the notebooks show (`NOTEBOOK_DASHBOARDS`, fast-mode "
-            "sizes), set through its values; the redraw of a `FigureWidget` in milliseconds.\n\n"
-            + table(["notebook", "control", "redraws", "median ms", "max ms", "target"], rows))
-
-
 def run(quick: bool = False) -> str:
     cmd = "`python benchmarks/run.py team`" + (" --quick" if quick else "")
     results, extra = _results(quick)
-    return "\n\n".join([f"## {TITLE}\n\nCommand: {cmd}", _env_speed(quick), results, *extra, _slider_latency()])
+    return "\n\n".join([f"## {TITLE}\n\nCommand: {cmd}", _env_speed(quick), results, *extra])
 
 
 if __name__ == "__main__":

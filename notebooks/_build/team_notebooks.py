@@ -8,17 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from _cells import build
 
 HERE = Path(__file__).resolve().parent.parent
 
 
-def md(text: str):
-    return new_markdown_cell(text.strip())
+def md(text: str) -> tuple[str, str]:
+    return "md", text.strip()
 
 
-def code(text: str):
-    return new_code_cell(text.strip())
+def code(text: str) -> tuple[str, str]:
+    return "code", text.strip()
 
 
 AGENTS = [
@@ -222,11 +223,7 @@ check_team_manager(my_manager, episodes=20 if FAST else 200)
 
 
 def write(name: str, cells) -> None:
-    nb = new_notebook(cells=cells, metadata={
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    })
-    nbformat.write(nb, HERE / f"{name}.ipynb")
+    nbformat.write(build(cells), HERE / f"{name}.ipynb")
     print("wrote", HERE / f"{name}.ipynb")
 
 

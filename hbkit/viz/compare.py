@@ -81,7 +81,8 @@ def eval_curves(curves: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]
 
 
 def curves_from_eval_callback(callback: Any) -> dict[str, list[float]]:
-    """``{"timesteps", "reward"}`` from an SB3 ``EvalCallback`` after training."""
+    """``{"timesteps", "reward"}`` from an SB3 ``EvalCallback`` after training (SB3 records the
+    evaluations only when the callback has a ``log_path``)."""
     results = np.asarray(callback.evaluations_results, dtype=float)
     return {
         "timesteps": [int(t) for t in callback.evaluations_timesteps],

@@ -51,6 +51,7 @@ WORLDS = {                                # world -> (env id, scenario)
     "Split": ("hbkit/Split-v0", "classroom"),
 }
 ALGOS = ("ppo", "a2c")
+folder = tempfile.mkdtemp(prefix="hbkit-sb3-")   # models and evaluation logs of this notebook
 """),
 ("md", """
 ## 1 · The worlds are ordinary Gymnasium environments
@@ -80,7 +81,8 @@ def train_with_eval(world, algo):
     env_id, scenario = WORLDS[world]
     eval_env = Monitor(gym.make(env_id, scenario=scenario))
     callback = EvalCallback(eval_env, eval_freq=STEPS // 4, n_eval_episodes=EVAL_EPISODES,
-                            deterministic=True, verbose=0)
+                            deterministic=True, verbose=0,
+                            log_path=os.path.join(folder, f"eval-{world}-{algo}"))  # keeps the curve
     t0 = time.perf_counter()
     model = train_sb3(env_id, algo, scenario=scenario, total_timesteps=STEPS, seed=0, n_envs=1,
                       algo_kwargs=ALGO_KWARGS[algo], callback=callback, progress_bar=True)
@@ -101,7 +103,6 @@ An SB3 model saves to a `.zip` (SB3's own format). Loading it back gives the sam
 `hbkit.evaluate` accepts it like any hbkit policy or manager: the same problems (same seed), the same report.
 """),
 ("code", """
-folder = tempfile.mkdtemp(prefix="hbkit-sb3-")
 path = os.path.join(folder, "ppo-split.zip")
 models["Split", "ppo"].save(path)
 reloaded = load_sb3(path, "ppo")

@@ -25,18 +25,31 @@ def machine_info() -> str:
             f"Python {platform.python_version()}, NumPy {numpy.__version__}, Gymnasium {gym.__version__}")
 
 
-def best_rate(fn: Callable[[], int], repeats: int = 5) -> float:
-    """Best of ``repeats`` runs of ``fn`` (which returns the number of steps it did), in steps/s."""
-    rates = []
-    for _ in range(repeats):
+#: How :func:`versus_cartpole` measures, for the results file.
+SPEED_METHOD = ("Best of 5 rounds (the least disturbed run, as `timeit` advises); each round runs "
+                "CartPole and then every env, each twice in a row, so a slow spell of the machine "
+                "hits the reference and the envs alike.")
+
+
+def _rate(fn: Callable[[], int]) -> float:
+    """Steps/s of the faster of two runs of ``fn`` in a row (the first warms the caches: a
+    VectorEnv's large arrays start cold after another run)."""
+    best = 0.0
+    for _ in range(2):
         t0 = time.perf_counter()
         n = fn()
-        rates.append(n / (time.perf_counter() - t0))
-    return max(rates)
+        best = max(best, n / (time.perf_counter() - t0))
+    return best
 
 
-def single_env_rate(env: gym.Env, actions: np.ndarray, repeats: int = 5) -> float:
-    """Steps/s of a single env driven by a fixed action sequence (resetting when episodes end)."""
+def cartpole_run(steps: int = 50_000) -> Callable[[], int]:
+    """The reference run: ``gym.make("CartPole-v1")`` stepped with uniform random actions."""
+    env = gym.make("CartPole-v1")
+    return single_env_run(env, np.random.default_rng(0).integers(2, size=steps))
+
+
+def single_env_run(env: gym.Env, actions: Sequence[Any]) -> Callable[[], int]:
+    """A run of a single env driven by a fixed action sequence (resetting when episodes end)."""
     acts = [a.item() if isinstance(a, np.generic) else a for a in actions]
 
     def go() -> int:
@@ -47,18 +60,11 @@ def single_env_rate(env: gym.Env, actions: np.ndarray, repeats: int = 5) -> floa
                 env.reset()
         return len(acts)
 
-    return best_rate(go, repeats)
+    return go
 
 
-def cartpole_rate(steps: int = 50_000, repeats: int = 5) -> float:
-    """The reference: ``gym.make("CartPole-v1")`` stepped with uniform random actions."""
-    env = gym.make("CartPole-v1")
-    actions = np.random.default_rng(0).integers(2, size=steps)
-    return single_env_rate(env, actions, repeats)
-
-
-def vector_env_rate(vec: Any, actions: np.ndarray, repeats: int = 5) -> float:
-    """Env steps/s (sub-env steps) of a VectorEnv driven by ``actions[t]`` at step ``t``."""
+def vector_env_run(vec: Any, actions: np.ndarray) -> Callable[[], int]:
+    """A run of a VectorEnv driven by ``actions[t]`` at step ``t``; counts sub-env steps."""
 
     def go() -> int:
         vec.reset(seed=0)
@@ -66,7 +72,24 @@ def vector_env_rate(vec: Any, actions: np.ndarray, repeats: int = 5) -> float:
             vec.step(a)
         return len(actions) * vec.num_envs
 
-    return best_rate(go, repeats)
+    return go
+
+
+def versus_cartpole(runs: dict[str, Callable[[], int]], steps: int,
+                    repeats: int = 5) -> tuple[float, dict[str, float]]:
+    """Best steps/s of CartPole (``steps`` steps) and of each run (a function returning the number
+    of steps it did) over ``repeats`` rounds; each round runs CartPole and then every run, each
+    twice in a row (:func:`_rate`). See :data:`SPEED_METHOD`.
+
+    :return: ``(CartPole steps/s, {name: steps/s})``
+    """
+    reference = cartpole_run(steps)
+    cart, rates = 0.0, dict.fromkeys(runs, 0.0)
+    for _ in range(repeats):
+        cart = max(cart, _rate(reference))
+        for name, fn in runs.items():
+            rates[name] = max(rates[name], _rate(fn))
+    return cart, rates
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 import hbkit  # noqa: F401
-from _common import cartpole_rate, single_env_rate, table, vector_env_rate
+from _common import SPEED_METHOD, single_env_run, table, vector_env_run, versus_cartpole
 
 TITLE = "Reasoning world: env steps, HBPO training, demo memory"
 ENV = "hbkit/Reasoning-v0"
@@ -29,21 +29,23 @@ ROOT = Path(__file__).resolve().parent.parent
 def _env_speed(quick: bool) -> tuple[str, dict]:
     steps = 20_000 if quick else 100_000
     rng = np.random.default_rng(0)
-    cart = cartpole_rate(steps)
     # A typical reasoner answers after ~30 chunks: answer with probability 1/32 per step.
-    single = single_env_rate(gym.make(ENV), (rng.random(steps) < 1 / 32).astype(np.int64))
     vec = gym.make_vec(ENV, num_envs=4096, vectorization_mode="vector_entry_point")
     vsteps = 50 if quick else 200
-    vec_rate = vector_env_rate(vec, (rng.random((vsteps, 4096)) < 1 / 32).astype(np.int64))
+    cart, rates = versus_cartpole({
+        "single": single_env_run(gym.make(ENV), (rng.random(steps) < 1 / 32).astype(np.int64)),
+        "vector": vector_env_run(vec, (rng.random((vsteps, 4096)) < 1 / 32).astype(np.int64)),
+    }, steps)
+    single, vec_rate = rates["single"], rates["vector"]
     rows = [
-        ["CartPole-v1, gym.make (reference)", cart, 1.0, ""],
-        ["Reasoning-v0, gym.make (single Env)", single, single / cart, ">= 0.5x"],
-        ["Reasoning-v0, native VectorEnv, 4096 envs", vec_rate, vec_rate / cart, ">= 50x"],
+        ["CartPole-v1, gym.make (reference)", cart, "1x", ""],
+        ["Reasoning-v0, gym.make (single Env)", single, f"{single / cart:.3f}x", ">= 0.5x"],
+        ["Reasoning-v0, native VectorEnv, 4096 envs", vec_rate, f"{vec_rate / cart:.1f}x", ">= 50x"],
     ]
     text = (
         "### Env steps per second\n\n"
         "CartPole is stepped with uniform random actions; the Reasoning envs answer with probability "
-        "1/32 per step (episodes of ~30 steps, like the base reasoner). Best of 5 runs each.\n\n"
+        "1/32 per step (episodes of ~30 steps, like the base reasoner). " + SPEED_METHOD + "\n\n"
         + table(["env", "steps/s", "vs CartPole", "target"], rows)
     )
     return text, {"single_ratio": single / cart, "vector_ratio": vec_rate / cart}

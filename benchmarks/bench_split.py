@@ -10,7 +10,7 @@ import time
 
 import gymnasium as gym
 import numpy as np
-from _common import cartpole_rate, single_env_rate, table, vector_env_rate
+from _common import SPEED_METHOD, single_env_run, table, vector_env_run, versus_cartpole
 
 import hbkit  # noqa: F401  (registers the environments)
 
@@ -28,26 +28,24 @@ PPO_STEPS_QUICK = 8_000
 
 def _speed(quick: bool) -> tuple[str, dict[str, float]]:
     steps = 20_000 if quick else 100_000
-    repeats = 3 if quick else 5
     n = 4096
-    # the reference is measured before and after the Split runs and the faster of the two is kept, so
-    # a slow moment of a shared machine cannot flatter the ratios
-    cart = cartpole_rate(steps, repeats)
-    rates: dict[str, float] = {}
+    # the reference runs in turn with the Split runs (versus_cartpole), so a slow moment of a shared
+    # machine cannot flatter or spoil the ratios
+    runs = {}
     for scenario in ("classroom", "drift"):
         env = gym.make(ENV, scenario=scenario)
         acts = np.random.default_rng(0).uniform(-1, 1, (steps, env.action_space.shape[0])).astype(np.float32)
-        rates[f"{scenario}/single"] = single_env_rate(env, list(acts), repeats)
+        runs[f"{scenario}/single"] = single_env_run(env, list(acts))
         vec = gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", scenario=scenario)
         vacts = np.random.default_rng(1).uniform(-1, 1, (104 if quick else 208, n, vec.single_action_space.shape[0]))
-        rates[f"{scenario}/vector"] = vector_env_rate(vec, vacts.astype(np.float32), repeats)
-    cart = max(cart, cartpole_rate(steps, repeats))
-    rows = [("CartPole-v1, single env (`gym.make`), the reference (the faster of two runs)", cart, "1x")]
+        runs[f"{scenario}/vector"] = vector_env_run(vec, vacts.astype(np.float32))
+    cart, rates = versus_cartpole(runs, steps)
+    rows = [("CartPole-v1, single env (`gym.make`), the reference", cart, "1x")]
     for key, rate in rates.items():
         scenario, kind = key.split("/")
         what = "single env (`gym.make`)" if kind == "single" else f"VectorEnv, {n} envs"
-        rows.append((f"Split-v0 `{scenario}`, {what}", rate, f"{rate / cart:.2f}x" if kind == "single" else
-                     f"{rate / cart:.1f}x"))
+        rows.append((f"Split-v0 `{scenario}`, {what}", rate,
+                     f"{rate / cart:.3f}x" if kind == "single" else f"{rate / cart:.1f}x"))
     text = table(["env", "steps/s", "vs CartPole"], rows)
     return text, {k: v / cart for k, v in rates.items()}
 
@@ -113,6 +111,8 @@ def run(quick: bool = False) -> str:
         f"Command: `python benchmarks/run.py split{flag}`",
         "",
         "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x)",
+        "",
+        SPEED_METHOD,
         "",
         speed,
         "",

@@ -235,7 +235,8 @@ class TeamEnv(gym.Env):
         if not self._started:
             raise RuntimeError("call reset() before step()")
         b = self._batch
-        if b.done[0]:
+        one = b._one
+        if one["done"] if one is not None else b.done[0]:
             raise RuntimeError("the episode has ended; call reset() to start a new one")
         n = self.world.num_actions
         if type(action) is int and 0 <= action < n:

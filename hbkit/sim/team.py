@@ -437,6 +437,7 @@ class TeamWorld:
         self._kind_l, self._arg_l = kind.tolist(), arg.tolist()
         self._memory_l, self._fee_l = self.worker_memory.tolist(), self.hire_fee_p.tolist()
         self._memory_x_l, self._run_memory_x_l = self.memory_x.tolist(), self.run_memory_x.tolist()
+        self._max_fee_p = int(self.hire_fee_p.max())
         self._is_local_x_l = self.is_local_x.tolist()
         self._quorum_l, self._parts_l = self.quorum.tolist(), self.parts.tolist()
         self._value_l = self.value.tolist()
@@ -777,7 +778,10 @@ class TeamBatch:
         self._mask = np.zeros((n, w.num_actions), bool)
         self._mask_stale = False  # step_one() has newer ones (written on first read)
         self._mask_cache: dict[bytes, np.ndarray] = {}  # step_one(): mask of each reason vector
-        self._pick_cache: dict[tuple[int, ...], Any] = {}  # observe_one(): slot features by team
+        # step_one() and observe_one(): what depends on the team only (see _team), by team,
+        # and the hire reasons by free memory while money does not limit hiring
+        self._team_cache: dict[tuple[int, ...], tuple[Any, bytes, bytes, list[int]]] = {}
+        self._hire_cache: dict[int, list[int]] = {}
         # a batch of one: the plain-Python copy of the episode that step_one() works on (built
         # from the arrays on first use; None whenever the arrays changed behind its back)
         self._one: dict[str, Any] | None = None
@@ -1048,15 +1052,9 @@ class TeamBatch:
         m = w.feedback_prior
         q = (np.array(succ, np.float64) + m * w.skill) / (np.array(tri, np.float64) + m)
         one["shift"] = (_logit(q) - w.skill_logit).T.tolist()  # [type][worker]
+        one["team"] = self._team(one["slot"])
         self._mask_one(one)
         one["dirty"] = 7  # what observe_one() must redo: 1 task, 2 feedback, 4 team
-        S = w.num_slots
-        hired, onehot = [0] * C, [0.0] * (S * C)
-        for j, c in enumerate(one["slot"]):
-            if c >= 0:
-                hired[c] += 1
-                onehot[j * C + c] = 1.0
-        one["hired"], one["hired_f"], one["onehot"] = hired, [k / S for k in hired], onehot
         self._one = one
         return one
 
@@ -1092,9 +1090,6 @@ class TeamBatch:
                 j = slot.index(-1)
                 slot[j] = c
                 self.slot[0, j] = c
-                one["onehot"][j * w.num_workers + c] = 1.0
-                k = one["hired"][c] = one["hired"][c] + 1
-                one["hired_f"][c] = k / w.num_slots
                 one["reserved"] = self.reserved[0] = one["reserved"] + w._memory_l[c]
                 fee = w._fee_l[c]
                 step_cost = fee
@@ -1106,20 +1101,19 @@ class TeamBatch:
                     one["spbt_a"] = None
                     self.spent_by_type[0, ty] = one["spbt"][ty]
                 one["hires"] = self.hires[0] = one["hires"] + 1
+                one["team"] = self._team(slot)
                 dirty = 4
             elif kind == FIRE:
                 j = w._arg_l[action]
                 slot = one["slot"]
                 c = slot[j]
                 one["reserved"] = self.reserved[0] = one["reserved"] - w._memory_x_l[c]
-                one["onehot"][j * w.num_workers + c] = 0.0
-                k = one["hired"][c] = one["hired"][c] - 1
-                one["hired_f"][c] = k / w.num_slots
                 slot[j] = -1
                 self.slot[0, j] = -1
                 one["used"][j] = False
                 self.used[0, j] = False
                 one["fires"] = self.fires[0] = one["fires"] + 1
+                one["team"] = self._team(slot)
                 dirty = 4
             else:  # SELF or ASSIGN: work on the current part
                 C = w.num_workers
@@ -1208,24 +1202,27 @@ class TeamBatch:
     def _mask_one(self, one: dict[str, Any]) -> None:
         """:meth:`_update_mask` for a batch of one."""
         w = self.world
-        A = w.num_actions
         if one["done"]:
-            reason = [8] * A
+            reason = [8] * w.num_actions
             reason[0] = 0
         else:
             free = self.capacity - one["reserved"]
             remaining = one["remaining"]
             slot, used = one["slot"], one["used"]
-            reason = [0]
-            if -1 not in slot:
-                reason += [1] * w.num_workers
+            fire = one["team"][3]  # 1 for every hire if the team is full, then the fire reasons
+            if fire[0]:
+                reason = [0, *fire]
+            elif remaining >= w._max_fee_p:  # only memory can stop a hire
+                hire = self._hire_cache.get(free)
+                if hire is None:
+                    hire = self._hire_cache[free] = [2 if m > free else 0 for m in w._memory_l]
+                reason = [0, *hire, *fire[w.num_workers:]]
             else:
-                reason += [2 if m > free else 3 if f > remaining else 0
-                           for m, f in zip(w._memory_l, w._fee_l)]
-            reason += [4 if c < 0 else 0 for c in slot]
-            t, K = one["task"], w.num_workers + 1
-            cost, run = one["cost"][t * K:(t + 1) * K], w._run_memory_x_l
-            reason += [4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[c] > remaining
+                reason = [0, *[2 if m > free else 3 if f > remaining else 0
+                               for m, f in zip(w._memory_l, w._fee_l)], *fire[w.num_workers:]]
+            t = one["task"] * (w.num_workers + 1)
+            cost, run = one["cost"], w._run_memory_x_l
+            reason += [4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[t + c] > remaining
                        else 0 for c, u in zip(slot, used)]
         one["reason"] = reason
         one["mask"] = self._mask_of(reason)
@@ -1248,6 +1245,28 @@ class TeamBatch:
         one = self._one
         self._reason[0] = one["reason"]
         self._mask[0] = one["mask"]
+
+    def _team(self, slot: list[int]) -> tuple[Any, bytes, bytes, list[int]]:
+        """What depends on the team (the slots' catalog entries) only, cached: for
+        :meth:`observe_one` the picker of the slot features from the per-entry columns and the
+        packed ``hired`` and one-hot slot blocks; for :meth:`_mask_one` the reasons of the hire
+        actions if the team is full (else zeros) and of the fire actions."""
+        key = tuple(slot)
+        team = self._team_cache.get(key)
+        if team is None:
+            w = self.world
+            C, S = w.num_workers, w.num_slots
+            hired, onehot = [0] * C, [0.0] * (S * C)
+            for j, c in enumerate(slot):
+                if c >= 0:
+                    hired[c] += 1
+                    onehot[j * C + c] = 1.0
+            pick = itemgetter(*[k * (C + 1) + (c if c >= 0 else C) for k in range(6) for c in slot])
+            full = -1 not in slot
+            reasons = [1 if full else 0] * C + [4 if c < 0 else 0 for c in slot]
+            team = self._team_cache[key] = (pick, w._pack_hired(*[k / S for k in hired]),
+                                            w._pack_onehot(*onehot), reasons)
+        return team
 
     def observe_one(self) -> np.ndarray:
         """:meth:`observe` of a batch of one: a new float32 array of shape ``(obs_dim,)``."""
@@ -1275,14 +1294,7 @@ class TeamBatch:
             if dirty & 2:
                 one["fb_b"] = w._pack_fb(*one["est"], *one["tried"])
         if dirty & 4:  # a new team
-            key = tuple(slot)
-            pick = self._pick_cache.get(key)
-            if pick is None:
-                pick = self._pick_cache[key] = itemgetter(
-                    *[k * (C + 1) + (c if c >= 0 else C) for k in range(6) for c in slot])
-            one["pick"] = pick
-            one["hired_b"] = w._pack_hired(*one["hired_f"])
-            one["onehot_b"] = w._pack_onehot(*one["onehot"])
+            one["pick"], one["hired_b"], one["onehot_b"], _ = one["team"]
         one["dirty"] = 0
         mp = w._max_parts_f
         rem = float(one["remaining"])

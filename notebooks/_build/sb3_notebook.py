@@ -23,7 +23,7 @@ CELLS = [
 - how to save a model, load it back and evaluate it with `hbkit.evaluate` — the same report as every other hbkit agent;
 - how general-purpose deep RL compares with the HBPO trainer and the hand-written managers, in quality **and** in wall time.
 
-*Time: about a minute (seconds with `HBKIT_FAST=1`). Widgets: SB3 progress bars, a world slider over the
+*Time: about a minute and a half (seconds with `HBKIT_FAST=1`). Widgets: SB3 progress bars, a world slider over the
 evaluation curves. Needs the `sb3` extra (PyTorch); `make install` has it.*
 """),
 ("code", """

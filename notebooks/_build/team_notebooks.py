@@ -144,7 +144,7 @@ HIERARCHY = [
   (subgroups of rollouts on the same stream with different expense budgets), and where they land;
 - how to write your own manager and check it (the exercise).
 
-*Time: under a minute in fast mode; a few minutes with full settings. Widgets: expense and memory
+*Time: under a minute in fast mode; about three minutes with full settings. Widgets: expense and memory
 sliders, a Train button.*
 """),
     code("""

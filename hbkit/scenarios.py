@@ -259,6 +259,24 @@ class Schema:
     check: Callable[[dict[str, Any], Callable[..., ScenarioError]], None] | None = None
 
 
+def hbpo_train_fields(hidden: int) -> dict[str, Number | Text]:
+    """The fields of a ``[train]`` table read by the HBPO trainer (:mod:`hbkit.train.hbpo`), shared
+    by the worlds it trains in; a world adds its own fields beside them.
+
+    :param hidden: the default width of the MLP policy's hidden layer
+    """
+    return {
+        "iterations": Number(1, 100000, integer=True),
+        "problems_per_iteration": Number(1, 4096, integer=True),
+        "rollouts_per_problem": Number(1, 256, integer=True),
+        "policy": Text(("linear", "mlp"), default="mlp"),
+        "hidden": Number(1, 1024, integer=True, default=hidden),
+        "learning_rate": Number(0.0, 1.0, open_low=True, default=0.01),
+        "epochs": Number(1, 100, integer=True, default=2),
+        "minibatches": Number(1, 1024, integer=True, default=4),
+    }
+
+
 _HEADER = Table(
     {
         "name": Text(help="short id, used on the command line"),

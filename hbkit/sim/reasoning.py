@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.scenarios import Flag, ListOf, Number, Schema, ScenarioError, Table, Text
+from hbkit.scenarios import Flag, ListOf, Number, Schema, ScenarioError, Table, Text, hbpo_train_fields
 
 __all__ = [
     "REWARDS",
@@ -105,19 +105,7 @@ SCHEMA = Schema(
                 "progress": Number(-50.0, 50.0),
             }
         ),
-        "train": Table(
-            {
-                "iterations": Number(1, 100000, integer=True),
-                "problems_per_iteration": Number(1, 4096, integer=True),
-                "rollouts_per_problem": Number(1, 256, integer=True),
-                "policy": Text(("linear", "mlp"), default="mlp"),
-                "hidden": Number(1, 1024, integer=True, default=32),
-                "learning_rate": Number(0.0, 1.0, open_low=True, default=0.01),
-                "epochs": Number(1, 100, integer=True, default=2),
-                "minibatches": Number(1, 1024, integer=True, default=4),
-                "normalize_by_budget": Flag(default=False),
-            }
-        ),
+        "train": Table({**hbpo_train_fields(hidden=32), "normalize_by_budget": Flag(default=False)}),
     },
     check=_world_check,
 )

@@ -73,7 +73,8 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.scenarios import Flag, ListOf, Number, Schema, ScenarioError, Table, TableList, Text
+from hbkit.scenarios import (Flag, ListOf, Number, Schema, ScenarioError, Table, TableList, Text,
+                             hbpo_train_fields)
 
 __all__ = [
     "REWARDS",
@@ -237,17 +238,8 @@ SCHEMA = Schema(
             max_len=_MAX_WORKERS,
         ),
         "train": Table(
-            {
-                "reward": Text(REWARDS, default="hbpo", help="reward HBPO trains with"),
-                "iterations": Number(1, 100000, integer=True),
-                "problems_per_iteration": Number(1, 4096, integer=True),
-                "rollouts_per_problem": Number(1, 256, integer=True),
-                "policy": Text(("linear", "mlp"), default="mlp"),
-                "hidden": Number(1, 1024, integer=True, default=64),
-                "learning_rate": Number(0.0, 1.0, open_low=True, default=0.01),
-                "epochs": Number(1, 100, integer=True, default=2),
-                "minibatches": Number(1, 1024, integer=True, default=4),
-            }
+            {"reward": Text(REWARDS, default="hbpo", help="reward HBPO trains with"),
+             **hbpo_train_fields(hidden=64)}
         ),
         "sb3": Table(
             {

@@ -14,6 +14,8 @@ as one :class:`ScenarioError` that names the file, the field and what is allowed
 
 from __future__ import annotations
 
+from hbkit.errors import ScenarioError
+
 import copy
 import importlib
 import math
@@ -52,23 +54,6 @@ SCHEMA_HOMES: dict[str, str] = {
 }
 
 _REQUIRED = object()
-
-
-class ScenarioError(ValueError):
-    """A scenario file (or an override) is malformed or out of range.
-
-    :param source: the file (or ``"<override>"``) the value came from
-    :param field: dotted path of the field, e.g. ``world.levels.ceiling[2]``
-    :param problem: what is wrong with the value
-    :param allowed: what would be accepted
-    """
-
-    def __init__(self, source: str, field: str, problem: str, allowed: str | None = None):
-        self.source, self.field, self.problem, self.allowed = source, field, problem, allowed
-        msg = f"{source}: field '{field}': {problem}"
-        if allowed:
-            msg += f"; allowed: {allowed}"
-        super().__init__(msg)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from hbkit.errors import ActionError, OptionError
 from hbkit.scenarios import Scenario, load_scenario
 
 
@@ -35,21 +36,44 @@ def check_actions(
 ) -> np.ndarray:
     """Validate discrete actions in ``range(n)``; return them as an int64 array.
 
-    :raises ValueError: naming the first bad entry and what is allowed
+    :raises ActionError: naming the first bad entry and what is allowed
     """
     arr = np.asarray(actions)
     if shape is not None and arr.shape != shape:
-        raise ValueError(f"{what}: expected shape {shape}, got {arr.shape}")
+        raise ActionError(f"{what}: expected shape {shape}, got {arr.shape}")
     if arr.dtype.kind == "f":
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         if bad.any():
             i = int(np.flatnonzero(bad.ravel())[0])
-            raise ValueError(f"{what}: entry {i} is {arr.ravel()[i]!r}; allowed: integers 0..{n - 1}")
+            raise ActionError(f"{what}: entry {i} is {arr.ravel()[i]!r}; allowed: integers 0..{n - 1}")
     elif arr.dtype.kind not in "iub":
-        raise ValueError(f"{what}: expected integers 0..{n - 1}, got {arr.dtype} values")
+        raise ActionError(f"{what}: expected integers 0..{n - 1}, got {arr.dtype} values")
     out = arr.astype(np.int64)
     bad = (out < 0) | (out >= n)
     if bad.any():
         i = int(np.flatnonzero(bad.ravel())[0])
-        raise ValueError(f"{what}: entry {i} is {out.ravel()[i]}; allowed: integers 0..{n - 1}")
+        raise ActionError(f"{what}: entry {i} is {out.ravel()[i]}; allowed: integers 0..{n - 1}")
     return out
+
+
+def check_options(options: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
+    """Validate the keys of a ``reset(options=...)`` mapping before anything changes.
+
+    The one place where every hbkit env checks its reset options: an unknown key (a misspelling
+    such as ``expense_budget``) is an error listing the allowed keys, never silently ignored.
+
+    :param options: what the caller passed (``None`` means no options)
+    :param allowed: the option keys this env understands
+    :param where: the env's name, used in the message, e.g. ``"TeamEnv.reset"``
+    :return: the options as a plain dict (empty when ``None``)
+    :raises OptionError: if ``options`` is not a mapping or has an unknown key
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise OptionError(f"{where}: options must be a dict or None, got {type(options).__name__} "
+                          f"{options!r}; allowed keys: {', '.join(allowed)}")
+    unknown = [k for k in options if k not in allowed]
+    if unknown:
+        raise OptionError(f"{where}: unknown option {unknown[0]!r}; allowed keys: {', '.join(allowed)}")
+    return dict(options)

@@ -11,6 +11,8 @@ non-finite weight, unknown format) raises :class:`PolicyFileError` naming the fi
 
 from __future__ import annotations
 
+from hbkit.errors import PolicyFileError
+
 import json
 import os
 import tempfile
@@ -34,10 +36,6 @@ __all__ = [
 FORMAT = "hbkit-policy"
 FORMAT_VERSION = 1
 _META_KEY = "__metadata__"
-
-
-class PolicyFileError(ValueError):
-    """A saved policy file is unreadable, corrupt or does not match what it claims to be."""
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -1,0 +1,86 @@
+"""hbkit's error types: one per kind of misuse.
+
+Every error hbkit raises on bad input is one of these. Each is also a subclass of the built-in
+exception that fits it (``ValueError`` for a bad value, ``RuntimeError`` for a call at the wrong
+time), so ``except ValueError`` keeps working. Messages name the field or argument, the value and
+what is allowed.
+
+=====================  =================================================================
+error                  raised when
+=====================  =================================================================
+``ScenarioError``      a scenario file, a scenario override or a sweep spec is malformed
+``OptionError``        a ``reset(options=...)`` key or value, or an env argument, is bad
+``ActionError``        an action has the wrong shape, type or range
+``ConfigError``        a trainer, evaluation or command-line argument is bad
+``PolicyFileError``    a saved policy is unreadable, corrupt or not what it claims to be
+``WorldMismatchError`` a saved policy is evaluated on a world it was not trained on
+``TrainingError``      training produced a non-finite loss or non-finite weights
+``StateError``         a call comes at the wrong time (``step()`` before ``reset()``)
+=====================  =================================================================
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "HbkitError",
+    "ScenarioError",
+    "OptionError",
+    "ActionError",
+    "ConfigError",
+    "PolicyFileError",
+    "WorldMismatchError",
+    "TrainingError",
+    "StateError",
+]
+
+
+class HbkitError(Exception):
+    """Base class of every error hbkit raises on purpose."""
+
+
+class ScenarioError(HbkitError, ValueError):
+    """A scenario file (or an override) is malformed or out of range.
+
+    :param source: the file (or ``"<override>"``) the value came from
+    :param field: dotted path of the field, e.g. ``world.levels.ceiling[2]``
+    :param problem: what is wrong with the value
+    :param allowed: what would be accepted
+    """
+
+    def __init__(self, source: str, field: str, problem: str, allowed: str | None = None):
+        self.source, self.field, self.problem, self.allowed = source, field, problem, allowed
+        msg = f"{source}: field '{field}': {problem}"
+        if allowed:
+            msg += f"; allowed: {allowed}"
+        super().__init__(msg)
+
+    def __reduce__(self):  # picklable across processes (sweeps)
+        return (type(self), (self.source, self.field, self.problem, self.allowed))
+
+
+class OptionError(HbkitError, ValueError):
+    """A ``reset(options=...)`` key or value, or an environment argument, is not allowed."""
+
+
+class ActionError(HbkitError, ValueError):
+    """An action has the wrong shape, type or range."""
+
+
+class ConfigError(HbkitError, ValueError):
+    """A trainer, evaluation or command-line argument is not allowed."""
+
+
+class PolicyFileError(HbkitError, ValueError):
+    """A saved policy file is unreadable, corrupt or does not match what it claims to be."""
+
+
+class WorldMismatchError(HbkitError, ValueError):
+    """A saved policy is asked to run on a world other than the one it was trained on."""
+
+
+class TrainingError(HbkitError, RuntimeError):
+    """Training produced a non-finite loss or non-finite weights; nothing was saved."""
+
+
+class StateError(HbkitError, RuntimeError):
+    """A call came at the wrong time, e.g. ``step()`` before ``reset()``."""

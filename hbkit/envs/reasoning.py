@@ -5,7 +5,7 @@ Both classes are thin over :mod:`hbkit.sim.reasoning`, where the model and its m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -14,13 +14,16 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_actions, make_scenario, vector_settings
+from hbkit.envs._common import check_actions, check_options, make_scenario, vector_settings
+from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.reasoning import ReasoningBatch, ReasoningWorld
 
 __all__ = ["ReasoningEnv", "ReasoningVectorEnv"]
 
-_INFO_KEYS = ("level", "tokens", "budget", "correct", "answered", "truncated")
+_INFO_KEYS = ("level", "tokens", "budget", "correct", "answered", "truncated", "found")
+_SINGLE_OPTIONS = ("budget", "problem_seed")
+_VECTOR_OPTIONS = ("budget", "problem_seed", "reset_mask")
 
 
 def _world(scenario, reward, budgets, budget_mode) -> ReasoningWorld:
@@ -32,24 +35,55 @@ def _world(scenario, reward, budgets, budget_mode) -> ReasoningWorld:
     return ReasoningWorld(sc)
 
 
-def _budget_request(value: Any, num: int, budgets: Sequence[int]) -> np.ndarray:
-    """Turn a ``budget`` reset option into per-env requests: ``0`` natural, ``b`` a budget."""
-    if value is None:
-        return np.zeros(num, np.int64)
-    if np.isscalar(value):
+_MAX_SEED = 2**63 - 1
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _budget_request(value: Any, num: int, budgets: Sequence[int], where: str) -> np.ndarray:
+    """Check a ``budget`` reset option and turn it into per-env requests (``0`` = natural mode).
+
+    :raises OptionError: unless every entry is ``None`` or one of ``budgets`` (as an integer)
+    """
+    allowed = f"None (natural mode) or one of {tuple(budgets)}"
+    if value is None or _is_int(value):
         value = [value] * num
+    elif isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise OptionError(f"{where}: options['budget'] is {value!r}; allowed: {allowed}, or a list "
+                          "with one such entry per env")
+    value = list(value) if not isinstance(value, np.ndarray) else value.tolist()
     if len(value) != num:
-        raise ValueError(f"options['budget'] has {len(value)} entries; expected {num} (one per env)")
+        raise OptionError(f"{where}: options['budget'] has {len(value)} entries; expected {num} (one per env)")
     out = np.zeros(num, np.int64)
     for i, b in enumerate(value):
         if b is None:
             continue
-        if isinstance(b, (bool, np.bool_)) or not float(b).is_integer() or b <= 0:
-            raise ValueError(
-                f"options['budget'] entry {i} is {b!r}; allowed: None (natural mode) or one of {tuple(budgets)}"
-            )
+        if not _is_int(b) or int(b) not in budgets:
+            raise OptionError(f"{where}: options['budget'] entry {i} is {b!r}; allowed: {allowed} "
+                              "(pass budgets=... when making the env to change the list)")
         out[i] = int(b)
     return out
+
+
+def _seed_request(value: Any, num: int, where: str) -> np.ndarray:
+    """Check a ``problem_seed`` reset option: one integer in ``[0, 2**63)`` (single env) or one
+    per env (vector env).
+
+    :raises OptionError: for anything else (``None``, floats, strings, out-of-range integers)
+    """
+    items = [value] if num == 1 and not isinstance(value, (list, tuple, np.ndarray)) else value
+    if isinstance(items, np.ndarray):
+        items = items.ravel().tolist() if items.dtype.kind in "iu" else list(items.ravel())
+    if not isinstance(items, (list, tuple)) or len(items) != num:
+        raise OptionError(f"{where}: options['problem_seed'] is {value!r}; allowed: "
+                          f"{'an integer' if num == 1 else f'{num} integers (one per env)'} in [0, 2**63)")
+    for i, s in enumerate(items):
+        if not _is_int(s) or not 0 <= int(s) <= _MAX_SEED:
+            raise OptionError(f"{where}: options['problem_seed'] entry {i} is {s!r}; allowed: "
+                              "integers in [0, 2**63)")
+    return np.asarray([int(s) for s in items], np.int64)
 
 
 def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -179,19 +213,19 @@ class ReasoningEnv(gym.Env):
         return self.world.scenario
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        # every option is checked before anything changes: a refused reset leaves the env as it was
+        options = check_options(options, _SINGLE_OPTIONS, "ReasoningEnv.reset")
+        w = self.world
+        seeds = _seed_request(options["problem_seed"], 1, "ReasoningEnv.reset") if "problem_seed" in options else None
+        budget = _budget_request(options["budget"], 1, w.budgets, "ReasoningEnv.reset") if "budget" in options else None
         super().reset(seed=seed)
-        options = options or {}
-        w, rng = self.world, self.np_random
-        if "problem_seed" in options:
-            problems = w.problems_from_seeds(np.array([options["problem_seed"]]))
-        else:
-            problems = w.sample_problems(rng, 1)
-        if "budget" in options:
-            budget = _budget_request(options["budget"], 1, w.budgets)
-        elif w.budget_mode == "sample" and w.budgets:
-            budget = np.array([w.budgets[rng.integers(len(w.budgets))]])
-        else:
-            budget = np.zeros(1, np.int64)
+        rng = self.np_random
+        problems = w.problems_from_seeds(seeds) if seeds is not None else w.sample_problems(rng, 1)
+        if budget is None:
+            if w.budget_mode == "sample" and w.budgets:
+                budget = np.array([w.budgets[rng.integers(len(w.budgets))]])
+            else:
+                budget = np.zeros(1, np.int64)
         self._batch.reset(slice(None), problems, budget, rng)
         self._level, self._budget = int(problems.level[0]) + 1, int(budget[0]) or None
         self._started = True
@@ -199,12 +233,12 @@ class ReasoningEnv(gym.Env):
 
     def step(self, action):
         if not self._started:
-            raise RuntimeError("call reset() before step()")
+            raise StateError("call reset() before step()")
         if self._batch.done[0]:
-            raise RuntimeError("the episode has ended; call reset() to start a new one")
+            raise StateError("the episode has ended; call reset() to start a new one")
         if not (isinstance(action, (int, np.integer)) and 0 <= action <= 1):
             action = check_actions(action, 2, "action (0 = continue, 1 = answer)", shape=())
-        reward, ended = self._batch.step(action)
+        reward, ended = self._batch.step(action, self.np_random)
         return self._batch.observe()[0], float(reward[0]), bool(ended[0]), False, self._info()
 
     def _info(self) -> dict[str, Any]:
@@ -216,6 +250,7 @@ class ReasoningEnv(gym.Env):
             "correct": bool(b.correct[0]),
             "answered": bool(b.answered[0]),
             "truncated": bool(b.truncated[0]),
+            "found": bool(b.found[0]),
         }
 
     def render(self) -> str | None:
@@ -232,7 +267,7 @@ class ReasoningEnv(gym.Env):
         )
         return (
             f"level {b.level[0] + 1} budget {budget:>5} [{'#' * filled}{'.' * (bar_len - filled)}] "
-            f"{b.tokens[0]:>5} tokens, confidence {b.confidence[0]:.2f}, {state}"
+            f"{b.tokens[0]:>5} tokens, hint {b.hint[0]:.2f} (mean {b.hint_mean[0]:.2f}), {state}"
         )
 
 
@@ -291,14 +326,11 @@ class ReasoningVectorEnv(VectorEnv):
         """``f2(b)``, the reward of a correct answer that uses exactly budget ``b``."""
         return self.world.reference_reward(budget, name)
 
-    def base_policy(self, kind: str = "linear", seed: int = 0, hidden: int = 32):
-        """The scenario's verbose base reasoner as a policy (the HBPO trainer's starting point)."""
-        from hbkit.train.policies import base_reasoner
-
-        return base_reasoner(self, kind=kind, seed=seed, hidden=hidden)
-
     def training_metrics(self, infos: dict[str, Any], budgets: np.ndarray) -> dict[str, float]:
-        """Accuracy, mean tokens, truncation rate and mean tokens per budget of a finished batch."""
+        """Metrics of a finished batch of rollouts: accuracy, mean tokens, truncation rate, mean
+        tokens per budget (``tokens@b``) and, for the hardest level present, accuracy
+        (``hard_accuracy``) and the share of rollouts whose thinking reached the problem's need
+        (``hard_reach``): the exploration that a length penalty can starve."""
         tokens = np.asarray(infos["tokens"], np.float64)
         out = {
             "accuracy": float(np.mean(infos["correct"])),
@@ -307,15 +339,18 @@ class ReasoningVectorEnv(VectorEnv):
         }
         for b in np.unique(budgets):
             out[f"tokens@{int(b) or 'none'}"] = float(tokens[budgets == b].mean())
+        hard = np.asarray(infos["level"]) == self.world.num_levels
+        out["hard_reach"] = float(np.mean(np.asarray(infos["found"])[hard])) if hard.any() else float("nan")
+        out["hard_accuracy"] = float(np.mean(np.asarray(infos["correct"])[hard])) if hard.any() else float("nan")
         return out
 
-    def _start(self, mask: np.ndarray, problem_seed: Any = None) -> None:
+    def _start(self, mask: np.ndarray, problem_seed: np.ndarray | None = None) -> None:
         w, rng = self.world, self.np_random
         n = int(mask.sum())
         if n == 0:
             return
         if problem_seed is not None:
-            problems = w.problems_from_seeds(np.asarray(problem_seed).reshape(-1)[mask])
+            problems = w.problems_from_seeds(problem_seed[mask])
         else:
             problems = w.sample_problems(rng, n)
         req = self._request[mask]
@@ -326,19 +361,25 @@ class ReasoningVectorEnv(VectorEnv):
         self._batch.reset(mask, problems, budget, rng)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        options = options or {}
+        # every option is checked before anything changes: a refused reset leaves the env as it was
+        where = "ReasoningVectorEnv.reset"
+        options = check_options(options, _VECTOR_OPTIONS, where)
         mask = np.ones(self.num_envs, bool)
         if "reset_mask" in options:
-            mask = np.asarray(options["reset_mask"], bool)
-            if mask.shape != (self.num_envs,):
-                raise ValueError(f"options['reset_mask'] must have shape ({self.num_envs},), got {mask.shape}")
+            m = np.asarray(options["reset_mask"])
+            if m.shape != (self.num_envs,) or m.dtype != bool:
+                raise OptionError(f"{where}: options['reset_mask'] must be {self.num_envs} booleans, got "
+                                  f"{m.dtype} of shape {m.shape}")
+            mask = m.copy()
+        request = None
         if "budget" in options:
-            self._request[mask] = _budget_request(options["budget"], self.num_envs, self.world.budgets)[mask]
-            self.world.budget_index(self._request[mask])  # validates before any state changes
-        seeds = options.get("problem_seed")
-        if seeds is not None and np.asarray(seeds).reshape(-1).shape != (self.num_envs,):
-            raise ValueError(f"options['problem_seed'] must have {self.num_envs} entries (one per env)")
+            request = _budget_request(options["budget"], self.num_envs, self.world.budgets, where)
+        seeds = None
+        if options.get("problem_seed") is not None or "problem_seed" in options:
+            seeds = _seed_request(options["problem_seed"], self.num_envs, where)
+        super().reset(seed=seed)
+        if request is not None:
+            self._request[mask] = request[mask]
         self._start(mask, seeds)
         self._prev_done[mask] = False
         self._started = True
@@ -346,7 +387,7 @@ class ReasoningVectorEnv(VectorEnv):
 
     def step(self, actions):
         if not self._started:
-            raise RuntimeError("call reset() before step()")
+            raise StateError("call reset() before step()")
         a = check_actions(actions, 2, "actions (0 = continue, 1 = answer)", shape=(self.num_envs,))
         b = self._batch
         restart = np.zeros(self.num_envs, bool)
@@ -354,7 +395,7 @@ class ReasoningVectorEnv(VectorEnv):
             restart = self._prev_done
             self._start(restart)
             b.done[restart] = True  # restarted envs only show their first observation this step
-        reward, ended = b.step(a)
+        reward, ended = b.step(a, self.np_random)
         b.done[restart] = False
         self._prev_done = ended
         terminated = ended
@@ -371,6 +412,7 @@ class ReasoningVectorEnv(VectorEnv):
             "correct": b.correct.copy(),
             "answered": b.answered.copy(),
             "truncated": b.truncated.copy(),
+            "found": b.found,
         }
         for k in _INFO_KEYS:
             infos["_" + k] = ones
@@ -385,7 +427,7 @@ def trace_episode(agent: Any, env: Any = None, seed: int = 0, budget: Any = None
     :param env: a Reasoning env (default: a new ``hbpo-math`` one)
     :param seed: the episode's seed (picks the problem)
     :param budget: the budget instruction (``None`` = natural mode)
-    :return: ``tokens``, ``confidence``, ``p_correct`` per step, ``need``, ``level``, ``budget``,
+    :return: ``tokens``, ``hint``, ``hint_mean``, ``p_correct`` per step, ``need``, ``level``, ``budget``,
         ``answer_at`` (None if truncated), ``correct``, ``text`` (the ``ansi`` rendering per step)
     """
     env = env if env is not None else ReasoningEnv()
@@ -393,13 +435,14 @@ def trace_episode(agent: Any, env: Any = None, seed: int = 0, budget: Any = None
     rng = np.random.default_rng(rng_seed)
     obs, info = env.reset(seed=seed, options={"budget": budget})
     b = u._batch
-    out: dict[str, Any] = {"tokens": [], "confidence": [], "p_correct": [], "text": [],
+    out: dict[str, Any] = {"tokens": [], "hint": [], "hint_mean": [], "p_correct": [], "text": [],
                            "need": float(b.need[0]), "level": info["level"], "budget": info["budget"]}
     mode, u.render_mode = u.render_mode, "ansi"
     done = False
     while True:
         out["tokens"].append(int(b.tokens[0]))
-        out["confidence"].append(float(b.confidence[0]))
+        out["hint"].append(float(b.hint[0]))
+        out["hint_mean"].append(float(b.hint_mean[0]))
         out["p_correct"].append(float(u.world.accuracy(b.level[:1], b.need[:1], b.tokens[:1])[0]))
         out["text"].append(u.render())
         if done:

@@ -16,10 +16,32 @@ tokens of thinking, an answer is correct with probability
 * ``ceiling[l] * (1 - gap * exp(-(n - N) / verify_tokens))`` once ``n >= N``: checking the answer
   adds a little accuracy with diminishing returns.
 
-The reasoner notices that it has found the answer through a noisy *confidence* signal in the
-observation, ``clip(1 - exp(-(n - N) / verify_tokens) + signal_noise * eps, 0, 1)`` (zero before
-``N`` apart from noise; ``eps`` is uniform with unit standard deviation, drawn afresh each chunk). Thinking to ``max_tokens`` without answering is a truncated, malformed
-answer.
+Thinking to ``max_tokens`` without answering is a truncated, malformed answer.
+
+The hint: what the reasoner sees of its own progress
+----------------------------------------------------
+A real reasoner does not know when it is done. It writes tentative answers ("so the answer is
+...?"), some of them before it has really solved the problem, and more of them on hard problems,
+where partial results look convincing. The world models this as a noisy *hint* read after every
+chunk::
+
+    mean(n) = misleading[l]                                                     if n < N
+            = misleading[l] + (strength - misleading[l]) * (1 - exp(-(n - N) / verify_tokens))
+                                                                                  if n >= N
+    hint    = clip(mean(n) + noise * eps, 0, 1)          eps ~ Normal(0, 1), fresh every chunk
+
+so the hint is only *partly* informative: before the need it hovers at a level-dependent
+``misleading`` value, after it rises towards ``strength``, and every reading carries noise. The
+observation carries the hint's history as a learner legitimately needs it: the last reading
+``hint``, an exponential moving average ``hint_mean`` (``m <- m + memory * (hint - m)``) and the
+largest reading so far ``hint_max``. With ``misleading = 0``, ``strength = 1`` and little noise
+(scenario ``hbpo-observable``) the hint is a clean "found it" signal and a threshold on it is
+nearly optimal; with the defaults of ``hbpo-math`` the stopping rule has to combine the problem
+features, the tokens spent and the hint's history, and a policy that answers at the first
+convincing hint never reaches the need of a hard problem.
+
+All randomness of a step (the hint noise) is drawn when the step happens, from the generator the
+env passes in; the uniform number that decides whether the answer is correct is drawn at reset.
 """
 
 from __future__ import annotations
@@ -31,24 +53,29 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.scenarios import Flag, ListOf, Number, Schema, ScenarioError, Table, Text, hbpo_train_fields
+from hbkit.scenarios import ListOf, Number, Schema, ScenarioError, Table, Text, hbpo_train_fields
 
 __all__ = [
     "REWARDS",
     "SCHEMA",
     "ReasoningWorld",
     "ReasoningBatch",
+    "Problems",
     "reasoning_reward",
+    "PROBLEM_FEATURES",
 ]
 
 #: Reward functions by name (see :func:`reasoning_reward`).
 REWARDS = ("hbpo", "cosine", "classic")
 
+#: The observation entries that describe the problem (constant during an episode).
+PROBLEM_FEATURES = ("level_hint", "need_hint")
+
 CONTINUE, ANSWER = 0, 1
 
 
 def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> None:
-    w, lv = data["world"], data["levels"]
+    w, lv, sg = data["world"], data["levels"], data["signal"]
     if w["max_tokens"] % w["chunk"]:
         raise fail("world.chunk", f"{w['chunk']} does not divide max_tokens={w['max_tokens']}",
                    "a divisor of world.max_tokens")
@@ -60,6 +87,9 @@ def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> No
         if g > c:
             raise fail(f"levels.guess[{i}]", f"{g} is above the ceiling {c}",
                        "guess <= ceiling of the same level")
+    if len(sg["misleading"]) != len(lv["mix"]):
+        raise fail("signal.misleading", f"has {len(sg['misleading'])} entries for {len(lv['mix'])} levels",
+                   "one entry per level (as many as levels.mix)")
 
 
 SCHEMA = Schema(
@@ -89,7 +119,14 @@ SCHEMA = Schema(
             {
                 "gap": Number(0.0, 1.0, help="v: share of the ceiling still missing at N"),
                 "tokens": Number(0.0, 1e5, open_low=True, help="tau: tokens per e-fold"),
-                "signal_noise": Number(0.0, 2.0),
+            }
+        ),
+        "signal": Table(
+            {
+                "noise": Number(0.0, 2.0, help="std of the noise on each hint reading"),
+                "strength": Number(0.0, 1.0, help="mean hint long after the need"),
+                "misleading": ListOf(Number(0.0, 1.0), max_len=10, help="mean hint before the need"),
+                "memory": Number(0.0, 1.0, open_low=True, help="rate of the hint's moving average"),
             }
         ),
         "features": Table(
@@ -101,11 +138,11 @@ SCHEMA = Schema(
         "base_reasoner": Table(
             {
                 "bias": Number(-20.0, 20.0),
-                "confidence": Number(-50.0, 50.0),
-                "progress": Number(-50.0, 50.0),
+                "hint": Number(-50.0, 50.0, help="weight of hint_mean"),
+                "progress": Number(-50.0, 50.0, help="weight of tokens/max"),
             }
         ),
-        "train": Table({**hbpo_train_fields(hidden=32), "normalize_by_budget": Flag(default=False)}),
+        "train": Table(hbpo_train_fields(hidden=32)),
     },
     check=_world_check,
 )
@@ -176,6 +213,7 @@ class ReasoningWorld:
 
     def __init__(self, scenario: Any):
         w, lv, ver, ft = scenario["world"], scenario["levels"], scenario["verification"], scenario["features"]
+        sg = scenario["signal"]
         self.scenario = scenario
         self.max_tokens = int(w["max_tokens"])
         self.chunk = int(w["chunk"])
@@ -192,42 +230,38 @@ class ReasoningWorld:
         self.guess = np.asarray(lv["guess"], dtype=np.float64)
         self.gap = float(ver["gap"])
         self.verify_tokens = float(ver["tokens"])
-        self.signal_noise = float(ver["signal_noise"])
+        self.signal_noise = float(sg["noise"])
+        self.strength = float(sg["strength"])
+        self.misleading = np.asarray(sg["misleading"], dtype=np.float64)
+        self.memory = float(sg["memory"])
         self.level_noise = float(ft["level_noise"])
         self.need_noise = float(ft["need_noise"])
         self.max_steps = self.max_tokens // self.chunk
 
         k = len(self.budgets)
         self.feature_names: tuple[str, ...] = (
-            ("level_hint", "need_hint")
+            PROBLEM_FEATURES
             + tuple(f"budget={b}" for b in self.budgets)
-            + ("budget=none", "tokens/max", "tokens/budget", "over_budget", "confidence")
+            + ("budget=none", "tokens/max", "tokens/budget", "over_budget", "hint", "hint_mean", "hint_max")
         )
         self.obs_dim = len(self.feature_names)
-        self._onehot_start = 2
-        self._none_index = 2 + k
-        self._progress = 3 + k
-        max_ratio = self.max_tokens / min(self.budgets) if self.budgets else 1.0
+        self.onehot_start = 2
+        self.none_index = 2 + k
+        self.progress_index = 3 + k
+        self.hint_index = 6 + k
+        self.max_ratio = self.max_tokens / min(self.budgets) if self.budgets else 1.0
         lo = np.zeros(self.obs_dim, dtype=np.float32)
         hi = np.ones(self.obs_dim, dtype=np.float32)
         lo[0], hi[0] = -2.0, 3.0
         lo[1], hi[1] = -16.0, 4.0
-        hi[self._progress + 1] = max_ratio
+        hi[self.progress_index + 1] = self.max_ratio
         self.obs_low, self.obs_high = lo, hi
         self._cum_mix = np.cumsum(self.mix)
         self._cum_mix[-1] = 1.0
-        # the parts of the observation that depend only on the budget slot and the chunks thought
-        # (one-hot, tokens/max, tokens/budget, over_budget); the last slot is natural mode
-        tokens = np.arange(self.max_steps + 1, dtype=np.float64) * self.chunk
-        template = np.zeros((k + 1, self.max_steps + 1, self.obs_dim), np.float32)
-        template[:, :, self._progress] = tokens / self.max_tokens
-        for i, b in enumerate(self.budgets):
-            template[i, :, self._progress + 1] = np.minimum(tokens / b, max_ratio)
-            template[i, :, self._progress + 2] = np.maximum(tokens - b, 0.0) / self.max_tokens
-        for i in range(k + 1):
-            template[i, :, self._onehot_start + i] = 1.0
-        self.obs_template = template
-        self.step_tokens = tokens
+        # one row of one-hot budget instruction per budget slot; the last slot is natural mode
+        self.onehot = np.zeros((k + 1, self.obs_dim), np.float32)
+        self.onehot[np.arange(k + 1), self.onehot_start + np.arange(k + 1)] = 1.0
+        self.budget_table = np.asarray(self.budgets + (0,), dtype=np.int64)
 
     # -- problems --------------------------------------------------------------------------
     def sample_problems(self, rng: np.random.Generator, n: int) -> Problems:
@@ -260,14 +294,17 @@ class ReasoningWorld:
         found = self.ceiling[level] * (1.0 - self.gap * np.exp(-np.maximum(extra, 0.0) / self.verify_tokens))
         return np.where(extra >= 0, found, self.guess[level])
 
-    def confidence(self, need: np.ndarray, tokens: np.ndarray, noise: np.ndarray) -> np.ndarray:
-        """The noisy "found it" signal, for ``noise`` of unit standard deviation."""
-        c = np.maximum(np.asarray(tokens, dtype=np.float64) - need, 0.0)
-        c *= -1.0 / self.verify_tokens
-        np.exp(c, out=c)
-        c = self.signal_noise * noise - c
-        c += 1.0
-        return np.minimum(np.maximum(c, 0.0, out=c), 1.0, out=c)
+    def hint_mean(self, level: np.ndarray, need: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+        """The mean of the hint after ``tokens`` of thinking (see the module docstring)."""
+        extra = np.asarray(tokens, dtype=np.float64) - need
+        rise = 1.0 - np.exp(-np.maximum(extra, 0.0) / self.verify_tokens)
+        low = self.misleading[level]
+        return low + np.where(extra >= 0, (self.strength - low) * rise, 0.0)
+
+    def hint(self, level: np.ndarray, need: np.ndarray, tokens: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """One noisy hint reading, for ``noise`` of unit standard deviation."""
+        h = self.hint_mean(level, need, tokens) + self.signal_noise * noise
+        return np.clip(h, 0.0, 1.0)
 
     # -- rewards ---------------------------------------------------------------------------
     def reward(self, correct, tokens, budget, truncated, name: str | None = None) -> np.ndarray:
@@ -289,7 +326,7 @@ class ReasoningWorld:
         :raises ValueError: for a budget that is not one of the scenario's budgets
         """
         budget = np.asarray(budget, dtype=np.int64)
-        table = np.asarray(self.budgets + (0,), dtype=np.int64)
+        table = self.budget_table
         slot = np.argmax(budget[..., None] == table, axis=-1)
         bad = table[slot] != budget
         if np.count_nonzero(bad):
@@ -300,18 +337,46 @@ class ReasoningWorld:
             )
         return slot
 
+    # -- the base reasoner -----------------------------------------------------------------
+    def base_reasoner_weights(self) -> tuple[np.ndarray, float]:
+        """The scenario's verbose base reasoner as a linear rule on the observation.
+
+        Its per-chunk logit of answering is ``bias + hint * hint_mean + progress * tokens/max``
+        (the ``[base_reasoner]`` table): a reasoner that rarely answers before its hint has been
+        high for a while, and keeps checking long after.
+
+        :return: ``(w, bias)``: the answer logit is ``obs @ w + bias`` (the continue logit is 0)
+        """
+        base = self.scenario["base_reasoner"]
+        w = np.zeros(self.obs_dim)
+        w[self.feature_names.index("hint_mean")] = base["hint"]
+        w[self.feature_names.index("tokens/max")] = base["progress"]
+        return w, float(base["bias"])
+
+    def observe_progress(self, obs: np.ndarray, tokens: np.ndarray, slot: np.ndarray,
+                         instruction: bool = True) -> None:
+        """Write the progress features of budget ``slot`` (and, with ``instruction``, its one-hot
+        budget instruction) into ``obs`` in place: the one place where they are computed."""
+        if instruction:
+            obs[:, self.onehot_start:self.progress_index] = self.onehot[slot, self.onehot_start:self.progress_index]
+        b = self.budget_table[slot].astype(np.float64)
+        t = np.asarray(tokens, np.float64)
+        has_b = b > 0
+        obs[:, self.progress_index] = t / self.max_tokens
+        obs[:, self.progress_index + 1] = np.where(has_b, np.minimum(t / np.maximum(b, 1), self.max_ratio), 0.0)
+        obs[:, self.progress_index + 2] = np.where(has_b, np.maximum(t - b, 0.0) / self.max_tokens, 0.0)
+
 
 class ReasoningBatch:
     """State of ``num`` Reasoning episodes, stepped together.
 
-    At reset each episode draws its problem and its *path*: the observation it will see after every
-    number of chunks (``path``, shape ``(num, max_steps + 1, obs_dim)``, the noisy confidence signal
-    included), and the uniform number that decides whether its answer is correct. Stepping then only moves along the path, so a step costs a handful
-    of array operations whatever the batch size.
-
     Arrays (one entry per episode): ``level`` (0-based), ``need``, ``level_hint``, ``need_hint``,
-    ``budget`` (tokens, ``0`` = natural mode), ``steps`` (chunks thought), ``tokens``,
-    ``confidence``, ``done``, ``answered``, ``correct``, ``truncated``.
+    ``budget`` (tokens, ``0`` = natural mode), ``slot`` (its position in the one-hot block),
+    ``steps`` (chunks thought), ``hint``, ``hint_mean``, ``hint_max``, ``done``, ``answered``,
+    ``correct``, ``truncated``, ``found`` (the answer was found: tokens reached the need).
+
+    Every array is a plain array of its own (no views of other arrays), so copies, deep copies and
+    pickles of a batch continue exactly like the original.
 
     :param world: the scenario's :class:`ReasoningWorld`
     :param num: number of episodes
@@ -324,19 +389,18 @@ class ReasoningBatch:
         self.level_hint = np.zeros(num, np.float32)
         self.need_hint = np.zeros(num, np.float32)
         self.budget = np.zeros(num, np.int64)
+        self.slot = np.full(num, len(world.budgets), np.int64)
         self.steps = np.zeros(num, np.int64)
+        self.hint = np.zeros(num, np.float64)
+        self.hint_mean = np.zeros(num, np.float64)
+        self.hint_max = np.zeros(num, np.float64)
         self.done = np.zeros(num, bool)
         self.answered = np.zeros(num, bool)
         self.correct = np.zeros(num, bool)
         self.truncated = np.zeros(num, bool)
-        # the observation each episode will see after k chunks: path[r, k]
-        self.path = np.zeros((num, world.max_steps + 1, world.obs_dim), np.float32)
-        self._path_flat = self.path.reshape(num * (world.max_steps + 1), world.obs_dim)  # a view
-        self._row_start = np.arange(num) * (world.max_steps + 1)
         self._u_correct = np.ones(num, np.float64)
-        self._rows = np.arange(num)
-        self._no_reward = np.zeros(num)
-        self._no_reward.flags.writeable = False
+        # the parts of the observation that stay fixed during an episode (problem, instruction)
+        self._static = np.zeros((num, world.obs_dim), np.float32)
 
     @property
     def tokens(self) -> np.ndarray:
@@ -344,42 +408,38 @@ class ReasoningBatch:
         return self.steps * self.world.chunk
 
     @property
-    def confidence(self) -> np.ndarray:
-        """The confidence signal each episode sees now."""
-        return self._path_flat[self._row_start + self.steps, -1]
+    def found(self) -> np.ndarray:
+        """Whether each episode's thinking has reached its need (the answer was found)."""
+        return self.tokens >= self.need
 
     def reset(self, idx: np.ndarray | slice, problems: Problems, budget: np.ndarray,
               rng: np.random.Generator) -> None:
         """Start new episodes at positions ``idx`` (a bool mask, indices or a slice) with the given
-        problems and budgets (``0`` = natural mode); ``rng`` draws their paths."""
+        problems and budgets (``0`` = natural mode); ``rng`` draws what decides correctness."""
         w = self.world
-        idx = self._rows[idx]
+        idx = np.arange(self.num)[idx]
         budget = np.asarray(budget, np.int64)
         slot = w.budget_index(budget)
-        n = len(budget)
         self.level[idx] = problems.level
         self.need[idx] = problems.need
         self.level_hint[idx] = problems.level_hint
         self.need_hint[idx] = problems.need_hint
         self.budget[idx] = budget
-        self.steps[idx] = 0
-        self.done[idx] = False
-        self.answered[idx] = False
-        self.correct[idx] = False
-        self.truncated[idx] = False
-        u = rng.random((n, w.max_steps + 2))
-        self._u_correct[idx] = u[:, 0]
-        path = w.obs_template[slot]
-        path[:, :, 0] = problems.level_hint[:, None]
-        path[:, :, 1] = problems.need_hint[:, None]
-        noise = (u[:, 1:] - 0.5) * np.sqrt(12.0)  # uniform, unit standard deviation
-        path[:, :, -1] = w.confidence(problems.need[:, None], w.step_tokens, noise)
-        self.path[idx] = path
+        self.slot[idx] = slot
+        for arr in (self.steps, self.hint, self.hint_mean, self.hint_max):
+            arr[idx] = 0
+        for arr in (self.done, self.answered, self.correct, self.truncated):
+            arr[idx] = False
+        self._u_correct[idx] = rng.random(len(budget))
+        static = w.onehot[slot].copy()
+        static[:, 0] = problems.level_hint
+        static[:, 1] = problems.need_hint
+        self._static[idx] = static
 
-    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
+    def step(self, actions: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Advance every episode that is not done by one action (0 = continue, 1 = answer).
 
-        Episodes that are already done do not change. All randomness was drawn at reset.
+        Episodes that are already done do not change. ``rng`` draws the new hint readings.
 
         :return: ``(reward, ended)``: the reward of this step and which episodes ended on it
         """
@@ -387,12 +447,18 @@ class ReasoningBatch:
         live = ~self.done
         answer = live & (np.asarray(actions) == ANSWER)
         think = live ^ answer
-        self.steps += think
+        reward = np.zeros(self.num)
+        t = np.flatnonzero(think)
+        if len(t):
+            self.steps[t] += 1
+            h = w.hint(self.level[t], self.need[t], self.steps[t] * w.chunk, rng.standard_normal(len(t)))
+            self.hint[t] = h
+            self.hint_mean[t] += w.memory * (h - self.hint_mean[t])
+            self.hint_max[t] = np.maximum(self.hint_max[t], h)
         over = think & (self.steps >= w.max_steps)
         ended = answer | over
         if not np.count_nonzero(ended):
-            return self._no_reward, ended
-        reward = np.zeros(self.num)
+            return reward, ended
         if np.count_nonzero(answer):
             i = np.flatnonzero(answer)
             p = w.accuracy(self.level[i], self.need[i], self.steps[i] * w.chunk)
@@ -406,4 +472,11 @@ class ReasoningBatch:
 
     def observe(self) -> np.ndarray:
         """The observation of every episode: a new float32 array of shape ``(num, obs_dim)``."""
-        return self._path_flat[self._row_start + self.steps]
+        w = self.world
+        obs = self._static.copy()
+        w.observe_progress(obs, self.tokens, self.slot, instruction=False)
+        h = w.hint_index
+        obs[:, h] = self.hint
+        obs[:, h + 1] = self.hint_mean
+        obs[:, h + 2] = self.hint_max
+        return obs

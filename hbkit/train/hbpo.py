@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from hbkit._threads import on_one_blas_thread
 from hbkit.scenarios import load_scenario
-from hbkit.train.policies import Policy, _env_metadata, make_policy
+from hbkit.train.policies import DeclaringPolicy, Policy, base_reasoner, env_metadata, log_softmax, make_policy
 
 __all__ = ["HBPOConfig", "HBPO", "hbpo_advantages", "ADVANTAGES"]
 
@@ -224,7 +224,10 @@ class HBPO:
         self.rng = np.random.default_rng(c.seed)
         self.policy = init_policy if init_policy is not None else self._initial_policy()
         self.policy.metadata.setdefault("name", "HBPO")
-        self.optimizer = Adam(self.policy.params, c.learning_rate)
+        self.optimizer = Adam({k: v for k, v in self.policy.params.items() if k not in ("Wd", "bd")},
+                              c.learning_rate)
+        self.declare_optimizer = (Adam({k: self.policy.params[k] for k in ("Wd", "bd")}, c.learning_rate)
+                                  if isinstance(self.policy, DeclaringPolicy) else None)
         self.num_timesteps = 0
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
@@ -234,12 +237,17 @@ class HBPO:
     def _initial_policy(self) -> Policy:
         c = self.config
         u = self.vec.unwrapped
-        if hasattr(u, "base_policy"):
-            p = u.base_policy(kind=c.policy, seed=c.seed, hidden=c.hidden)
+        if hasattr(getattr(u, "world", None), "base_reasoner_weights"):
+            # the verbose base reasoner; with budgets, a two-level policy that also learns to
+            # declare its own budget for natural mode (see DeclaringPolicy)
+            if c.budgets:
+                p = base_reasoner(self.vec, "declaring", c.seed, c.hidden if c.policy == "mlp" else 0)
+            else:
+                p = base_reasoner(self.vec, c.policy, c.seed, c.hidden)
         else:
             space = self.vec.single_observation_space
             p = make_policy(c.policy, space.shape[0], int(self.vec.single_action_space.n),
-                            getattr(u, "feature_names", None), _env_metadata(self.vec), c.seed, c.hidden)
+                            getattr(u, "feature_names", None), env_metadata(self.vec), c.seed, c.hidden)
         p.metadata["trained"] = {"algorithm": "HBPO", **{k: v for k, v in asdict(c).items() if k != "extra"}}
         return p
 
@@ -268,6 +276,7 @@ class HBPO:
             seed=int(self.rng.integers(2**31 - 1)),
             options={"budget": budget_opt, "problem_seed": seeds},
         )
+        first_obs = obs.copy()
         done = np.zeros(self.num_envs, bool)
         returns = np.zeros(self.num_envs)
         steps_obs, steps_act, steps_logp, steps_env, steps_mask = [], [], [], [], []
@@ -275,11 +284,9 @@ class HBPO:
             live = np.flatnonzero(~done)
             mask = infos.get("action_mask")
             m = None if mask is None else np.asarray(mask, bool)[live]
-            logits = self.policy.logits(obs[live], m)
-            z = logits - logits.max(axis=1, keepdims=True)
-            logp_all = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            logp_all = log_softmax(self.policy.logits(obs[live]), m)
             u = self.rng.random((len(live), 1))
-            a_live = np.minimum((np.exp(logp_all).cumsum(axis=1) < u).sum(axis=1), logits.shape[1] - 1)
+            a_live = np.minimum((np.exp(logp_all).cumsum(axis=1) < u).sum(axis=1), logp_all.shape[1] - 1)
             steps_obs.append(obs[live])
             steps_act.append(a_live)
             steps_logp.append(logp_all[np.arange(len(live)), a_live])
@@ -300,6 +307,7 @@ class HBPO:
             "masks": np.concatenate(steps_mask) if steps_mask else None,
             "returns": returns,
             "infos": infos,
+            "first_obs": first_obs,
         }
 
     # -- advantage ---------------------------------------------------------------------------
@@ -329,13 +337,10 @@ class HBPO:
                 if len(mb) == 0:
                     continue
                 logits, cache = self.policy.forward(obs[mb])
-                if masks is not None:
-                    logits = np.where(masks[mb], logits, -1e9)
-                z = logits - logits.max(axis=1, keepdims=True)
-                p = np.exp(z)
-                p /= p.sum(axis=1, keepdims=True)
+                logp_all = log_softmax(logits, None if masks is None else masks[mb])
+                p = np.exp(logp_all)
                 rows = np.arange(len(mb))
-                logp = np.log(p[rows, actions[mb]] + 1e-300)
+                logp = logp_all[rows, actions[mb]]
                 ratio = np.exp(logp - logp_old[mb])
                 a = adv[mb]
                 # the clipped term is the minimum; its gradient is zero where clipping binds
@@ -352,6 +357,34 @@ class HBPO:
                 clipped_frac += float(1.0 - active.mean())
                 n_mb += 1
         return {"clip_fraction": clipped_frac / max(n_mb, 1)}
+
+    def update_declare(self, batch: dict[str, Any], adv_per_rollout: np.ndarray) -> dict[str, float]:
+        """Train the high level of a :class:`DeclaringPolicy`: which budget to declare for a problem.
+
+        Every problem was tried under every budget (one subgroup each), so the value of declaring
+        budget ``b`` is known for each problem: the mean advantage of its subgroup. The update
+        ascends ``sum_b pi(b | problem) * mean_advantage(b)`` (a full-information policy gradient).
+        """
+        c = self.config
+        if self.declare_optimizer is None:
+            return {}
+        problem, subgroup, _ = self._layout
+        P, k = c.problems_per_iteration, len(c.budgets)
+        value = np.zeros((P, k))
+        np.add.at(value, (problem, subgroup), adv_per_rollout)
+        value /= np.bincount(subgroup[: c.rollouts_per_problem], minlength=k)[None, :]
+        obs = batch["first_obs"][:: c.rollouts_per_problem]
+        logits = self.policy.declare_logits(obs)
+        pi = np.exp(log_softmax(logits))
+        expected = (pi * value).sum(axis=1, keepdims=True)
+        dlogits = -pi * (value - expected) / P
+        grads = self.policy.declare_backward(obs, dlogits)
+        norm = np.sqrt(sum(float((g * g).sum()) for g in grads.values()))
+        if norm > c.max_grad_norm:
+            grads = {key: g * (c.max_grad_norm / norm) for key, g in grads.items()}
+        self.declare_optimizer.step(grads)
+        choice = logits.argmax(axis=1)
+        return {f"declare@{b}": float(np.mean(choice == j)) for j, b in enumerate(c.budgets)}
 
     # -- the loop ------------------------------------------------------------------------------
     @on_one_blas_thread
@@ -378,9 +411,13 @@ class HBPO:
                 t0 = time.perf_counter()
                 if self.config.anneal_lr:
                     self.optimizer.lr = self.config.learning_rate * (1.0 - i / iterations)
+                    if self.declare_optimizer is not None:
+                        self.declare_optimizer.lr = self.optimizer.lr
                 batch = self.rollout()
                 adv = self.advantages(batch["returns"])
                 stats = self.update(batch, adv)
+                stats.update(self.update_declare(batch, adv))
+                stats.update(self._group_metrics(batch["returns"]))
                 self.iteration += 1
                 row = {
                     "iteration": self.iteration,
@@ -401,6 +438,13 @@ class HBPO:
         self.policy.metadata.setdefault("trained", {})["iterations"] = self.iteration
         self.policy.metadata["trained"]["num_timesteps"] = self.num_timesteps
         return self.history
+
+    def _group_metrics(self, returns: np.ndarray) -> dict[str, float]:
+        """``zero_variance``: the share of problem groups whose rollouts all got the same reward,
+        so that their advantage is zero and they teach nothing (what a collapsed group looks like)."""
+        c = self.config
+        R = returns.reshape(c.problems_per_iteration, c.rollouts_per_problem)
+        return {"zero_variance": float(np.mean(R.std(axis=1) < 1e-9))}
 
     def _env_metrics(self, infos: dict[str, Any]) -> dict[str, float]:
         u = self.vec.unwrapped

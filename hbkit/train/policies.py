@@ -27,10 +27,13 @@ __all__ = [
     "Policy",
     "LinearPolicy",
     "MLPPolicy",
+    "DeclaringPolicy",
     "PolicyFileError",
     "load_policy",
     "make_policy",
     "base_reasoner",
+    "env_metadata",
+    "log_softmax",
 ]
 
 FORMAT = "hbkit-policy"
@@ -38,7 +41,12 @@ FORMAT_VERSION = 1
 _META_KEY = "__metadata__"
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
+def log_softmax(logits: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Row-wise log-probabilities of ``logits`` ``(N, A)``; where ``mask`` is False an action gets
+    probability 0 (log-probability ``-inf``). The one masked log-softmax of hbkit's trainers."""
+    logits = np.asarray(logits, np.float64)
+    if mask is not None:
+        logits = np.where(np.asarray(mask, bool).reshape(logits.shape), logits, -np.inf)
     z = logits - logits.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
@@ -108,7 +116,7 @@ class Policy:
 
     def probs(self, obs: Any, mask: np.ndarray | None = None) -> np.ndarray:
         """Action probabilities ``(N, n_actions)``."""
-        return np.exp(_log_softmax(self.logits(obs, mask)))
+        return np.exp(log_softmax(self.logits(obs, mask)))
 
     def act(
         self,
@@ -128,7 +136,7 @@ class Policy:
         if deterministic:
             return logits.argmax(axis=1)
         rng = rng if rng is not None else self._rng
-        p = np.exp(_log_softmax(logits))
+        p = np.exp(log_softmax(logits))
         u = rng.random((p.shape[0], 1))
         return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), self.n_actions - 1).astype(np.int64)
 
@@ -221,6 +229,8 @@ class MLPPolicy(Policy):
                  hidden: int = 32):
         super().__init__(obs_dim, n_actions, feature_names, metadata, seed)
         self.hidden = int(hidden)
+        if self.hidden < 0:
+            raise ValueError(f"hidden={hidden}; allowed: an integer >= 0")
         rng = np.random.default_rng(seed)
         self.params = {
             "W": np.zeros((self.obs_dim, self.n_actions)),
@@ -255,7 +265,94 @@ class MLPPolicy(Policy):
         }
 
 
-_KINDS: dict[str, type[Policy]] = {"linear": LinearPolicy, "mlp": MLPPolicy}
+class DeclaringPolicy(MLPPolicy):
+    """A two-level policy for worlds with budget instructions: first declare a budget, then
+    reason under it.
+
+    * The high level ("declare") looks at the problem features (``level_hint``, ``need_hint``)
+      and scores the budgets: ``logits_d = features @ Wd + bd``. It is trained from the rollouts of
+      the budget subgroups: the subgroup's mean advantage is the value of declaring its budget for
+      that problem (HBPO's own signal).
+    * The low level is an :class:`MLPPolicy` (``hidden=0`` makes it linear) that sees the budget
+      instruction, as in training, where each subgroup is told its budget (the paper's released
+      code prefills "I will answer the question with {b} tokens").
+
+    In natural mode (the observation's ``budget=none`` entry is 1, no budget was given) the
+    policy declares the budget it scores highest and rewrites the budget instruction and progress
+    features to that budget before the low level acts. The declaration depends only on the problem
+    features, which stay fixed during an episode, so the policy needs no memory between steps and
+    never acts on an input it did not see in training.
+
+    :param hidden: width of the low level's hidden layer (0: linear)
+    """
+
+    kind = "declaring"
+
+    def __init__(self, obs_dim, n_actions, feature_names=None, metadata=None, seed: int = 0,
+                 hidden: int = 32):
+        super().__init__(obs_dim, n_actions, feature_names, metadata, seed, hidden)
+        names = list(self.feature_names or ())
+        need = ("level_hint", "need_hint", "budget=none", "tokens/max", "tokens/budget", "over_budget")
+        missing = [n for n in need if n not in names]
+        if missing or "max_tokens" not in self.metadata:
+            raise ValueError(f"a declaring policy needs the features {need} and metadata['max_tokens'] "
+                             f"(missing: {missing or 'max_tokens'})")
+        self.budget_slots = [i for i, n in enumerate(names) if n.startswith("budget=") and n != "budget=none"]
+        self.budget_values = np.array([float(names[i].split("=", 1)[1]) for i in self.budget_slots])
+        self.problem_slots = [names.index("level_hint"), names.index("need_hint")]
+        self.none_slot = names.index("budget=none")
+        self.progress_slots = [names.index(n) for n in ("tokens/max", "tokens/budget", "over_budget")]
+        self.max_tokens = float(self.metadata["max_tokens"])
+        k = len(self.budget_slots)
+        self.params["Wd"] = np.zeros((len(self.problem_slots), k))
+        self.params["bd"] = np.zeros(k)
+
+    def param_shapes(self):
+        return {**super().param_shapes(), "Wd": (len(self.problem_slots), len(self.budget_slots)),
+                "bd": (len(self.budget_slots),)}
+
+    def declare_logits(self, obs: Any) -> np.ndarray:
+        """Scores of the budgets ``(N, k)`` for a batch of observations (only the problem features
+        are read)."""
+        x = np.asarray(obs, np.float64)[:, self.problem_slots]
+        return x @ self.params["Wd"] + self.params["bd"]
+
+    def declare(self, obs: Any) -> np.ndarray:
+        """The budget (tokens) this policy declares for each observation's problem."""
+        return self.budget_values[self.declare_logits(self._check_obs(obs)).argmax(axis=1)]
+
+    def declare_backward(self, obs: np.ndarray, dlogits: np.ndarray) -> dict[str, np.ndarray]:
+        """Gradients of ``Wd`` and ``bd`` given the gradient of a loss w.r.t. the budget scores."""
+        x = np.asarray(obs, np.float64)[:, self.problem_slots]
+        return {"Wd": x.T @ dlogits, "bd": dlogits.sum(axis=0)}
+
+    def with_declared_budget(self, obs: np.ndarray) -> np.ndarray:
+        """``obs`` with every natural-mode row rewritten to the budget the policy declares."""
+        natural = obs[:, self.none_slot] > 0.5
+        if not natural.any():
+            return obs
+        obs = obs.copy()
+        rows = obs[natural]
+        j = self.declare_logits(rows).argmax(axis=1)
+        b = self.budget_values[j]
+        t = rows[:, self.progress_slots[0]] * self.max_tokens
+        rows[:, self.none_slot] = 0.0
+        rows[:, self.budget_slots] = 0.0
+        rows[np.arange(len(rows)), np.asarray(self.budget_slots)[j]] = 1.0
+        max_ratio = self.max_tokens / self.budget_values.min()
+        rows[:, self.progress_slots[1]] = np.minimum(t / b, max_ratio)
+        rows[:, self.progress_slots[2]] = np.maximum(t - b, 0.0) / self.max_tokens
+        obs[natural] = rows
+        return obs
+
+    def logits(self, obs: Any, mask: np.ndarray | None = None) -> np.ndarray:
+        logits, _ = self.forward(self.with_declared_budget(self._check_obs(obs)))
+        if mask is not None:
+            logits = np.where(np.asarray(mask, bool).reshape(logits.shape), logits, -np.inf)
+        return logits
+
+
+_KINDS: dict[str, type[Policy]] = {"linear": LinearPolicy, "mlp": MLPPolicy, "declaring": DeclaringPolicy}
 
 
 def make_policy(kind: str, obs_dim: int, n_actions: int, feature_names=None, metadata=None,
@@ -263,36 +360,36 @@ def make_policy(kind: str, obs_dim: int, n_actions: int, feature_names=None, met
     """Create a fresh ``"linear"`` or ``"mlp"`` policy."""
     if kind not in _KINDS:
         raise ValueError(f"unknown policy kind {kind!r}; allowed: {', '.join(_KINDS)}")
-    extra = {"hidden": hidden} if kind == "mlp" else {}
+    extra = {"hidden": hidden} if kind in ("mlp", "declaring") else {}
     return _KINDS[kind](obs_dim, n_actions, feature_names, metadata, seed, **extra)
 
 
 def base_reasoner(env: Any, kind: str = "linear", seed: int = 0, hidden: int = 32) -> Policy:
     """The scenario's untrained, verbose reasoner as a policy of the given kind.
 
-    Its per-chunk logit of answering is ``bias + confidence * c + progress * tokens/max`` with the
-    constants of the scenario's ``[base_reasoner]`` table.
+    The reasoner itself is part of the world (:meth:`hbkit.sim.reasoning.ReasoningWorld.base_reasoner_weights`,
+    the scenario's ``[base_reasoner]`` table); this wraps it as a trainable policy.
 
     :param env: a Reasoning Env or VectorEnv (wrapped or not)
     """
     world = env.unwrapped.world
-    names = world.feature_names
-    base = world.scenario["base_reasoner"]
-    policy = make_policy(kind, world.obs_dim, 2, names, _env_metadata(env), seed, hidden)
-    policy.params["W"][names.index("confidence"), 1] = base["confidence"]
-    policy.params["W"][names.index("tokens/max"), 1] = base["progress"]
-    policy.params["b"][1] = base["bias"]
+    w, bias = world.base_reasoner_weights()
+    policy = make_policy(kind, world.obs_dim, 2, world.feature_names, env_metadata(env), seed, hidden)
+    policy.params["W"][:, 1] = w
+    policy.params["b"][1] = bias
     policy.metadata["name"] = "base reasoner"
     return policy
 
 
-def _env_metadata(env: Any) -> dict[str, Any]:
+def env_metadata(env: Any) -> dict[str, Any]:
     """What a policy must remember about the env it acts in, so evaluate() can rebuild it."""
     u = env.unwrapped
     sc = u.world.scenario
     meta: dict[str, Any] = {"env_id": sc.env_id, "env_kwargs": {"scenario": sc.name}}
     if hasattr(u.world, "budgets"):
         meta["env_kwargs"]["budgets"] = list(u.world.budgets)
+    if hasattr(u.world, "max_tokens"):
+        meta["max_tokens"] = int(u.world.max_tokens)
     return meta
 
 

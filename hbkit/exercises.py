@@ -108,10 +108,10 @@ def check_reasoner(fn: Callable[[np.ndarray], int], episodes: int = 2000, seed: 
                f"{base['accuracy']:.3f} with {base['mean_tokens']:.0f}")
     if ratio > 0.7:
         return CheckResult(False, f"{summary}. You use {100 * ratio:.0f}% of its tokens; answer earlier "
-                                  "once the confidence signal is high", details)
+                                  "once the hint has been high for a while", details)
     if d_acc < -0.02:
         return CheckResult(False, f"{summary}. You lose {-100 * d_acc:.1f} accuracy points: you stop before "
-                                  "the answer is found; wait for a higher confidence", details)
+                                  "the answer is found; wait for stronger hints", details)
     return CheckResult(True, f"{summary}. {100 * (1 - ratio):.0f}% fewer tokens at "
                              f"{100 * d_acc:+.1f} accuracy points: an adaptive reasoner", details)
 

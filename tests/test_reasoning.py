@@ -11,6 +11,7 @@ from gymnasium.vector import AutoresetMode
 
 from hbkit.envs.checks import api_test
 from hbkit.envs.reasoning import ReasoningEnv, ReasoningVectorEnv
+from hbkit.errors import OptionError
 from hbkit.scenarios import load_scenario
 from hbkit.sim.reasoning import ReasoningWorld, reasoning_reward
 
@@ -173,7 +174,7 @@ def test_bad_use_gets_clear_errors():
     env.step(1)
     with pytest.raises(RuntimeError, match="ended"):
         env.step(0)
-    with pytest.raises(ValueError, match="not one of this scenario's budgets"):
+    with pytest.raises(OptionError, match="allowed: None"):
         env.reset(options={"budget": 777})
     with pytest.raises(ValueError, match="natural mode"):
         env.reset(options={"budget": -5})
@@ -209,3 +210,147 @@ def test_summary_by_level_is_consistent():
     assert acc == pytest.approx(rep["accuracy"])
     # thinking 1024 tokens solves easy problems far more often than hard ones
     assert rep["by_level"]["1"]["accuracy"] > rep["by_level"]["5"]["accuracy"] + 0.5
+
+
+# -- refused resets leave the env as it was ------------------------------------------------------
+BAD_OPTIONS = [
+    {"budget": 1000}, {"budget": 10**30}, {"budget": "512"}, {"budget": "none"}, {"budget": 512.0},
+    {"budget": True}, ["budget"], {"budgets": 512}, {"problem_seed": None}, {"problem_seed": 2**64},
+    {"problem_seed": 1.5}, {"problem_seed": "3"}, {"problem_seed": -1}, "budget",
+]
+
+
+def _state(env):
+    b = env.unwrapped._batch
+    return (b.steps.copy(), b.budget.copy(), b.need.copy(), b.hint_mean.copy(),
+            env.unwrapped.np_random.bit_generator.state)
+
+
+@pytest.mark.parametrize("bad", BAD_OPTIONS, ids=repr)
+def test_refused_reset_leaves_single_env_unchanged(bad):
+    env = ReasoningEnv()
+    env.reset(seed=1, options={"budget": 1024})
+    env.step(0)
+    before = _state(env)
+    with pytest.raises(OptionError):
+        env.reset(seed=5, options=bad)
+    after = _state(env)
+    assert all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(before, after))
+    env.step(0)  # the episode goes on
+    env.reset()
+
+
+@pytest.mark.parametrize("bad", BAD_OPTIONS + [{"budget": [512, 1000, 512, 512]}, {"reset_mask": [1, 0, 1, 0]}],
+                         ids=repr)
+def test_refused_reset_leaves_vector_env_unchanged(bad):
+    vec = ReasoningVectorEnv(num_envs=4)
+    vec.reset(seed=1, options={"budget": 1024})
+    vec.step(np.array([0, 1, 0, 0]))
+    before = _state(vec)
+    with pytest.raises(OptionError):
+        vec.reset(seed=5, options=bad)
+    assert all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(before, _state(vec)))
+    vec.step(np.ones(4, np.int64))  # autoreset still works and keeps the earlier request
+    _, _, _, _, info = vec.step(np.zeros(4, np.int64))
+    assert np.all(info["budget"] == 1024)
+    vec.reset()
+
+
+# -- copies, deep copies and pickles continue exactly like the original --------------------------
+def _continue(env, steps, vector):
+    out = []
+    for i in range(steps):
+        a = (np.arange(env.num_envs) + i) % 7 == 0 if vector else int(i % 7 == 6)
+        obs, r, term, _, info = env.step(a.astype(np.int64) if vector else a)
+        out.append((np.asarray(obs).tobytes(), np.asarray(r).tobytes(), np.asarray(info["tokens"]).tobytes()))
+        if not vector and term:
+            env.reset()
+    return out
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+@pytest.mark.parametrize("vector", [False, True])
+def test_copies_continue_like_the_original(how, vector):
+    import copy
+    import pickle
+
+    env = ReasoningVectorEnv(num_envs=6) if vector else ReasoningEnv()
+    obs, _ = env.reset(seed=7)
+    _continue(env, 5, vector)  # somewhere in the middle of an episode
+    if how == "copy":
+        other = copy.copy(env)
+    elif how == "deepcopy":
+        other = copy.deepcopy(env)
+    else:
+        other = pickle.loads(pickle.dumps(env))
+    assert np.array_equal(other._batch.observe(), env._batch.observe())
+    assert _continue(other, 40, vector) == _continue(env, 40, vector)
+
+
+def test_deepcopy_of_fresh_env_observes_like_the_original():
+    import copy
+
+    env = gym.make(ENV)
+    a, _ = copy.deepcopy(env).reset(seed=7)
+    b, _ = env.reset(seed=7)
+    assert np.array_equal(a, b) and np.any(a != 0)
+
+
+# -- memory stays bounded --------------------------------------------------------------------------
+def test_long_horizon_scenario_uses_per_step_memory():
+    sc = load_scenario("hbpo-math").with_overrides({"world.max_tokens": 65536, "world.chunk": 1})
+    vec = ReasoningVectorEnv(num_envs=2000, scenario=sc)
+    total = sum(v.nbytes for v in vars(vec._batch).values() if isinstance(v, np.ndarray))
+    assert total < 2_000_000  # state grows with the number of envs, never with the horizon
+
+
+# -- the two worlds --------------------------------------------------------------------------------
+def test_hint_model_matches_its_formula():
+    w = ReasoningWorld(load_scenario("hbpo-math"))
+    level, need = np.array([4, 4, 4]), np.array([2000.0, 2000.0, 2000.0])
+    m = w.hint_mean(level, need, np.array([1000, 2000, 2240]))
+    low = w.misleading[4]
+    assert m[0] == pytest.approx(low) and m[1] == pytest.approx(low)
+    assert m[2] == pytest.approx(low + (w.strength - low) * (1 - math.exp(-240 / w.verify_tokens)))
+    obs_world = ReasoningWorld(load_scenario("hbpo-observable"))
+    assert np.all(obs_world.misleading == 0) and obs_world.strength == 1.0
+
+
+def test_threshold_rule_is_near_optimal_only_where_done_is_observable():
+    """In hbpo-observable a threshold rule matches an oracle that knows the need; in hbpo-math the
+    misleading hints leave a wide gap between the best threshold rule and that oracle."""
+    from hbkit.managers.reasoning import fit_threshold
+
+    gaps = {}
+    for name in ("hbpo-observable", "hbpo-math"):
+        env = ReasoningEnv(scenario=name)
+        w = env.world
+        fit = fit_threshold(env, episodes=1000, seed=3)
+        rng = np.random.default_rng(3)
+        p = w.sample_problems(rng, 4000)
+        n = np.minimum(np.ceil((p.need + 2 * w.verify_tokens) / w.chunk) * w.chunk, w.max_tokens - w.chunk)
+        oracle = float(w.accuracy(p.level, p.need, n).mean())
+        near = fit_threshold(env, token_limit=float(n.mean()), episodes=1000, seed=3)
+        gaps[name] = oracle - near["accuracy"]
+        assert fit["feature"] in ("hint", "hint_mean", "hint_max")
+    assert gaps["hbpo-observable"] < 0.03
+    assert gaps["hbpo-math"] > 0.05
+
+
+def test_threshold_manager_acts_as_fitted():
+    from hbkit.evaluate import evaluate
+    from hbkit.managers import available
+    from hbkit.managers.reasoning import ThresholdRule
+
+    env = gym.make(ENV)
+    rule = available(ENV)["threshold"](env)
+    assert isinstance(rule, ThresholdRule)
+    obs, _ = env.reset(seed=0)
+    assert rule(obs) == 0  # never answers before thinking
+    col = env.unwrapped.feature_names.index(rule.feature)
+    obs = obs.copy()
+    obs[env.unwrapped.feature_names.index("tokens/max")] = 0.25
+    obs[col] = rule.threshold
+    assert rule(obs) == 1
+    rep = evaluate(rule, ENV, episodes=500, seed=1, budget=None)
+    assert 0.5 < rep["accuracy"] < 1 and rep["mean_tokens"] <= rule.cap

@@ -5,6 +5,7 @@ Both classes are thin over :mod:`hbkit.sim.reasoning`, where the model and its m
 
 from __future__ import annotations
 
+import copy as _copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -84,6 +85,17 @@ def _seed_request(value: Any, num: int, where: str) -> np.ndarray:
             raise OptionError(f"{where}: options['problem_seed'] entry {i} is {s!r}; allowed: "
                               "integers in [0, 2**63)")
     return np.asarray([int(s) for s in items], np.int64)
+
+
+def _independent_copy(env: Any) -> Any:
+    """``copy.copy`` of a Reasoning env: the scenario is shared (it never changes), the episode
+    state and the random generator are copied, so the copy continues exactly like the original."""
+    other = object.__new__(type(env))
+    other.__dict__.update(env.__dict__)
+    for key, value in env.__dict__.items():
+        if isinstance(value, (np.ndarray, np.random.Generator, ReasoningBatch)):
+            other.__dict__[key] = _copy.deepcopy(value, {id(env.world): env.world})
+    return other
 
 
 def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -212,6 +224,9 @@ class ReasoningEnv(gym.Env):
     def scenario(self) -> Scenario:
         return self.world.scenario
 
+    def __copy__(self) -> ReasoningEnv:
+        return _independent_copy(self)
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         # every option is checked before anything changes: a refused reset leaves the env as it was
         options = check_options(options, _SINGLE_OPTIONS, "ReasoningEnv.reset")
@@ -321,6 +336,9 @@ class ReasoningVectorEnv(VectorEnv):
     @property
     def scenario(self) -> Scenario:
         return self.world.scenario
+
+    def __copy__(self) -> ReasoningVectorEnv:
+        return _independent_copy(self)
 
     def reference_reward(self, budget, name: str | None = None) -> np.ndarray:
         """``f2(b)``, the reward of a correct answer that uses exactly budget ``b``."""

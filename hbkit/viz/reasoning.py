@@ -152,14 +152,17 @@ def frontier(fixed: Sequence[Mapping[str, Any]], methods: Mapping[str, Mapping[s
 
 
 def rollout_trace(trace: Mapping[str, Sequence[float]], max_tokens: int = 4096) -> go.Figure:
-    """One episode: the confidence signal and the probability of being right, against tokens.
+    """One episode: the hint readings, their moving average and the probability of being right,
+    against tokens.
 
-    :param trace: ``tokens``, ``confidence``, ``p_correct`` lists, and ``need``, ``budget``,
+    :param trace: ``tokens``, ``hint``, ``hint_mean``, ``p_correct`` lists, and ``need``, ``budget``,
         ``answer_at`` (tokens, or None if truncated), ``correct``
     """
     fig = new_figure()
-    fig.add_scatter(x=trace["tokens"], y=trace["confidence"], name="confidence signal (observed)",
-                    mode="lines+markers", line=dict(color="#1f77b4"))
+    fig.add_scatter(x=trace["tokens"], y=trace["hint"], name="hint (observed, noisy)",
+                    mode="markers", marker=dict(color="#1f77b4", size=5))
+    fig.add_scatter(x=trace["tokens"], y=trace["hint_mean"], name="hint_mean (observed)",
+                    mode="lines", line=dict(color="#1f77b4"))
     fig.add_scatter(x=trace["tokens"], y=trace["p_correct"], name="P(correct) if it answered now (hidden)",
                     mode="lines", line=dict(color="#2ca02c", dash="dot"))
     fig.add_vline(x=trace["need"], line=dict(color="#2ca02c", width=1),

@@ -244,21 +244,27 @@ class Schema:
     check: Callable[[dict[str, Any], Callable[..., ScenarioError]], None] | None = None
 
 
-def hbpo_train_fields(hidden: int) -> dict[str, Number | Text]:
+def hbpo_train_fields(hidden: int) -> dict[str, Number | Text | Flag]:
     """The fields of a ``[train]`` table read by the HBPO trainer (:mod:`hbkit.train.hbpo`), shared
-    by the worlds it trains in; a world adds its own fields beside them.
+    by the worlds it trains in; a world adds its own fields beside them. This is the one place of
+    the trainer's defaults and allowed ranges: :class:`hbkit.train.HBPOConfig` takes its defaults
+    from here and checks keyword arguments with the same rules.
 
     :param hidden: the default width of the MLP policy's hidden layer
     """
     return {
-        "iterations": Number(1, 100000, integer=True),
-        "problems_per_iteration": Number(1, 4096, integer=True),
-        "rollouts_per_problem": Number(1, 256, integer=True),
+        "iterations": Number(1, 100000, integer=True, default=300),
+        "problems_per_iteration": Number(1, 4096, integer=True, default=32),
+        "rollouts_per_problem": Number(1, 256, integer=True, default=16),
         "policy": Text(("linear", "mlp"), default="mlp"),
         "hidden": Number(1, 1024, integer=True, default=hidden),
         "learning_rate": Number(0.0, 1.0, open_low=True, default=0.01),
+        "anneal_lr": Flag(default=True, help="decay the step size linearly to zero"),
         "epochs": Number(1, 100, integer=True, default=2),
         "minibatches": Number(1, 1024, integer=True, default=4),
+        "clip_low": Number(0.0, 1.0, default=0.2, help="lower clip of the ratio: 1 - clip_low"),
+        "clip_high": Number(0.0, 10.0, default=0.28, help="upper clip of the ratio: 1 + clip_high"),
+        "max_grad_norm": Number(0.0, 1e6, open_low=True, default=1.0),
     }
 
 

@@ -21,24 +21,30 @@ Thinking to ``max_tokens`` without answering is a truncated, malformed answer.
 The hint: what the reasoner sees of its own progress
 ----------------------------------------------------
 A real reasoner does not know when it is done. It writes tentative answers ("so the answer is
-...?"), some of them before it has really solved the problem, and more of them on hard problems,
-where partial results look convincing. The world models this as a noisy *hint* read after every
-chunk::
+...?"), and it sometimes convinces itself of a wrong one before it has solved the problem, then
+doubts it and goes on; hard problems, with long solutions, give it more chances to do so. The
+world models this as a noisy *hint* read after every chunk::
 
-    mean(n) = misleading[l]                                                     if n < N
+    mean(n) = misleading[l]                    before the need, outside a false find
+            = strength                         during a false find (a wrong answer that looks right)
             = misleading[l] + (strength - misleading[l]) * (1 - exp(-(n - N) / verify_tokens))
-                                                                                  if n >= N
+                                               once the need is reached
     hint    = clip(mean(n) + noise * eps, 0, 1)          eps ~ Normal(0, 1), fresh every chunk
 
-so the hint is only *partly* informative: before the need it hovers at a level-dependent
-``misleading`` value, after it rises towards ``strength``, and every reading carries noise. The
-observation carries the hint's history as a learner legitimately needs it: the last reading
-``hint``, an exponential moving average ``hint_mean`` (``m <- m + memory * (hint - m)``) and the
-largest reading so far ``hint_max``. With ``misleading = 0``, ``strength = 1`` and little noise
-(scenario ``hbpo-observable``) the hint is a clean "found it" signal and a threshold on it is
-nearly optimal; with the defaults of ``hbpo-math`` the stopping rule has to combine the problem
-features, the tokens spent and the hint's history, and a policy that answers at the first
-convincing hint never reaches the need of a hard problem.
+Before the need, every chunk starts a *false find* with probability
+``false_finds[l] * chunk / 1000`` (``false_finds`` per 1000 tokens); it lasts ``doubt_tokens``
+tokens, during which the hint looks exactly like a true find, and answering is still only a
+guess. So the hint is only *partly* informative: a high reading can be a real find or a false
+one, and only its persistence, the problem's features and the tokens spent so far tell them
+apart. The observation carries the hint's history as a learner legitimately needs it: the last
+reading ``hint``, a fast moving average ``hint_mean`` (``m <- m + memory * (hint - m)``), a slow
+one ``hint_slow`` (rate ``slow_memory``) and the largest reading so far ``hint_max``.
+
+With no false finds, ``misleading = 0``, ``strength = 1`` and little noise (scenario
+``hbpo-observable``) the hint is a clean "found it" signal and a threshold on it is nearly optimal.
+With the defaults of ``hbpo-math`` the stopping rule has to combine the problem features, the
+tokens spent and the hint's history, and a policy that answers at the first convincing hint
+rarely reaches the need of a hard problem: the exploration that a length penalty can starve.
 
 All randomness of a step (the hint noise) is drawn when the step happens, from the generator the
 env passes in; the uniform number that decides whether the answer is correct is drawn at reset.
@@ -87,9 +93,13 @@ def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> No
         if g > c:
             raise fail(f"levels.guess[{i}]", f"{g} is above the ceiling {c}",
                        "guess <= ceiling of the same level")
-    if len(sg["misleading"]) != len(lv["mix"]):
-        raise fail("signal.misleading", f"has {len(sg['misleading'])} entries for {len(lv['mix'])} levels",
-                   "one entry per level (as many as levels.mix)")
+    for key in ("misleading", "false_finds"):
+        if len(sg[key]) != len(lv["mix"]):
+            raise fail(f"signal.{key}", f"has {len(sg[key])} entries for {len(lv['mix'])} levels",
+                       "one entry per level (as many as levels.mix)")
+    if max(sg["false_finds"]) * w["chunk"] > 1000:
+        raise fail("signal.false_finds", f"{max(sg['false_finds'])} per 1000 tokens is more than one per "
+                   f"chunk of {w['chunk']} tokens", f"at most {1000 / w['chunk']:.4g}")
 
 
 SCHEMA = Schema(
@@ -126,7 +136,11 @@ SCHEMA = Schema(
                 "noise": Number(0.0, 2.0, help="std of the noise on each hint reading"),
                 "strength": Number(0.0, 1.0, help="mean hint long after the need"),
                 "misleading": ListOf(Number(0.0, 1.0), max_len=10, help="mean hint before the need"),
-                "memory": Number(0.0, 1.0, open_low=True, help="rate of the hint's moving average"),
+                "memory": Number(0.0, 1.0, open_low=True, help="rate of the fast moving average"),
+                "slow_memory": Number(0.0, 1.0, open_low=True, help="rate of the slow moving average"),
+                "false_finds": ListOf(Number(0.0, 1000.0), max_len=10,
+                                      help="false finds per 1000 tokens before the need, per level"),
+                "doubt_tokens": Number(0.0, 1e6, help="how long a false find lasts, tokens"),
             }
         ),
         "features": Table(
@@ -138,7 +152,9 @@ SCHEMA = Schema(
         "base_reasoner": Table(
             {
                 "bias": Number(-20.0, 20.0),
-                "hint": Number(-50.0, 50.0, help="weight of hint_mean"),
+                "feature": Text(("hint", "hint_mean", "hint_slow", "hint_max"), default="hint_mean",
+                                help="the hint feature it reads"),
+                "hint": Number(-50.0, 50.0, help="weight of that feature"),
                 "progress": Number(-50.0, 50.0, help="weight of tokens/max"),
             }
         ),
@@ -234,6 +250,9 @@ class ReasoningWorld:
         self.strength = float(sg["strength"])
         self.misleading = np.asarray(sg["misleading"], dtype=np.float64)
         self.memory = float(sg["memory"])
+        self.slow_memory = float(sg["slow_memory"])
+        self.false_start = np.asarray(sg["false_finds"], dtype=np.float64) * self.chunk / 1000.0
+        self.doubt_tokens = float(sg["doubt_tokens"])
         self.level_noise = float(ft["level_noise"])
         self.need_noise = float(ft["need_noise"])
         self.max_steps = self.max_tokens // self.chunk
@@ -242,7 +261,7 @@ class ReasoningWorld:
         self.feature_names: tuple[str, ...] = (
             PROBLEM_FEATURES
             + tuple(f"budget={b}" for b in self.budgets)
-            + ("budget=none", "tokens/max", "tokens/budget", "over_budget", "hint", "hint_mean", "hint_max")
+            + ("budget=none", "tokens/max", "tokens/budget", "over_budget", "hint", "hint_mean", "hint_slow", "hint_max")
         )
         self.obs_dim = len(self.feature_names)
         self.onehot_start = 2
@@ -294,16 +313,19 @@ class ReasoningWorld:
         found = self.ceiling[level] * (1.0 - self.gap * np.exp(-np.maximum(extra, 0.0) / self.verify_tokens))
         return np.where(extra >= 0, found, self.guess[level])
 
-    def hint_mean(self, level: np.ndarray, need: np.ndarray, tokens: np.ndarray) -> np.ndarray:
-        """The mean of the hint after ``tokens`` of thinking (see the module docstring)."""
+    def hint_mean(self, level: np.ndarray, need: np.ndarray, tokens: np.ndarray,
+                  false_find: np.ndarray | bool = False) -> np.ndarray:
+        """The mean of the hint after ``tokens`` of thinking, inside a false find or not (see the
+        module docstring)."""
         extra = np.asarray(tokens, dtype=np.float64) - need
         rise = 1.0 - np.exp(-np.maximum(extra, 0.0) / self.verify_tokens)
-        low = self.misleading[level]
-        return low + np.where(extra >= 0, (self.strength - low) * rise, 0.0)
+        low = np.where(false_find, self.strength, self.misleading[level])
+        return np.where(extra >= 0, low + (self.strength - low) * rise, low)
 
-    def hint(self, level: np.ndarray, need: np.ndarray, tokens: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    def hint(self, level: np.ndarray, need: np.ndarray, tokens: np.ndarray, noise: np.ndarray,
+             false_find: np.ndarray | bool = False) -> np.ndarray:
         """One noisy hint reading, for ``noise`` of unit standard deviation."""
-        h = self.hint_mean(level, need, tokens) + self.signal_noise * noise
+        h = self.hint_mean(level, need, tokens, false_find) + self.signal_noise * noise
         return np.clip(h, 0.0, 1.0)
 
     # -- rewards ---------------------------------------------------------------------------
@@ -341,15 +363,15 @@ class ReasoningWorld:
     def base_reasoner_weights(self) -> tuple[np.ndarray, float]:
         """The scenario's verbose base reasoner as a linear rule on the observation.
 
-        Its per-chunk logit of answering is ``bias + hint * hint_mean + progress * tokens/max``
-        (the ``[base_reasoner]`` table): a reasoner that rarely answers before its hint has been
+        Its per-chunk logit of answering is ``bias + hint * x + progress * tokens/max``, ``x`` the
+        hint feature it reads (the ``[base_reasoner]`` table): a reasoner that rarely answers before its hint has been
         high for a while, and keeps checking long after.
 
         :return: ``(w, bias)``: the answer logit is ``obs @ w + bias`` (the continue logit is 0)
         """
         base = self.scenario["base_reasoner"]
         w = np.zeros(self.obs_dim)
-        w[self.feature_names.index("hint_mean")] = base["hint"]
+        w[self.feature_names.index(base["feature"])] = base["hint"]
         w[self.feature_names.index("tokens/max")] = base["progress"]
         return w, float(base["bias"])
 
@@ -372,7 +394,7 @@ class ReasoningBatch:
 
     Arrays (one entry per episode): ``level`` (0-based), ``need``, ``level_hint``, ``need_hint``,
     ``budget`` (tokens, ``0`` = natural mode), ``slot`` (its position in the one-hot block),
-    ``steps`` (chunks thought), ``hint``, ``hint_mean``, ``hint_max``, ``done``, ``answered``,
+    ``steps`` (chunks thought), ``hint``, ``hint_mean``, ``hint_slow``, ``hint_max``, ``doubt_left``, ``done``, ``answered``,
     ``correct``, ``truncated``, ``found`` (the answer was found: tokens reached the need).
 
     Every array is a plain array of its own (no views of other arrays), so copies, deep copies and
@@ -393,7 +415,9 @@ class ReasoningBatch:
         self.steps = np.zeros(num, np.int64)
         self.hint = np.zeros(num, np.float64)
         self.hint_mean = np.zeros(num, np.float64)
+        self.hint_slow = np.zeros(num, np.float64)
         self.hint_max = np.zeros(num, np.float64)
+        self.doubt_left = np.zeros(num, np.float64)  # tokens left in the current false find
         self.done = np.zeros(num, bool)
         self.answered = np.zeros(num, bool)
         self.correct = np.zeros(num, bool)
@@ -426,7 +450,7 @@ class ReasoningBatch:
         self.need_hint[idx] = problems.need_hint
         self.budget[idx] = budget
         self.slot[idx] = slot
-        for arr in (self.steps, self.hint, self.hint_mean, self.hint_max):
+        for arr in (self.steps, self.hint, self.hint_mean, self.hint_slow, self.hint_max, self.doubt_left):
             arr[idx] = 0
         for arr in (self.done, self.answered, self.correct, self.truncated):
             arr[idx] = False
@@ -451,9 +475,17 @@ class ReasoningBatch:
         t = np.flatnonzero(think)
         if len(t):
             self.steps[t] += 1
-            h = w.hint(self.level[t], self.need[t], self.steps[t] * w.chunk, rng.standard_normal(len(t)))
+            n = self.steps[t] * w.chunk
+            level, need = self.level[t], self.need[t]
+            noise = rng.standard_normal(len(t))
+            doubt = np.maximum(self.doubt_left[t] - w.chunk, 0.0)
+            start = (doubt <= 0) & (n < need) & (rng.random(len(t)) < w.false_start[level])
+            doubt[start] = w.doubt_tokens
+            self.doubt_left[t] = doubt
+            h = w.hint(level, need, n, noise, doubt > 0)
             self.hint[t] = h
             self.hint_mean[t] += w.memory * (h - self.hint_mean[t])
+            self.hint_slow[t] += w.slow_memory * (h - self.hint_slow[t])
             self.hint_max[t] = np.maximum(self.hint_max[t], h)
         over = think & (self.steps >= w.max_steps)
         ended = answer | over
@@ -478,5 +510,6 @@ class ReasoningBatch:
         h = w.hint_index
         obs[:, h] = self.hint
         obs[:, h + 1] = self.hint_mean
-        obs[:, h + 2] = self.hint_max
+        obs[:, h + 2] = self.hint_slow
+        obs[:, h + 3] = self.hint_max
         return obs

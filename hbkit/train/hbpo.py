@@ -36,10 +36,12 @@ from gymnasium.vector import AutoresetMode
 from tqdm.auto import tqdm
 
 from hbkit._threads import on_one_blas_thread
-from hbkit.scenarios import load_scenario
+from hbkit.errors import ConfigError, TrainingError
+from hbkit.scenarios import hbpo_train_fields, load_scenario
 from hbkit.train.policies import DeclaringPolicy, Policy, base_reasoner, env_metadata, log_softmax, make_policy
 
-__all__ = ["HBPOConfig", "HBPO", "hbpo_advantages", "ADVANTAGES"]
+__all__ = ["HBPOConfig", "HBPO", "hbpo_advantages", "subgroup_layout", "ADVANTAGES", "TRAIN_FIELDS",
+           "check_config"]
 
 ADVANTAGES = ("hbpo", "hbpo-code", "grpo")
 
@@ -47,9 +49,19 @@ ADVANTAGES = ("hbpo", "hbpo-code", "grpo")
 # ------------------------------------------------------------------------------------------------
 # Configuration (defaults; the scenario's [train] table and keyword arguments override them)
 # ------------------------------------------------------------------------------------------------
+#: the trainer's fields, defaults and allowed ranges: the same rules as a scenario's [train] table
+TRAIN_FIELDS = hbpo_train_fields(hidden=32)
+
+
+def _default(name: str) -> Any:
+    return field(default=TRAIN_FIELDS[name].default)
+
+
 @dataclass
 class HBPOConfig:
-    """Every knob of the trainer.
+    """Every knob of the trainer. Defaults and allowed ranges come from
+    :func:`hbkit.scenarios.hbpo_train_fields` (the ``[train]`` table of a scenario), the one place
+    where they are written.
 
     :param budgets: budgets of the subgroups, e.g. tokens (``()`` = natural mode only, plain GRPO)
     :param reward: the env's reward function, e.g. ``"hbpo"``, ``"cosine"``, ``"classic"``
@@ -72,20 +84,60 @@ class HBPOConfig:
     budgets: tuple[float, ...] = (512, 1024, 2048, 2560)
     reward: str = "hbpo"
     advantage: str = "hbpo"
-    iterations: int = 300
-    problems_per_iteration: int = 32
-    rollouts_per_problem: int = 16
-    policy: str = "mlp"
-    hidden: int = 32
-    learning_rate: float = 0.01
-    anneal_lr: bool = True
-    epochs: int = 2
-    minibatches: int = 4
-    clip_low: float = 0.2
-    clip_high: float = 0.28
-    max_grad_norm: float = 1.0
+    iterations: int = _default("iterations")
+    problems_per_iteration: int = _default("problems_per_iteration")
+    rollouts_per_problem: int = _default("rollouts_per_problem")
+    policy: str = _default("policy")
+    hidden: int = _default("hidden")
+    learning_rate: float = _default("learning_rate")
+    anneal_lr: bool = _default("anneal_lr")
+    epochs: int = _default("epochs")
+    minibatches: int = _default("minibatches")
+    clip_low: float = _default("clip_low")
+    clip_high: float = _default("clip_high")
+    max_grad_norm: float = _default("max_grad_norm")
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)  # env-specific keyword arguments
+
+
+class _KwargContext:
+    """Turns a failed [train]-field check of a keyword argument into a :class:`ConfigError`."""
+
+    def fail(self, path: str, problem: str, allowed: str | None = None) -> ConfigError:
+        return ConfigError(f"HBPO: {path}: {problem}" + (f"; allowed: {allowed}" if allowed else ""))
+
+
+def check_config(values: dict[str, Any]) -> dict[str, Any]:
+    """Check trainer keyword arguments with the rules of the ``[train]`` table.
+
+    :raises ConfigError: naming the argument, its value and what is allowed
+    """
+    out = {}
+    for name, value in values.items():
+        if name in TRAIN_FIELDS:
+            out[name] = TRAIN_FIELDS[name].check(value, name, _KwargContext())
+        else:
+            out[name] = value
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Groups and subgroups
+# ------------------------------------------------------------------------------------------------
+def subgroup_layout(problems: int, rollouts: int, budgets: Sequence[float]) -> tuple[np.ndarray, ...]:
+    """How ``problems * rollouts`` rollouts are laid out: rollouts of one problem are contiguous,
+    split as evenly as possible into one subgroup per budget, in order (the one place of this
+    layout).
+
+    :return: per rollout ``(problem index, subgroup index, budget)``; budget 0 when ``budgets``
+        is empty (natural mode)
+    """
+    budgets = tuple(budgets) or (0,)
+    parts = np.array_split(np.arange(rollouts), len(budgets))
+    sub = np.concatenate([np.full(len(s), j) for j, s in enumerate(parts)])
+    problem = np.repeat(np.arange(problems), rollouts)
+    subgroup = np.tile(sub, problems)
+    return problem, subgroup, np.asarray(budgets)[subgroup]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -183,17 +235,25 @@ class HBPO:
     ):
         from hbkit.envs import DEFAULT_SCENARIOS
 
+        if env_id not in DEFAULT_SCENARIOS:
+            raise ConfigError(f"HBPO: unknown env id {env_id!r}; allowed: {', '.join(DEFAULT_SCENARIOS)}")
+        spec = gym.spec(env_id)
+        if spec.vector_entry_point is None or "train" not in load_scenario(DEFAULT_SCENARIOS[env_id], env_id).data:
+            raise ConfigError(f"HBPO does not train on {env_id}: its world has no [train] table for HBPO; "
+                              "train it with an SB3 algorithm (hbkit.train.train_sb3)")
         sc = load_scenario(scenario or DEFAULT_SCENARIOS[env_id], env_id)
         defaults = dict(sc.data.get("train", {}))
         world = sc.data.get("world", {})
         unknown = set(config) - set(HBPOConfig.__dataclass_fields__)
         if unknown:
-            raise TypeError(f"unknown HBPO option(s) {sorted(unknown)}; allowed: "
-                            f"{', '.join(f for f in HBPOConfig.__dataclass_fields__ if f != 'extra')}")
+            raise ConfigError(f"HBPO: unknown option(s) {sorted(unknown)}; allowed: "
+                              f"{', '.join(f for f in HBPOConfig.__dataclass_fields__ if f != 'extra')}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ConfigError(f"HBPO: seed is {seed!r}; allowed: an integer >= 0")
         # [train] may name the reward HBPO trains with (else [world]'s); budgets come from [world]
         merged = {k: v for k, v in defaults.items()
                   if k in HBPOConfig.__dataclass_fields__ and k not in ("budgets", "reward")}
-        merged.update(config)
+        merged.update(check_config(config))
         self.config = HBPOConfig(
             budgets=tuple(budgets if budgets is not None else world.get("budgets", ())),
             reward=reward or defaults.get("reward") or world.get("reward", "hbpo"),
@@ -204,10 +264,10 @@ class HBPO:
         )
         c = self.config
         if c.advantage not in ADVANTAGES:
-            raise ValueError(f"unknown advantage {c.advantage!r}; allowed: {', '.join(ADVANTAGES)}")
+            raise ConfigError(f"HBPO: unknown advantage {c.advantage!r}; allowed: {', '.join(ADVANTAGES)}")
         if c.rollouts_per_problem < max(1, len(c.budgets)):
-            raise ValueError(f"rollouts_per_problem={c.rollouts_per_problem} is smaller than the "
-                             f"number of budgets ({len(c.budgets)}); each subgroup needs a rollout")
+            raise ConfigError(f"HBPO: rollouts_per_problem={c.rollouts_per_problem} is smaller than the "
+                              f"number of budgets ({len(c.budgets)}); each subgroup needs a rollout")
         self.env_id, self.scenario = env_id, sc
         self.num_envs = c.problems_per_iteration * c.rollouts_per_problem
         # The budget list sets the one-hot block; natural mode needs no list but keeps the layout.
@@ -232,6 +292,7 @@ class HBPO:
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
         self._layout = self._subgroup_layout()
+        self._last_good = {k: v.copy() for k, v in self.policy.params.items()}
 
     # -- set-up ------------------------------------------------------------------------------
     def _initial_policy(self) -> Policy:
@@ -252,14 +313,8 @@ class HBPO:
         return p
 
     def _subgroup_layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per env: problem index, subgroup index and budget (0 = natural)."""
         c = self.config
-        n, budgets = c.rollouts_per_problem, c.budgets or (0,)
-        sub = np.concatenate([np.full(len(s), j) for j, s in enumerate(np.array_split(np.arange(n), len(budgets)))])
-        problem = np.repeat(np.arange(c.problems_per_iteration), n)
-        subgroup = np.tile(sub, c.problems_per_iteration)
-        budget = np.asarray(budgets)[subgroup]
-        return problem, subgroup, budget
+        return subgroup_layout(c.problems_per_iteration, c.rollouts_per_problem, c.budgets)
 
     # -- rollout ---------------------------------------------------------------------------
     def rollout(self) -> dict[str, Any]:
@@ -401,9 +456,12 @@ class HBPO:
         :param callback: called as ``callback(trainer, row)`` after every iteration; returning
             ``False`` stops training early (e.g. a notebook's live plot)
         """
-        iterations = self.config.iterations if iterations is None else int(iterations)
-        if iterations < 0:
-            raise ValueError(f"iterations must be >= 0, got {iterations}")
+        if iterations is None:
+            iterations = self.config.iterations
+        if (isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer))
+                or iterations < 0):
+            raise ConfigError(f"HBPO.learn: iterations is {iterations!r}; allowed: an integer >= 0")
+        iterations = int(iterations)
         bar = tqdm(total=iterations, desc=str(self.policy.metadata.get("name", "HBPO")), disable=not progress,
                    unit="it", leave=True)
         try:
@@ -417,6 +475,7 @@ class HBPO:
                 adv = self.advantages(batch["returns"])
                 stats = self.update(batch, adv)
                 stats.update(self.update_declare(batch, adv))
+                self._check_finite(stats)
                 stats.update(self._group_metrics(batch["returns"]))
                 self.iteration += 1
                 row = {
@@ -438,6 +497,18 @@ class HBPO:
         self.policy.metadata.setdefault("trained", {})["iterations"] = self.iteration
         self.policy.metadata["trained"]["num_timesteps"] = self.num_timesteps
         return self.history
+
+    def _check_finite(self, stats: dict[str, float]) -> None:
+        """Stop with :class:`TrainingError` as soon as a weight is not finite (nothing broken is
+        ever saved: the policy's last finite weights are restored first)."""
+        bad = [k for k, v in self.policy.params.items() if not np.all(np.isfinite(v))]
+        if bad:
+            for k in bad:
+                self.policy.params[k][...] = self._last_good[k]
+            raise TrainingError(f"HBPO: training produced non-finite weights ({', '.join(bad)}) at iteration "
+                                f"{self.iteration + 1}; the policy keeps its last finite weights. Try a smaller "
+                                f"learning_rate (now {self.config.learning_rate})")
+        self._last_good = {k: v.copy() for k, v in self.policy.params.items()}
 
     def _group_metrics(self, returns: np.ndarray) -> dict[str, float]:
         """``zero_variance``: the share of problem groups whose rollouts all got the same reward,

@@ -503,8 +503,8 @@ class HBPO:
         ever saved: the policy's last finite weights are restored first)."""
         bad = [k for k, v in self.policy.params.items() if not np.all(np.isfinite(v))]
         if bad:
-            for k in bad:
-                self.policy.params[k][...] = self._last_good[k]
+            for k, v in self.policy.params.items():
+                v[...] = self._last_good[k]
             raise TrainingError(f"HBPO: training produced non-finite weights ({', '.join(bad)}) at iteration "
                                 f"{self.iteration + 1}; the policy keeps its last finite weights. Try a smaller "
                                 f"learning_rate (now {self.config.learning_rate})")

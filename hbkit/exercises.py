@@ -84,21 +84,24 @@ def check_hbpo_reward(fn: Callable[[float, float, bool], float], beta: float = 4
                              "decaying and penalised past it")
 
 
-def check_reasoner(fn: Callable[[np.ndarray], int], episodes: int = 2000, seed: int = 123) -> CheckResult:
+def check_reasoner(fn: Callable[[np.ndarray], int], episodes: int = 2000, seed: int = 123,
+                   scenario: str = "hbpo-observable") -> CheckResult:
     """Evaluate a learner's reasoner ``fn(obs) -> 0/1`` in natural mode against the base reasoner.
 
     Passes when it uses at most 70 % of the base reasoner's tokens and loses at most 2 points of
-    accuracy.
+    accuracy. The default world is ``hbpo-observable``, where being done shows in the hint, so a
+    hand-written threshold can pass; in ``hbpo-math`` no simple threshold does (notebook 04).
     """
     import gymnasium as gym
 
     from hbkit.evaluate import evaluate
     from hbkit.train.policies import base_reasoner
 
-    env = gym.make("hbkit/Reasoning-v0")
-    base = evaluate(base_reasoner(env), "hbkit/Reasoning-v0", episodes=episodes, seed=seed, budget=None)
+    env = gym.make("hbkit/Reasoning-v0", scenario=scenario)
+    ev = dict(scenario=scenario, episodes=episodes, seed=seed, budget=None)
+    base = evaluate(base_reasoner(env), "hbkit/Reasoning-v0", **ev)
     try:
-        mine = evaluate(fn, "hbkit/Reasoning-v0", episodes=episodes, seed=seed, budget=None)
+        mine = evaluate(fn, "hbkit/Reasoning-v0", **ev)
     except Exception as exc:  # noqa: BLE001
         return CheckResult(False, f"evaluating your reasoner raised {type(exc).__name__}: {exc}")
     ratio = mine["mean_tokens"] / base["mean_tokens"]

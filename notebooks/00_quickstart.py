@@ -44,7 +44,9 @@ print("info:", info)
 #
 # The *base reasoner* is verbose, like a distilled reasoning model: it rarely answers before it has
 # found the answer, then keeps checking for a long while. The green line is the (hidden) need of the
-# problem, the blue curve the noisy "found it" signal the reasoner sees.
+# problem; the blue dots are the noisy hints the reasoner sees (tentative answers) and the blue line
+# their moving average `hint_mean`. In `hbpo-math` hints also appear before the answer is found
+# ("false finds"), so being done is only partly observable (notebook 04 shows why that matters).
 
 # %%
 from hbkit.envs.reasoning import trace_episode
@@ -93,8 +95,10 @@ for name, r in reports["none"].items():
 # 1. Train with `reward="cosine"` instead of the default and move the slider again. What happens to
 #    the tokens on level 1, and to the accuracy on level 5?
 # 2. Write a reasoner of your own: a function `obs -> action` (0 = think on, 1 = answer) that answers
-#    as soon as the confidence (the last observation entry) passes a threshold. The checker below
-#    evaluates it in natural mode against the base reasoner and tells you what to change.
+#    as soon as `hint_mean` (`obs[-3]`) passes a threshold. The checker evaluates it in natural mode
+#    against the base reasoner in `hbpo-observable`, the world where being done is observable, and
+#    tells you what to change. (Try the same rule on `hbpo-math` with
+#    `check_reasoner(my_reasoner, scenario="hbpo-math")`: no simple threshold passes there.)
 
 # %%
 from hbkit.exercises import check_reasoner

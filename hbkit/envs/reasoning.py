@@ -62,7 +62,8 @@ def _budget_request(value: Any, num: int, budgets: Sequence[int], where: str) ->
         if b is None:
             continue
         if not _is_int(b) or int(b) not in budgets:
-            raise OptionError(f"{where}: options['budget'] entry {i} is {b!r}; allowed: {allowed} "
+            raise OptionError(f"{where}: options['budget'] entry {i} is {b!r}, not one of this scenario's "
+                              f"budgets; allowed: {allowed} "
                               "(pass budgets=... when making the env to change the list)")
         out[i] = int(b)
     return out

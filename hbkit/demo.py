@@ -5,11 +5,14 @@ Trains four runs from the same verbose base reasoner (same seed, same number of 
 * ``HBPO``: four budget subgroups (512/1024/2048/2560), the budget-aware ``hbpo`` reward;
 * ``cosine``: same subgroups, the cosine length-penalty reward;
 * ``classic``: same subgroups, reward 1 if correct;
-* ``single budget``: one budget (1536), the ``hbpo`` reward;
+* ``single budget``: one budget (512), the ``hbpo`` reward;
 
-then evaluates each, the base reasoner and a grid of fixed-length reasoners in natural mode (no
-budget in the prompt) on the same problems, prints a table and writes ``report.html`` (plotly),
-``results.json`` and the trained policies to the output folder.
+then evaluates each, the base reasoner, the best threshold rule (``threshold`` manager) and a grid
+of fixed-length reasoners in natural mode (no budget in the prompt: trained policies declare their
+own) on the same problems, prints a table and writes ``report.html`` (plotly: the collapse curve,
+tokens per budget subgroup, accuracy by level, the frontier), ``results.json`` and the trained
+policies to the output folder. One seed is not a result: the report also shows what to expect
+over training seeds (:data:`EXPECTED`, measured by ``benchmarks/bench_hbpo_quality.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import gymnasium as gym
 import plotly.io as pio
 
 from hbkit.evaluate import evaluate
-from hbkit.managers.reasoning import fixed_length_grid
+from hbkit.managers.reasoning import fixed_length_grid, threshold
 from hbkit.train import HBPO, base_reasoner
 from hbkit.viz import reasoning as rviz
 
@@ -37,15 +40,24 @@ RUNS: dict[str, dict[str, Any]] = {
     "HBPO": {},
     "cosine": {"reward": "cosine"},
     "classic": {"reward": "classic"},
-    "single budget": {"budgets": (1536,)},
+    "single budget": {"budgets": (512,)},
 }
+
+#: iterations of each demo run (the scenario's default is 300; the demo trains four runs)
+DEMO_ITERATIONS = 150
+
+#: what to expect over training seeds (benchmarks/RESULTS.md, mean ± 95 % interval); filled from
+#: the benchmark, shown in the report beside this run's single-seed numbers
+EXPECTED = ""
 
 
 #: the paper's ablations: number of budgets and reward function (name -> HBPO keyword arguments)
 ABLATIONS: dict[str, dict[str, Any]] = {
     "4 budgets, hbpo reward": {},
     "2 budgets (512, 2560)": {"budgets": (512, 2560)},
+    "1 budget (512)": {"budgets": (512,)},
     "1 budget (1536)": {"budgets": (1536,)},
+    "4 budgets, grpo advantage": {"advantage": "grpo"},
     "4 budgets, classic reward": {"reward": "classic"},
     "4 budgets, cosine reward": {"reward": "cosine"},
 }
@@ -115,6 +127,7 @@ def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     if fast:
         iterations, episodes = iterations or 3, min(episodes, 300)
+    iterations = iterations or DEMO_ITERATIONS
     histories: dict[str, list[dict[str, Any]]] = {}
     reports: dict[str, dict[str, Any]] = {}
     ev = dict(episodes=episodes, seed=eval_seed, budget=None)
@@ -130,6 +143,7 @@ def run_demo(
         train_seconds[name] = time.perf_counter() - t0
         trainer.policy.save(out / f"{name.replace(' ', '-')}.npz")
         reports[name] = evaluate(trainer.policy, ENV_ID, scenario=SCENARIO, **ev)
+    reports["threshold rule"] = evaluate(threshold(env), ENV_ID, scenario=SCENARIO, **ev)
     fixed = [evaluate(m, ENV_ID, scenario=SCENARIO, **ev) for m in fixed_length_grid(env, step=256)]
 
     table = format_table(reports)
@@ -140,6 +154,8 @@ def run_demo(
           f"accuracy {100 * (hb['accuracy'] - base['accuracy']):+.2f} points")
 
     figures = [
+        rviz.collapse_curves(histories),
+        rviz.subgroup_tokens(histories["HBPO"]),
         rviz.learning_curves(histories),
         rviz.by_level(reports),
         rviz.frontier(fixed, reports),
@@ -149,7 +165,12 @@ def run_demo(
     html = ["<html><head><meta charset='utf-8'><title>hbkit demo</title></head><body>",
             "<h1>hbkit demo: HBPO on hbpo-math</h1>",
             f"<p>Natural mode, {episodes} problems (seed {eval_seed}); training seed {seed}.</p>",
-            f"<pre>{table}</pre>"]
+            f"<pre>{table}</pre>",
+            "<h2>What to expect over training seeds</h2>",
+            f"<pre>{EXPECTED or '(run benchmarks/bench_hbpo_quality.py)'}</pre>",
+            f"<p>This run: {iterations} iterations per run, one training seed ({seed}). Single-seed numbers "
+            "vary from seed to seed and machine to machine; the table above gives means and 95 % "
+            "intervals over seeds.</p>"]
     for i, fig in enumerate(figures):
         html.append(pio.to_html(fig, include_plotlyjs=i == 0, full_html=False))
     html.append("</body></html>")

@@ -95,7 +95,7 @@ def test_demo_fast(tmp_path, capsys):
     html = (tmp_path / "report.html").read_text()
     assert html.count("plotly-graph-div") >= 4 and "<pre>" in html
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert set(saved["reports"]) == {"base reasoner", "HBPO", "cosine", "classic", "single budget"}
+    assert set(saved["reports"]) == {"base reasoner", "threshold rule", "HBPO", "cosine", "classic", "single budget"}
     assert {p.name for p in tmp_path.glob("*.npz")} == {"HBPO.npz", "cosine.npz", "classic.npz", "single-budget.npz"}
     assert res["reports"]["HBPO"]["episodes"] == 300
 

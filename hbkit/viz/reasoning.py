@@ -24,6 +24,9 @@ __all__ = [
     "rollout_trace",
     "budget_following",
     "results_table",
+    "collapse_curves",
+    "subgroup_tokens",
+    "ablation_bars",
 ]
 
 
@@ -206,3 +209,77 @@ def results_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -
         cells=dict(values=[[fmt(r[c]) for r in rows] for c in cols], align="left"),
     ))
     return style(fig, title, height=60 + 32 * (len(rows) + 1))
+
+
+def _smooth(y: np.ndarray, window: int) -> np.ndarray:
+    y = np.asarray(y, float)
+    if window <= 1 or len(y) < window:
+        return y
+    out = np.full(len(y), np.nan)
+    ok = np.isfinite(y)
+    for i in range(len(y)):
+        seg = y[max(0, i - window + 1): i + 1]
+        seg = seg[np.isfinite(seg)]
+        out[i] = seg.mean() if len(seg) else np.nan
+    return out if ok.any() else y
+
+
+def collapse_curves(histories: Mapping[str, Sequence[Mapping[str, Any]] | Sequence[Sequence[Mapping[str, Any]]]],
+                    smooth: int = 10) -> go.Figure:
+    """The exploration-collapse picture from training histories: the share of hardest-level rollouts
+    that reach their need (``hard_reach``) and the share of problem groups whose rewards are all
+    equal (``zero_variance``), per iteration.
+
+    :param histories: run name -> one history, or a list of histories (one per seed: the mean is
+        drawn with a band from the lowest to the highest seed)
+    """
+    fig = subplots(rows=1, cols=2, subplot_titles=("hardest-level rollouts that reach their need",
+                                                    "groups with zero reward variance"))
+    for i, (name, hist) in enumerate(histories.items()):
+        runs = hist if hist and isinstance(hist[0], (list, tuple)) else [hist]
+        color = method_color(name, i)
+        for j, key in enumerate(("hard_reach", "zero_variance")):
+            ys = np.array([_smooth([row.get(key, np.nan) for row in h], smooth) for h in runs])
+            it = np.arange(1, ys.shape[1] + 1)
+            if len(runs) > 1:
+                fig.add_scatter(x=np.r_[it, it[::-1]], y=np.r_[np.nanmax(ys, 0), np.nanmin(ys, 0)[::-1]],
+                                fill="toself", line=dict(width=0), fillcolor=color, opacity=0.15,
+                                showlegend=False, hoverinfo="skip", legendgroup=name, row=1, col=j + 1)
+            fig.add_scatter(x=it, y=np.nanmean(ys, 0), name=name, legendgroup=name, showlegend=j == 0,
+                            mode="lines", line=dict(color=color, width=2.5), row=1, col=j + 1)
+    fig.update_xaxes(title="iteration")
+    fig.update_yaxes(range=[0, 1.02])
+    return style(fig, "exploration during training (smoothed)", height=360)
+
+
+def subgroup_tokens(history: Sequence[Mapping[str, Any]], smooth: int = 10, name: str = "HBPO") -> go.Figure:
+    """Mean tokens of each budget subgroup's rollouts during training (``tokens@b`` in the history),
+    with each budget drawn as a dashed line: does the policy follow its budgets?"""
+    fig = new_figure()
+    keys = sorted((k for k in history[0] if k.startswith("tokens@") and k != "tokens@none"),
+                  key=lambda k: int(k[7:])) if history else []
+    it = np.array([row["iteration"] for row in history])
+    for i, k in enumerate(keys):
+        color = LEVEL_COLORS[min(i + 1, len(LEVEL_COLORS) - 1)]
+        fig.add_scatter(x=it, y=_smooth([row[k] for row in history], smooth), mode="lines",
+                        name=f"budget {k[7:]}", line=dict(color=color, width=2.5))
+        fig.add_hline(y=int(k[7:]), line=dict(color=color, dash="dash", width=1))
+    fig.update_xaxes(title="iteration")
+    fig.update_yaxes(title="mean tokens")
+    return style(fig, f"{name}: tokens per budget subgroup during training", height=360)
+
+
+def ablation_bars(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str] = ("accuracy", "L1 accuracy",
+                  "L5 accuracy", "mean_tokens")) -> go.Figure:
+    """Ablations over seeds: one panel per metric, one bar per run with its 95 % interval.
+
+    :param rows: one dict per run: ``run`` and, per metric, ``metric`` (mean) and ``metric ±``
+        (half-width of the interval)
+    """
+    fig = subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics])
+    for j, m in enumerate(metrics):
+        fig.add_bar(x=[r["run"] for r in rows], y=[r.get(m, np.nan) for r in rows],
+                    error_y=dict(type="data", array=[r.get(m + " ±", 0.0) for r in rows]),
+                    marker_color=[method_color(r["run"], i) for i, r in enumerate(rows)],
+                    showlegend=False, row=1, col=j + 1)
+    return style(fig, "ablations: mean and 95 % interval over seeds", height=380)

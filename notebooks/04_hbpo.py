@@ -14,31 +14,75 @@
 # ---
 
 # %% [markdown]
-# # 04 · Hierarchical Budget Policy Optimization (HBPO)
+# # 04 · Hierarchical Budget Policy Optimization (HBPO): an experiment
 #
 # **You will learn**
-# - the budget-aware reward of HBPO and how its constants shape it (sliders for b, β, α);
-# - why a plain length penalty (the cosine reward) collapses exploration, and how budget subgroups
-#   keep it alive;
-# - how to train HBPO while watching it learn, and how its tokens grow with difficulty;
-# - the paper's ablations (number of budgets, reward function), as a table you regenerate.
+# - what the HBPO paper claims, and which of its claims this small world reproduces (and which not);
+# - HBPO's budget-aware reward, and its advantage worked out by hand on one problem's 16 rollouts;
+# - why a length penalty can starve exploration: once no rollout of a hard problem reaches the
+#   length it needs, all rewards of the group are equal, the advantage is zero and long reasoning
+#   never comes back (watch the collapse curve);
+# - how a policy that was told budgets in training chooses its own budget when none is given;
+# - why all of this only matters when being done is *not* observable (two worlds side by side).
 #
-# *Time: under a minute with the default settings. Widgets: reward sliders, a Train button.*
+# *Time: about 90 s with the default settings on a 2-core laptop. Widgets: reward sliders, an
+# advantage-mode dropdown, a Train button.*
+#
+# ## What the paper claims
+#
+# Lyu et al., *Hierarchical Budget Policy Optimization for Adaptive Reasoning*, arXiv 2507.15844.
+# On a 1.5B distilled reasoner (DeepSeek-R1-Distill-Qwen-1.5B) and four math benchmarks, HBPO cuts
+# the average number of tokens by **60.6 %** while **raising** accuracy by **3.14 points**. A uniform
+# length penalty (e.g. a cosine reward) makes reasoning shorter but collapses it: the model loses
+# the long reasoning hard problems need. Their ablation on the number of budget subgroups
+# (DeepScaleR average):
+#
+# | budgets | accuracy | tokens |
+# |---|---|---|
+# | 1 | 59.8 % | 1842 |
+# | 2 | 61.7 % | 2427 |
+# | 4 | 63.7 % | 2364 |
+# | 6 | 62.9 % | - |
+# | 8 | 62.9 % | - |
+#
+# Below, the same experiments in a toy world that trains in seconds. Every number here comes from
+# your own runs or from `benchmarks/bench_hbpo_quality.py` (over training seeds, with 95 %
+# intervals); nothing was tuned to match the paper.
 
 # %%
+import ipywidgets as widgets
+import numpy as np
 import gymnasium as gym
+from IPython.display import display
+
 import hbkit
-from hbkit.demo import run_ablations
 from hbkit.evaluate import evaluate
-from hbkit.managers.reasoning import fixed_length_grid
-from hbkit.train import HBPO, base_reasoner
+from hbkit.managers import available
+from hbkit.managers.reasoning import fit_threshold, fixed_length_grid
+from hbkit.train import HBPO, base_reasoner, hbpo_advantages
 from hbkit.viz import reasoning as rviz
 from hbkit.viz.reasoning_widgets import TrainingPanel, reward_explorer
 
 FAST = hbkit.fast_mode()
-ITERATIONS = 3 if FAST else 120
+ITERATIONS = 3 if FAST else 100
 EPISODES = 200 if FAST else 1000
-env = gym.make("hbkit/Reasoning-v0", scenario="hbpo-math")
+ENV = "hbkit/Reasoning-v0"
+env = gym.make(ENV, scenario="hbpo-math")
+
+# %% [markdown]
+# ## The world: being done is only partly observable
+#
+# Each problem has a hidden *need* (tokens until the answer is found). The reasoner sees noisy
+# *hints* (tentative answers). In `hbpo-math` a hint can also come from a *false find*: a wrong
+# answer that looks right for a few hundred tokens, more likely on long (hard) problems. The
+# observation holds the problem's noisy features, the budget instruction, the tokens so far and
+# the hint's history (`hint`, a fast moving average `hint_mean`, a slow one `hint_slow`, the maximum
+# `hint_max`). One rollout of the verbose base reasoner:
+
+# %%
+from hbkit.envs.reasoning import trace_episode
+
+rviz.rollout_trace(trace_episode(base_reasoner(env), env, seed=11, budget=None))
 
 # %% [markdown]
 # ## The budget-aware reward
@@ -49,8 +93,8 @@ env = gym.make("hbkit/Reasoning-v0", scenario="hbpo-math")
 # \beta\cos\left(\frac{\pi n}{2L}\right) - \alpha\,|n - b| & n > b \end{cases}$$
 #
 # and 0 for a wrong answer, −1 for no answer by $L$. Inside its budget a rollout is **not** punished
-# for thinking longer; past it, every token costs. The cosine reward (left) punishes every token.
-# Move the sliders.
+# for thinking longer; past it, every token costs. The cosine reward $\beta\cos(\pi n / 2L)$ punishes
+# every token. Move the sliders.
 
 # %%
 rviz.reward_curves()
@@ -61,17 +105,17 @@ reward_explorer()
 # %% [markdown]
 # ## Train and watch
 #
-# Four runs from the same verbose base reasoner: HBPO, the cosine reward, the classic reward (1 if
-# correct) and a single budget. Press **Train** to run them again; the next cell runs them once.
+# Three runs from the same verbose base reasoner, same seed and iterations: HBPO (four budget
+# subgroups, 512/1024/2048/2560), the cosine reward (same subgroups) and a single 512-token budget.
+# Press **Train** to run them again; the next cell runs them once.
 
 # %%
-RUNS = {"HBPO": {}, "cosine": {"reward": "cosine"}, "classic": {"reward": "classic"},
-        "single budget": {"budgets": (1536,)}}
+RUNS = {"HBPO": {}, "cosine": {"reward": "cosine"}, "single budget": {"budgets": (512,)}}
 
 def make_trainers():
     out = {}
     for name, kw in RUNS.items():
-        out[name] = HBPO("hbkit/Reasoning-v0", scenario="hbpo-math", seed=0, **kw)
+        out[name] = HBPO(ENV, scenario="hbpo-math", seed=0, **kw)
         out[name].policy.metadata["name"] = name
     return out
 
@@ -80,53 +124,155 @@ panel
 
 # %%
 trainers = panel.run()
+histories = {name: t.history for name, t in trainers.items()}
 
 # %% [markdown]
-# ## Tokens by difficulty, in natural mode
+# ## The advantage, worked by hand
 #
-# No budget in the prompt: each reasoner decides how long to think. HBPO should think briefly on easy
-# problems and long on hard ones; the cosine reward shortens everything and loses the hardest level.
+# One problem, its 16 rollouts in four subgroups. `R` is each rollout's reward,
+# `A_inter = (R - mean R) / (std R + 1e-6)` compares it with the whole group, and
+# `A_intra = mean R (subgroup) - f2(b)` says how far its subgroup is from the best reward its budget
+# allows. `hbpo` adds them, `hbpo-code` (the released code) adds `A_intra` twice, `grpo` keeps
+# `A_inter` only. Pick a mode.
+
+# %%
+t = trainers["HBPO"]
+batch = t.rollout()
+n = t.config.rollouts_per_problem
+problem, subgroup, budget = (x[:n] for x in t._layout)
+R = batch["returns"][:n]
+f2 = t.vec.unwrapped.reference_reward(budget)
+tokens = batch["infos"]["tokens"][:n]
+correct = batch["infos"]["correct"][:n]
+
+def advantage_rows(mode):
+    a_inter = hbpo_advantages(R, subgroup, f2, "grpo")
+    a = hbpo_advantages(R, subgroup, f2, mode)
+    a_intra = (a - a_inter) / (2.0 if mode == "hbpo-code" else 1.0) if mode != "grpo" else 0 * a
+    return [{"rollout": i, "budget": int(budget[i]), "tokens": int(tokens[i]), "correct": bool(correct[i]),
+             "R": float(R[i]), "A_inter": float(a_inter[i]), "A_intra": float(a_intra[i]), "A": float(a[i])}
+            for i in range(n)]
+
+mode = widgets.Dropdown(options=["hbpo", "hbpo-code", "grpo"], value="hbpo", description="advantage")
+table = widgets.Output()
+
+def show(*_):
+    with table:
+        table.clear_output(wait=True)
+        display(rviz.results_table(advantage_rows(mode.value), f"one problem (level {batch['infos']['level'][0]}), "
+                                   f"advantage = {mode.value}"))
+
+mode.observe(show, names="value")
+show()
+widgets.VBox([mode, table])
+
+# %% [markdown]
+# ## Does the policy follow its budgets?
+#
+# Mean tokens of each subgroup's rollouts during training (dashed: the budgets), then the trained
+# policy evaluated under each budget instruction and in natural mode.
+
+# %%
+rviz.subgroup_tokens(histories["HBPO"])
+
+# %%
+ev = dict(episodes=EPISODES, seed=123)
+following = {b: evaluate(trainers["HBPO"].policy, ENV, budget=b, **ev) for b in (512, 1024, 2048, 2560)}
+following[None] = evaluate(trainers["HBPO"].policy, ENV, budget=None, **ev)
+rviz.budget_following(following, "HBPO")
+
+# %% [markdown]
+# ## Natural mode: the policy declares its own budget
+#
+# At inference there is no budget in the prompt (the paper's released code prefills "I will answer
+# the question with {b} tokens" only during training). Here the trained policy is hierarchical: a
+# high level looks at the problem's features and declares one of the budgets, trained from the
+# subgroups' advantages (the budget whose subgroup did best on a problem becomes more likely), and
+# the low level reasons under it exactly as it was trained to. Which budgets does it declare, by
+# level?
+
+# %%
+venv = gym.make_vec(ENV, num_envs=EPISODES, vectorization_mode="vector_entry_point")
+obs, info = venv.reset(seed=123, options={"budget": None})
+declared = trainers["HBPO"].policy.declare(obs)
+for lv in range(1, 6):
+    m = info["level"] == lv
+    values, counts = np.unique(declared[m], return_counts=True)
+    print(f"level {lv}: " + ", ".join(f"{int(v)} tokens {c / m.sum():.0%}" for v, c in zip(values, counts)))
+
+# %% [markdown]
+# ## Exploration collapse
+#
+# Left: the share of level-5 rollouts whose thinking reaches the problem's need. Right: the share of
+# problem groups whose 16 rewards are all equal, so that their group-normalised advantage is zero
+# and they teach nothing. A run whose left curve falls towards zero has stopped exploring long
+# solutions; nothing in its updates brings them back.
+
+# %%
+rviz.collapse_curves(histories)
+
+# %% [markdown]
+# ## Tokens by difficulty, in natural mode, against a hand rule
+#
+# The `threshold` manager is the best simple stopping rule: answer when one hint feature passes a
+# threshold, or at a token cap, grid-searched on other problems. Where does each method land, by
+# level, and against the fixed-length frontier?
 
 # %%
 ev = dict(episodes=EPISODES, seed=123, budget=None)
-reports = {"base reasoner": evaluate(base_reasoner(env), "hbkit/Reasoning-v0", **ev)}
-reports.update({name: evaluate(t.policy, "hbkit/Reasoning-v0", **ev) for name, t in trainers.items()})
+reports = {"base reasoner": evaluate(base_reasoner(env), ENV, **ev)}
+reports.update({name: evaluate(t.policy, ENV, **ev) for name, t in trainers.items()})
+rule = fit_threshold(env, token_limit=reports["HBPO"]["mean_tokens"], episodes=EPISODES, seed=0)
+print("best threshold rule at HBPO's tokens:", {k: v for k, v in rule.items() if k != "grid"})
+reports["threshold rule"] = evaluate(available(ENV)["threshold"](env), ENV, **ev)
 rviz.by_level(reports)
 
-# %% [markdown]
-# ## Above the fixed-length frontier
-#
-# A reasoner that always thinks exactly $T$ tokens and then answers cannot adapt; evaluating it for a
-# range of $T$ draws the best any non-adaptive method can do. An adaptive policy sits above it.
-
 # %%
-fixed = [evaluate(m, "hbkit/Reasoning-v0", **ev) for m in fixed_length_grid(env, step=512 if FAST else 256)]
+fixed = [evaluate(m, ENV, **ev) for m in fixed_length_grid(env, step=512 if FAST else 256)]
 rviz.frontier(fixed, reports)
 
 # %% [markdown]
-# ## The paper's ablations
+# ## Over seeds: the ablations (from the benchmark)
 #
-# Budget count (4, 2, 1) and reward (hbpo, classic, cosine), trained the same way. The runs above are
-# reused; only the two-budget run (512 and 2560) is trained here. The table comes from your own runs.
+# One seed is not a result. `python benchmarks/run.py hbpo_quality` trains every variant for 5
+# seeds (300 iterations each) and evaluates in natural mode on 2000 problems; these are its means
+# and 95 % intervals (`benchmarks/RESULTS.md`). Set `RUN_SEEDS = True` to rerun a smaller version
+# here (3 seeds, about 10 minutes).
 
 # %%
-reuse = {"4 budgets, hbpo reward": trainers["HBPO"].policy, "1 budget (1536)": trainers["single budget"].policy,
-         "4 budgets, classic reward": trainers["classic"].policy, "4 budgets, cosine reward": trainers["cosine"].policy}
-rows = run_ablations(iterations=ITERATIONS, seed=0, episodes=EPISODES, trained=reuse)
-rviz.results_table(rows, "ablations (natural mode)")
+ABLATIONS = BENCHMARK_ABLATIONS = []  # filled from benchmarks/RESULTS.md below
+RUN_SEEDS = False
+
+# %% [markdown]
+# ## Two worlds
+#
+# `hbpo-observable` is the same world with a clean "found it" signal: no false finds, the hint is 0
+# before the need and rises to 1 after it. There a threshold on the hint is nearly as good as an
+# oracle that knows the need, so training has little to add. In `hbpo-math` the best threshold is
+# far from that oracle, and a trained policy has room to do better.
+
+# %%
+def oracle_gap(name):
+    e = gym.make(ENV, scenario=name)
+    w = e.unwrapped.world
+    p = w.sample_problems(np.random.default_rng(0), 4000)
+    n = np.minimum(np.ceil((p.need + 2 * w.verify_tokens) / w.chunk) * w.chunk, w.max_tokens - w.chunk)
+    oracle = float(w.accuracy(p.level, p.need, n).mean())
+    best = fit_threshold(e, token_limit=float(n.mean()), episodes=EPISODES, seed=0)
+    return {"world": name, "oracle accuracy": oracle, "oracle tokens": float(n.mean()),
+            "best threshold accuracy": best["accuracy"], "threshold tokens": best["mean_tokens"]}
+
+rviz.results_table([oracle_gap("hbpo-observable"), oracle_gap("hbpo-math")],
+                   "an oracle that knows the need vs the best threshold rule at the same tokens")
 
 # %% [markdown]
 # ## Exercises
 #
 # 1. Write HBPO's reward yourself, `my_reward(n, b, correct)`, from the formula at the top (leave out
 #    truncation); the checker compares it with hbkit's on many cases and explains the first mismatch.
-#    Then try `advantage="hbpo-code"` (the released code counts the intra-subgroup term twice) and
-#    `advantage="grpo"` (no intra-subgroup term). Which one keeps the budgets apart?
-# 2. Set α ten times larger with the slider above and look at the penalty past the budget. Then train
-#    on a copy of the scenario with that α:
-#    `sc = hbkit.scenarios.load_scenario("hbpo-math").with_overrides({"world.alpha": 0.0025})`,
-#    `HBPO("hbkit/Reasoning-v0", scenario=sc)`. Evaluate with `budget=512`: does the trained reasoner
-#    respect small budgets better?
+#    Then train with `advantage="grpo"` and evaluate under `budget=512` and `budget=2560`: does
+#    the policy still keep the budgets apart?
+# 2. Train HBPO on `hbpo-observable` and compare it with `available(ENV)["threshold"]` there.
 
 # %%
 import math

@@ -132,7 +132,7 @@ def test_a_failed_job_is_recorded_and_the_sweep_goes_on(tmp_path):
     failed = [r for r in rows if r["status"] == "error"]
     assert len(failed) == 1 and [r["status"] for r in rows].count("ok") == 2
     err = failed[0]["error"]
-    assert err["type"] == "ValueError" and "no-such-advantage" in err["message"] and "Traceback" in err["traceback"]
+    assert err["type"] in ("ValueError", "ConfigError") and "no-such-advantage" in err["message"] and "Traceback" in err["traceback"]
     assert failed[0]["report"] is None
     # a rerun does not repeat it ... unless asked to
     run_sweep(jobs, path, workers=1, progress=False)

@@ -136,16 +136,24 @@ class ReasoningEnv(gym.Env):
     Each episode is one problem of difficulty level 1..5 drawn from the scenario's mix. The problem
     has a hidden *need* in tokens (log-normal around the level's median). Every step the reasoner
     either thinks one more chunk (``world.chunk`` tokens) or answers. Before the need is reached it
-    can only guess; once it is reached, a noisy *confidence* signal rises and further checking adds a
-    little accuracy with diminishing returns::
+    can only guess; once it is reached, further checking adds a little accuracy with diminishing
+    returns::
 
         P(correct | n tokens) = guess[l]                                          if n < need
                               = ceiling[l] * (1 - gap * exp(-(n - need) / tau))   if n >= need
 
+    The reasoner does not know when it is done. After every chunk it reads a noisy *hint*
+    (tentative answers): low before the need, rising after it, and, in ``hbpo-math``, also high
+    during *false finds*, wrong answers that look right for ``doubt_tokens`` tokens and happen more
+    often on long problems. So being done is only partly observable, and a policy that answers at
+    the first convincing hint rarely reaches the need of a hard problem (the exploration a length
+    penalty can starve). ``hbpo-observable`` is the same world with a clean signal, where a
+    threshold is nearly optimal. The model is documented in :mod:`hbkit.sim.reasoning`; every
+    constant comes from the scenario file (``environments/hbpo-math.toml``).
+
     This reproduces the story of Hierarchical Budget Policy Optimization (arXiv 2507.15844): a
-    distilled reasoner finds the answer and keeps verifying (overthinking); efficient training
-    teaches it to stop when it is done and to keep going on hard problems. Every constant comes from
-    the scenario file (``environments/hbpo-math.toml``); the math is in :mod:`hbkit.sim.reasoning`.
+    distilled reasoner keeps verifying (overthinking); efficient training teaches it to stop when
+    it is done, and to keep going on hard problems.
 
     ## Action Space
 
@@ -161,7 +169,8 @@ class ReasoningEnv(gym.Env):
     * ``tokens/max``: tokens used / ``max_tokens``;
     * ``tokens/budget``: tokens used / budget (0 in natural mode);
     * ``over_budget``: tokens beyond the budget / ``max_tokens`` (0 in natural mode);
-    * ``confidence``: the noisy "found it" signal in [0, 1].
+    * ``hint``: the last hint reading in [0, 1]; ``hint_mean`` and ``hint_slow``: its fast and slow
+      moving averages; ``hint_max``: the largest reading so far.
 
     ## Rewards
 
@@ -175,14 +184,20 @@ class ReasoningEnv(gym.Env):
     * a truncated answer (no answer by ``L``) gets ``truncation_reward`` (-1 in ``hbpo-math``).
 
     ``info`` holds ``level``, ``tokens``, ``budget`` (``None`` in natural mode), ``correct``,
-    ``answered`` and ``truncated``, so any reward can be recomputed.
+    ``answered``, ``truncated`` and ``found`` (thinking reached the need: hidden from the policy,
+    reported for analysis), so any reward can be recomputed.
 
     ## Starting State
 
-    A new problem from the scenario's mix, no tokens used, confidence 0. The budget comes from
+    A new problem from the scenario's mix, no tokens used, hints 0. The budget comes from
     ``reset(options={"budget": b})`` (``b=None`` is natural mode); without the option, the scenario's
     ``budget_mode`` decides: ``"sample"`` draws one of the budgets, ``"none"`` is natural mode.
     ``options={"problem_seed": k}`` picks problem ``k`` (the same ``k`` is always the same problem).
+    Any other option key, or a value outside what is allowed, raises
+    :class:`~hbkit.errors.OptionError` and leaves the env exactly as it was.
+
+    In natural mode a policy trained by HBPO declares its own budget first (see
+    :class:`hbkit.train.policies.DeclaringPolicy`); the env itself only reports ``budget=none``.
 
     ## Episode End
 

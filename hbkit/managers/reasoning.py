@@ -18,7 +18,7 @@ from hbkit.sim.reasoning import ReasoningBatch, ReasoningWorld
 __all__ = ["FixedLength", "fixed_length_grid", "ThresholdRule", "fit_threshold", "BaseReasoner", "MANAGERS"]
 
 #: the features a threshold rule may use (the hint and its history)
-THRESHOLD_FEATURES = ("hint", "hint_mean", "hint_max")
+THRESHOLD_FEATURES = ("hint", "hint_mean", "hint_slow", "hint_max")
 
 
 class FixedLength:

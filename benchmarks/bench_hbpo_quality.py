@@ -44,12 +44,12 @@ VARIANTS: dict[str, dict] = {
 
 def interval(x) -> tuple[float, float]:
     """Mean and the half-width of its 95 % Student-t interval."""
-    from scipy import stats
+    from hbkit.sweep import t_quantile
 
     x = np.asarray(x, float)
     if len(x) < 2:
         return float(x.mean()), float("nan")
-    return float(x.mean()), float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return float(x.mean()), float(t_quantile(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
 
 
 def fmt(x, digits=3) -> str:
@@ -90,11 +90,24 @@ def run(quick: bool = False, scenario: str | None = None) -> str:
     jobs = [(scenario, name, s, iterations, episodes) for s in seeds for name in VARIANTS]
     with ProcessPoolExecutor(2) as ex:
         results = list(ex.map(_one, jobs))
+    return summarize(results, scenario, iterations, episodes, quick)
+
+
+def summarize(results, scenario: str, iterations: int, episodes: int, quick: bool = False) -> str:
+    """The markdown section for ``results`` (``(scenario, variant, seed, result of _one)`` tuples)."""
+    import gymnasium as gym
+
+    from hbkit.evaluate import evaluate
+    from hbkit.managers import available
+    from hbkit.managers.reasoning import ThresholdRule, fit_threshold
+
+    seeds = sorted({s for _, _, s, _ in results})
     env = gym.make(ENV, scenario=scenario)
     ev = dict(scenario=scenario, episodes=episodes, seed=123, budget=None)
     base = evaluate(available(ENV)["base"](env), ENV, **ev)
     top = str(env.unwrapped.world.num_levels)
     by = {name: [r for _, n, _, r in results if n == name] for name in VARIANTS}
+    by = {name: rs for name, rs in by.items() if rs}
 
     def col(name, f):
         return np.array([f(r) for r in by[name]])
@@ -118,45 +131,55 @@ def run(quick: bool = False, scenario: str | None = None) -> str:
             ["threshold (shipped manager)", "-", f"{shipped['accuracy']:.3f}", f"{shipped['mean_tokens']:.0f}",
              f"{shipped['by_level']['1']['accuracy']:.3f}", f"{shipped['by_level'][top]['accuracy']:.3f}", "-"],
             ["best threshold at <= HBPO's tokens", len(seeds), fmt(rule_acc), fmt(rule_tok, 0), "-", "-", "-"]]
-    for name in VARIANTS:
-        spread = (col(name, lambda r: r[max(k for k in r if k.startswith("tokens@"))] - r[min(
-            (k for k in r if k.startswith("tokens@")), key=lambda k: int(k[7:]))])
-            if any(k.startswith("tokens@") for k in by[name][0]) else None)
+    for name in by:
+        spread = None
+        keys = sorted((k for k in by[name][0] if k.startswith("tokens@")), key=lambda k: int(k[7:]))
+        if len(keys) > 1 and all(keys[0] in r and keys[-1] in r for r in by[name]):
+            spread = col(name, lambda r: r[keys[-1]] - r[keys[0]])
         rows.append([name, len(by[name]), fmt(col(name, lambda r: r["natural"]["accuracy"])),
                      fmt(col(name, lambda r: r["natural"]["mean_tokens"]), 0),
                      fmt(col(name, lambda r: r["natural"]["by_level"]["1"]["accuracy"])),
                      fmt(col(name, lambda r: r["natural"]["by_level"][top]["accuracy"])),
                      fmt(spread, 0) if spread is not None else "-"])
-    hb = col("HBPO (4 budgets)", lambda r: r["natural"]["by_level"][top]["accuracy"])
-    acc4 = col("HBPO (4 budgets)", lambda r: r["natural"]["accuracy"])
-    claims = [
-        ["(a) HBPO minus best threshold rule at <= its tokens (accuracy points)", fmt(100 * np.array(gaps), 1), ">= 3"],
-        [f"(b) HBPO minus cosine, level {top} (points)",
-         fmt(100 * (hb - col("cosine reward", lambda r: r["natural"]["by_level"][top]["accuracy"])), 1), ">= 10"],
-        [f"(b) HBPO minus 1 budget (512), level {top} (points)",
-         fmt(100 * (hb - col("1 budget (512)", lambda r: r["natural"]["by_level"][top]["accuracy"])), 1), ">= 10"],
-        ["(c) 4 budgets minus 1 budget (512), accuracy (points)",
-         fmt(100 * (acc4 - col("1 budget (512)", lambda r: r["natural"]["accuracy"])), 1), ">= 2"],
-        ["(c) 4 budgets minus 1 budget (1536), accuracy (points)",
-         fmt(100 * (acc4 - col("1 budget (1536)", lambda r: r["natural"]["accuracy"])), 1), ">= 2"],
-    ]
+    claims = [["(a) HBPO minus best threshold rule at <= its tokens (accuracy points)",
+               fmt(100 * np.array(gaps), 1), ">= 3"]]
+
+    def paired(name, f):  # per-seed differences, HBPO minus the other run, on the seeds both have
+        mine = {s: r for _, n, s, r in results if n == "HBPO (4 budgets)"}
+        other = {s: r for _, n, s, r in results if n == name}
+        common = sorted(set(mine) & set(other))
+        return 100 * np.array([f(mine[s]) - f(other[s]) for s in common])
+
+    def l5(r):
+        return r["natural"]["by_level"][top]["accuracy"]
+
+    for name, what, f, target in (
+            ("cosine reward", f"(b) HBPO minus cosine reward, level {top} (points)", l5, ">= 10"),
+            ("1 budget (512)", f"(b) HBPO minus 1 budget (512), level {top} (points)", l5, ">= 10"),
+            ("1 budget (512)", "(c) 4 budgets minus 1 budget (512), accuracy (points)",
+             lambda r: r["natural"]["accuracy"], ">= 2"),
+            ("1 budget (1536)", "(c) 4 budgets minus 1 budget (1536), accuracy (points)",
+             lambda r: r["natural"]["accuracy"], ">= 2")):
+        if name in by:
+            claims.append([what, fmt(paired(name, f), 1), target])
     curve_rows = []
     marks = sorted(set(np.linspace(0, iterations - 1, 6).astype(int)))
-    for name in ("HBPO (4 budgets)", "cosine reward", "1 budget (512)"):
+    for name in [n for n in ("HBPO (4 budgets)", "cosine reward", "1 budget (512)") if n in by]:
         c = np.array([r["curve"] for r in by[name]])
-        curve_rows.append([name] + [fmt(c[:, max(0, i - 4): i + 1].mean(axis=1), 2) for i in marks])
+        curve_rows.append([name] + [fmt(np.nanmean(c[:, max(0, i - 24): i + 1], axis=1), 2) for i in marks])
     return (
         f"## {TITLE} ({scenario}, natural mode)\n\n"
         f"Command: `{'HBKIT_SCENARIO=' + scenario + ' ' if scenario != 'hbpo-math' else ''}"
         f"python benchmarks/run.py hbpo_quality{' --quick' if quick else ''}` ({iterations} iterations per "
-        f"run, training seeds {seeds}, {episodes} evaluation problems, seed 123; mean ± half-width of the "
+        f"run, training seeds {seeds} (runs per variant in the table), {episodes} evaluation problems, "
+        "seed 123; mean ± half-width of the "
         "95 % Student-t interval over seeds). Measured on a shared, heavily loaded 2-core machine "
         "(quality numbers do not depend on load).\n\n"
         + table(["run", "seeds", "accuracy", "mean tokens", "level-1 accuracy", f"level-{top} accuracy",
                  "tokens at largest minus smallest budget"], rows)
         + "\n\n" + table(["claim", "measured", "target"], claims)
-        + f"\n\nShare of level-{top} rollouts that reach their need during training (mean of 5 iterations "
-        "around each mark):\n\n"
+        + f"\n\nShare of level-{top} rollouts that reach their need during training (mean of the 25 iterations "
+        "up to each mark):\n\n"
         + table(["run"] + [f"it {i + 1}" for i in marks], curve_rows)
     )
 

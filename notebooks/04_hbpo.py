@@ -240,8 +240,36 @@ rviz.frontier(fixed, reports)
 # here (3 seeds, about 10 minutes).
 
 # %%
-ABLATIONS = BENCHMARK_ABLATIONS = []  # filled from benchmarks/RESULTS.md below
-RUN_SEEDS = False
+# natural mode, 2000 problems (seed 123), 300 iterations per run: mean and 95 % half-width over seeds
+BENCHMARK = []  # BENCHMARK_ROWS
+
+RUN_SEEDS = False   # True: train 3 seeds of each run here (about 10 minutes) and plot those instead
+
+def ablation_rows(seeds=(0, 1, 2), iterations=ITERATIONS):
+    from hbkit.sweep import t_quantile
+    runs = {"HBPO (4 budgets)": {}, "grpo advantage": {"advantage": "grpo"},
+            "cosine reward": {"reward": "cosine"}, "1 budget (512)": {"budgets": (512,)}}
+    rows = []
+    for name, kw in runs.items():
+        reps = []
+        for s in seeds:
+            tr = HBPO(ENV, scenario="hbpo-math", seed=s, **kw)
+            tr.learn(iterations=iterations, progress=False)
+            reps.append(evaluate(tr.policy, ENV, episodes=EPISODES, seed=123, budget=None))
+        row = {"run": name, "seeds": len(seeds)}
+        for key, get in (("accuracy", lambda r: r["accuracy"]), ("L1 accuracy", lambda r: r["by_level"]["1"]["accuracy"]),
+                         ("L5 accuracy", lambda r: r["by_level"]["5"]["accuracy"]), ("mean_tokens", lambda r: r["mean_tokens"])):
+            x = np.array([get(r) for r in reps])
+            row[key] = x.mean()
+            row[key + " ±"] = t_quantile(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else 0.0
+        rows.append(row)
+    return rows
+
+rows = ablation_rows(seeds=(0, 1) if FAST else (0, 1, 2)) if (RUN_SEEDS or FAST) else BENCHMARK
+rviz.ablation_bars(rows)
+
+# %%
+rviz.results_table(rows, "ablations over seeds (natural mode; ± is the 95 % half-width)")
 
 # %% [markdown]
 # ## Two worlds

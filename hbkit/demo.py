@@ -48,7 +48,19 @@ DEMO_ITERATIONS = 150
 
 #: what to expect over training seeds (benchmarks/RESULTS.md, mean ± 95 % interval); filled from
 #: the benchmark, shown in the report beside this run's single-seed numbers
-EXPECTED = ""
+EXPECTED = """hbpo-math, natural mode, 2000 problems (seed 123), 300 iterations, 5 training seeds,
+mean +- 95 % interval (python benchmarks/run.py hbpo_quality):
+
+run                      accuracy         tokens       level-1          level-5
+base reasoner            0.824            2172         0.956            0.566
+threshold rule (best)    0.783 +- 0.005   1484 +- 11   (at <= HBPO's tokens)
+HBPO (4 budgets)         0.826 +- 0.003   1498 +- 20   0.951 +- 0.001   0.595 +- 0.014
+grpo advantage           0.800 +- 0.008   1372 +- 30   0.954 +- 0.000   0.482 +- 0.038
+cosine reward            0.784 +- 0.010   1313 +- 51   0.890 +- 0.011   0.584 +- 0.039
+single budget (512)      0.756 +- 0.013   1225 +- 32   0.921 +- 0.008   0.458 +- 0.046
+
+HBPO - best threshold at <= its tokens: +4.3 +- 0.5 points; HBPO - single 512 on level 5:
++13.7 +- 5.1; HBPO - cosine on level 5: +1.1 +- 3.8 (no collapse under the cosine reward here)."""
 
 
 #: the paper's ablations: number of budgets and reward function (name -> HBPO keyword arguments)

@@ -52,6 +52,7 @@ __all__ = [
     "scenario_json_schema",
     "SCHEMA_HOMES",
     "TRAINING_SECTIONS",
+    "TRAINING_FIELDS",
 ]
 
 #: Where each environment's schema lives (``module:attribute``); imported lazily.
@@ -66,6 +67,11 @@ SCHEMA_HOMES: dict[str, str] = {
 TRAINING_SECTIONS: frozenset[str] = frozenset(
     {"train", "sb3", "ppo", "a2c", "dqn", "sac", "td3", "maskable_ppo"}
 )
+
+#: Fields that choose how a run is scored, not what happens: a reward is selected by name and every
+#: env reports what any reward needs in ``info``, so policies trained with different rewards are
+#: compared on the same world.
+TRAINING_FIELDS: frozenset[str] = frozenset({"world.reward"})
 
 #: Longest scenario name or path accepted (longer ones are refused before touching the disk).
 MAX_NAME_CHARS = 1024
@@ -408,11 +414,21 @@ class Scenario:
     @property
     def world_hash(self) -> str:
         """SHA-256 of the world this scenario describes: the env id and every section except the
-        training recipes (:data:`TRAINING_SECTIONS`). Two scenarios with the same hash are the same
+        training recipes (:data:`TRAINING_SECTIONS`, :data:`TRAINING_FIELDS`). Two scenarios with the same hash are the same
         world, whatever their names, titles or files."""
-        world = {k: v for k, v in self.data.items() if k not in TRAINING_SECTIONS}
-        text = json.dumps({"env": self.env_id, "data": world}, sort_keys=True, separators=(",", ":"))
+        text = json.dumps({"env": self.env_id, "data": self._world()}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _world(self) -> dict[str, Any]:
+        """The sections and fields that make the world (not :data:`TRAINING_SECTIONS` and
+        :data:`TRAINING_FIELDS`)."""
+        world = {k: dict(v) if isinstance(v, Mapping) else v
+                 for k, v in self.data.items() if k not in TRAINING_SECTIONS}
+        for dotted in TRAINING_FIELDS:
+            section, _, key = dotted.partition(".")
+            if isinstance(world.get(section), dict):
+                world[section].pop(key, None)
+        return world
 
     def to_dict(self) -> dict[str, Any]:
         """The full resolved scenario as plain JSON data (what a saved policy carries), with its
@@ -462,9 +478,7 @@ class Scenario:
 
         if self.env_id != other.env_id:
             out.append(f"scenario.env: {self.env_id} -> {other.env_id}")
-        mine = {k: v for k, v in self.data.items() if k not in TRAINING_SECTIONS}
-        theirs = {k: v for k, v in other.data.items() if k not in TRAINING_SECTIONS}
-        walk(mine, theirs, "")
+        walk(self._world(), other._world(), "")
         return out
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> Scenario:

@@ -73,7 +73,7 @@ WORLDS: dict[str, World] = {
     "hbkit/Split-v0": World(
         "budget per round", False, "budget", False,
         "hbkit train --env hbkit/Split-v0 --algo ppo --budgets 2.5 --timesteps 20000",
-        "hbkit evaluate water-fill --env hbkit/Split-v0 --budget 2.5",
+        "hbkit evaluate ucb --env hbkit/Split-v0 --budget 2.5",
     ),
 }
 
@@ -254,14 +254,16 @@ def _train_team_maskable_ppo(req: TrainRequest) -> tuple[Path, str]:
 
 
 def _save_sb3(model: Any, req: TrainRequest) -> tuple[Path, str]:
-    from hbkit.scenarios import load_scenario
+    import gymnasium as gym
 
     out = req.out or req.default_out(".zip")
     if out.suffix != ".zip":
         out = out.with_suffix(out.suffix + ".zip")
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
-    sc = load_scenario(req.scenario, req.env_id).with_overrides(req.env_kwargs())
+    probe = gym.make(req.env_id, scenario=req.scenario, **req.env_kwargs())
+    sc = probe.unwrapped.scenario  # the resolved world it trained on
+    probe.close()
     _sidecar(out).write_text(json.dumps({"env_id": req.env_id, "algo": req.algo,
                                          "scenario": sc.to_dict()}, indent=1))
     return out, f"saved {out} (load it with: hbkit evaluate {out})"
@@ -352,8 +354,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--env", type=_env_id, default="hbkit/Reasoning-v0", help=", ".join(ENV_IDS))
     t.add_argument("--scenario", default=None, help="scenario name or path (default: the world's)")
-    t.add_argument("--algo", default="hbpo",
-                   help="a trainer of the world; `hbkit train --env ENV --algo list` lists them")
+    t.add_argument("--algo", default=None,
+                   help="a trainer of the world (default: its first; `--algo list` lists them)")
     t.add_argument("--reward", default=None,
                    help="reward function: Reasoning hbpo/cosine/classic, Team plain/hbpo/cosine")
     t.add_argument("--budgets", default=None,
@@ -427,6 +429,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     env_id = args.env
     trainers = trainers_for(env_id)
+    args.algo = args.algo or next(iter(trainers))
     if args.algo == "list":
         for name, run in trainers.items():
             print(f"{name:<14} {(run.__doc__ or '').strip().splitlines()[0]}")

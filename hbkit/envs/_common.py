@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,19 +11,44 @@ import numpy as np
 from hbkit.errors import ActionError, OptionError
 from hbkit.scenarios import Scenario, load_scenario
 
+#: Most environments one native VectorEnv may hold (each env is a row of NumPy arrays).
+MAX_NUM_ENVS = 10_000_000
 
-def vector_settings(num_envs: int, autoreset_mode: Any, metadata: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Validate a native VectorEnv's ``num_envs`` and ``autoreset_mode``.
+
+def check_render_mode(render_mode: Any, metadata: Mapping[str, Any], where: str) -> str | None:
+    """Refuse a ``render_mode`` the env cannot render, at construction (not at ``render()``).
+
+    :param metadata: the env's metadata; its ``"render_modes"`` lists what it renders
+    :param where: the env's name, used in the message, e.g. ``"TeamVectorEnv"``
+    :raises OptionError: naming the value and the allowed modes
+    """
+    modes = list(metadata.get("render_modes", []))
+    if render_mode is not None and render_mode not in modes:
+        allowed = "None" + "".join(f" or {m!r}" for m in modes)
+        raise OptionError(f"{where}: render_mode {render_mode!r} is not supported; allowed: {allowed}")
+    return render_mode
+
+
+def vector_settings(num_envs: Any, autoreset_mode: Any, metadata: Mapping[str, Any],
+                    render_mode: Any = None, where: str = "VectorEnv") -> tuple[int, dict[str, Any]]:
+    """Validate a native VectorEnv's ``num_envs``, ``autoreset_mode`` and ``render_mode``.
 
     :return: ``(num_envs, metadata)``, the metadata carrying the chosen autoreset mode
+    :raises OptionError: naming the argument, the value and what is allowed
     """
     from gymnasium.vector import AutoresetMode
 
-    if int(num_envs) < 1:
-        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-    mode = AutoresetMode(autoreset_mode)
+    whole = isinstance(num_envs, numbers.Integral) or (isinstance(num_envs, float) and num_envs.is_integer())
+    if isinstance(num_envs, bool) or not whole or not 1 <= num_envs <= MAX_NUM_ENVS:
+        raise OptionError(f"{where}: num_envs is {num_envs!r}; allowed: a whole number from 1 to {MAX_NUM_ENVS}")
+    try:
+        mode = AutoresetMode(autoreset_mode)
+    except ValueError:
+        mode = None
     if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
-        raise ValueError(f"autoreset_mode {mode} is not supported; allowed: NEXT_STEP or DISABLED")
+        raise OptionError(f"{where}: autoreset_mode {autoreset_mode!r} is not supported; allowed: "
+                          "NEXT_STEP or DISABLED")
+    check_render_mode(render_mode, metadata, where)
     return int(num_envs), {**metadata, "autoreset_mode": mode}
 
 

@@ -22,7 +22,8 @@ from _common import machine_info  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="benchmark names (bench_NAME.py); default: all")
     parser.add_argument("--quick", action="store_true", help="short runs; writes RESULTS.quick.md")
     parser.add_argument("--out", type=Path, default=None, help="output file")

@@ -217,7 +217,8 @@ def _train_hbpo(req: TrainRequest) -> tuple[Path, str]:
     extra: dict[str, Any] = {"policy": req.policy} if req.policy else {}
     if req.fast:
         extra.update(problems_per_iteration=2, rollouts_per_problem=max(4, len(req.budgets or ())))
-    trainer = HBPO(req.env_id, scenario=req.scenario, budgets=req.budgets, reward=req.reward,
+    budgets = None if req.budgets is None else [int(b) for b in req.budgets]  # tokens
+    trainer = HBPO(req.env_id, scenario=req.scenario, budgets=budgets, reward=req.reward,
                    advantage=req.advantage, seed=req.seed, **extra)
     history = trainer.learn(iterations=req.iterations or (2 if req.fast else None), progress=req.progress)
     path = trainer.policy.save(req.out or Path("runs") / f"hbpo-{trainer.config.reward}-s{req.seed}.npz")
@@ -262,7 +263,7 @@ def _save_sb3(model: Any, req: TrainRequest) -> tuple[Path, str]:
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
     probe = gym.make(req.env_id, scenario=req.scenario, **req.env_kwargs())
-    sc = probe.unwrapped.scenario  # the resolved world it trained on
+    sc = probe.unwrapped.scenario  # type: ignore[attr-defined]  # the resolved world it trained on
     probe.close()
     _sidecar(out).write_text(json.dumps({"env_id": req.env_id, "algo": req.algo,
                                          "scenario": sc.to_dict()}, indent=1))
@@ -413,15 +414,15 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         print(f"{sc.name}  ({sc.env_id})\n{sc.title}\n\n{sc.description}\n\nfile: {sc.source}")
         for section, values in sc.data.items():
             print(f"\n[{section}]")
-            rows = values.items() if isinstance(values, dict) else enumerate(values)
-            for k, v in rows:
+            items = values.items() if isinstance(values, dict) else enumerate(values)
+            for k, v in items:
                 print(f"  {k} = {json.dumps(v)}")
         return 0
-    rows = list_scenarios(args.env)
-    width = max((len(s.name) for s in rows), default=4)
-    for sc in rows:
+    found = list_scenarios(args.env)
+    width = max((len(s.name) for s in found), default=4)
+    for sc in found:
         print(f"{sc.name:<{width}}  {sc.env_id:<20}  {sc.title}")
-    if not rows:
+    if not found:
         print("no scenarios found")
     return 0
 

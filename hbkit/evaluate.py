@@ -102,7 +102,7 @@ def _spec_kwargs(env_id: str, agent: Any, scenario: Any, env_kwargs: dict[str, A
     kwargs.setdefault("scenario", DEFAULT_SCENARIOS.get(env_id))
     kwargs.update(env_kwargs)
     probe = gym.make(env_id, **kwargs)
-    resolved = probe.unwrapped.scenario
+    resolved: Scenario = probe.unwrapped.scenario  # type: ignore[attr-defined]
     probe.close()
     if own is not None and resolved.world_hash != own.world_hash and not allow_other_world:
         diff = "; ".join(own.differences(resolved)) or "the content differs"
@@ -269,7 +269,8 @@ def _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress):
             total += float(reward)
             length += 1
             done = term or trunc
-        rows.append({**{k: v for k, v in info.items() if not k.startswith("_")}, "return": total, "length": length})
+        public = {k: v for k, v in info.items() if not k.startswith("_")}
+        rows.append({**public, "return": total, "length": length})
     env.close()
     keys = rows[0].keys()
     columns = {k: np.asarray([r[k] if r[k] is not None else 0 for r in rows]) for k in keys}

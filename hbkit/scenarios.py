@@ -228,7 +228,7 @@ class ListOf:
                 path, f"has {len(value)} items", f"at least {self.min_len}{hi} items"
             )
         out = [self.item.check(v, f"{path}[{i}]", ctx) for i, v in enumerate(value)]
-        if self.increasing and any(b <= a for a, b in zip(out, out[1:])):
+        if self.increasing and any(b <= a for a, b in zip(out, out[1:], strict=False)):
             raise ctx.fail(path, f"{out} is not strictly increasing", "strictly increasing values")
         if self.total is not None and abs(sum(out) - self.total) > 1e-6:
             raise ctx.fail(path, f"items sum to {sum(out):g}", f"items that sum to {self.total:g}")
@@ -414,8 +414,8 @@ class Scenario:
     @property
     def world_hash(self) -> str:
         """SHA-256 of the world this scenario describes: the env id and every section except the
-        training recipes (:data:`TRAINING_SECTIONS`, :data:`TRAINING_FIELDS`). Two scenarios with the same hash are the same
-        world, whatever their names, titles or files."""
+        training recipes (:data:`TRAINING_SECTIONS`, :data:`TRAINING_FIELDS`). Two scenarios with
+        the same hash are the same world, whatever their names, titles or files."""
         text = json.dumps({"env": self.env_id, "data": self._world()}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -471,7 +471,7 @@ class Scenario:
                 for k in sorted(set(a) | set(b)):
                     walk(a.get(k), b.get(k), f"{path}.{k}" if path else k)
             elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-                for i, (x, y) in enumerate(zip(a, b)):
+                for i, (x, y) in enumerate(zip(a, b, strict=True)):
                     walk(x, y, f"{path}[{i}]")
             elif a != b:
                 out.append(f"{path}: {_short(a, 40)} -> {_short(b, 40)}")

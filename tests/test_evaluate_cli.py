@@ -35,7 +35,8 @@ def test_same_seed_same_problems_for_every_agent():
     m = available(ENV)
     r1 = evaluate(m["fixed-512"](env), ENV, episodes=500, seed=9, budget=None)
     r2 = evaluate(m["fixed-3072"](env), ENV, episodes=500, seed=9, budget=None)
-    assert {k: v["count"] for k, v in r1["by_level"].items()} == {k: v["count"] for k, v in r2["by_level"].items()}
+    counts = [{k: v["count"] for k, v in r["by_level"].items()} for r in (r1, r2)]
+    assert counts[0] == counts[1]
     assert r2["accuracy"] > r1["accuracy"]
 
 
@@ -96,7 +97,8 @@ def test_demo_fast(tmp_path, capsys):
     assert html.count("plotly-graph-div") >= 4 and "<pre>" in html
     saved = json.loads((tmp_path / "results.json").read_text())
     assert set(saved["reports"]) == {"base reasoner", "HBPO", "cosine", "classic", "single budget"}
-    assert {p.name for p in tmp_path.glob("*.npz")} == {"HBPO.npz", "cosine.npz", "classic.npz", "single-budget.npz"}
+    saved = {p.name for p in tmp_path.glob("*.npz")}
+    assert saved == {"HBPO.npz", "cosine.npz", "classic.npz", "single-budget.npz"}
     assert res["reports"]["HBPO"]["episodes"] == 300
 
 
@@ -134,7 +136,8 @@ def test_console_script_is_installed():
 # ------------------------------------------------------------------------------------------------
 # The command line on every world (tiny settings)
 # ------------------------------------------------------------------------------------------------
-def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+def _cli(capsys, *argv: str) -> tuple[object, str, str]:
+    code: object
     try:
         code = main(list(argv))
     except SystemExit as exc:  # argparse refuses with exit code 2
@@ -176,7 +179,8 @@ def test_cli_trains_sb3_on_split_and_evaluates_the_saved_model(tmp_path, capsys)
     assert code == 0, err
     rep = json.loads(stdout)
     assert rep["env_id"] == "hbkit/Split-v0" and rep["agent"] == "PPO"
-    code, stdout, err = _cli(capsys, "evaluate", f"sb3:ppo:{out}", "--env", "hbkit/Split-v0", "--episodes", "4",
+    code, stdout, err = _cli(capsys, "evaluate", f"sb3:ppo:{out}", "--env", "hbkit/Split-v0",
+                             "--episodes", "4",
                              "--budget", "2.5", "--json")
     assert code == 0, err
     assert json.loads(stdout)["budget"] == 2.5
@@ -199,7 +203,8 @@ def test_cli_trains_maskable_ppo_on_team(tmp_path, capsys):
     ("hbkit/Split-v0", "ucb", "2.5"),
 ])
 def test_cli_evaluates_managers_by_name(capsys, env_id, manager, budget):
-    code, stdout, err = _cli(capsys, "evaluate", manager, "--env", env_id, "--episodes", "4", "--budget", budget,
+    code, stdout, err = _cli(capsys, "evaluate", manager, "--env", env_id, "--episodes", "4",
+                             "--budget", budget,
                              "--json")
     assert code == 0, err
     rep = json.loads(stdout)

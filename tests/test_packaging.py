@@ -120,7 +120,8 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                    "-q", "-w", str(wheels), str(src)], check=True, capture_output=True, env=env, cwd=tmp_path)
+                    "-q", "-w", str(wheels), str(src)],
+                   check=True, capture_output=True, env=env, cwd=tmp_path)
     (wheel,) = wheels.glob("hbkit-*.whl")
     shipped = sorted(p.stem for p in (ROOT / "environments").glob("*.toml"))
     import zipfile

@@ -35,13 +35,16 @@ def test_every_shipped_scenario_is_valid():
         ("max_tokens = 4096 ", "max_tokens = 4096.5 ", "world.max_tokens", "integer"),
         ('reward = "hbpo"', 'reward = "length"', "world.reward", "not a known choice"),
         ("mix         = [0.20,", "mix         = [0.50,", "levels.mix", "sum to"),
-        ("budgets = [512, 1024, 2048, 2560]", "budgets = [512, 1024, 2048, 5000]", "world.budgets[3]", "below max_tokens"),
+        ("budgets = [512, 1024, 2048, 2560]", "budgets = [512, 1024, 2048, 5000]", "world.budgets[3]",
+         "below max_tokens"),
         ("budgets = [512, 1024, 2048, 2560]", "budgets = [1024, 512]", "world.budgets", "increasing"),
-        ("guess       = [0.30,  0.15,  0.08,  0.04,  0.02]", "guess       = [0.30,  0.15]", "levels.guess", "as many items as 'mix'"),
+        ("guess       = [0.30,  0.15,  0.08,  0.04,  0.02]", "guess       = [0.30,  0.15]", "levels.guess",
+         "as many items as 'mix'"),
         ("chunk = 64 ", "chunk = 100 ", "world.chunk", "divisor"),
         ("[verification]", "[verification]\ntypo = 1", "verification.typo", "unknown field"),
         ("gap = 0.1 ", "gap = nan ", "verification.gap", "finite"),
-        ("truncation_reward = -1.0", "truncation_reward = 'bad'", "world.truncation_reward", "expected a number"),
+        ("truncation_reward = -1.0", "truncation_reward = 'bad'", "world.truncation_reward",
+         "expected a number"),
     ],
 )
 def test_validation_error_names_file_field_and_allowed(tmp_scenario, old, new, field, words):
@@ -135,7 +138,7 @@ def test_unusable_names(name):
 
 def _required_fields(table, prefix=""):
     """Dotted names of the required fields of a schema table (top-level tables and their fields)."""
-    from hbkit.scenarios import Table, _REQUIRED
+    from hbkit.scenarios import _REQUIRED, Table
 
     for key, spec in table.fields.items():
         dotted = f"{prefix}.{key}" if prefix else key
@@ -158,8 +161,8 @@ def test_every_missing_field_names_its_type_and_range(tmp_path):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
-    from hbkit.scenarios import _schema_for
     from hbkit.scenarios import Table as T
+    from hbkit.scenarios import _schema_for
 
     cases = 0
     for path in _shipped():

@@ -40,7 +40,8 @@ def vector_settings(num_envs: Any, autoreset_mode: Any, metadata: Mapping[str, A
 
     whole = isinstance(num_envs, numbers.Integral) or (isinstance(num_envs, float) and num_envs.is_integer())
     if isinstance(num_envs, bool) or not whole or not 1 <= num_envs <= MAX_NUM_ENVS:
-        raise OptionError(f"{where}: num_envs is {num_envs!r}; allowed: a whole number from 1 to {MAX_NUM_ENVS}")
+        raise OptionError(f"{where}: num_envs is {num_envs!r}; allowed: a whole number from 1 to "
+                          f"{MAX_NUM_ENVS}")
     try:
         mode = AutoresetMode(autoreset_mode)
     except ValueError:

@@ -77,8 +77,8 @@ def check_vector_env(vec: Any, seed: int = 0, steps: int = 100) -> None:
         return trace
 
     a, b = run(seed), run(seed)
-    for t, (x, y) in enumerate(zip(a, b)):
-        for part, (p, q) in zip(("obs", "reward", "terminated"), zip(x, y)):
+    for t, (x, y) in enumerate(zip(a, b, strict=True)):
+        for part, (p, q) in zip(("obs", "reward", "terminated"), zip(x, y, strict=True), strict=True):
             assert np.array_equal(p, q), f"not deterministic: {part} differs at step {t} for seed {seed}"
     assert hasattr(u, "summarize_episodes"), "the VectorEnv needs summarize_episodes for evaluate()"
 
@@ -97,10 +97,11 @@ def api_test(env_id: str, scenario: Any = None, num_envs: int = 8, seed: int = 0
         warnings.simplefilter("error")
         env = gym.make(env_id, **kwargs)
         check_env(env.unwrapped, skip_render_check=True)
+        sb3_check_env: Any = None
         try:
             from stable_baselines3.common.env_checker import check_env as sb3_check_env
         except ImportError:  # pragma: no cover - the sb3 extra is optional
-            sb3_check_env = None
+            pass
         if sb3_check_env is not None:
             sb3_check_env(env.unwrapped, warn=True)
         assert hasattr(env.unwrapped, "summarize_episodes"), "the Env needs summarize_episodes"

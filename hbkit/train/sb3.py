@@ -62,7 +62,7 @@ def _check_fits(env_id: str, algo: str, scenario: Any) -> None:
                           f"allowed: {', '.join(fits)}")
 
 
-def _algo_class(algo: str) -> type:
+def _algo_class(algo: str) -> Any:
     if algo not in ALGOS:
         raise ConfigError(f"unknown algorithm {algo!r}; allowed: {', '.join(ALGOS)}")
     module, name = ALGOS[algo]
@@ -154,8 +154,8 @@ def train_sb3(
     check_env_id(env_id)
     cls = _algo_class(algo)
     _check_fits(env_id, algo, scenario)
-    if total_timesteps is not None and (isinstance(total_timesteps, bool) or int(total_timesteps) != total_timesteps
-                                        or total_timesteps < 1):
+    if total_timesteps is not None and (isinstance(total_timesteps, bool) or total_timesteps < 1
+                                        or int(total_timesteps) != total_timesteps):
         raise ConfigError(f"total_timesteps must be a whole number >= 1, got {total_timesteps!r}")
     if n_envs is not None and (isinstance(n_envs, bool) or int(n_envs) != n_envs or n_envs < 1):
         raise ConfigError(f"n_envs must be a whole number >= 1, got {n_envs!r}")

@@ -114,8 +114,8 @@ def run(quick: bool = False) -> str:
         f"Every step of every shipped scenario checked with `hbkit.envs.checks.check_invariants` "
         f"(money exact and never negative or wrapped, allocations summing to the budget, tokens on "
         f"the grid); random (masked) actions, VectorEnvs of {NUM_ENVS} with autoreset, seeds "
-        f"{SEED}+i (vector) and {SEED + 100}+i (single). Reproduce: `python benchmarks/run.py soak`"
-        + (" --quick" if quick else "") + ".",
+        f"{SEED}+i (vector) and {SEED + 100}+i (single). Reproduce: `python benchmarks/run.py soak"
+        + (" --quick" if quick else "") + "`.",
         "",
         table(["env", "scenario", "vector steps", "episodes", "single steps", "episodes", "seconds",
                "invariants"], rows),

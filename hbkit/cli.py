@@ -9,6 +9,7 @@
     hbkit evaluate greedy --env hbkit/Team-v0 --budget 0.1
     hbkit evaluate sb3:ppo:runs/ppo-Split-v0-s0.zip --env hbkit/Split-v0
     hbkit lab                                    # JupyterLab on notebooks/
+    hbkit sweep benchmarks/sweeps/hbpo-reward.toml [--ray auto]   # many seeds, resumable
 
 Each world reads ``--budgets``/``--budget`` in its own unit (:data:`WORLDS`): tokens for Reasoning,
 dollars for Team, the budget per round for Split. ``hbkit train --algo NAME`` runs one of the
@@ -394,6 +395,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--list-managers", action="store_true", help="list the world's managers and exit")
 
     sub.add_parser("lab", help="open the notebooks in JupyterLab")
+
+    from hbkit.sweep import add_cli_parser
+
+    add_cli_parser(sub)  # hbkit sweep SPEC.toml (handler: hbkit.sweep.cli_main)
     return p
 
 
@@ -590,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         "evaluate": _cmd_evaluate,
         "lab": _cmd_lab,
         "demo": _cmd_demo,
-    }[args.command]
+    }.get(args.command) or args.handler
     try:
         return handler(args)
     except (HbkitError, FileNotFoundError, ValueError, ImportError) as exc:

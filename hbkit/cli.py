@@ -31,7 +31,7 @@ from typing import Any
 
 import hbkit
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
-from hbkit.errors import ConfigError, HbkitError
+from hbkit.errors import ConfigError, HbkitError, whole_number
 
 __all__ = ["main", "WORLDS", "TRAINERS", "TrainRequest"]
 
@@ -88,27 +88,27 @@ def _env_id(text: str) -> str:
     raise argparse.ArgumentTypeError(f"unknown env {text!r}; allowed: {', '.join(ENV_IDS)}")
 
 
-def _positive_int(what: str) -> Callable[[str], int]:
+def _whole(what: str, low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``low`` (the rule of :func:`hbkit.errors.whole_number`)."""
+
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value: Any = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be a whole number >= 1, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{what} must be a whole number >= 1, got {value}")
-        return value
+            value = text
+        try:
+            return whole_number(value, what, low)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be a whole number >= 0, got {value}")
-    return value
+def _positive_int(what: str) -> Callable[[str], int]:
+    return _whole(what, 1)
+
+
+_seed = _whole("--seed", 0)
 
 
 def _number(text: str, world: World, what: str) -> int | float:

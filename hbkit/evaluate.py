@@ -31,7 +31,6 @@ JSON-serialisable dict whose fields depend on the env (each env's
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Callable
 from typing import Any
@@ -44,7 +43,7 @@ from tqdm.auto import tqdm
 from hbkit._threads import on_one_blas_thread
 from hbkit.agents import EpisodicAgent, agent_kind, is_batched, wants_info
 from hbkit.envs import DEFAULT_SCENARIOS, check_env_id
-from hbkit.errors import ConfigError, WorldMismatchError
+from hbkit.errors import WorldMismatchError, whole_number
 from hbkit.scenarios import Scenario
 from hbkit.train.policies import load_policy
 
@@ -61,16 +60,6 @@ def agent_name(agent: Any) -> str:
     if kind == "sb3":
         return type(agent).__name__
     return str(getattr(agent, "name", None) or getattr(agent, "__name__", None) or type(agent).__name__)
-
-
-def _whole(value: Any, name: str, low: int) -> int:
-    """``value`` as an int if it is a whole number >= ``low`` (``2.5`` and ``True`` are refused)."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not ok and isinstance(value, float) and value.is_integer():
-        ok = True
-    if not ok or value < low:
-        raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}")
-    return int(value)
 
 
 def _saved_world(agent: Any, env_id: str) -> tuple[dict[str, Any], Scenario | None]:
@@ -187,8 +176,8 @@ def evaluate(
     check_env_id(env_id)
     if isinstance(agent, (str, os.PathLike)):
         agent = load_policy(agent)
-    episodes = _whole(episodes, "episodes", 1)
-    seed = _whole(seed, "seed", 0)
+    episodes = whole_number(episodes, "episodes", 1)
+    seed = whole_number(seed, "seed", 0)
     agent_kind(agent)  # a clear TypeError before any env is built
     kwargs, resolved = _spec_kwargs(env_id, agent, scenario, env_kwargs, allow_other_world)
     rng = np.random.default_rng([seed, 0xE7A1])

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from hbkit.errors import ActionError, OptionError
+from hbkit.errors import ActionError, OptionError, whole_number
 from hbkit.scenarios import Scenario, load_scenario
 
 #: Most environments one native VectorEnv may hold (each env is a row of NumPy arrays).
@@ -38,10 +37,7 @@ def vector_settings(num_envs: Any, autoreset_mode: Any, metadata: Mapping[str, A
     """
     from gymnasium.vector import AutoresetMode
 
-    whole = isinstance(num_envs, numbers.Integral) or (isinstance(num_envs, float) and num_envs.is_integer())
-    if isinstance(num_envs, bool) or not whole or not 1 <= num_envs <= MAX_NUM_ENVS:
-        raise OptionError(f"{where}: num_envs is {num_envs!r}; allowed: a whole number from 1 to "
-                          f"{MAX_NUM_ENVS}")
+    num_envs = whole_number(num_envs, f"{where}: num_envs", 1, MAX_NUM_ENVS, OptionError)
     try:
         mode = AutoresetMode(autoreset_mode)
     except ValueError:

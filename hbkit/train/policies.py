@@ -279,7 +279,7 @@ def base_reasoner(env: Any, kind: str = "linear", seed: int = 0, hidden: int = 3
     world = env.unwrapped.world
     names = world.feature_names
     base = world.scenario["base_reasoner"]
-    policy = make_policy(kind, world.obs_dim, 2, names, env_metadata(env), seed, hidden)
+    policy = make_policy(kind, world.obs_dim, 2, names, _env_metadata(env), seed, hidden)
     policy.params["W"][names.index("confidence"), 1] = base["confidence"]
     policy.params["W"][names.index("tokens/max"), 1] = base["progress"]
     policy.params["b"][1] = base["bias"]

@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 
 from hbkit.envs import check_env_id
-from hbkit.errors import ConfigError
+from hbkit.errors import ConfigError, whole_number
 
 __all__ = ["ALGOS", "ALGO_SPACES", "algos_for", "make_sb3_env", "scenario_recipe",
            "progress_callback", "train_sb3", "load_sb3"]
@@ -154,11 +154,10 @@ def train_sb3(
     check_env_id(env_id)
     cls = _algo_class(algo)
     _check_fits(env_id, algo, scenario)
-    if total_timesteps is not None and (isinstance(total_timesteps, bool) or total_timesteps < 1
-                                        or int(total_timesteps) != total_timesteps):
-        raise ConfigError(f"total_timesteps must be a whole number >= 1, got {total_timesteps!r}")
-    if n_envs is not None and (isinstance(n_envs, bool) or int(n_envs) != n_envs or n_envs < 1):
-        raise ConfigError(f"n_envs must be a whole number >= 1, got {n_envs!r}")
+    if total_timesteps is not None:
+        total_timesteps = whole_number(total_timesteps, "total_timesteps", 1)
+    if n_envs is not None:
+        n_envs = whole_number(n_envs, "n_envs", 1)
     if torch_threads is not None:
         import torch
 

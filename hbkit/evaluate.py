@@ -50,6 +50,39 @@ from hbkit.train.policies import load_policy
 __all__ = ["evaluate", "agent_name"]
 
 _MAX_BATCH = 4096
+#: Memory the VectorEnv of one evaluation chunk may hold; larger worlds run in smaller chunks.
+MEMORY_BUDGET = 512 * 2**20
+
+
+def _array_bytes(obj: Any, seen: set[int], depth: int = 0) -> int:
+    """Bytes of the NumPy arrays reachable from ``obj`` (attributes, lists, dicts; 5 levels)."""
+    if id(obj) in seen or depth > 5:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes if obj.base is None else 0  # views share their base's memory
+    if isinstance(obj, (list, tuple)):
+        items: Any = obj
+    elif isinstance(obj, dict):
+        items = obj.values()
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        items = vars(obj).values()
+    else:
+        return 0
+    return sum(_array_bytes(v, seen, depth + 1) for v in items)
+
+
+def _chunk_size(env_id: str, kwargs: dict[str, Any], episodes: int) -> int:
+    """Episodes per VectorEnv so that its arrays stay within :data:`MEMORY_BUDGET` (measured on
+    two small VectorEnvs: the growth per env is what a larger one costs)."""
+    sizes = []
+    for n in (8, 16):
+        vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point",
+                           autoreset_mode=AutoresetMode.DISABLED, **kwargs)
+        sizes.append(_array_bytes(vec.unwrapped, set()))
+        vec.close()
+    per_env = max(1, (sizes[1] - sizes[0]) // 8)
+    return int(max(1, min(_MAX_BATCH, episodes, MEMORY_BUDGET // per_env)))
 
 
 def agent_name(agent: Any) -> str:
@@ -206,8 +239,9 @@ def _run_vector(env_id, kwargs, act, episodes, seed, options, progress):
     bar = tqdm(total=episodes, desc=f"evaluate {env_id}", disable=not progress, unit="ep")
     env_cls = None
     start = 0
-    for chunk in range(0, episodes, _MAX_BATCH):
-        n = min(_MAX_BATCH, episodes - chunk)
+    size = _chunk_size(env_id, kwargs, episodes)
+    for chunk in range(0, episodes, size):
+        n = min(size, episodes - chunk)
         vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point",
                            autoreset_mode=AutoresetMode.DISABLED, **kwargs)
         env_cls = type(vec.unwrapped)

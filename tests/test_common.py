@@ -90,3 +90,18 @@ def test_load_sb3_missing_file_is_a_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="no such SB3 model file"):
         load_sb3(str(tmp_path / "missing.zip"), "ppo")
+
+
+def test_evaluation_chunks_bound_the_memory_of_large_worlds():
+    """max_tokens=65536 with chunk=1 is valid; evaluating 2000 problems at once asked for 5.4 GiB.
+    The evaluation now runs in chunks whose arrays fit hbkit.evaluate.MEMORY_BUDGET."""
+    from hbkit.evaluate import MEMORY_BUDGET, _array_bytes, _chunk_size
+    from hbkit.scenarios import load_scenario
+
+    big = load_scenario("hbpo-math").with_overrides({"world.max_tokens": 65536, "world.chunk": 1})
+    n = _chunk_size("hbkit/Reasoning-v0", {"scenario": big}, 2000)
+    assert 1 <= n < 2000
+    vec = gym.make_vec("hbkit/Reasoning-v0", num_envs=n, vectorization_mode="vector_entry_point",
+                       scenario=big)
+    assert _array_bytes(vec.unwrapped, set()) <= 1.2 * MEMORY_BUDGET
+    assert _chunk_size("hbkit/Reasoning-v0", {"scenario": "hbpo-math"}, 2000) == 2000

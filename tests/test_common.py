@@ -105,3 +105,24 @@ def test_evaluation_chunks_bound_the_memory_of_large_worlds():
                        scenario=big)
     assert _array_bytes(vec.unwrapped, set()) <= 1.2 * MEMORY_BUDGET
     assert _chunk_size("hbkit/Reasoning-v0", {"scenario": "hbpo-math"}, 2000) == 2000
+
+
+@pytest.mark.parametrize("action, shown", [
+    (2**63, "9223372036854775808"), (np.uint64(2**64 - 1), "18446744073709551615"),
+    (1e30, "1e+30"), (-1, "-1"), (4, "4"),
+])
+def test_huge_actions_are_reported_as_they_are(action, shown):
+    from hbkit.envs._common import check_actions
+    from hbkit.errors import ActionError
+
+    with pytest.raises(ActionError, match=rf"entry 0 is {shown}; allowed: integers 0..3"):
+        check_actions(action, 4, "X.step")
+
+
+def test_team_env_reports_action_2_63_as_a_positive_number():
+    from hbkit.errors import ActionError
+
+    env = gym.make("hbkit/Team-v0")
+    env.reset(seed=0)
+    with pytest.raises(ActionError, match="9223372036854775808"):
+        env.step(2**63)

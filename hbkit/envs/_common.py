@@ -71,12 +71,13 @@ def check_actions(
             raise ActionError(f"{what}: entry {i} is {arr.ravel()[i]!r}; allowed: integers 0..{n - 1}")
     elif arr.dtype.kind not in "iub":
         raise ActionError(f"{what}: expected integers 0..{n - 1}, got {arr.dtype} values")
-    out = arr.astype(np.int64)
-    bad = (out < 0) | (out >= n)
+    bad = (arr < 0) | (arr >= n)  # in the actions' own dtype: 2**63 must not wrap to a negative
     if bad.any():
         i = int(np.flatnonzero(bad.ravel())[0])
-        raise ActionError(f"{what}: entry {i} is {out.ravel()[i]}; allowed: integers 0..{n - 1}")
-    return out
+        value = arr.ravel()[i]
+        shown = int(value) if arr.dtype.kind != "f" else float(value)
+        raise ActionError(f"{what}: entry {i} is {shown}; allowed: integers 0..{n - 1}")
+    return arr.astype(np.int64)
 
 
 def check_options(options: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:

@@ -93,6 +93,8 @@ def soak_single(env_id: str, scenario: Any, steps: int, seed: int) -> dict[str, 
 
 
 def run(quick: bool = False) -> str:
+    import datetime as dt
+
     per_env = 20_000 if quick else 1_000_000
     single_share = 0.02  # of per_env, on the single Env
     rows = []
@@ -115,7 +117,7 @@ def run(quick: bool = False) -> str:
         f"(money exact and never negative or wrapped, allocations summing to the budget, tokens on "
         f"the grid); random (masked) actions, VectorEnvs of {NUM_ENVS} with autoreset, seeds "
         f"{SEED}+i (vector) and {SEED + 100}+i (single). Reproduce: `python benchmarks/run.py soak"
-        + (" --quick" if quick else "") + "`.",
+        + (" --quick" if quick else "") + f"` (run on {dt.date.today().isoformat()}).",
         "",
         table(["env", "scenario", "vector steps", "episodes", "single steps", "episodes", "seconds",
                "invariants"], rows),

@@ -117,8 +117,8 @@ class Number:
 
     def allowed(self) -> str:
         kind = "an integer" if self.integer else "a number"
-        lo = "" if self.low is None else f"{_fmt(self.low)} {'<' if self.open_low else '<='} "
-        hi = "" if self.high is None else f" <= {_fmt(self.high)}"
+        lo = "" if self.low is None else f"{self.low} {'<' if self.open_low else '<='} "
+        hi = "" if self.high is None else f" <= {self.high}"
         return f"{kind}" + (f" with {lo}value{hi}" if (lo or hi) else "")
 
     def check(self, value: Any, path: str, ctx: _Ctx) -> Any:

@@ -598,6 +598,11 @@ def main(argv: list[str] | None = None) -> int:
     }.get(args.command) or args.handler
     try:
         return handler(args)
+    except BrokenPipeError:  # `hbkit ... | head`: the reader left; say nothing more
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (HbkitError, FileNotFoundError, ValueError, ImportError) as exc:
         _close_progress_bars()
         sys.stdout.flush()

@@ -65,7 +65,7 @@ def _array_bytes(obj: Any, seen: set[int], depth: int = 0) -> int:
         items: Any = obj
     elif isinstance(obj, dict):
         items = obj.values()
-    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+    elif isinstance(getattr(obj, "__dict__", None), dict) and not isinstance(obj, type):
         items = vars(obj).values()
     else:
         return 0

@@ -128,3 +128,19 @@ def test_team_env_reports_action_2_63_as_a_positive_number():
     env.reset(seed=0)
     with pytest.raises(ActionError, match="9223372036854775808"):
         env.step(2**63)
+
+
+@pytest.mark.parametrize("value", [None, 1.5, "3", 2**64, -1, True, [1, 2, 3]])
+def test_seed_options_are_refused_not_coerced(value):
+    from hbkit.envs._common import check_seeds
+
+    with pytest.raises(OptionError, match=r"TeamVectorEnv.reset: options\['problem_seed'\]"):
+        check_seeds(value, 2, "problem_seed", "TeamVectorEnv.reset")
+
+
+def test_seed_options_accepted():
+    from hbkit.envs._common import check_seeds
+
+    assert check_seeds(7, 3, "problem_seed", "X") == [7, 7, 7]
+    assert check_seeds([1, np.int64(2)], 2, "problem_seed", "X") == [1, 2]
+    assert check_seeds(4.0, 1, "problem_seed", "X") == [4]

@@ -101,3 +101,24 @@ def check_options(options: Any, allowed: tuple[str, ...], where: str) -> dict[st
     if unknown:
         raise OptionError(f"{where}: unknown option {unknown[0]!r}; allowed keys: {', '.join(allowed)}")
     return dict(options)
+
+
+#: Largest seed a reset option accepts (NumPy seeds are non-negative; int64 keeps them exact).
+MAX_SEED = 2**63 - 1
+
+
+def check_seeds(value: Any, num: int, name: str, where: str) -> list[int]:
+    """Per-env seeds from a reset option such as ``problem_seed``: one whole number for every env,
+    or a sequence of ``num`` of them, each in ``0..MAX_SEED`` (``None``, ``1.5``, ``"3"`` and
+    ``2**64`` are refused, never coerced).
+
+    :raises OptionError: naming the option, the value and what is allowed
+    """
+    if isinstance(value, (str, bytes)) or not np.iterable(value):
+        values = [value] * num
+    else:
+        values = list(value)
+        if len(values) != num:
+            raise OptionError(f"{where}: options[{name!r}] has {len(values)} entries; allowed: one "
+                              f"whole number, or {num} of them (one per env)")
+    return [whole_number(v, f"{where}: options[{name!r}]", 0, MAX_SEED, OptionError) for v in values]

@@ -323,6 +323,46 @@ def test_a_bad_spec_names_file_field_and_what_is_allowed(tmp_scenario, edit, fie
         assert "allowed:" in msg and allowed in msg, msg
 
 
+def test_a_grid_over_scenarios_and_per_run_quick_settings(tmp_scenario):
+    text = textwrap.dedent("""
+        [sweep]
+        name = "s"
+        env = "hbkit/Split-v0"
+        seeds = 2
+        by = ["scenario", "name"]
+        [[run]]
+        name = "ucb"
+        agent = "manager:ucb"
+        [[run]]
+        name = "ppo"
+        agent = "sb3:ppo"
+        settings = { total_timesteps = 50000 }
+        quick = { total_timesteps = 256 }
+        [grid]
+        scenario = ["classroom", "drift"]
+        """)
+    spec = load_spec(tmp_scenario(text, "s.toml"))
+    jobs = spec.jobs()
+    assert [(j.scenario, j.name) for j in jobs[::2]] == [("classroom", "ucb"), ("classroom", "ppo"),
+                                                         ("drift", "ucb"), ("drift", "ppo")]
+    assert [j.settings for j in load_spec(tmp_scenario(text, "s.toml"), quick=True).jobs() if j.name == "ppo"] \
+        == [{"total_timesteps": 256}] * 4
+    bad = text.replace('"drift"]', '"hashiru"]')
+    with pytest.raises(ScenarioError, match=r"field 'grid.scenario\[1\]'"):
+        load_spec(tmp_scenario(bad, "bad.toml"))
+    bad = text.replace("quick = { total_timesteps = 256 }", "quick = { total_timestep = 256 }")
+    with pytest.raises(ScenarioError, match=r"field 'run\[1\].quick.total_timestep'.*allowed: .*total_timesteps"):
+        load_spec(tmp_scenario(bad, "bad.toml"))
+
+
+@pytest.mark.parametrize("name", ["hbpo-ablations", "team-managers", "split-managers"])
+def test_the_shipped_specs_are_valid(name):
+    for quick in (False, True):
+        spec = load_spec(ROOT / "benchmarks" / "sweeps" / f"{name}.toml", quick=quick)
+        jobs = spec.jobs()
+        assert len({j.key for j in jobs}) == len(jobs) and len(spec.seeds) >= (2 if quick else 5)
+
+
 def test_spec_file_errors(tmp_path, tmp_scenario):
     with pytest.raises(ScenarioError, match="no such sweep spec"):
         load_spec(tmp_path / "missing.toml")

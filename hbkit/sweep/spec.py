@@ -140,6 +140,8 @@ class SweepSpec:
     :param by: summary groups
     :param metrics: summary metrics
     :param source: the file it was read from
+    :param title: a one-line title
+    :param root_seed: the root of :attr:`seeds` (``SeedSequence(root_seed).spawn(len(seeds))``)
     """
 
     name: str
@@ -153,6 +155,7 @@ class SweepSpec:
     metrics: tuple[str, ...]
     source: str = "<spec>"
     title: str = ""
+    root_seed: int = 0
 
     def jobs(self) -> list[Job]:
         """Every job: grid point x run x seed (in this order)."""
@@ -283,4 +286,4 @@ def load_spec(path: str | os.PathLike[str], quick: bool = False) -> SweepSpec:
     metrics = tuple(head["metrics"] or DEFAULT_METRICS[env_id])
     return SweepSpec(head["name"] + ("-quick" if quick else ""), env_id, scenario, tuple(runs),
                      tuple(spawn_seeds(head["root_seed"], n_seeds)), evaluation, grid, by, metrics,
-                     source, head["title"])
+                     source, head["title"], head["root_seed"])

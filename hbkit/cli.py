@@ -7,7 +7,7 @@
     hbkit evaluate runs/p.npz --budget none --episodes 2000
     hbkit evaluate manager:greedy --env hbkit/Team-v0
     hbkit lab                                    # JupyterLab on notebooks/
-    hbkit sweep benchmarks/sweeps/hbpo-reward.toml [--ray auto]   # many seeds, resumable
+    hbkit sweep benchmarks/sweeps/hbpo-ablations.toml [--ray auto]   # many seeds, resumable
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ intervals over seeds.
 >>> rows = run_sweep(jobs, path="runs/fixed.jsonl", workers=2)          # doctest: +SKIP
 >>> print(format_table(summarize(rows, by=["agent"], metrics=["accuracy"])))  # doctest: +SKIP
 
-or, from a spec file: ``hbkit sweep benchmarks/sweeps/hbpo-reward.toml`` (``--ray auto`` on a cluster).
+or, from a spec file: ``hbkit sweep benchmarks/sweeps/hbpo-ablations.toml`` (``--ray auto`` on a
+cluster).
 
 Jobs
 ----
@@ -93,6 +94,20 @@ problem is a :class:`~hbkit.errors.ScenarioError` naming the file, the field and
     seeds = 2
     episodes = 200
     settings = { iterations = 5 }  # applied to the runs whose agent takes that setting
+
+Modules
+-------
+======================  ==========================================================================
+:mod:`.jobs`            :class:`Job`, :func:`spawn_seeds`, the agents per world (:data:`TRAINERS`),
+                        :func:`run_job`
+:mod:`.store`           :class:`ResultStore`, the JSONL results file
+:mod:`.backends`        :func:`run_sweep`: in this process, local worker processes, Ray
+:mod:`.spec`            :func:`load_spec`, :class:`SweepSpec`
+:mod:`.stats`           :func:`summarize`, :func:`format_table`, Student's t
+:mod:`.cli`             ``hbkit sweep``
+======================  ==========================================================================
+
+Figures of a summary: :func:`hbkit.viz.sweep.sweep_figure`. More in ``docs/sweeps.md``.
 """
 
 from hbkit.sweep.backends import default_workers, run_sweep

@@ -78,7 +78,11 @@ def _run_ray(todo: Sequence[Job], address: str | None, workers: int | None,
             kwargs["num_cpus"] = workers
         else:
             kwargs["address"] = address
-        ray.init(**kwargs)
+        try:
+            ray.init(**kwargs)
+        except Exception as exc:  # unreachable address, a runtime that did not start, ...
+            where = address or "a local runtime"
+            raise RuntimeError(f"could not start or reach Ray at {where}: {exc}") from exc
         started = True
     remote = ray.remote(num_cpus=1, max_retries=0)(run_job)
     pending = {remote.remote(job): job for job in todo}

@@ -19,7 +19,7 @@ def add_cli_parser(subparsers: Any) -> Any:
     p = subparsers.add_parser("sweep", help="run a sweep spec (many seeds and settings), resumable",
                               description="Run every job of a sweep spec not yet in the results file, "
                               "then print the summary table (mean ± 95 % interval over seeds).")
-    p.add_argument("spec", type=Path, help="a sweep spec .toml (e.g. benchmarks/sweeps/hbpo-reward.toml)")
+    p.add_argument("spec", type=Path, help="a sweep spec .toml (e.g. benchmarks/sweeps/hbpo-ablations.toml)")
     p.add_argument("--out", type=Path, default=None, help="results file (default: runs/sweeps/<name>.jsonl)")
     p.add_argument("--workers", type=int, default=None, help="local worker processes (default: all CPUs)")
     p.add_argument("--ray", metavar="ADDRESS", default=None,
@@ -27,7 +27,6 @@ def add_cli_parser(subparsers: Any) -> Any:
     p.add_argument("--quick", action="store_true", help="apply the spec's [quick] table (a smoke test)")
     p.add_argument("--retry-errors", action="store_true", help="run the failed jobs again")
     p.add_argument("--dry-run", action="store_true", help="list the jobs and how many are done, run nothing")
-    p.add_argument("--html", type=Path, default=None, help="also write the summary figure to this HTML file")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cli_main)
     return p
@@ -52,6 +51,9 @@ def cli_main(args: Any) -> int:
         print(f"\ninterrupted: {kept} finished rows kept in {path}; run the same command again to resume",
               file=sys.stderr)
         return 130
+    except (ImportError, RuntimeError) as exc:  # no ray, Ray unreachable, a worker process died
+        print(f"hbkit sweep: error: {exc}", file=sys.stderr)
+        return 2
     summary = summarize(rows, spec.by, spec.metrics)
     print(f"\n{spec.title or spec.name}: {len(spec.seeds)} seeds per row, 95 % Student-t intervals; "
           f"results in {path}\n")
@@ -61,10 +63,4 @@ def cli_main(args: Any) -> int:
             err = row["error"]
             print(f"failed: {row['job']['name']} seed={row['job']['seed']}: {err['type']}: {err['message']}",
                   file=sys.stderr)
-    if args.html is not None:
-        from hbkit.viz.sweep import sweep_figure
-
-        args.html.parent.mkdir(parents=True, exist_ok=True)
-        sweep_figure(summary, spec.metrics, by=spec.by, title=spec.title or spec.name).write_html(args.html)
-        print(f"figure: {args.html}")
     return 1 if any(row["status"] != "ok" for row in rows) else 0

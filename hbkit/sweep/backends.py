@@ -57,7 +57,7 @@ def _run_local(todo: Sequence[Job], workers: int, on_row: Callable[[dict[str, An
     except BaseException:
         for fut in futures:
             fut.cancel()
-        for proc in list(getattr(ex, "_processes", {}).values()):  # stop the running jobs now
+        for proc in list((getattr(ex, "_processes", None) or {}).values()):  # stop the running jobs now
             proc.terminate()
         ex.shutdown(wait=False, cancel_futures=True)
         raise

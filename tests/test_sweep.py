@@ -121,6 +121,7 @@ def test_local_backend_matches_in_process_whatever_the_order(tmp_path):
     row = ok[0]
     assert set(row) >= {"key", "job", "status", "report", "history", "timing", "versions", "host"}
     assert set(row["versions"]) >= {"hbkit", "numpy", "gymnasium"}
+    assert set(row["timing"]) == {"train_seconds", "eval_seconds", "wall_seconds", "cpu_seconds"}
     assert row["history"]["iterations"] == 2 and "seconds" not in row["history"]["last"]
     assert json.loads(json.dumps(row)) == row
 

@@ -277,14 +277,15 @@ def run_job(job: Job | Mapping[str, Any]) -> dict[str, Any]:
     * ``report``: the :func:`hbkit.evaluate.evaluate` report (``None`` on error);
     * ``history``: first and last row of the training history, iterations, env steps (or ``None``);
     * ``error``: ``{"type", "message", "traceback"}`` (``None`` when ok);
-    * ``timing``: ``train_seconds``, ``eval_seconds``, ``wall_seconds``;
+    * ``timing``: ``train_seconds``, ``eval_seconds``, ``wall_seconds`` and ``cpu_seconds`` (the
+      process's CPU time: what the job costs on a core of its own, even on a busy machine);
     * ``versions`` (:func:`versions`) and ``host``.
     """
     if not isinstance(job, Job):
         job = Job.from_dict(job)
     from hbkit._threads import one_blas_thread
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     row: dict[str, Any] = {"key": job.key, "job": job.to_dict(), "status": "ok", "report": None,
                            "history": None, "error": None}
     t_train = t_eval = 0.0
@@ -311,7 +312,8 @@ def run_job(job: Job | Mapping[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # a failed job is a result too; KeyboardInterrupt is not caught
         row.update(status="error", report=None, history=None, error=_error(exc))
     wall = time.perf_counter() - t0
-    row["timing"] = {"train_seconds": t_train, "eval_seconds": t_eval, "wall_seconds": wall}
+    row["timing"] = {"train_seconds": t_train, "eval_seconds": t_eval, "wall_seconds": wall,
+                     "cpu_seconds": time.process_time() - cpu0}
     row["versions"] = versions()
     row["host"] = platform.node()
     return row

@@ -60,12 +60,27 @@ def _overhead(wall: float, rows, workers: int) -> float:
     return (wall * workers - _job_seconds(rows)) / len(rows)
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the worker processes that have ended (``getrusage(RUSAGE_CHILDREN)``)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _local_figures(jobs, workers: int) -> dict:
+    """The local backend: start-up (a sweep of empty jobs), then the jobs; wall and CPU time."""
     from hbkit.sweep import run_sweep
 
+    c0 = _children_cpu()
     _, start = _timed(lambda: run_sweep(_tiny(workers), None, workers=workers, progress=False))
+    c1 = _children_cpu()
     rows, wall = _timed(lambda: run_sweep(jobs, None, workers=workers, progress=False))
-    return {"start": start, "rows": rows, "wall": wall, "over": _overhead(wall - start, rows, workers)}
+    c2 = _children_cpu()
+    # CPU the workers spent beyond start-up and the jobs themselves: robust to a busy machine
+    cpu_over = ((c2 - c1) - (c1 - c0) - _job_seconds(rows, "cpu")) / len(rows)
+    return {"start": start, "start_cpu": c1 - c0, "rows": rows, "wall": wall, "cpu_over": cpu_over,
+            "over": _overhead(wall - start, rows, workers)}
 
 
 def _ray_figures(jobs, workers: int) -> dict:
@@ -128,7 +143,10 @@ def run(quick: bool = False) -> str:
     ]
     same = [comparable(a) == comparable(b) for a, b in zip(serial, local["rows"])]
     notes = [f"Local start-up: {workers} worker processes (spawn, import hbkit), measured with {workers} "
-             "empty jobs; it is part of the local wall time above."]
+             f"empty jobs: {local['start']:.1f} s wall, {local['start_cpu']:.1f} s CPU in the workers; it is "
+             "part of the local wall time above. CPU the workers spent per job beyond the job itself "
+             f"(pickling, pipes; `getrusage`, unaffected by other work on the machine): "
+             f"{1000 * local['cpu_over']:.0f} ms."]
     if "error" in ray_:
         rows.append([f"Ray, local runtime, {workers} CPUs", "-", "-", "-", "-", "-", "-"])
         notes.append(f"Ray was not measured: {ray_['error']}.")

@@ -146,7 +146,7 @@ def run(quick: bool = False) -> str:
              f"empty jobs: {local['start']:.1f} s wall, {local['start_cpu']:.1f} s CPU in the workers; it is "
              "part of the local wall time above. CPU the workers spent per job beyond the job itself "
              f"(pickling, pipes; `getrusage`, unaffected by other work on the machine): "
-             f"{1000 * local['cpu_over']:.0f} ms."]
+             f"{ms(local['cpu_over'])} ms."]
     if "error" in ray_:
         rows.append([f"Ray, local runtime, {workers} CPUs", "-", "-", "-", "-", "-", "-"])
         notes.append(f"Ray was not measured: {ray_['error']}.")

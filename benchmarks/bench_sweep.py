@@ -176,6 +176,8 @@ def run(quick: bool = False) -> str:
                "overhead per job, ms"], rows),
         "",
         *[f"- {x}" for x in notes],
+        f"- The reference process got {job_cpu / job_s:.0%} of a core during this run (job CPU / job wall "
+        "time): the share of the machine that was not busy with other work.",
         "- Rows identical, seed for seed, across the backends (wall times and versions excluded): "
         f"**{'yes' if all(same) else 'NO'}**.",
     ]

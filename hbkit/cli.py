@@ -9,7 +9,7 @@
     hbkit evaluate greedy --env hbkit/Team-v0 --budget 0.1
     hbkit evaluate sb3:ppo:runs/ppo-Split-v0-s0.zip --env hbkit/Split-v0
     hbkit lab                                    # JupyterLab on notebooks/
-    hbkit sweep benchmarks/sweeps/hbpo-reward.toml [--ray auto]   # many seeds, resumable
+    hbkit sweep benchmarks/sweeps/hbpo-ablations.toml [--ray auto]   # many seeds, resumable
 
 Each world reads ``--budgets``/``--budget`` in its own unit (:data:`WORLDS`): tokens for Reasoning,
 dollars for Team, the budget per round for Split. ``hbkit train --algo NAME`` runs one of the

@@ -19,7 +19,7 @@ from hbkit.envs._common import (check_box_actions, check_options, check_render_m
                                 vector_settings)
 from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
-from hbkit.sim.split import RANGE_FACTOR, SplitBatch, SplitWorld
+from hbkit.sim.split import MIN_BUDGET, RANGE_FACTOR, SplitBatch, SplitWorld
 
 __all__ = ["SplitEnv", "SplitVectorEnv", "summarize_episodes"]
 
@@ -48,7 +48,7 @@ def _budget_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
 
     :raises OptionError: naming the entry, its value and the allowed range
     """
-    allowed = (f"None (the scenario's, {world.budget:g}) or a number with 0 < budget <= "
+    allowed = (f"None (the scenario's, {world.budget:g}) or a number with {MIN_BUDGET:g} <= budget <= "
                f"{world.max_budget:g} (world.max_budget)")
     if value is None or np.isscalar(value):
         value = [value] * num
@@ -57,14 +57,14 @@ def _budget_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
     except TypeError:
         raise OptionError(f"options['budget'] is {value!r}; allowed: {allowed}, or one per env") from None
     if len(value) != num:
-        raise OptionError(f"options['budget'] has {len(value)} entries; expected {num} (one per env)")
+        raise OptionError(f"options['budget'] has {len(value)} entries; allowed: one per env ({num}), each {allowed}")
     out = np.empty(num)
     for i, b in enumerate(value):
         if b is None:
             out[i] = world.budget
             continue
         ok = not isinstance(b, (bool, np.bool_)) and isinstance(b, (int, float, np.integer, np.floating))
-        if not ok or not 0.0 < float(b) <= world.max_budget:  # NaN fails the comparison
+        if not ok or not MIN_BUDGET <= float(b) <= world.max_budget:  # NaN fails the comparison
             where = "" if num == 1 else f" entry {i}"
             raise OptionError(f"options['budget']{where} is {b!r}; allowed: {allowed}")
         out[i] = float(b)
@@ -195,7 +195,7 @@ class SplitEnv(gym.Env):
     (shuffled across agents if ``agents.shuffle``), no feedback yet. Reset options (any other key,
     or a value out of range, raises :class:`hbkit.errors.OptionError` and changes nothing):
     ``{"budget": B}`` sets the per-round budget (``None``: the scenario's; allowed
-    ``0 < B <= world.max_budget``); ``{"productivity": [...]}`` sets the starting productivities (allowed: within the world's range,
+    ``1e-6 <= B <= world.max_budget``); ``{"productivity": [...]}`` sets the starting productivities (allowed: within the world's range,
     ``world.a_low <= a <= world.a_high``).
 
     ## Episode End

@@ -70,6 +70,9 @@ DIVISION_RULES = ("equal", "estimate", "oracle", "policy")
 
 #: Productivities stay within this factor of the scenario's range.
 RANGE_FACTOR = 20.0
+#: The smallest per-round budget (in the scenario or a reset option). The math is exact far below
+#: it (see :func:`water_fill`), but a budget near the smallest float cannot be split in floats.
+MIN_BUDGET = 1e-6
 #: Noise is truncated at this many standard deviations.
 NOISE_CLIP = 4.0
 
@@ -211,7 +214,7 @@ def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> No
     w, ag, divs = data["world"], data["agents"], data["divisions"]
     if w["budget"] > w["max_budget"]:
         raise fail("world.budget", f"{w['budget']} is above max_budget={w['max_budget']}",
-                   "0 < budget <= world.max_budget")
+                   f"{MIN_BUDGET:g} <= budget <= world.max_budget")
     names = ag["names"]
     for i, n in enumerate(names):
         if names.index(n) != i:
@@ -244,8 +247,8 @@ SCHEMA = Schema(
         "world": Table(
             {
                 "rounds": Number(1, 10_000, integer=True, help="rounds per episode"),
-                "budget": Number(0.0, 1e9, open_low=True, help="budget per round (e.g. hours)"),
-                "max_budget": Number(0.0, 1e9, open_low=True,
+                "budget": Number(MIN_BUDGET, 1e9, help="budget per round (e.g. hours)"),
+                "max_budget": Number(MIN_BUDGET, 1e9,
                                      help="largest per-round budget a reset option may ask for"),
                 "noise": Number(0.0, 1e6, help="sigma: standard deviation of each output's noise"),
                 "drift": Number(0.0, 2.0, default=0.0, help="sd of log productivity's step per round"),

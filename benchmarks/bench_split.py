@@ -50,7 +50,26 @@ def _speed(quick: bool) -> tuple[str, dict[str, float]]:
         rows.append((f"Split-v0 `{scenario}`, {what}", rate,
                      f"{rate / cart:.3f}x" if kind == "single" else f"{rate / cart:.1f}x"))
     text = table(["env", "steps/s", "vs CartPole"], rows)
-    return text, {k: v / cart for k, v in rates.items()}
+    return text + "\n\n" + _resets(quick), {k: v / cart for k, v in rates.items()}
+
+
+def _resets(quick: bool) -> str:
+    """Microseconds per ``env.reset()`` through ``gym.make``, against CartPole's, best of 5 rounds
+    run in turn (target: at most 5x CartPole's)."""
+    count = 500 if quick else 2000
+    envs = {"CartPole-v1": gym.make("CartPole-v1")}
+    envs.update({f"Split-v0 `{s}`": gym.make(ENV, scenario=s) for s in SCENARIOS})
+    best = dict.fromkeys(envs, float("inf"))
+    for _ in range(5):
+        for name, env in envs.items():
+            env.reset(seed=0)
+            t0 = time.perf_counter()
+            for _ in range(count):
+                env.reset()
+            best[name] = min(best[name], (time.perf_counter() - t0) / count * 1e6)
+    cart = best["CartPole-v1"]
+    rows = [(name, f"{us:.1f}", f"{us / cart:.1f}x") for name, us in best.items()]
+    return table(["env (single, `gym.make`)", "µs per reset", "vs CartPole's reset"], rows)
 
 
 #: Student's t quantiles (97.5 %) for 95 % intervals, by degrees of freedom.
@@ -184,9 +203,11 @@ def run(quick: bool = False) -> str:
         "",
         f"Command: `python benchmarks/run.py split{flag}`",
         "",
-        "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x)",
+        "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x, "
+        "a reset <= 5x CartPole's)",
         "",
-        SPEED_METHOD,
+        SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
+        "random actions and a trained manager give episodes of the same length: one workload covers both.",
         "",
         speed,
         "",

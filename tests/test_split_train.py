@@ -113,3 +113,14 @@ def test_bad_settings_are_config_errors(kwargs):
 def test_other_worlds_are_refused():
     with pytest.raises(ConfigError, match="hbkit/Split-v0"):
         train("hbkit/Team-v0")
+
+
+def test_learned_panel_trains_on_its_button():
+    from hbkit.viz.split_widgets import learned_panel
+
+    panel = learned_panel("classroom", iterations=2, episodes=4)
+    assert panel.children[0].description.startswith("Train the structured manager")
+    assert "manager" not in panel.state  # nothing trains until the button is pressed
+    panel.train()
+    assert isinstance(panel.state["manager"], GuessManager)
+    assert len(panel.state["manager"].history) == 2

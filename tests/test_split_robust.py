@@ -72,7 +72,7 @@ def test_copies_continue_like_the_original(scenario, vector, played):
     for how, twin in twins.items():
         got = _play(twin, actions, vector)
         assert len(got) == len(want)
-        for x, y in zip(got, want):
+        for x, y in zip(got, want, strict=True):
             np.testing.assert_array_equal(x, y, err_msg=f"{how} of a {scenario} env after {played} rounds")
 
 
@@ -123,7 +123,7 @@ def test_refused_single_reset_changes_nothing(options):
         env.reset(seed=99, options=options)
     actions = np.random.default_rng(0).uniform(-1, 1, (80, 4)).astype(np.float32)
     want, got = _play(twin, actions, False), _play(env, actions, False)
-    for x, y in zip(got, want):
+    for x, y in zip(got, want, strict=True):
         np.testing.assert_array_equal(x, y)
 
 
@@ -149,7 +149,7 @@ def test_refused_vector_reset_changes_nothing(options):
         vec.reset(seed=99, options=options)
     actions = np.random.default_rng(0).uniform(-1, 1, (80, 3, 4)).astype(np.float32)
     want, got = _play(twin, actions, True), _play(vec, actions, True)
-    for x, y in zip(got, want):
+    for x, y in zip(got, want, strict=True):
         np.testing.assert_array_equal(x, y)
     # later plain resets use the budget of the last accepted reset
     _, info = vec.reset()

@@ -11,7 +11,8 @@ from hbkit.errors import ActionError, OptionError
 from hbkit.scenarios import Scenario, load_scenario
 
 
-def vector_settings(num_envs: int, autoreset_mode: Any, metadata: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+def vector_settings(num_envs: int, autoreset_mode: Any,
+                    metadata: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
     """Validate a native VectorEnv's ``num_envs`` and ``autoreset_mode``.
 
     :return: ``(num_envs, metadata)``, the metadata carrying the chosen autoreset mode

@@ -15,8 +15,13 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import (check_box_actions, check_options, check_render_mode, make_scenario,
-                                vector_settings)
+from hbkit.envs._common import (
+    check_box_actions,
+    check_options,
+    check_render_mode,
+    make_scenario,
+    vector_settings,
+)
 from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.split import MIN_BUDGET, RANGE_FACTOR, SplitBatch, SplitWorld
@@ -57,7 +62,8 @@ def _budget_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
     except TypeError:
         raise OptionError(f"options['budget'] is {value!r}; allowed: {allowed}, or one per env") from None
     if len(value) != num:
-        raise OptionError(f"options['budget'] has {len(value)} entries; allowed: one per env ({num}), each {allowed}")
+        raise OptionError(f"options['budget'] has {len(value)} entries; allowed: one per env ({num}), "
+                          f"each {allowed}")
     out = np.empty(num)
     for i, b in enumerate(value):
         if b is None:
@@ -165,7 +171,8 @@ class SplitEnv(gym.Env):
     (``share_gain = 3`` by default, so the largest share can be up to ``e^6 ~ 400`` times the
     smallest), and allocates ``x = shares * B``: the whole round's budget is always spent.
     Finite values outside ``[-1, 1]`` are clipped, as Stable-Baselines3 does; NaN, infinity, a
-    wrong shape, strings, complex numbers and objects raise :class:`hbkit.errors.ActionError`. ``env.unwrapped.world.action_from_shares(shares)`` gives
+    wrong shape, strings, complex numbers and objects raise :class:`hbkit.errors.ActionError`.
+    ``env.unwrapped.world.action_from_shares(shares)`` gives
     the action for shares you want.
 
     ## Observation Space
@@ -195,7 +202,8 @@ class SplitEnv(gym.Env):
     (shuffled across agents if ``agents.shuffle``), no feedback yet. Reset options (any other key,
     or a value out of range, raises :class:`hbkit.errors.OptionError` and changes nothing):
     ``{"budget": B}`` sets the per-round budget (``None``: the scenario's; allowed
-    ``1e-6 <= B <= world.max_budget``); ``{"productivity": [...]}`` sets the starting productivities (allowed: within the world's range,
+    ``1e-6 <= B <= world.max_budget``); ``{"productivity": [...]}`` sets the starting
+    productivities (allowed: within the world's range,
     ``world.a_low <= a <= world.a_high``).
 
     ## Episode End
@@ -424,7 +432,8 @@ class SplitVectorEnv(VectorEnv):
                 check_box_actions(actions, (n, self.world.action_dim), "actions")
                 b.reset(self.np_random, self._budgets)
                 self._needs_reset = False
-                return b.observe(), np.zeros(n), self._no_flags.copy(), self._no_flags.copy(), self._infos(False)
+                flags = self._no_flags
+                return b.observe(), np.zeros(n), flags.copy(), flags.copy(), self._infos(False)
             # DISABLED: the episodes stay frozen until reset()
             return b.observe(), np.zeros(n), self._ones.copy(), self._no_flags.copy(), self._infos(True)
         a = check_box_actions(actions, (n, self.world.action_dim), "actions")

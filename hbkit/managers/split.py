@@ -8,7 +8,8 @@ allocation ``x_i`` into output ``f_i(x_i) = a_i * log(1 + x_i / c_i)`` plus nois
 The oracle
 ----------
 :func:`water_fill` is the best split when the productivities are known (closed form, derived in
-its docstring; it lives with the world's math in :mod:`hbkit.sim.split` and is re-exported here). The environment scores every round against it: the *regret* of a round is the
+its docstring; it lives with the world's math in :mod:`hbkit.sim.split` and is re-exported here).
+The environment scores every round against it: the *regret* of a round is the
 oracle's expected output minus the expected output of the split that was played.
 
 The learners
@@ -400,7 +401,7 @@ def run_managers(
             rows["productivity"].append(a)
             rows["oracle_shares"].append(water_fill(a, world.scale, b) / b[:, None])
         # every manager says what shares it wants; one call turns them all into actions
-        for manager, block in zip(managers, blocks):
+        for manager, block in zip(managers, blocks, strict=True):
             if getattr(manager, "wants_info", False):
                 shares[block] = manager.shares(obs[block], {"productivity": info["productivity"][block]})
             else:
@@ -412,7 +413,8 @@ def run_managers(
     regret = np.asarray(info["regret_curve"])
     recorded = {k: np.stack(v, axis=1) for k, v in rows.items()} if record else {}
     out: dict[str, dict[str, np.ndarray]] = {}
-    for name, block in zip(names, blocks):
-        out[name] = {"regret": regret[block], "reward": reward[block], **{k: v[block] for k, v in recorded.items()}}
+    for name, block in zip(names, blocks, strict=True):
+        out[name] = {"regret": regret[block], "reward": reward[block],
+                     **{k: v[block] for k, v in recorded.items()}}
     vec.close()
     return out

@@ -61,7 +61,16 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.scenarios import Flag, ListOf, Number, Schema, ScenarioError, Table, TableList, Text
+from hbkit.scenarios import (
+    Flag,
+    ListOf,
+    Number,
+    ScenarioError,
+    Schema,
+    Table,
+    TableList,
+    Text,
+)
 
 __all__ = ["SCHEMA", "DIVISION_RULES", "SplitWorld", "SplitBatch", "water_fill", "split_value"]
 
@@ -239,7 +248,8 @@ def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> No
             seen[member] = div["name"]
     missing = [n for n in names if n not in seen]
     if missing:
-        raise fail("divisions", f"agent {missing[0]!r} is in no division", "each agent in exactly one division")
+        raise fail("divisions", f"agent {missing[0]!r} is in no division",
+                   "each agent in exactly one division")
 
 
 SCHEMA = Schema(
@@ -803,7 +813,7 @@ class SplitBatch:
         t += 1
         self.round = t
         self._obs[:, 0] = [*one["header"][t], budget / w.max_budget, *shares, *y,
-                           *[a / b for a, b in zip(gy, gg)], *[1.0 / math.sqrt(v) for v in gg]]
+                           *[a / b for a, b in zip(gy, gg, strict=True)], *[1.0 / math.sqrt(v) for v in gg]]
         self._x = np.array(shares)[:, None] * budget
         self._y = np.array(y)[:, None]
         self.expected[0] = expected

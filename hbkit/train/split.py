@@ -166,7 +166,7 @@ class GuessManager(SplitManager):
         return water_fill(a, self.scale, b) / b[:, None]
 
     def __repr__(self) -> str:
-        vals = ", ".join(f"{n}={v:.3f}" for n, v in zip(self.theta_names, self.theta))
+        vals = ", ".join(f"{n}={v:.3f}" for n, v in zip(self.theta_names, self.theta, strict=True))
         return f"GuessManager({vals})"
 
     # -- files ---------------------------------------------------------------------------

@@ -143,7 +143,8 @@ def ppo_panel(
                               progress_bar=False, callback=progress_callback(steps, "PPO"))
             state["model"] = model
             report = evaluate(model, "hbkit/Split-v0", scenario=scenario, episodes=episodes, seed=seed)
-            curves = {n: r["regret"] for n, r in learner_runs(scenario, tuple(LEARNERS), episodes, seed).items()}
+            runs = learner_runs(scenario, tuple(LEARNERS), episodes, seed)
+            curves = {n: r["regret"] for n, r in runs.items()}
             curves["ppo"] = report["regret_curve"]
             from IPython.display import display
 

@@ -124,3 +124,12 @@ def test_learned_panel_trains_on_its_button():
     panel.train()
     assert isinstance(panel.state["manager"], GuessManager)
     assert len(panel.state["manager"].history) == 2
+
+
+def test_a_sweep_job_trains_and_evaluates_the_learned_manager():
+    from hbkit.sweep import Job, run_job
+
+    row = run_job(Job(ENV, "classroom", "guess-es", {"iterations": 2, "population": 2, "episodes": 2}, 1,
+                      evaluation={"episodes": 8}))
+    assert row["status"] == "ok", row["error"]
+    assert row["report"]["regret"] > 0

@@ -58,7 +58,8 @@ def _speed(quick: bool) -> tuple[str, dict[str, float]]:
         acts = np.random.default_rng(0).uniform(-1, 1, (steps, env.action_space.shape[0])).astype(np.float32)
         runs[f"{scenario}/single"] = single_env_run(env, list(acts))
         vec = gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", scenario=scenario)
-        vacts = np.random.default_rng(1).uniform(-1, 1, (104 if quick else 208, n, vec.single_action_space.shape[0]))
+        shape = (104 if quick else 208, n, vec.single_action_space.shape[0])
+        vacts = np.random.default_rng(1).uniform(-1, 1, shape)
         runs[f"{scenario}/vector"] = vector_env_run(vec, vacts.astype(np.float32))
     cart, rates = versus_cartpole(runs, steps)
     rows = [("CartPole-v1, single env (`gym.make`), the reference", cart, "1x")]
@@ -115,10 +116,10 @@ def _train_learned(scenario, seeds, quick, **env_kwargs):
 
 
 def _regret(quick: bool) -> tuple[str, list[str]]:
-    from hbkit.evaluate import evaluate
-    from hbkit.managers.split import MANAGERS, compare
     import torch
 
+    from hbkit.evaluate import evaluate
+    from hbkit.managers.split import MANAGERS, compare
     from hbkit.train.sb3 import train_sb3
 
     torch.set_num_threads(1)
@@ -193,7 +194,8 @@ def _two_levels(quick: bool) -> str:
         "greedy heads (`estimate`, the default)": base,
         "learned heads (`policy`: the same policy splits inside each division)":
             base.with_overrides({"world.division_rule": "policy"}),
-        "oracle heads (`oracle`: each head knows its teams)": base.with_overrides({"world.division_rule": "oracle"}),
+        "oracle heads (`oracle`: each head knows its teams)":
+            base.with_overrides({"world.division_rule": "oracle"}),
     }
     rows = []
     for label, sc in worlds.items():
@@ -205,10 +207,12 @@ def _two_levels(quick: bool) -> str:
                             for s in seeds]) for m in managers]
         rows.append((label, _ci(greedy), _ci(learned), f"{seconds:.0f} s"))
     return (f"`divisions` (40 rounds, 2 divisions of 3 teams; regret per round against the best flat split "
-            f"of all six teams; {len(seeds)} evaluation seeds x {episodes} episodes; the learned top level is "
-            f"trained with `hbkit.train.split.train` over each kind of head, {len(train_seeds)} training seeds; "
+            f"of all six teams; {len(seeds)} evaluation seeds x {episodes} episodes; the learned top level "
+            f"is trained with `hbkit.train.split.train` over each kind of head, {len(train_seeds)} "
+            "training seeds; "
             "± is a 95 % interval over seeds):\n\n"
-            + table(["division heads", "top level: greedy", "top level: learned (ES)", "training per seed"], rows))
+            + table(["division heads", "top level: greedy", "top level: learned (ES)", "training per seed"],
+                    rows))
 
 
 def run(quick: bool = False) -> str:
@@ -234,7 +238,8 @@ def run(quick: bool = False) -> str:
         "### Regret against the water-filling oracle",
         "",
         "Regret of a round = the oracle's expected output minus the expected output of the split played "
-        "(noise excluded), averaged over the rounds of an episode. Hand-written learners: see `hbkit/managers/split.py`; the learned manager: "
+        "(noise excluded), averaged over the rounds of an episode. Hand-written learners: see "
+        "`hbkit/managers/split.py`; the learned manager: "
         "`hbkit/train/split.py` (a productivity guess per agent with 4 parameters, trained by evolution "
         "strategies and turned into a split by water-filling); `oracle` knows the true "
         "productivities (its small regret comes from the action range: a share below e^-6 of the "

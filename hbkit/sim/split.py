@@ -405,6 +405,7 @@ class SplitWorld:
         # round/T and budget left, per round (the budget column is filled per episode)
         t = np.arange(self.rounds + 1, dtype=np.float64)
         self.header = np.stack([t / self.rounds, 1.0 - t / self.rounds], axis=1)
+        self.header_rows: tuple[tuple[float, float], ...] = tuple(map(tuple, self.header.tolist()))
         # decay[t, s] = (1 - reversion)^(t - s) for s <= t: the drift's memory (productivity_path)
         lag = t[: self.rounds, None] - t[None, : self.rounds]
         self.decay = np.where(lag >= 0, (1.0 - self.reversion) ** np.maximum(lag, 0.0), 0.0)
@@ -578,6 +579,7 @@ class SplitBatch:
         self._obs = np.zeros((world.obs_dim, n))
         self._prior = np.array([world.prior_weight * world.prior_mean, world.prior_weight])[:, None, None]
         self._refresh = (1.0 - world.memory) * self._prior
+        self._refresh_one = tuple(self._refresh[:, 0, 0].tolist())
         self._gain = np.full((world.action_dim, n), world.share_gain)
         self._e = np.zeros((world.action_dim, n))
         self._ones_kn = np.ones((k, n))
@@ -730,8 +732,8 @@ class SplitBatch:
             self._one = {"path": self._path[:, :, 0].tolist(), "noise": noise[:, :, 0].tolist(),
                          "best": self._best[:, 0].tolist(), "bc": self._bc[:, 0].tolist(),
                          "gy": self._led_gy[:, 0].tolist(), "gg": self._led_gg[:, 0].tolist(),
-                         "budget": float(budget[0]), "header": w.header.tolist(),
-                         "refresh": self._refresh[:, 0, 0].tolist()}
+                         "budget": float(budget[0]), "header": w.header_rows,
+                         "refresh": self._refresh_one}
 
     def step(self, action: np.ndarray) -> np.ndarray:
         """Play one round with validated actions (finite, in [-1, 1]).

@@ -110,6 +110,7 @@ SINGLE_BAD = [
     {"budget": float("nan")},
     {"budget": 30.0, "productivity": "1"},
     {"budget": 30.0, "productivity": [1, 2, float("nan"), 1]},
+    {"budget": 30.0, "productivity": [[1, 2], [1]]},
 ]
 
 
@@ -132,6 +133,8 @@ VECTOR_BAD = [
     {"budget": [30.0, 30.0, 30.0], "world_seed": [1, 2]},
     {"budget": [30.0, 30.0, 30.0], "world_seed": [1, -2, 3]},
     {"budget": [30.0, 30.0, 30.0], "world_seed": ["1", "2", "3"]},
+    {"budget": [30.0, 30.0, 30.0], "world_seed": np.array([1, 2**63, 3], dtype=np.uint64)},
+    {"budget": [30.0, 30.0, 30.0], "productivity": [[1, 1, 1, 1], [1, 1], [1, 1, 1, 1]]},
     {"budget": [30.0, 30.0, 30.0], "reset_mask": [True, False, True]},
     {"budget": [30.0, 10**30, 30.0]},
     {"budget": [30.0, "12", 30.0]},

@@ -77,6 +77,17 @@ def _budget_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
     return out
 
 
+def _as_array(value: Any) -> np.ndarray | None:
+    """``value`` as an array, or ``None`` for what is not an array of numbers (a string, a ragged
+    list)."""
+    if isinstance(value, (str, bytes)):
+        return None
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _productivity_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
     """Starting productivities from a ``productivity`` reset option, shape ``(num, K)``.
 
@@ -85,8 +96,8 @@ def _productivity_request(value: Any, num: int, world: SplitWorld) -> np.ndarray
     k = world.num_agents
     allowed = (f"numbers with {world.a_low:g} <= a <= {world.a_high:g} (the scenario's typical "
                f"productivities / {RANGE_FACTOR:g} to x {RANGE_FACTOR:g}), shape ({k},) or ({num}, {k})")
-    arr = np.asarray(value) if not isinstance(value, (str, bytes)) else np.asarray([value])
-    if arr.dtype.kind not in "fiu":
+    arr = _as_array(value)
+    if arr is None or arr.dtype.kind not in "fiu":
         raise OptionError(f"options['productivity'] is {value!r}; allowed: {allowed}")
     a = arr.astype(np.float64)
     if a.shape == (k,):
@@ -103,10 +114,11 @@ def _productivity_request(value: Any, num: int, world: SplitWorld) -> np.ndarray
 
 def _world_seed_request(value: Any, num: int) -> np.ndarray:
     """Per-env world seeds from a ``world_seed`` reset option, shape ``(num,)``."""
-    arr = np.asarray(value) if not isinstance(value, (str, bytes)) else np.asarray([value])
-    if arr.shape != (num,) or arr.dtype.kind not in "iu" or (arr.size and arr.min() < 0):
-        raise OptionError(f"options['world_seed'] is {value!r}; allowed: {num} non-negative integers "
-                          "(one per env)")
+    arr = _as_array(value)
+    if (arr is None or arr.shape != (num,) or arr.dtype.kind not in "iu"
+            or (arr.size and (arr.min() < 0 or arr.max() > np.iinfo(np.int64).max))):
+        raise OptionError(f"options['world_seed'] is {value!r}; allowed: {num} integers with "
+                          "0 <= seed < 2**63 (one per env)")
     return arr.astype(np.int64)
 
 

@@ -31,10 +31,10 @@ def test_vector_settings_accepts_whole_numbers_and_refuses_bad_modes():
 
 
 def test_check_render_mode():
-    assert check_render_mode(None, {"render_modes": []}, "X") is None
-    assert check_render_mode("ansi", {"render_modes": ["ansi"]}, "X") == "ansi"
+    assert check_render_mode(None, [], "X") is None
+    assert check_render_mode("ansi", ["ansi"], "X") == "ansi"
     with pytest.raises(OptionError, match="X: render_mode 'human' is not supported; allowed: None or 'ansi'"):
-        check_render_mode("human", {"render_modes": ["ansi"]}, "X")
+        check_render_mode("human", ["ansi"], "X")
 
 
 @pytest.mark.xfail(strict=False, reason="issue 10: the VectorEnvs accept render_mode='ansi' until they pass "

@@ -122,7 +122,7 @@ TRAINERS: dict[str, dict[str, str]] = {
         # learned Team managers from hbkit/train/team.py go here, one line each
     },
     "hbkit/Split-v0": {
-        # trainers from hbkit/train/split.py go here, one line each
+        "guess-es": "hbkit.train.split:train",  # a learned guess per agent, water-filled (ES)
     },
 }
 

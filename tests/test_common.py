@@ -33,7 +33,7 @@ def test_vector_settings_accepts_whole_numbers_and_refuses_bad_modes():
 def test_check_render_mode():
     assert check_render_mode(None, [], "X") is None
     assert check_render_mode("ansi", ["ansi"], "X") == "ansi"
-    with pytest.raises(OptionError, match="X: render_mode 'human' is not supported; allowed: None or 'ansi'"):
+    with pytest.raises(OptionError, match="X: render_mode 'human' is not supported; allowed: None, 'ansi'"):
         check_render_mode("human", ["ansi"], "X")
 
 

@@ -222,3 +222,12 @@ def test_short_hbpo_run_cuts_tokens_against_the_base_reasoner():
     # adaptive: the trained reasoner thinks longer on harder problems
     toks = [trained["by_level"][lv]["mean_tokens"] for lv in "12345"]
     assert toks == sorted(toks)
+
+
+def test_linear_declaring_policy_round_trips(tmp_path):
+    t = HBPO(ENV, problems_per_iteration=2, policy="linear", seed=0)
+    t.learn(iterations=1, progress=False)
+    assert isinstance(t.policy, DeclaringPolicy) and t.policy.hidden == 0
+    q = load_policy(t.policy.save(tmp_path / "lin.npz"))
+    obs = np.random.default_rng(1).random((5, t.policy.obs_dim))
+    assert np.allclose(q.logits(obs), t.policy.logits(obs))

@@ -217,7 +217,8 @@ def test_short_hbpo_run_cuts_tokens_against_the_base_reasoner():
     t = HBPO(ENV, seed=0)
     t.learn(iterations=80, progress=False)
     trained = evaluate(t.policy, ENV, **ev)
-    assert trained["mean_tokens"] < 0.65 * base["mean_tokens"], (trained["mean_tokens"], base["mean_tokens"])
+    # hbpo-math: being done is only partly observable, so the cut is smaller than in hbpo-observable
+    assert trained["mean_tokens"] < 0.8 * base["mean_tokens"], (trained["mean_tokens"], base["mean_tokens"])
     assert trained["accuracy"] > base["accuracy"] - 0.02
     # adaptive: the trained reasoner thinks longer on harder problems
     toks = [trained["by_level"][lv]["mean_tokens"] for lv in "12345"]
@@ -231,3 +232,19 @@ def test_linear_declaring_policy_round_trips(tmp_path):
     q = load_policy(t.policy.save(tmp_path / "lin.npz"))
     obs = np.random.default_rng(1).random((5, t.policy.obs_dim))
     assert np.allclose(q.logits(obs), t.policy.logits(obs))
+
+
+@pytest.mark.slow
+def test_trained_hbpo_beats_the_best_threshold_rule_at_its_tokens():
+    """hbpo-math's claim (a), on one seed: learning beats every simple stopping rule."""
+    from hbkit.managers.reasoning import ThresholdRule, fit_threshold
+
+    t = HBPO(ENV, seed=0)
+    t.learn(progress=False)
+    env = gym.make(ENV)
+    ev = dict(episodes=2000, seed=123, budget=None)
+    mine = evaluate(t.policy, ENV, **ev)
+    fit = fit_threshold(env, token_limit=mine["mean_tokens"], episodes=2000, seed=0)
+    rule = evaluate(ThresholdRule(env, fit["feature"], fit["threshold"], fit["cap"]), ENV, **ev)
+    assert rule["mean_tokens"] <= mine["mean_tokens"] + 20
+    assert mine["accuracy"] > rule["accuracy"] + 0.02, (mine["accuracy"], rule["accuracy"])

@@ -8,6 +8,7 @@ moves it calls the builder again and copies the result into a plotly ``FigureWid
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from plotly.subplots import make_subplots
 __all__ = [
     "COLORS", "LEVEL_COLORS", "style", "update_in_place", "LiveFigure", "method_color", "as_widget",
     "control_values", "static_mode", "display_live", "TEMPLATE", "new_figure", "subplots", "style_layout",
+    "log_axis", "money_label",
 ]
 
 #: One color per method, shared by every figure so a method looks the same everywhere.
@@ -61,6 +63,36 @@ TEMPLATE = go.layout.Template(layout=dict(
 def new_figure(*data: Any, **layout: Any) -> go.Figure:
     """A ``go.Figure`` with hbkit's slim template (use instead of ``go.Figure()`` in builders)."""
     return go.Figure(data=list(data) or None, layout={"template": TEMPLATE, **layout})
+
+
+def money_label(dollars: float) -> str:
+    """A short dollar label for a tick: ``$1``, ``$0.01``, ``$0.0001`` (no SI prefixes such as μ)."""
+    if dollars >= 1:
+        return f"${dollars:g}"
+    decimals = max(0, -int(math.floor(math.log10(dollars))))
+    return f"${dollars:.{decimals}f}"
+
+
+def log_axis(lo: float, hi: float, label: Callable[[float], str] = lambda v: f"{v:g}",
+             zero_at: float | None = None, zero_label: str = "0") -> dict[str, Any]:
+    """Axis settings for values spanning decades: a log axis with one tick per decade (so labels
+    never crowd), ticks labelled by ``label``, and optionally a tick ``zero_label`` at ``zero_at``
+    (a stand-in position for zero, which a log axis cannot show).
+
+    >>> log_axis(0.0003, 0.02)["tickvals"]
+    [0.0001, 0.001, 0.01, 0.1]
+    """
+    if not 0 < lo <= hi:
+        raise ValueError(f"log_axis needs 0 < lo <= hi; got lo={lo}, hi={hi}")
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    vals = [10.0 ** e for e in range(first, last + 1)]
+    vals = [float(f"{v:.1e}") for v in vals]
+    text = [label(v) for v in vals]
+    low = math.log10(min(lo, zero_at) if zero_at else lo) - 0.15
+    if zero_at is not None:
+        vals, text = [zero_at, *vals], [zero_label, *text]
+    return {"type": "log", "tickvals": vals, "ticktext": text, "range": [low, math.log10(hi) + 0.15],
+            "automargin": True}
 
 
 _GRIDS: dict[str, tuple[dict, Any, Any]] = {}

@@ -72,3 +72,11 @@ def test_find_grid_env(tmp_path, monkeypatch):
     (tmp_path / "team_grid.json").write_text("{}")
     monkeypatch.setenv("HBKIT_GRIDS", str(tmp_path))
     assert find_grid("team") == tmp_path / "team_grid.json"
+
+
+def test_hierarchy_meanings_figure():
+    from hbkit.viz.concepts import hierarchy_meanings_figure
+
+    fig = hierarchy_meanings_figure()
+    texts = " ".join(a.text for a in fig.layout.annotations)
+    assert "HASHIRU" in texts and "HBPO" in texts and len(fig.data) == 2

@@ -46,13 +46,20 @@ def _team_scenario(base: Any, fee: float, memory: int, expense: float) -> Any:
     for w in workers:
         if w.get("kind") == "cloud":
             w["hire_fee"] = float(fee)
-    return base.with_overrides({"workers": workers, "world.memory": int(memory),
-                                "world.expense_budget": float(expense)})
+    return base.with_overrides(
+        {"workers": workers, "world.memory": int(memory), "world.expense_budget": float(expense)}
+    )
 
 
-def team_grid(fees: Sequence[float] = (0.0, 0.005, 0.02, 0.05), memories: Sequence[int] = (50, 100, 150),
-              expenses: Sequence[float] = (0.05, 0.1, 0.2, 0.3), scenario: str = "hashiru",
-              episodes: int = 40, seeds: int = 3, progress: bool = False) -> dict[str, Any]:
+def team_grid(
+    fees: Sequence[float] = (0.0, 0.005, 0.02, 0.05),
+    memories: Sequence[int] = (50, 100, 150),
+    expenses: Sequence[float] = (0.05, 0.1, 0.2, 0.3),
+    scenario: str = "hashiru",
+    episodes: int = 40,
+    seeds: int = 3,
+    progress: bool = False,
+) -> dict[str, Any]:
     """Every hand-written Team manager at every (hiring fee, memory, expense budget) point.
 
     :returns: ``{"kind": "team", "axes": {...}, "metrics": [...], "points": [{"fee", "memory",
@@ -74,25 +81,46 @@ def team_grid(fees: Sequence[float] = (0.0, 0.005, 0.02, 0.05), memories: Sequen
         env = gym.make("hbkit/Team-v0", scenario=sc)
         results: dict[str, dict[str, list[float]]] = {}
         for name, manager in make_managers(env).items():
-            runs = [evaluate(manager, "hbkit/Team-v0", scenario=sc, episodes=episodes, seed=1000 + s)
-                    for s in range(seeds)]
+            runs = [
+                evaluate(manager, "hbkit/Team-v0", scenario=sc, episodes=episodes, seed=1000 + s)
+                for s in range(seeds)
+            ]
             results[name] = {k: list(mean_ci([float(r[k]) for r in runs])) for k in metrics}
         env.close()
-        points.append({"fee": float(fee), "memory": int(memory), "expense": float(expense), "results": results})
+        points.append(
+            {"fee": float(fee), "memory": int(memory), "expense": float(expense), "results": results}
+        )
         if progress:
-            print(f"[{i + 1}/{len(combos)}] fee {fee} memory {memory} expense {expense}  {time.time() - t0:.0f}s",
-                  flush=True)
-    return {"kind": "team", "scenario": scenario, "episodes": episodes, "seeds": seeds, "metrics": metrics,
-            "axes": {"fee": [float(f) for f in fees], "memory": [int(m) for m in memories],
-                     "expense": [float(e) for e in expenses]},
-            "points": points}
+            print(
+                f"[{i + 1}/{len(combos)}] fee {fee} memory {memory} expense {expense}  "
+                f"{time.time() - t0:.0f}s",
+                flush=True,
+            )
+    return {
+        "kind": "team",
+        "scenario": scenario,
+        "episodes": episodes,
+        "seeds": seeds,
+        "metrics": metrics,
+        "axes": {
+            "fee": [float(f) for f in fees],
+            "memory": [int(m) for m in memories],
+            "expense": [float(e) for e in expenses],
+        },
+        "points": points,
+    }
 
 
-def reasoning_grid(alphas: Sequence[float] = (1 / 4096, 4 / 4096, 16 / 4096),
-                   budget_sets: Sequence[Sequence[int]] = ((1536,), (512, 2560), (512, 1024, 2048, 2560)),
-                   advantage_modes: Sequence[str] = ("hbpo", "grpo"), scenario: str = "hbpo-math",
-                   iterations: int = 60, episodes: int = 500, seeds: int = 3,
-                   progress: bool = False) -> dict[str, Any]:
+def reasoning_grid(
+    alphas: Sequence[float] = (1 / 4096, 4 / 4096, 16 / 4096),
+    budget_sets: Sequence[Sequence[int]] = ((1536,), (512, 2560), (512, 1024, 2048, 2560)),
+    advantage_modes: Sequence[str] = ("hbpo", "grpo"),
+    scenario: str = "hbpo-math",
+    iterations: int = 60,
+    episodes: int = 500,
+    seeds: int = 3,
+    progress: bool = False,
+) -> dict[str, Any]:
     """HBPO trained at every (alpha, budgets, advantage mode) point, evaluated in natural mode.
 
     ``advantage_modes`` are the trainer's ``advantage=`` options (``"hbpo"``: inter + intra
@@ -111,20 +139,53 @@ def reasoning_grid(alphas: Sequence[float] = (1 / 4096, 4 / 4096, 16 / 4096),
         sc = base.with_overrides({"world.alpha": float(alpha)})
         runs = []
         for s in range(seeds):
-            trainer = HBPO("hbkit/Reasoning-v0", scenario=sc, budgets=budgets, advantage=mode, seed=s)
+            trainer = HBPO(
+                "hbkit/Reasoning-v0",
+                scenario=sc,  # type: ignore[arg-type]  # a Scenario object is accepted too
+                budgets=budgets,
+                advantage=mode,
+                seed=s,
+            )
             trainer.learn(iterations=iterations, progress=False)
-            runs.append(evaluate(trainer.policy, "hbkit/Reasoning-v0", scenario=sc, episodes=episodes,
-                                 seed=5000 + s, budget=None))
-        points.append({"alpha": float(alpha), "budgets": len(budgets), "advantage": mode,
-                       "results": {"HBPO": {k: list(mean_ci([float(r[k]) for r in runs])) for k in metrics}}})
+            runs.append(
+                evaluate(
+                    trainer.policy,
+                    "hbkit/Reasoning-v0",
+                    scenario=sc,
+                    episodes=episodes,
+                    seed=5000 + s,
+                    budget=None,
+                )
+            )
+        points.append(
+            {
+                "alpha": float(alpha),
+                "budgets": len(budgets),
+                "advantage": mode,
+                "results": {"HBPO": {k: list(mean_ci([float(r[k]) for r in runs])) for k in metrics}},
+            }
+        )
         if progress:
-            print(f"[{i + 1}/{len(combos)}] alpha {alpha:.5f} budgets {budgets} {mode}  {time.time() - t0:.0f}s",
-                  flush=True)
-    return {"kind": "reasoning", "scenario": scenario, "iterations": iterations, "episodes": episodes,
-            "seeds": seeds, "metrics": metrics,
-            "axes": {"alpha": [float(a) for a in alphas], "budgets": [len(b) for b in budget_sets],
-                     "advantage": list(advantage_modes)},
-            "budget_sets": [list(b) for b in budget_sets], "points": points}
+            print(
+                f"[{i + 1}/{len(combos)}] alpha {alpha:.5f} budgets {budgets} {mode}  "
+                f"{time.time() - t0:.0f}s",
+                flush=True,
+            )
+    return {
+        "kind": "reasoning",
+        "scenario": scenario,
+        "iterations": iterations,
+        "episodes": episodes,
+        "seeds": seeds,
+        "metrics": metrics,
+        "axes": {
+            "alpha": [float(a) for a in alphas],
+            "budgets": [len(b) for b in budget_sets],
+            "advantage": list(advantage_modes),
+        },
+        "budget_sets": [list(b) for b in budget_sets],
+        "points": points,
+    }
 
 
 def load_grid(path: str | Path) -> dict[str, Any]:
@@ -148,8 +209,11 @@ def find_grid(kind: str) -> Path | None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m hbkit.grids {team,reasoning} --out FILE [--seeds N] [--episodes N]``."""
-    parser = argparse.ArgumentParser(prog="python -m hbkit.grids", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m hbkit.grids",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("kind", choices=["team", "reasoning"])
     parser.add_argument("--out", required=True, help="the JSON file to write")
     parser.add_argument("--seeds", type=int, default=3)
@@ -159,8 +223,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.kind == "team":
         grid = team_grid(episodes=args.episodes or 40, seeds=args.seeds, progress=True)
     else:
-        grid = reasoning_grid(iterations=args.iterations, episodes=args.episodes or 500, seeds=args.seeds,
-                              progress=True)
+        grid = reasoning_grid(
+            iterations=args.iterations, episodes=args.episodes or 500, seeds=args.seeds, progress=True
+        )
     grid["command"] = f"python -m hbkit.grids {args.kind} --out {args.out} --seeds {args.seeds}"
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

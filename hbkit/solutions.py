@@ -13,8 +13,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["reasoner", "net_value", "water_fill", "split_learner", "group_advantage", "hbpo_reward",
-           "team_manager", "make_agent"]
+__all__ = [
+    "reasoner",
+    "net_value",
+    "water_fill",
+    "split_learner",
+    "group_advantage",
+    "hbpo_reward",
+    "team_manager",
+    "make_agent",
+]
 
 
 # ---- 00 · a reasoner that stops on confidence and obeys the budget in the prompt --------------
@@ -22,7 +30,8 @@ __all__ = ["reasoner", "net_value", "water_fill", "split_learner", "group_advant
 def _reasoning_columns() -> dict[str, int]:
     import gymnasium as gym
 
-    names = gym.make("hbkit/Reasoning-v0").unwrapped.feature_names
+    env: Any = gym.make("hbkit/Reasoning-v0").unwrapped
+    names = env.feature_names
     return {name: i for i, name in enumerate(names)}
 
 
@@ -54,7 +63,7 @@ def water_fill(a: np.ndarray, c: np.ndarray, B: float) -> np.ndarray:
     x = np.zeros_like(a)
     for k in range(len(a), 0, -1):
         active = order[:k]
-        level = (B + c[active].sum()) / a[active].sum()        # 1 / lam
+        level = (B + c[active].sum()) / a[active].sum()  # 1 / lam
         share = a[active] * level - c[active]
         if share.min() >= 0:
             x[active] = share
@@ -67,7 +76,8 @@ def water_fill(a: np.ndarray, c: np.ndarray, B: float) -> np.ndarray:
 def _split_world(scenario: str) -> Any:
     import gymnasium as gym
 
-    return gym.make("hbkit/Split-v0", scenario=scenario).unwrapped.world
+    env: Any = gym.make("hbkit/Split-v0", scenario=scenario).unwrapped
+    return env.world
 
 
 def split_learner(obs: np.ndarray, scenario: str = "drift") -> np.ndarray:
@@ -87,8 +97,9 @@ def group_advantage(rewards: np.ndarray) -> np.ndarray:
 
 
 # ---- 04 · HBPO's budget-aware reward --------------------------------------------------------------
-def hbpo_reward(n: float, b: float, correct: bool, beta: float = 4.0, L: int = 4096,
-                alpha: float = 1 / 4096) -> float:
+def hbpo_reward(
+    n: float, b: float, correct: bool, beta: float = 4.0, L: int = 4096, alpha: float = 1 / 4096
+) -> float:
     """Flat at the budget's value inside the budget; decaying and penalised past it; 0 if wrong."""
     if not correct:
         return 0.0

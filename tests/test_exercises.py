@@ -10,8 +10,17 @@ import pytest
 
 from hbkit import solutions
 from hbkit.exercises import (
-    Prediction, check_cost_benefit, check_group_advantage, check_hbpo_reward, check_learner,
-    check_reasoner, check_sb3_agent, check_team_manager, check_water_filling, predict, solution,
+    Prediction,
+    check_cost_benefit,
+    check_group_advantage,
+    check_hbpo_reward,
+    check_learner,
+    check_reasoner,
+    check_sb3_agent,
+    check_team_manager,
+    check_water_filling,
+    predict,
+    solution,
 )
 
 
@@ -27,9 +36,9 @@ def test_reward_checker():
 def test_reasoner_checker():
     good = check_reasoner(solutions.reasoner)
     assert good.passed, good.message
-    placeholder = check_reasoner(lambda obs: 0, episodes=200)            # never answers
+    placeholder = check_reasoner(lambda obs: 0, episodes=200)  # never answers
     assert not placeholder.passed and "tokens" in placeholder.message
-    assert not check_reasoner(lambda obs: 1, episodes=200).passed        # answers at once: guesses
+    assert not check_reasoner(lambda obs: 1, episodes=200).passed  # answers at once: guesses
     # the one-line threshold rule saves tokens in natural mode but ignores the budget in the prompt
     one_line = check_reasoner(lambda obs: int(obs[-1] > 0.8), episodes=400)
     assert not one_line.passed and "budget" in one_line.message, one_line.message
@@ -81,7 +90,9 @@ def test_team_manager_checker():
 
     good = check_team_manager(solutions.team_manager, episodes=40)
     assert good.passed, good.message
-    placeholder = check_team_manager(lambda env: Router(env, "mine", cost_weight=0.0, pace=False), episodes=40)
+    placeholder = check_team_manager(
+        lambda env: Router(env, "mine", cost_weight=0.0, pace=False), episodes=40
+    )
     assert not placeholder.passed and "money ran out" in placeholder.message
     # the one-line trick, the bundled greedy manager, is only a tie
     greedy = check_team_manager(lambda env: Router(env, "greedy"), episodes=40)
@@ -101,12 +112,16 @@ class _FakeModel:
 
 def test_sb3_checker():
     model = _FakeModel()
-    assert check_sb3_agent(solutions.make_agent, model, "hbkit/Split-v0", scenario="classroom", steps=50).passed
-    placeholder = check_sb3_agent(lambda m: (lambda obs: m.predict(obs)), model, "hbkit/Split-v0",
-                                  scenario="classroom", steps=50)
+    assert check_sb3_agent(
+        solutions.make_agent, model, "hbkit/Split-v0", scenario="classroom", steps=50
+    ).passed
+    placeholder = check_sb3_agent(
+        lambda m: lambda obs: m.predict(obs), model, "hbkit/Split-v0", scenario="classroom", steps=50
+    )
     assert not placeholder.passed and "tuple" in placeholder.message
-    sampled = check_sb3_agent(lambda m: (lambda obs: m.predict(obs)[0]), model, "hbkit/Split-v0",
-                              scenario="classroom", steps=50)
+    sampled = check_sb3_agent(
+        lambda m: lambda obs: m.predict(obs)[0], model, "hbkit/Split-v0", scenario="classroom", steps=50
+    )
     assert not sampled.passed and "deterministic=True" in sampled.message
 
 
@@ -133,5 +148,13 @@ def test_solutions_fold_away():
     assert "<details" in folded._repr_html_() and "money_weight * dollars" in folded._repr_html_()
     with pytest.raises(ValueError, match="allowed"):
         solution("nope")
-    assert set(solutions.__all__) >= {"reasoner", "net_value", "water_fill", "split_learner",
-                                      "group_advantage", "hbpo_reward", "team_manager", "make_agent"}
+    assert set(solutions.__all__) >= {
+        "reasoner",
+        "net_value",
+        "water_fill",
+        "split_learner",
+        "group_advantage",
+        "hbpo_reward",
+        "team_manager",
+        "make_agent",
+    }

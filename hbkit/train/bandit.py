@@ -20,11 +20,19 @@ Config at the top; every function is pure NumPy and deterministic for a given se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["BanditConfig", "ARM_MEANS", "policy_prob", "expected_return", "advantages", "ppo_objective",
-           "train_bandit"]
+__all__ = [
+    "BanditConfig",
+    "ARM_MEANS",
+    "policy_prob",
+    "expected_return",
+    "advantages",
+    "ppo_objective",
+    "train_bandit",
+]
 
 #: Success probability of arms A and B (B is better).
 ARM_MEANS = (0.4, 0.6)
@@ -58,9 +66,11 @@ class BanditConfig:
         if self.advantage not in ADVANTAGES:
             raise ValueError(f"advantage={self.advantage!r}; allowed: {', '.join(ADVANTAGES)}")
         if not (self.lr > 0 and self.group >= 2 and self.steps >= 1 and self.seeds >= 1 and self.epochs >= 1):
-            raise ValueError("lr > 0, group >= 2, steps >= 1, seeds >= 1 and epochs >= 1 are required; got "
-                             f"lr={self.lr}, group={self.group}, steps={self.steps}, seeds={self.seeds}, "
-                             f"epochs={self.epochs}")
+            raise ValueError(
+                "lr > 0, group >= 2, steps >= 1, seeds >= 1 and epochs >= 1 are required; got "
+                f"lr={self.lr}, group={self.group}, steps={self.steps}, seeds={self.seeds}, "
+                f"epochs={self.epochs}"
+            )
 
 
 def policy_prob(gap: np.ndarray | float) -> np.ndarray:
@@ -87,14 +97,15 @@ def advantages(rewards: np.ndarray, mode: str) -> np.ndarray:
     raise ValueError(f"mode={mode!r}; allowed: {', '.join(ADVANTAGES)}")
 
 
-def ppo_objective(ratio: np.ndarray, advantage: float, clip_low: float = 0.2,
-                  clip_high: float = 0.28) -> np.ndarray:
+def ppo_objective(
+    ratio: np.ndarray, advantage: float, clip_low: float = 0.2, clip_high: float = 0.28
+) -> np.ndarray:
     """PPO's clipped surrogate ``min(rho * A, clip(rho, 1 - clip_low, 1 + clip_high) * A)``."""
     rho = np.asarray(ratio, dtype=np.float64)
     return np.minimum(rho * advantage, np.clip(rho, 1 - clip_low, 1 + clip_high) * advantage)
 
 
-def train_bandit(config: BanditConfig | None = None, **overrides: object) -> dict[str, np.ndarray]:
+def train_bandit(config: BanditConfig | None = None, **overrides: Any) -> dict[str, np.ndarray]:
     """Train ``config.seeds`` independent policies; return their history.
 
     :returns: ``p_best`` (steps + 1, seeds): ``pi(B)`` before each update and at the end;
@@ -109,10 +120,11 @@ def train_bandit(config: BanditConfig | None = None, **overrides: object) -> dic
     grads = np.empty((cfg.steps, cfg.seeds))
     rewards = np.empty((cfg.steps, cfg.seeds))
     clip = cfg.clip_low is not None and cfg.clip_high is not None
+    low, high = float(cfg.clip_low or 0.0), float(cfg.clip_high or 0.0)
     for t in range(cfg.steps):
         p_old = policy_prob(gap)
         p_best[t] = p_old
-        arm = (rng.random((cfg.seeds, cfg.group)) < p_old[:, None]).astype(np.float64)   # 1 = arm B
+        arm = (rng.random((cfg.seeds, cfg.group)) < p_old[:, None]).astype(np.float64)  # 1 = arm B
         success = (rng.random((cfg.seeds, cfg.group)) < means[arm.astype(int)]).astype(np.float64)
         rewards[t] = success.mean(axis=1)
         adv = advantages(success + cfg.offset, cfg.advantage)
@@ -124,7 +136,7 @@ def train_bandit(config: BanditConfig | None = None, **overrides: object) -> dic
             ratio = np.exp(np.where(arm == 1, np.log(p), np.log1p(-p)) - logp_old)
             weight = ratio
             if clip:
-                out = ((adv > 0) & (ratio > 1 + cfg.clip_high)) | ((adv < 0) & (ratio < 1 - cfg.clip_low))
+                out = ((adv > 0) & (ratio > 1 + high)) | ((adv < 0) & (ratio < 1 - low))
                 weight = np.where(out, 0.0, ratio)
             grad = (adv * weight * dlogp).mean(axis=1)
             if epoch == 0:

@@ -8,8 +8,14 @@ from typing import Any
 from hbkit.viz import primer
 from hbkit.viz.common import LiveFigure
 
-__all__ = ["policy_explorer", "learning_explorer", "group_explorer", "clip_explorer", "ppo_explorer",
-           "NOTEBOOK_DASHBOARDS"]
+__all__ = [
+    "policy_explorer",
+    "learning_explorer",
+    "group_explorer",
+    "clip_explorer",
+    "ppo_explorer",
+    "NOTEBOOK_DASHBOARDS",
+]
 
 
 def _w() -> Any:
@@ -28,13 +34,16 @@ def policy_explorer(widget_factory: Any = None) -> LiveFigure:
 def learning_explorer(widget_factory: Any = None) -> LiveFigure:
     """Learning rate, advantage and reward offset: the bandit retrains at every move."""
     w = _w()
-    lr = w.SelectionSlider(options=[0.03, 0.1, 0.3, 1.0, 3.0], value=0.3, description="learning rate",
-                           continuous_update=False)
+    lr = w.SelectionSlider(
+        options=[0.03, 0.1, 0.3, 1.0, 3.0], value=0.3, description="learning rate", continuous_update=False
+    )
     adv = w.ToggleButtons(options=["none", "baseline", "group"], value="baseline", description="advantage")
-    offset = w.SelectionSlider(options=[0.0, 1.0, 5.0], value=0.0, description="reward offset",
-                               continuous_update=False)
-    return LiveFigure(primer.learning_figure, {"lr": lr, "advantage": adv, "offset": offset},
-                      widget_factory=widget_factory)
+    offset = w.SelectionSlider(
+        options=[0.0, 1.0, 5.0], value=0.0, description="reward offset", continuous_update=False
+    )
+    return LiveFigure(
+        primer.learning_figure, {"lr": lr, "advantage": adv, "offset": offset}, widget_factory=widget_factory
+    )
 
 
 def group_explorer(widget_factory: Any = None) -> LiveFigure:
@@ -47,19 +56,27 @@ def group_explorer(widget_factory: Any = None) -> LiveFigure:
 def clip_explorer(widget_factory: Any = None) -> LiveFigure:
     """PPO's clip range (HBPO: 0.2 below, 0.28 above): the clipped objective."""
     w = _w()
-    low = w.FloatSlider(value=0.2, min=0.05, max=0.5, step=0.01, description="clip_low", continuous_update=False)
-    high = w.FloatSlider(value=0.28, min=0.05, max=0.5, step=0.01, description="clip_high",
-                         continuous_update=False)
-    return LiveFigure(primer.ppo_clip_figure, {"clip_low": low, "clip_high": high}, widget_factory=widget_factory)
+    low = w.FloatSlider(
+        value=0.2, min=0.05, max=0.5, step=0.01, description="clip_low", continuous_update=False
+    )
+    high = w.FloatSlider(
+        value=0.28, min=0.05, max=0.5, step=0.01, description="clip_high", continuous_update=False
+    )
+    return LiveFigure(
+        primer.ppo_clip_figure, {"clip_low": low, "clip_high": high}, widget_factory=widget_factory
+    )
 
 
 def ppo_explorer(widget_factory: Any = None) -> LiveFigure:
     """Epochs per group and learning rate: reuse with and without the clip."""
     w = _w()
     epochs = w.IntSlider(value=8, min=1, max=16, description="epochs", continuous_update=False)
-    lr = w.SelectionSlider(options=[0.3, 1.0, 3.0], value=1.0, description="learning rate", continuous_update=False)
+    lr = w.SelectionSlider(
+        options=[0.3, 1.0, 3.0], value=1.0, description="learning rate", continuous_update=False
+    )
     return LiveFigure(primer.ppo_training_figure, {"epochs": epochs, "lr": lr}, widget_factory=widget_factory)
 
 
-NOTEBOOK_DASHBOARDS = {"03b_rl_primer": [policy_explorer, learning_explorer, group_explorer, clip_explorer,
-                                         ppo_explorer]}
+NOTEBOOK_DASHBOARDS = {
+    "03b_rl_primer": [policy_explorer, learning_explorer, group_explorer, clip_explorer, ppo_explorer]
+}

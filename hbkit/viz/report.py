@@ -51,40 +51,56 @@ class Table:
         head = "".join(f"<th>{_html.escape(c)}</th>" for c in self.columns)
         body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in self.rows)
         notes = "".join(f"<p class='note'>{_html.escape(n)}</p>" for n in self.notes)
-        return (f"<table><caption>{_html.escape(self.caption)}</caption><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table>{notes}")
+        return (
+            f"<table><caption>{_html.escape(self.caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>{notes}"
+        )
 
 
-def html_report(title: str, intro: str, tables: Sequence[Table] = (),
-                figures: Sequence[tuple[Any, str]] = ()) -> str:
+def html_report(
+    title: str, intro: str, tables: Sequence[Table] = (), figures: Sequence[tuple[Any, str]] = ()
+) -> str:
     """A full HTML page: ``title``, an ``intro`` paragraph, the tables, then each plotly figure with
     its caption ("what you see"). plotly.js is embedded once, so the page works offline."""
     import plotly.io as pio
 
-    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-             f"<title>{_html.escape(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{_html.escape(title)}</h1><p class='intro'>{_html.escape(intro)}</p>"]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{_html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_html.escape(title)}</h1><p class='intro'>{_html.escape(intro)}</p>",
+    ]
     parts += [t.to_html() for t in tables]
     for i, (fig, caption) in enumerate(figures):
         plot = pio.to_html(fig, include_plotlyjs=i == 0, full_html=False, config={"responsive": True})
-        parts.append(f"<figure>{plot}<figcaption><b>What you see.</b> {_html.escape(caption)}</figcaption></figure>")
+        parts.append(
+            f"<figure>{plot}<figcaption><b>What you see.</b> {_html.escape(caption)}</figcaption></figure>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def reports_table(reports: Mapping[str, Mapping[str, Any]], base: str = "base reasoner",
-                  caption: str = "Natural mode: accuracy and mean tokens, overall and by level") -> Table:
+def reports_table(
+    reports: Mapping[str, Mapping[str, Any]],
+    base: str = "base reasoner",
+    caption: str = "Natural mode: accuracy and mean tokens, overall and by level",
+) -> Table:
     """Reasoning evaluation reports as a :class:`Table`: accuracy, mean tokens, tokens against
     ``base``, and accuracy / tokens per level."""
     first = next(iter(reports.values()))
     levels = sorted(first["by_level"], key=int)
-    columns = ["method", "accuracy", "mean tokens", "tokens vs base"] + [f"L{lv} acc / tokens" for lv in levels]
+    columns = ["method", "accuracy", "mean tokens", "tokens vs base"] + [
+        f"L{lv} acc / tokens" for lv in levels
+    ]
     b = reports.get(base)
     rows = []
     for name, r in reports.items():
-        delta = "" if b is None or name == base else f"{100 * (r['mean_tokens'] / b['mean_tokens'] - 1):+.1f} %"
-        per = [f"{r['by_level'][lv]['accuracy']:.3f} / {r['by_level'][lv]['mean_tokens']:.0f}" for lv in levels]
+        delta = (
+            "" if b is None or name == base else f"{100 * (r['mean_tokens'] / b['mean_tokens'] - 1):+.1f} %"
+        )
+        per = [
+            f"{r['by_level'][lv]['accuracy']:.3f} / {r['by_level'][lv]['mean_tokens']:.0f}" for lv in levels
+        ]
         rows.append([name, float(r["accuracy"]), f"{r['mean_tokens']:.0f}", delta, *per])
     return Table(caption, columns, rows)
 

@@ -65,7 +65,9 @@ _LAYOUT_PROBLEMS = """() => {
       const r = t.getBoundingClientRect();
       if (!t.textContent.trim() || r.width === 0) continue;
       if (t.closest('.legend') && t.closest('.scrollbox')) continue;  // legends scroll inside their box
-      if (r.left < box.left - 2 || r.right > box.right + 2 || r.top < box.top - 2 || r.bottom > box.bottom + 2) {
+      const out = r.left < box.left - 2 || r.right > box.right + 2 || r.top < box.top - 2
+        || r.bottom > box.bottom + 2;
+      if (out) {
         problems.push(`${title}: text "${t.textContent.slice(0, 40)}" overflows its plot`);
       }
     }
@@ -109,13 +111,20 @@ def test_notebook_in_jupyterlab(lab_server, browser, artifacts, name):
     try:
         # a workspace of its own, reset: no tabs restored from the notebooks opened before
         workspace = f"e2e-{Path(name).stem}"
-        page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?token={token}&reset",
-                  wait_until="domcontentloaded", timeout=90_000)
+        page.goto(
+            f"{base}/lab/workspaces/{workspace}/tree/{name}?token={token}&reset",
+            wait_until="domcontentloaded",
+            timeout=90_000,
+        )
         _wait(page, lambda s: s.get("ready") and s["status"] == "idle", 120, "the kernel to be idle")
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         # done when every cell ran, or when one failed (run-all stops there)
-        state = _wait(page, lambda s: s["status"] == "idle" and s["pending"] == 0
-                      and (s["unrun"] == 0 or s["errors"]), 600, "all cells to run")
+        state = _wait(
+            page,
+            lambda s: s["status"] == "idle" and s["pending"] == 0 and (s["unrun"] == 0 or s["errors"]),
+            600,
+            "all cells to run",
+        )
         assert not state["errors"], f"{name}: error outputs {state['errors']}"
         page.wait_for_timeout(1500)  # let widget views render
         body = page.inner_text("body")

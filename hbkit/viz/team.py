@@ -21,7 +21,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hbkit.sim.team import PICO, TeamWorld
-from hbkit.viz.common import log_axis, method_color, money_label, new_figure, style, subplots
+from hbkit.viz.common import (
+    label_positions,
+    log_axis,
+    method_color,
+    money_label,
+    new_figure,
+    style,
+    subplots,
+)
 
 __all__ = ["workers_figure", "worker_value", "team_snapshot", "team_dashboard", "success_vs_cost", "sweep_point",
            "MANAGER_COLORS"]
@@ -130,19 +138,12 @@ def worker_value(world_or_env: Any, task_type: str, difficulty: float, money_wei
     kinds = ["local" if local else "cloud" for local in w.is_local] + ["manager"]
     memory = np.append(np.where(w.is_local, w.worker_memory, 0), 0)
     net = value * p - lam * xs
-    # labels to the right of the points, except the dearest (left of it, inside the plot); points of
-    # nearly the same height in the same column alternate above and below
-    positions = []
-    for i in range(len(xs)):
-        side = "left" if xs[i] >= hi * 0.99 and xs[i] > 0 else "right"
-        near = [j for j in range(i) if abs(np.log10(xplot[j] / xplot[i])) < 0.3 and abs(p[j] - p[i]) < 0.06]
-        vertical = "middle" if not near else ("bottom" if len(near) % 2 else "top")
-        positions.append(f"{vertical} {side}")
+    positions = label_positions(xplot, p, names, xlog=True)
     fig = new_figure(*[
         go.Scatter(x=lines_x, y=lines_y, mode="lines", showlegend=False, hoverinfo="skip",
                    line=dict(color="#ccc", dash="dot", width=1)),
         go.Scatter(
-            x=xplot, y=p, mode="markers+text", text=[f" {n} " for n in names], textposition=positions,
+            x=xplot, y=p, mode="markers+text", text=names, textposition=positions,
             customdata=np.stack([kinds, np.round(net, 4), [f"{d:.5f}" for d in xs]], axis=1),
             cliponaxis=False,
             marker=dict(size=10 + 0.4 * memory, color=[_color(k) for k in kinds],
@@ -268,7 +269,8 @@ def success_vs_cost(
     # one trace for all managers: a redraw then updates arrays instead of replacing traces
     fig = new_figure(go.Scatter(
         x=[r["expense_spent"] for r in rows], y=[r[y] for r in rows], mode="markers+text", text=names,
-        textposition="top center",
+        textposition=label_positions([r["expense_spent"] for r in rows], [r[y] for r in rows], names),
+        cliponaxis=False,
         customdata=[r.get("budget_exhausted_rate", 0.0) for r in rows],
         marker=dict(size=[16 if x else 12 for x in learned], color=[_color(n, i) for i, n in enumerate(names)],
                     symbol=["star" if x else "circle" for x in learned], line=dict(width=1, color="white")),

@@ -33,7 +33,8 @@
 # - how to train HBPO while watching it learn, and how its tokens grow with difficulty;
 # - the paper's ablations (number of budgets, reward function), as a table you regenerate.
 #
-# *Time: under a minute with the default settings. Widgets: reward sliders, a Train button.*
+# *Compute: under a minute with the default settings. Your time: about 45 minutes. Widgets: reward
+# sliders, a Train button, a predict-then-check question, an exercise with a checker.*
 
 # %%
 import gymnasium as gym

@@ -137,6 +137,12 @@ def test_notebook_in_jupyterlab(lab_server, browser, artifacts, name):
             if before is None:
                 continue
             slider.scroll_into_view_if_needed()
+            # a loaded machine may draw the figure late: wait until it holds data before moving
+            deadline = time.time() + 60
+            while before == "[]" and time.time() < deadline:
+                page.wait_for_timeout(500)
+                before = page.evaluate(_PLOT_OF_SLIDER, slider)
+            assert before != "[]", f"{name}: the figure of the first slider was never drawn"
             handle = slider.query_selector(".noUi-handle")
             assert handle is not None, f"{name}: slider without a handle"
             handle.focus()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from hbkit.train.bandit import (
     ppo_objective,
     train_bandit,
 )
-from hbkit.viz.common import style, subplots
+from hbkit.viz.common import new_figure, style, style_layout, subplots
 
 __all__ = [
     "policy_figure",
@@ -81,12 +82,18 @@ def policy_figure(gap: float = 0.0) -> go.Figure:
     return fig
 
 
-def _band(
-    fig: go.Figure, p: np.ndarray, color: str, name: str, row: int = 1, col: int = 1, show: bool = True
-) -> None:
+@lru_cache(maxsize=64)
+def _trained(**kwargs: Any) -> dict[str, np.ndarray]:
+    """:func:`train_bandit`, remembered (it is pure and deterministic): a control that comes back to
+    a setting, or a run shared by two settings, is not trained again."""
+    return train_bandit(**kwargs)
+
+
+def _band(p: np.ndarray, color: str, name: str, show: bool = True) -> list[go.Scatter]:
+    """A mean line and a 10-90 % band over seeds (the columns of ``p``), as two traces."""
     steps = np.arange(p.shape[0])
     lo, hi = np.quantile(p, 0.1, axis=1), np.quantile(p, 0.9, axis=1)
-    fig.add_trace(
+    return [
         go.Scatter(
             x=np.r_[steps, steps[::-1]],
             y=np.r_[hi, lo[::-1]],
@@ -98,10 +105,6 @@ def _band(
             showlegend=False,
             legendgroup=name,
         ),
-        row,
-        col,
-    )
-    fig.add_trace(
         go.Scatter(
             x=steps,
             y=p.mean(axis=1),
@@ -111,9 +114,7 @@ def _band(
             legendgroup=name,
             showlegend=show,
         ),
-        row,
-        col,
-    )
+    ]
 
 
 def learning_figure(
@@ -122,8 +123,8 @@ def learning_figure(
     """Policy gradient on the bandit: ``pi(best arm)`` over updates (mean and 10-90 % band over
     ``seeds`` runs), for the chosen learning rate, advantage and reward offset, beside the same
     run without a baseline."""
-    ran = train_bandit(lr=lr, advantage=advantage, offset=offset, seeds=seeds, steps=steps)
-    raw = train_bandit(lr=lr, advantage="none", offset=offset, seeds=seeds, steps=steps)
+    ran = _trained(lr=lr, advantage=advantage, offset=offset, seeds=seeds, steps=steps)
+    raw = _trained(lr=lr, advantage="none", offset=offset, seeds=seeds, steps=steps)
     fig = subplots(
         rows=1,
         cols=2,
@@ -131,32 +132,31 @@ def learning_figure(
         horizontal_spacing=0.12,
         subplot_titles=("pi(best arm) while learning", "end: runs on the wrong arm"),
     )
-    if advantage != "none":
-        _band(fig, raw["p_best"], _GREY, "no baseline (A = r)")
-    _band(fig, ran["p_best"], _BLUE, f"A: {advantage}")
+    traces = _band(raw["p_best"], _GREY, "no baseline (A = r)") if advantage != "none" else []
+    traces += _band(ran["p_best"], _BLUE, f"A: {advantage}")
     wrong = [float((raw["p_best"][-1] < 0.5).mean()), float((ran["p_best"][-1] < 0.5).mean())]
-    fig.add_trace(
-        go.Bar(
-            x=["no baseline", advantage],
-            y=wrong,
-            marker_color=[_GREY, _BLUE],
-            text=[f"{w:.0%}" for w in wrong],
-            textposition="outside",
-            showlegend=False,
-        ),
-        1,
-        2,
+    bar = go.Bar(
+        x=["no baseline", advantage],
+        y=wrong,
+        marker_color=[_GREY, _BLUE],
+        text=[f"{w:.0%}" for w in wrong],
+        textposition="outside",
+        showlegend=False,
     )
-    fig.update_yaxes(range=[0, 1], title_text="pi(B)", row=1, col=1)
-    fig.update_yaxes(range=[0, 1.1], tickformat=".0%", row=1, col=2)
-    fig.update_xaxes(title_text="update", row=1, col=1)
-    style(
-        fig,
+    fig.add_traces([*traces, bar], rows=[1] * (len(traces) + 1), cols=[1] * len(traces) + [2])
+    title = (
         f"lr {lr:g}, reward offset {offset:g}: grad std {ran['grad'].std():.3f} "
-        f"(no baseline {raw['grad'].std():.3f})",
-        height=380,
+        f"(no baseline {raw['grad'].std():.3f})"
     )
-    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0.0, xanchor="left"))
+    fig.update_layout(
+        {
+            **style_layout(title, height=380),
+            "legend": dict(orientation="h", y=-0.22, x=0.0, xanchor="left"),
+            "yaxis": dict(range=[0, 1], title=dict(text="pi(B)")),
+            "yaxis2": dict(range=[0, 1.1], tickformat=".0%"),
+            "xaxis": dict(title=dict(text="update")),
+        }
+    )
     return fig
 
 
@@ -252,17 +252,17 @@ def ppo_training_figure(
     common: dict[str, Any] = dict(
         lr=lr, advantage="group", epochs=epochs, seeds=seeds, steps=steps, offset=0.0
     )
-    free = train_bandit(**common)
-    clipped = train_bandit(**common, clip_low=clip_low, clip_high=clip_high)
-    fig = subplots(rows=1, cols=1)
-    _band(fig, free["p_best"], _RED, "no clip")
-    _band(fig, clipped["p_best"], _BLUE, f"clip [{1 - clip_low:.2f}, {1 + clip_high:.2f}]")
+    free = _trained(**common)
+    clipped = _trained(**common, clip_low=clip_low, clip_high=clip_high)
     wrong = [float((h["p_best"][-1] < 0.5).mean()) for h in (free, clipped)]
-    fig.update_yaxes(range=[0, 1], title_text="pi(B)")
-    fig.update_xaxes(title_text="group (each reused for the epochs)")
-    return style(
-        fig,
+    title = (
         f"{epochs} epochs per group, lr {lr:g}: wrong arm at the end {wrong[0]:.0%} without clip, "
-        f"{wrong[1]:.0%} with",
-        height=360,
+        f"{wrong[1]:.0%} with"
+    )
+    return new_figure(
+        *_band(free["p_best"], _RED, "no clip"),
+        *_band(clipped["p_best"], _BLUE, f"clip [{1 - clip_low:.2f}, {1 + clip_high:.2f}]"),
+        **style_layout(title, height=360),
+        yaxis=dict(range=[0, 1], title=dict(text="pi(B)")),
+        xaxis=dict(title=dict(text="group (each reused for the epochs)")),
     )

@@ -163,8 +163,8 @@ def run(quick: bool = False) -> str:
     speedups = [t1 / local["wall"]] + ([] if "error" in ray_ else [t1 / ray_["wall"]])
     if max(speedups) > workers:
         notes.append(f"A speed-up above {workers} with {workers} workers is not possible on an even machine: "
-                     "the other work on it changed between the runs (they run one after the other), so compare "
-                     "the CPU and overhead columns, not the speed-ups, and rerun on a quiet machine.")
+                     "the other work on it changed between the runs (they run one after the other), so "
+                     "compare the CPU and overhead columns, not the speed-ups, and rerun on a quiet machine.")
     text = [
         f"## {TITLE}",
         "",

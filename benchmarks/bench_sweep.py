@@ -160,6 +160,11 @@ def run(quick: bool = False) -> str:
                      f"{ray_['warm']:.1f} s until {workers} workers had imported hbkit; not part of its wall "
                      f"time above. An empty Ray task: {1000 * ray_['one']:.1f} ms round trip one at a time, "
                      f"{1000 * ray_['many']:.2f} ms each with 200 in flight.")
+    speedups = [t1 / local["wall"]] + ([] if "error" in ray_ else [t1 / ray_["wall"]])
+    if max(speedups) > workers:
+        notes.append(f"A speed-up above {workers} with {workers} workers is not possible on an even machine: "
+                     "the other work on it changed between the runs (they run one after the other), so "
+                     "compare the CPU and overhead columns, not the speed-ups, and rerun on a quiet machine.")
     text = [
         f"## {TITLE}",
         "",

@@ -12,7 +12,7 @@ of fixed-length reasoners in natural mode (no budget in the prompt: trained poli
 own) on the same problems, prints a table and writes ``report.html`` (plotly: the collapse curve,
 tokens per budget subgroup, accuracy by level, the frontier), ``results.json`` and the trained
 policies to the output folder. One seed is not a result: the report also shows what to expect
-over training seeds (:data:`EXPECTED`, measured by ``benchmarks/bench_hbpo_quality.py``).
+over training seeds (:data:`EXPECTED_ROWS`, measured by ``benchmarks/bench_hbpo_quality.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import plotly.io as pio
 
 from hbkit.evaluate import evaluate
 from hbkit.managers.reasoning import fixed_length_grid, threshold
@@ -46,21 +45,21 @@ RUNS: dict[str, dict[str, Any]] = {
 #: iterations of each demo run (the scenario's default is 300; the demo trains four runs)
 DEMO_ITERATIONS = 150
 
-#: what to expect over training seeds (benchmarks/RESULTS.md, mean ± 95 % interval); filled from
-#: the benchmark, shown in the report beside this run's single-seed numbers
-EXPECTED = """hbpo-math, natural mode, 2000 problems (seed 123), 300 iterations, 5 training seeds,
-mean +- 95 % interval (python benchmarks/run.py hbpo_quality):
-
-run                      accuracy         tokens       level-1          level-5
-base reasoner            0.824            2172         0.956            0.566
-threshold rule (best)    0.783 +- 0.005   1484 +- 11   (at <= HBPO's tokens)
-HBPO (4 budgets)         0.826 +- 0.003   1498 +- 20   0.951 +- 0.001   0.595 +- 0.014
-grpo advantage           0.800 +- 0.008   1372 +- 30   0.954 +- 0.000   0.482 +- 0.038
-cosine reward            0.784 +- 0.010   1313 +- 51   0.890 +- 0.011   0.584 +- 0.039
-single budget (512)      0.756 +- 0.013   1225 +- 32   0.921 +- 0.008   0.458 +- 0.046
-
-HBPO - best threshold at <= its tokens: +4.3 +- 0.5 points; HBPO - single 512 on level 5:
-+13.7 +- 5.1; HBPO - cosine on level 5: +1.1 +- 3.8 (no collapse under the cosine reward here)."""
+#: what to expect over training seeds (benchmarks/RESULTS.md, mean ± 95 % interval), shown in the
+#: report beside this run's single-seed numbers
+EXPECTED_ROWS = [
+    ["base reasoner", "0.824", "2172", "0.956", "0.566"],
+    ["best threshold rule at <= HBPO's tokens", "0.783 ± 0.005", "1484 ± 11", "", ""],
+    ["HBPO (4 budgets)", "0.826 ± 0.003", "1498 ± 20", "0.951 ± 0.001", "0.595 ± 0.014"],
+    ["grpo advantage", "0.800 ± 0.008", "1372 ± 30", "0.954 ± 0.000", "0.482 ± 0.038"],
+    ["cosine reward", "0.784 ± 0.010", "1313 ± 51", "0.890 ± 0.011", "0.584 ± 0.039"],
+    ["single budget (512)", "0.756 ± 0.013", "1225 ± 32", "0.921 ± 0.008", "0.458 ± 0.046"],
+]
+EXPECTED_NOTES = (
+    "HBPO minus the best threshold rule at <= its tokens: +4.3 ± 0.5 points; HBPO minus single 512 on "
+    "level 5: +13.7 ± 5.1; HBPO minus cosine on level 5: +1.1 ± 3.8 (no collapse under the cosine "
+    "reward in this world).",
+)
 
 
 #: the paper's ablations: number of budgets and reward function (name -> HBPO keyword arguments)
@@ -174,19 +173,26 @@ def run_demo(
         rviz.reward_curves(),
         rviz.reward_comparison(),
     ]
-    html = ["<html><head><meta charset='utf-8'><title>hbkit demo</title></head><body>",
-            "<h1>hbkit demo: HBPO on hbpo-math</h1>",
-            f"<p>Natural mode, {episodes} problems (seed {eval_seed}); training seed {seed}.</p>",
-            f"<pre>{table}</pre>",
-            "<h2>What to expect over training seeds</h2>",
-            f"<pre>{EXPECTED or '(run benchmarks/bench_hbpo_quality.py)'}</pre>",
-            f"<p>This run: {iterations} iterations per run, one training seed ({seed}). Single-seed numbers "
-            "vary from seed to seed and machine to machine; the table above gives means and 95 % "
-            "intervals over seeds.</p>"]
-    for i, fig in enumerate(figures):
-        html.append(pio.to_html(fig, include_plotlyjs=i == 0, full_html=False))
-    html.append("</body></html>")
-    (out / "report.html").write_text("\n".join(html), encoding="utf-8")
+    from hbkit.viz.report import DEMO_CAPTIONS, Table, html_report, reports_table
+
+    expected = Table("What to expect over training seeds (hbpo-math, natural mode, 2000 problems, 300 "
+                     "iterations, 5 seeds; mean ± 95 % interval; benchmarks/RESULTS.md)",
+                     ["run", "accuracy", "mean tokens", "level-1 accuracy", "level-5 accuracy"],
+                     EXPECTED_ROWS, notes=list(EXPECTED_NOTES))
+    captions = (
+        "Exploration during training: the share of level-5 rollouts whose thinking reaches the problem's "
+        "need (left) and the share of problem groups whose rewards are all equal, so their advantage is "
+        "zero (right). A run whose left curve sinks has stopped exploring long solutions.",
+        "HBPO's rollouts per budget subgroup during training (dashed: the budgets): does it follow them?",
+    ) + tuple(DEMO_CAPTIONS)
+    page = html_report("hbkit demo: HBPO on hbpo-math",
+                       f"Natural mode (no budget in the prompt: trained policies declare their own), {episodes} "
+                       f"problems (seed {eval_seed}); one training seed ({seed}), {iterations} iterations per run. "
+                       "Single-seed numbers vary from seed to seed; the second table gives means and 95 % "
+                       "intervals over seeds.",
+                       tables=[reports_table(reports), expected],
+                       figures=list(zip(figures, captions)))
+    (out / "report.html").write_text(page, encoding="utf-8")
     seconds = time.perf_counter() - t_start
     results = {"reports": reports, "histories": histories, "fixed_length": fixed,
                "train_seconds": train_seconds, "seconds": seconds, "seed": seed, "episodes": episodes}

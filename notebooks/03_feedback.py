@@ -25,9 +25,17 @@
 # - why a learned manager with the right structure matches the best rule while raw deep RL
 #   (Stable-Baselines3 PPO) falls far behind.
 #
-# *Time: under a minute (training runs only when you press its button: 10-20 s for the structured
-# manager, under a minute for PPO). Widgets: noise, drift and budget sliders; a learner picker; two Train
-# buttons.*
+# *Compute: under a minute (training runs only when you press its button: 10-20 s for the structured
+# manager, under a minute for PPO). Your time: about 45 minutes. Widgets: noise, drift and budget
+# sliders; a learner picker; two Train buttons; an exercise with a checker.*
+#
+# **Where this comes from.** Learning which agent deserves the budget while spending it is a
+# *multi-armed bandit* problem (Robbins 1952; Lai & Robbins 1985): every round trades exploiting the
+# best-looking agent against exploring the others. Optimism in the face of uncertainty (UCB, Auer,
+# Cesa-Bianchi & Fischer 2002) and Thompson sampling (1933) are its classic answers, scored by
+# *regret* against an oracle that knows everything. HASHIRU's CEO faces the same problem when it
+# decides whom to hire and invoke from the results it has seen: that is the feedback loop of the
+# Team world (notebooks 01 and 05).
 
 # %%
 import gymnasium as gym
@@ -200,15 +208,15 @@ ppo
 # %% [markdown]
 # ## Exercise: write a learner of your own
 #
-# Write a function `obs -> action`. The one below water-fills on
-# `estimate - noise * uncertainty` (pessimism: the opposite of UCB). It uses
-# `world.obs_index` to find the entries of the observation and `world.action_from_shares` to build
-# the action. `check_learner` scores it on `drift` against the equal split and greedy (the same
-# worlds for all three) and explains the verdict. Does pessimism beat greedy? Change it (more or
-# less pessimism, or optimism) and check again.
+# Write a function `obs -> action` that uses the feedback. `world.obs_index` finds the entries of the
+# observation (`"estimate"`, `"uncertainty"`, `"budget"`) and `world.action_from_shares` builds the
+# action from shares. The placeholder splits equally and ignores the feedback. `check_learner`
+# scores your learner on hidden `drift` worlds against the equal split and greedy (water-filling on
+# the estimates) and explains the verdict; to pass, it must learn and come within 10 % of greedy.
+# Then try pessimism (`estimate - noise * uncertainty`) or optimism: does either beat greedy here?
 
 # %%
-from hbkit.exercises import check_learner
+from hbkit.exercises import check_learner, solution
 from hbkit.managers.split import water_fill
 
 world = gym.make("hbkit/Split-v0", scenario="drift").unwrapped.world
@@ -216,10 +224,31 @@ ix = world.obs_index
 
 
 def my_learner(obs):
-    budget = obs[ix["budget"]] * world.max_budget
-    guess = obs[ix["estimate"]] - world.noise * obs[ix["uncertainty"]]   # pessimism
-    shares = water_fill(np.maximum(guess, 1e-3), world.scale, budget) / budget
+    shares = np.full(world.num_agents, 1 / world.num_agents)      # placeholder: the equal split
     return world.action_from_shares(shares)
 
 
 check_learner(my_learner, scenario="drift", episodes=32 if FAST else 128)
+
+# %%
+solution("split_learner")      # open it after you have tried
+
+# %%
+from hbkit.evaluate import evaluate
+from hbkit.exercises import predict
+from hbkit.managers.split import UCB, Greedy
+
+drift_env = gym.make("hbkit/Split-v0", scenario="drift")
+regret = {name: evaluate(m(drift_env), "hbkit/Split-v0", scenario="drift", episodes=16 if FAST else 64,
+                         seed=3)["regret"] for name, m in (("greedy", Greedy), ("UCB", UCB))}
+options = ["UCB: exploring always pays", "greedy: the estimates are good enough here",
+           "a tie (within 5 %)"]
+answer = (options[2] if abs(regret["UCB"] - regret["greedy"]) <= 0.05 * regret["greedy"]
+          else options[0] if regret["UCB"] < regret["greedy"] else options[1])
+predict(
+    "On the drift world at its default noise, which has less regret: greedy (no exploration) or UCB "
+    "(optimism, beta = 2)?", options, answer,
+    f"Measured here: greedy {regret['greedy']:.3f}, UCB {regret['UCB']:.3f} per round. Exploration costs "
+    "regret while it gathers evidence; it pays only when the noise is large enough that greedy locks onto a "
+    "wrong estimate. Raise the noise slider above and compare again.",
+)

@@ -94,7 +94,7 @@ def test_demo_fast(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "HBPO vs base reasoner" in out and "L5 acc/tok" in out
     html = (tmp_path / "report.html").read_text()
-    assert html.count("plotly-graph-div") >= 4 and "<pre>" in html
+    assert html.count("plotly-graph-div") >= 4 and "<table" in html and "What to expect over training seeds" in html
     saved = json.loads((tmp_path / "results.json").read_text())
     assert set(saved["reports"]) == {"base reasoner", "threshold rule", "HBPO", "cosine", "classic", "single budget"}
     saved = {p.name for p in tmp_path.glob("*.npz")}

@@ -555,12 +555,18 @@ def test_learner_checker():
     w = env.unwrapped.world
     ix = w.obs_index
 
-    def pessimist(obs):
+    def trusting(obs):  # water-fills on the running estimates, as greedy does
+        b = obs[ix["budget"]] * w.max_budget
+        guess = obs[ix["estimate"]]
+        return w.action_from_shares(water_fill(np.maximum(guess, 1e-3), w.scale, b) / b)
+
+    def pessimist(obs):  # learns, but distrusts its estimates: loses far more than greedy
         b = obs[ix["budget"]] * w.max_budget
         guess = obs[ix["estimate"]] - w.noise * obs[ix["uncertainty"]]
         return w.action_from_shares(water_fill(np.maximum(guess, 1e-3), w.scale, b) / b)
 
-    good = check_learner(pessimist, episodes=16)
+    assert not check_learner(pessimist, episodes=16).passed
+    good = check_learner(trusting, episodes=16)
     assert good.passed, good.message
     assert good.details["yours"]["regret"] < good.details["equal"]["regret"]
     flat = check_learner(lambda obs: np.zeros(5, np.float32), episodes=16)

@@ -96,7 +96,7 @@ def _mask_request(value: Any, num: int) -> np.ndarray:
 
 def team_info(state: Any, *, capacity: int, mask: np.ndarray, accepted: Any, reason: Any, outcome: Any,
               task_type: Any, solved_by_type: Any, tasks_by_type: Any, spent_by_type_p: Any,
-              type_names: Any, fresh: Any = lambda x: x) -> dict[str, Any]:
+              hidden_success: Any, type_names: Any, fresh: Any = lambda x: x) -> dict[str, Any]:
     """The Team ``info`` dict, of one episode (Python numbers) or of a batch (arrays, one row per
     env): the one place that says what it holds.
 
@@ -130,6 +130,7 @@ def team_info(state: Any, *, capacity: int, mask: np.ndarray, accepted: Any, rea
         "solved_by_type": np.array(solved_by_type),
         "tasks_by_type": np.array(tasks_by_type),
         "spent_by_type": np.asarray(spent_by_type_p) / PICO,
+        "hidden_success": hidden_success,
         "type_names": type_names,
     }
 
@@ -329,7 +330,7 @@ class TeamEnv(gym.Env):
         return team_info(one, capacity=b.capacity, mask=one.mask, accepted=accepted, reason=reason,
                          outcome=outcome, task_type=one.ttype[min(one.task, w.num_tasks - 1)],
                          solved_by_type=one.sbt, tasks_by_type=one.tbt, spent_by_type_p=one.spbt,
-                         type_names=w.type_names)
+                         hidden_success=b.hidden_success()[0], type_names=w.type_names)
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -489,6 +490,7 @@ class TeamVectorEnv(VectorEnv):
                           reason=_REASON_TEXT[self._code], outcome=self._outcome.copy(),
                           task_type=b.current_type(), solved_by_type=b.solved_by_type,
                           tasks_by_type=b.tasks_by_type, spent_by_type_p=b.spent_by_type,
+                          hidden_success=b.hidden_success(),
                           type_names=np.broadcast_to(np.array(w.type_names), (n, w.num_types)),
                           fresh=np.copy)
         ones = np.ones(n, bool)

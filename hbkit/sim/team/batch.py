@@ -104,6 +104,12 @@ class TeamBatch(SingleEpisode):
         """Free memory units (``capacity - reserved``)."""
         return self.capacity - self.reserved
 
+    def hidden_success(self) -> np.ndarray:
+        """The true probability that each catalog entry (and, last, the manager itself) solves a
+        part of the current task, ``(num, C + 1)``, hidden deviations included (of the last task
+        once the stream is done). Hidden from managers: only a clairvoyant bound may read it."""
+        return self.prob[self.rows, np.minimum(self.task, self.world.num_tasks - 1)]
+
     def current_type(self) -> np.ndarray:
         """Task type of the current task (of the last task once the stream is done)."""
         return self.ttype[self.rows, np.minimum(self.task, self.world.num_tasks - 1)]

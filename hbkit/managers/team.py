@@ -67,6 +67,8 @@ class Router:
     :param ucb: optimism bonus (in logits) scaled by ``1 / sqrt(1 + trials)`` (a scalar, or one
         per env of a batch)
     :param fire_margin: how much better (reward units) a candidate must score to fire someone
+    :param prior: how many trials the published skill counts for in the feedback estimate
+        (``None``: the scenario's ``feedback_prior``; a scalar or one per env of a batch)
     """
 
     batched = True
@@ -83,6 +85,7 @@ class Router:
         feedback: bool = False,
         ucb: float = 0.0,
         fire_margin: float = 0.15,
+        prior: Any = None,
     ):
         w: TeamWorld = env.unwrapped.world
         self.world, self.name = w, name
@@ -97,6 +100,7 @@ class Router:
         self.cost_weight = w.money_weight if cost_weight is None else cost_weight
         self.pace, self.feedback = pace, feedback
         self.ucb, self.fire_margin = ucb, fire_margin
+        self.prior = prior
 
     # -- estimates -------------------------------------------------------------------------------
     def p_hat(self, s: dict[str, np.ndarray]) -> np.ndarray:
@@ -104,7 +108,7 @@ class Router:
         ``(n, C + 1)``, optimistic by the UCB bonus."""
         w = self.world
         if self.feedback:
-            logit = w.expected_logit(s["type"], s["difficulty"], s["successes"], s["trials"])
+            logit = w.expected_logit(s["type"], s["difficulty"], s["successes"], s["trials"], self.prior)
             rows = np.arange(len(logit))
             ucb = np.reshape(np.asarray(self.ucb, np.float64), (-1, 1))  # a scalar or one per env
             logit[:, :-1] += ucb / np.sqrt(1.0 + s["trials"][rows, :, s["type"]])

@@ -376,7 +376,7 @@ class TeamWorld:
         return np.concatenate([logit_w, logit_m[..., None]], axis=-1)
 
     def expected_logit(self, ttype: np.ndarray, difficulty: np.ndarray, successes: np.ndarray,
-                       trials: np.ndarray) -> np.ndarray:
+                       trials: np.ndarray, m_prior: Any = None) -> np.ndarray:
         """What a manager can expect from each worker on the current task, from what it may see:
         the published skill, shifted by the outcomes seen so far. Per worker and type the success
         rate is estimated as ``(successes + m * skill) / (trials + m)`` (``m`` =
@@ -386,6 +386,7 @@ class TeamWorld:
 
         :param ttype: current task type ``(n,)``; ``difficulty``: ``(n,)``
         :param successes, trials: ``(n, C, T)`` counts
+        :param m_prior: pseudo-trials ``m`` (a scalar or one per row; default ``world.feedback_prior``)
         """
         tt = np.asarray(ttype, np.int64)
         logit = self.published_logit(tt, difficulty)
@@ -393,7 +394,7 @@ class TeamWorld:
         succ = np.asarray(successes, np.float64)[rows, :, tt]
         tri = np.asarray(trials, np.float64)[rows, :, tt]
         prior = self.skill.T[tt]
-        m = self.feedback_prior
+        m = self.feedback_prior if m_prior is None else np.reshape(np.asarray(m_prior, np.float64), (-1, 1))
         logit[:, :-1] += _logit((succ + m * prior) / (tri + m)) - self.skill_logit.T[tt]
         return logit
 

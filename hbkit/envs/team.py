@@ -281,6 +281,12 @@ class TeamEnv(gym.Env):
         self._last = (True, 0, -1)  # accepted, reason code, outcome
 
     @property
+    def sim(self) -> TeamBatch:
+        """The simulation state under this env (:class:`hbkit.sim.team.TeamBatch`), for figures and
+        tests to read; writing to it bypasses the env's checks."""
+        return self._batch
+
+    @property
     def scenario(self) -> Scenario:
         return self.world.scenario
 
@@ -397,6 +403,12 @@ class TeamVectorEnv(VectorEnv):
         self._code = np.zeros(self.num_envs, np.int64)
         self._outcome = np.full(self.num_envs, -1, np.int64)
         self._started = False
+
+    @property
+    def sim(self) -> TeamBatch:
+        """The simulation state under this env (:class:`hbkit.sim.team.TeamBatch`), for figures and
+        tests to read; writing to it bypasses the env's checks."""
+        return self._batch
 
     @property
     def scenario(self) -> Scenario:

@@ -150,7 +150,7 @@ def team_snapshot(env: Any) -> dict[str, Any]:
         ``types``, ``successes`` and ``trials`` (lists, per worker and type), ``solved``, ``done``
     """
     u = env.unwrapped
-    w, b = u.world, u._batch
+    w, b = u.world, u.sim
     t = min(int(b.task[0]), w.num_tasks - 1)
     ty = int(b.ttype[0, t])
     return {

@@ -276,6 +276,24 @@ def _mirrored(rng: np.random.Generator, num: int, pair_with: np.ndarray) -> np.n
     return eps
 
 
+_BASES = ("feedback", "bayes")
+
+
+def _base_router(env: Any, name: str, base: str):
+    from hbkit.managers.team import BayesRouter, Router
+
+    return Router(env, name, feedback=True) if base == "feedback" else BayesRouter(env, name)
+
+
+def _set_params(router: Any, cost_weight: Any, bonus: Any) -> None:
+    """Set a base router's two learned parameters (one value or one per env)."""
+    router.cost_weight = cost_weight
+    if hasattr(router, "explore"):
+        router.explore = bonus
+    else:
+        router.ucb = bonus
+
+
 class LearnedRouter:
     """The feedback manager (:class:`hbkit.managers.team.Router` with UCB feedback) whose cost
     weight and optimism bonus were learned, one pair per expense budget (interpolated between
@@ -291,10 +309,10 @@ class LearnedRouter:
     batched = True
     wants_info = True
 
-    def __init__(self, env: Any, budgets, log_cost_weight, ucb, name: str = "HBPO-router"):
-        from hbkit.managers.team import Router
-
-        self.router = Router(env, name, feedback=True)
+    def __init__(self, env: Any, budgets, log_cost_weight, ucb, name: str = "HBPO-router",
+                 base: str = "feedback"):
+        self.router = _base_router(env, name, base)
+        self.base = base
         self.world = self.router.world
         self.budgets = np.asarray(budgets, np.float64)
         self.log_cost_weight = np.asarray(log_cost_weight, np.float64)
@@ -309,7 +327,7 @@ class LearnedRouter:
 
     def __call__(self, obs: Any, info: dict[str, Any]) -> Any:
         s = self.world.decode(obs)
-        self.router.cost_weight, self.router.ucb = self.params_at(s["budget"])
+        _set_params(self.router, *self.params_at(s["budget"]))
         mask = np.asarray(info["action_mask"], bool).reshape(len(s["type"]), self.world.num_actions)
         actions = self.router.decide(s, mask)
         return int(actions[0]) if np.ndim(obs) == 1 else actions
@@ -317,7 +335,7 @@ class LearnedRouter:
     def to_dict(self) -> dict[str, Any]:
         """The learned parameters as plain data (JSON-serialisable)."""
         return {"budgets": self.budgets.tolist(), "log_cost_weight": self.log_cost_weight.tolist(),
-                "ucb": self.ucb.tolist(), "name": self.name}
+                "ucb": self.ucb.tolist(), "name": self.name, "base": self.base}
 
 
 @on_one_blas_thread
@@ -332,6 +350,7 @@ def train_hbpo_router(
     sigma: float = 0.3,
     learning_rate: float = 0.1,
     anneal_lr: bool = True,
+    base: str = "feedback",
     seed: int = 0,
     progress: bool = True,
 ) -> tuple[LearnedRouter, list[dict[str, float]]]:
@@ -351,6 +370,9 @@ def train_hbpo_router(
         ``hbpo`` (budget-aware: pays ``beta*Q*cos(pi*b/2L)`` whatever is spent within the budget)
     :param sigma: exploration std of the parameters
     :param learning_rate: length of each (normalised) step of ``mu``
+    :param base: the manager whose two parameters are learned: ``"feedback"`` (cost weight and
+        UCB bonus of :class:`~hbkit.managers.team.Router`) or ``"bayes"`` (cost weight and
+        exploration of :class:`~hbkit.managers.team.BayesRouter`)
     :param anneal_lr: shrink the step linearly to zero over the iterations (so the final
         parameters settle instead of wandering by the last steps' noise)
     :return: ``(manager, history)``
@@ -360,6 +382,11 @@ def train_hbpo_router(
 
     from hbkit.train.hbpo import hbpo_advantages
 
+    if base not in _BASES:
+        from hbkit.errors import ConfigError
+
+        raise ConfigError(f"train_hbpo_router: base {base!r} is not known; allowed: {', '.join(_BASES)}")
+    name = "HBPO-router" if base == "feedback" else "HBPO-bayes"
     sc = load_scenario(scenario, ENV_ID)
     budgets = tuple(float(b) for b in (budgets if budgets is not None else sc.data["world"]["budgets"]))
     B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
@@ -375,9 +402,8 @@ def train_hbpo_router(
     reference = np.asarray(u.reference_reward(budget)).reshape(P, n)
     mu = np.tile([np.log(world.money_weight), 0.5], (B, 1))
     rng = np.random.default_rng(seed)
-    from hbkit.managers.team import Router
 
-    router = Router(vec, "HBPO-router", feedback=True)
+    router = _base_router(vec, name, base)
     # mirrored sampling: inside a subgroup, rollouts pair up as mu + eps and mu - eps on the same
     # stream, so whatever the stream and the budget contribute to the return cancels in the gradient
     pair_with = np.arange(P * n)
@@ -389,7 +415,7 @@ def train_hbpo_router(
     history: list[dict[str, float]] = []
     for it in tqdm(range(int(iterations)), desc="HBPO-router", disable=not progress, unit="it"):
         theta = mu[subgroup] + sigma * _mirrored(rng, P * n, pair_with)
-        router.cost_weight, router.ucb = np.exp(theta[:, 0]), np.maximum(theta[:, 1], 0.0)
+        _set_params(router, np.exp(theta[:, 0]), np.maximum(theta[:, 1], 0.0))
         seeds = np.repeat(rng.integers(0, 2**31 - 1, size=P), n)
         obs, infos = vec.reset(seed=int(rng.integers(2**31 - 1)),
                                options={"budget": budget.tolist(), "problem_seed": seeds})
@@ -412,7 +438,7 @@ def train_hbpo_router(
                         **{f"cost_weight@{b:g}": float(np.exp(mu[j, 0])) for j, b in enumerate(budgets)},
                         **{f"ucb@{b:g}": float(mu[j, 1]) for j, b in enumerate(budgets)}})
     vec.close()
-    return LearnedRouter(vec, budgets, mu[:, 0], mu[:, 1]), history
+    return LearnedRouter(vec, budgets, mu[:, 0], mu[:, 1], name=name, base=base), history
 
 
 def train_router(env_id: str = ENV_ID, scenario: Any = "hashiru", seed: int = 0,

@@ -7,6 +7,7 @@
     hbkit evaluate runs/p.npz --budget none --episodes 2000
     hbkit evaluate manager:greedy --env hbkit/Team-v0
     hbkit lab                                    # JupyterLab on notebooks/
+    hbkit sweep benchmarks/sweeps/hbpo-reward.toml [--ray auto]   # many seeds, resumable
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the whole report as JSON")
 
     sub.add_parser("lab", help="open the notebooks in JupyterLab")
+
+    from hbkit.sweep import add_cli_parser
+
+    add_cli_parser(sub)  # hbkit sweep SPEC.toml (handler: hbkit.sweep.cli_main)
     return p
 
 
@@ -215,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "evaluate": _cmd_evaluate,
         "lab": _cmd_lab,
         "demo": _cmd_demo,
-    }[args.command]
+    }.get(args.command) or args.handler
     try:
         return handler(args)
     except (ScenarioError, PolicyFileError, FileNotFoundError, ValueError) as exc:

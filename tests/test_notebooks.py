@@ -30,6 +30,35 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert not errors, f"{path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
 
 
+def test_every_notebook_has_its_jupytext_source() -> None:
+    sources = sorted(p for p in (ROOT / "notebooks").glob("[0-9]*.py"))
+    assert [p.stem for p in sources] == [p.stem for p in NOTEBOOKS], (
+        "every notebooks/NN_name.ipynb needs its NN_name.py source and the other way round; "
+        "create the missing one with `jupytext --sync`")
+    assert (ROOT / "notebooks" / "jupytext.toml").is_file()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_pair_in_sync(path: Path) -> None:
+    """What `jupytext --sync notebooks/NN_name.py` would write is what is stored: the same cells, in
+    the same order, with the same sources and ids; and the .py is what jupytext writes from the .ipynb."""
+    jupytext = pytest.importorskip("jupytext")
+    nbformat = pytest.importorskip("nbformat")
+    from jupytext.combine import combine_inputs_with_outputs
+
+    py = path.with_suffix(".py")
+    stored = nbformat.read(path, as_version=4)
+    from_py = jupytext.read(py, fmt="py:percent")
+    synced = combine_inputs_with_outputs(from_py, stored, fmt="py:percent")
+    hint = f"{path.name} and {py.name} differ: run `jupytext --sync notebooks/{py.name}`"
+    assert [(c.cell_type, c.source) for c in synced.cells] == \
+        [(c.cell_type, c.source) for c in stored.cells], hint
+    assert [c.id for c in synced.cells] == [c.id for c in stored.cells], hint
+    ids = [c.id for c in stored.cells]
+    assert len(set(ids)) == len(ids), f"{path.name}: cell ids repeat"
+    assert jupytext.writes(stored, fmt="py:percent") == py.read_text(), hint
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_stored_without_outputs(path: Path) -> None:
     nb = json.loads(path.read_text())

@@ -1,32 +1,31 @@
-"""Build notebooks/06_stable_baselines3.ipynb (stored without outputs).
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
 
-    python notebooks/_build/sb3_notebook.py
-"""
+# %% [markdown]
+# # 06 · Stable-Baselines3 on the hbkit worlds
+#
+# **You will learn**
+# - that every hbkit environment is a plain Gymnasium environment: Stable-Baselines3 (SB3) trains on it unchanged;
+# - how to train PPO and A2C with SB3's progress bar and an `EvalCallback` that scores the agent while it learns;
+# - how to save a model, load it back and evaluate it with `hbkit.evaluate` — the same report as every other hbkit agent;
+# - how general-purpose deep RL compares with the HBPO trainer and the hand-written managers, in quality **and** in wall time.
+#
+# *Time: about a minute and a half (seconds with `HBKIT_FAST=1`). Widgets: SB3 progress bars, a world slider over the
+# evaluation curves. Needs the `sb3` extra (PyTorch); `make install` has it.*
 
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-
-from _cells import build
-
-HERE = Path(__file__).resolve().parent.parent
-
-CELLS = [
-("md", """
-# 06 · Stable-Baselines3 on the hbkit worlds
-
-**You will learn**
-- that every hbkit environment is a plain Gymnasium environment: Stable-Baselines3 (SB3) trains on it unchanged;
-- how to train PPO and A2C with SB3's progress bar and an `EvalCallback` that scores the agent while it learns;
-- how to save a model, load it back and evaluate it with `hbkit.evaluate` — the same report as every other hbkit agent;
-- how general-purpose deep RL compares with the HBPO trainer and the hand-written managers, in quality **and** in wall time.
-
-*Time: about a minute and a half (seconds with `HBKIT_FAST=1`). Widgets: SB3 progress bars, a world slider over the
-evaluation curves. Needs the `sb3` extra (PyTorch); `make install` has it.*
-"""),
-("code", """
+# %%
 import os, time, tempfile
 import gymnasium as gym
 import hbkit
@@ -52,31 +51,32 @@ WORLDS = {                                # world -> (env id, scenario)
 }
 ALGOS = ("ppo", "a2c")
 folder = tempfile.mkdtemp(prefix="hbkit-sb3-")   # models and evaluation logs of this notebook
-"""),
-("md", """
-## 1 · The worlds are ordinary Gymnasium environments
 
-SB3 ships its own environment checker. It is silent on all three worlds (hbkit's test suite asserts it):
-the observation and action spaces, dtypes and `reset`/`step` signatures are exactly what SB3 expects.
-"""),
-("code", """
+# %% [markdown]
+# ## 1 · The worlds are ordinary Gymnasium environments
+#
+# SB3 ships its own environment checker. It is silent on all three worlds (hbkit's test suite asserts it):
+# the observation and action spaces, dtypes and `reset`/`step` signatures are exactly what SB3 expects.
+
+# %%
 from stable_baselines3.common.env_checker import check_env
 
 for world, (env_id, scenario) in WORLDS.items():
     env = gym.make(env_id, scenario=scenario)
     check_env(env.unwrapped)
     print(f"{world:9s} {env_id:20s} obs {env.observation_space.shape}, actions {env.action_space}")
-"""),
-("md", """
-## 2 · Train PPO and A2C, scored while they learn
 
-`EvalCallback` pauses training every `eval_freq` steps, plays `n_eval_episodes` episodes with the current
-(deterministic) policy on a separate environment and records the mean reward — the learning curve a
-practitioner looks at first. `progress_bar=True` is SB3's own progress bar. Every run uses one
-environment (`n_envs=1`), so `eval_freq` counts environment steps (with `n` parallel environments it
-counts calls, i.e. `n` steps each).
-"""),
-("code", """
+
+# %% [markdown]
+# ## 2 · Train PPO and A2C, scored while they learn
+#
+# `EvalCallback` pauses training every `eval_freq` steps, plays `n_eval_episodes` episodes with the current
+# (deterministic) policy on a separate environment and records the mean reward — the learning curve a
+# practitioner looks at first. `progress_bar=True` is SB3's own progress bar. Every run uses one
+# environment (`n_envs=1`), so `eval_freq` counts environment steps (with `n` parallel environments it
+# counts calls, i.e. `n` steps each).
+
+# %%
 def train_with_eval(world, algo):
     env_id, scenario = WORLDS[world]
     eval_env = Monitor(gym.make(env_id, scenario=scenario))
@@ -95,14 +95,14 @@ for world in WORLDS:
         models[world, algo], curve, seconds[world, algo] = train_with_eval(world, algo)
         curves.setdefault(world, {})[algo.upper()] = curve
 assert all(c["timesteps"] for runs in curves.values() for c in runs.values()), "an EvalCallback never ran"
-"""),
-("md", """
-## 3 · Save, load, evaluate
 
-An SB3 model saves to a `.zip` (SB3's own format). Loading it back gives the same agent, and
-`hbkit.evaluate` accepts it like any hbkit policy or manager: the same problems (same seed), the same report.
-"""),
-("code", """
+# %% [markdown]
+# ## 3 · Save, load, evaluate
+#
+# An SB3 model saves to a `.zip` (SB3's own format). Loading it back gives the same agent, and
+# `hbkit.evaluate` accepts it like any hbkit policy or manager: the same problems (same seed), the same report.
+
+# %%
 path = os.path.join(folder, "ppo-split.zip")
 models["Split", "ppo"].save(path)
 reloaded = load_sb3(path, "ppo")
@@ -112,14 +112,14 @@ a = evaluate(models["Split", "ppo"], env_id, scenario=scenario, episodes=EPISODE
 b = evaluate(reloaded, env_id, scenario=scenario, episodes=EPISODES, seed=123)
 print(f"before saving: reward {a['reward']:.3f}   after loading: reward {b['reward']:.3f}")
 assert a["reward"] == b["reward"]
-"""),
-("md", """
-## 4 · Against HBPO and the hand-written managers
 
-Every method is evaluated by `hbkit.evaluate` on the same episodes. On Reasoning we also train the HBPO
-trainer (NumPy only) and time it; the hand-written managers need no training at all.
-"""),
-("code", """
+# %% [markdown]
+# ## 4 · Against HBPO and the hand-written managers
+#
+# Every method is evaluated by `hbkit.evaluate` on the same episodes. On Reasoning we also train the HBPO
+# trainer (NumPy only) and time it; the hand-written managers need no training at all.
+
+# %%
 results, references = [], {}
 for world, (env_id, scenario) in WORLDS.items():
     for algo in ALGOS:
@@ -143,29 +143,29 @@ results.append(dict(env="Reasoning", method="HBPO", kind="HBPO", reward=rep["rew
 references["Reasoning"]["HBPO"] = rep["reward"]
 
 quality_vs_time(results)
-"""),
-("md", """
-Move the slider to switch worlds: the solid lines are SB3's evaluation curves, the dashed lines the
-hand-written managers (and HBPO on Reasoning). Nothing is retrained when the slider moves.
-"""),
-("code", """
+
+# %% [markdown]
+# Move the slider to switch worlds: the solid lines are SB3's evaluation curves, the dashed lines the
+# hand-written managers (and HBPO on Reasoning). Nothing is retrained when the slider moves.
+
+# %%
 curve_explorer(curves, references)
-"""),
-("md", """
-**What to look for.** On Reasoning, HBPO reaches a better reward than PPO in a fraction of the time: it
-is built for exactly this problem (rollouts of the same problem under several budgets), while PPO
-must discover the structure from scratch. On Team the best hand-written managers encode domain
-knowledge (prices, skills) that PPO has to learn from rejected actions and empty wallets. On Split
-the learners built for the problem (water-filling on estimates) are very hard to beat. Deep RL is the
-generalist: it needs no model of the world, and pays for it in samples.
 
-## Exercise
+# %% [markdown]
+# **What to look for.** On Reasoning, HBPO reaches a better reward than PPO in a fraction of the time: it
+# is built for exactly this problem (rollouts of the same problem under several budgets), while PPO
+# must discover the structure from scratch. On Team the best hand-written managers encode domain
+# knowledge (prices, skills) that PPO has to learn from rejected actions and empty wallets. On Split
+# the learners built for the problem (water-filling on estimates) are very hard to beat. Deep RL is the
+# generalist: it needs no model of the world, and pays for it in samples.
+#
+# ## Exercise
+#
+# `hbkit.evaluate` accepts SB3 models directly, but many tools want a plain function `obs -> action`.
+# Write `make_agent(model)` that returns such a function for an SB3 model. The checker evaluates your
+# function and the model itself on the same episodes and tells you if they disagree (and why that may be).
 
-`hbkit.evaluate` accepts SB3 models directly, but many tools want a plain function `obs -> action`.
-Write `make_agent(model)` that returns such a function for an SB3 model. The checker evaluates your
-function and the model itself on the same episodes and tells you if they disagree (and why that may be).
-"""),
-("code", """
+# %%
 from hbkit.exercises import check_sb3_agent
 
 def make_agent(model):
@@ -176,15 +176,3 @@ def make_agent(model):
     return act
 
 check_sb3_agent(make_agent, models["Split", "ppo"], "hbkit/Split-v0", scenario="classroom")
-"""),
-]
-
-
-def main() -> None:
-    path = HERE / "06_stable_baselines3.ipynb"
-    nbformat.write(build(CELLS), path)
-    print("wrote", path)
-
-
-if __name__ == "__main__":
-    main()

@@ -13,9 +13,9 @@ import time
 
 import gymnasium as gym
 import numpy as np
+from _common import SPEED_METHOD, table, versus_cartpole
 
 import hbkit  # noqa: F401
-from _common import SPEED_METHOD, table, versus_cartpole
 
 TITLE = "Team world: env steps, training, results on hashiru"
 ENV = "hbkit/Team-v0"

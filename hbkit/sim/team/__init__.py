@@ -64,10 +64,9 @@ See :func:`team_reward`: ``plain`` (value of solved tasks minus ``money_weight``
 """
 
 from hbkit.sim.team.batch import TeamBatch
-from hbkit.sim.team.schema import REWARDS, SCHEMA, MAX_TOKENS
+from hbkit.sim.team.schema import MAX_TOKENS, REWARDS, SCHEMA
 from hbkit.sim.team.single import EpisodeState
-from hbkit.sim.team.world import (ASSIGN, FIRE, HIRE, PICO, REASONS, SELF, Streams, TeamWorld,
-                                  team_reward)
+from hbkit.sim.team.world import ASSIGN, FIRE, HIRE, PICO, REASONS, SELF, Streams, TeamWorld, team_reward
 
 __all__ = [
     "REWARDS",

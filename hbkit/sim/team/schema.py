@@ -6,8 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hbkit.scenarios import (Flag, ListOf, Number, Schema, ScenarioError, Table, TableList, Text,
-                             hbpo_train_fields)
+from hbkit.scenarios import (
+    Flag,
+    ListOf,
+    Number,
+    ScenarioError,
+    Schema,
+    Table,
+    TableList,
+    Text,
+    hbpo_train_fields,
+)
 
 __all__ = ["REWARDS", "SCHEMA", "MAX_TOKENS", "MAX_PRICE", "MAX_VERBOSITY", "MAX_DOLLARS", "WORST_CALL_P"]
 
@@ -142,7 +151,8 @@ SCHEMA = Schema(
                 "price_in": Number(0.0, MAX_PRICE, default=0.0, help="dollars per million input tokens"),
                 "price_out": Number(0.0, MAX_PRICE, default=0.0, help="dollars per million output tokens"),
                 "hire_fee": Number(0.0, MAX_PRICE, default=0.0, help="dollars per hire"),
-                "verbosity": Number(0.05, MAX_VERBOSITY, default=1.0, help="answer tokens / task answer size"),
+                "verbosity": Number(0.05, MAX_VERBOSITY, default=1.0,
+                                    help="answer tokens / task answer size"),
                 "skill": ListOf(_PROB, max_len=_MAX_TYPES),
                 "robust": Number(0.0, 1.0, default=0.0, help="share of the difficulty it shrugs off"),
             },

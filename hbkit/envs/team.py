@@ -95,7 +95,7 @@ def _mask_request(value: Any, num: int) -> np.ndarray:
 
 
 def team_info(state: Any, *, capacity: int, mask: np.ndarray, accepted: Any, reason: Any, outcome: Any,
-              task_type: Any, solved_by_type: Any, tasks_by_type: Any, spent_by_type_p: Any,
+              task_type: Any, solved_by_type: Any, tasks_by_type: Any, spent_by_type: Any,
               hidden_success: Any, type_names: Any, fresh: Any = lambda x: x) -> dict[str, Any]:
     """The Team ``info`` dict, of one episode (Python numbers) or of a batch (arrays, one row per
     env): the one place that says what it holds.
@@ -104,6 +104,8 @@ def team_info(state: Any, *, capacity: int, mask: np.ndarray, accepted: Any, rea
         (the same counter names: ``task``, ``budget``, ``spent``, ``remaining`` in pico-dollars,
         ``reserved``, ``peak_memory``, ``hires``, ``fires``, ``rejected``, ``solved``,
         ``exhausted``, ``truncated``)
+    :param solved_by_type, tasks_by_type, spent_by_type: per task type (``spent`` in dollars);
+        copied into the dict
     :param fresh: makes an independent copy of a value (``np.copy`` for arrays)
     """
     task, reserved = state.task, state.reserved
@@ -129,7 +131,7 @@ def team_info(state: Any, *, capacity: int, mask: np.ndarray, accepted: Any, rea
         "truncated": fresh(state.truncated),
         "solved_by_type": np.array(solved_by_type),
         "tasks_by_type": np.array(tasks_by_type),
-        "spent_by_type": np.asarray(spent_by_type_p) / PICO,
+        "spent_by_type": np.array(spent_by_type),
         "hidden_success": hidden_success,
         "type_names": type_names,
     }
@@ -333,10 +335,17 @@ class TeamEnv(gym.Env):
         reason = REASONS[code]
         if code and action is not None:
             reason = f"{w.action_name(action)}: {reason}"
+        t = min(one.task, w.num_tasks - 1)
+        if one.sbt_arr is None:  # the counters' arrays are rebuilt only when they change
+            one.sbt_arr = np.array(one.sbt)
+        if one.spbt_arr is None:
+            one.spbt_arr = np.array(one.spbt) / PICO
+        if one.tbt_arr is None:
+            one.tbt_arr = np.array(one.tbt)
         return team_info(one, capacity=b.capacity, mask=one.mask, accepted=accepted, reason=reason,
-                         outcome=outcome, task_type=one.ttype[min(one.task, w.num_tasks - 1)],
-                         solved_by_type=one.sbt, tasks_by_type=one.tbt, spent_by_type_p=one.spbt,
-                         hidden_success=b.hidden_success()[0], type_names=w.type_names)
+                         outcome=outcome, task_type=one.ttype[t], solved_by_type=one.sbt_arr,
+                         tasks_by_type=one.tbt_arr, spent_by_type=one.spbt_arr,
+                         hidden_success=b.prob[0, t].copy(), type_names=w.type_names)
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -501,7 +510,7 @@ class TeamVectorEnv(VectorEnv):
         infos = team_info(b, capacity=b.capacity, mask=b.mask, accepted=self._accepted.copy(),
                           reason=_REASON_TEXT[self._code], outcome=self._outcome.copy(),
                           task_type=b.current_type(), solved_by_type=b.solved_by_type,
-                          tasks_by_type=b.tasks_by_type, spent_by_type_p=b.spent_by_type,
+                          tasks_by_type=b.tasks_by_type, spent_by_type=b.spent_by_type / PICO,
                           hidden_success=b.hidden_success(),
                           type_names=np.broadcast_to(np.array(w.type_names), (n, w.num_types)),
                           fresh=np.copy)

@@ -93,6 +93,10 @@ class EpisodeState:
     onehot_b: bytes = b""
     cols: list[float] = field(default_factory=list)
     pick: Any = None
+    # arrays of the per-type counters for the env's info (None when stale)
+    sbt_arr: Any = None
+    spbt_arr: Any = None
+    tbt_arr: Any = None
 
 
 class SingleEpisode:
@@ -188,6 +192,7 @@ class SingleEpisode:
                     one.remaining = self.remaining[0] = one.remaining - fee
                     ty = one.ttype[task]
                     one.spbt[ty] += fee
+                    one.spbt_arr = None
                     self.spent_by_type[0, ty] = one.spbt[ty]
                 one.hires = self.hires[0] = one.hires + 1
                 one.team = self._team(slot)
@@ -220,6 +225,7 @@ class SingleEpisode:
                     one.spent = self.spent[0] = one.spent + cost
                     one.remaining = self.remaining[0] = one.remaining - cost
                     one.spbt[ty] += cost
+                    one.spbt_arr = None
                     self.spent_by_type[0, ty] = one.spbt[ty]
                 peak = one.reserved + w._run_memory_x_l[c]
                 if peak > one.peak_memory:
@@ -246,6 +252,7 @@ class SingleEpisode:
                     if success:
                         one.solved = self.solved[0] = one.solved + 1
                         one.sbt[ty] += 1
+                        one.sbt_arr = None
                         self.solved_by_type[0, ty] = one.sbt[ty]
                     task += 1
                     one.task = self.task[0] = task

@@ -65,7 +65,7 @@ dash
 # not care about memory. Greedy, feedback and bayes mix both. `clairvoyant` is not a fair manager: it
 # reads the stream's hidden skills (`info["hidden_success"]`) and routes like feedback with the truth.
 # It is the upper reference: the gap between it and any other manager is what not knowing the skills
-# costs (on `hashiru` about 4 reward units, some 8 %).
+# costs (on `hashiru` about 4 reward units, some 7 %).
 #
 # ## Train the learned managers
 #

@@ -240,7 +240,12 @@ class TeamEnv(gym.Env):
     An empty team, all memory free, nothing spent, the first task of a new stream. The expense
     budget is ``reset(options={"budget": dollars})`` (``None``: the scenario's); the stream is drawn
     from the env's generator, or ``options={"problem_seed": k}`` picks stream ``k`` (the same ``k``
-    is always the same tasks, hidden skills and luck).
+    is always the same tasks, hidden skills and luck). Any other option key, a budget out of range or
+    not a number, or a seed that is not an integer in ``0..2**63 - 1`` is an
+    :class:`~hbkit.errors.OptionError` naming the option, the value and what is allowed; a refused
+    reset leaves the env exactly as it was (every option is checked before anything changes).
+    ``info["hidden_success"]`` holds the true success probabilities of the current task (hidden
+    skills included): it exists for the clairvoyant bound, and no fair manager reads it.
 
     ## Episode End
 
@@ -375,7 +380,9 @@ class TeamVectorEnv(VectorEnv):
     ``(num_envs, n_actions)``, ``accepted``, ``reason`` (text), ``outcome``, ``task``, ``budget``,
     ``spent``, ``remaining`` (dollars), ``memory_used``, ``memory_free``, ``peak_memory``, ``hires``,
     ``fires``, ``rejected``, ``solved``, ``tasks_done``, ``exhausted``, ``truncated``,
-    ``solved_by_type``, ``tasks_by_type``, ``spent_by_type`` and ``type_names``.
+    ``solved_by_type``, ``tasks_by_type``, ``spent_by_type``, ``hidden_success`` (the true success
+    probability of every catalog entry and the manager on the current task, ``(num_envs, C + 1)``:
+    hidden, for the clairvoyant bound only) and ``type_names``.
 
     :param num_envs: number of parallel episodes
     :param autoreset_mode: ``NEXT_STEP`` (default, like Gymnasium's CartPoleVectorEnv) or

@@ -108,7 +108,9 @@ class TeamBatch(SingleEpisode):
         """The true probability that each catalog entry (and, last, the manager itself) solves a
         part of the current task, ``(num, C + 1)``, hidden deviations included (of the last task
         once the stream is done). Hidden from managers: only a clairvoyant bound may read it."""
-        return self.prob[self.rows, np.minimum(self.task, self.world.num_tasks - 1)]
+        N = self.world.num_tasks
+        flat = self.rows * N + np.minimum(self.task, N - 1)  # one take on the first axis: cheap
+        return self.prob.reshape(self.num * N, -1)[flat]
 
     def current_type(self) -> np.ndarray:
         """Task type of the current task (of the last task once the stream is done)."""

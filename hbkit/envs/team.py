@@ -323,11 +323,12 @@ class TeamEnv(gym.Env):
         n = self.world.num_actions
         if type(action) is int and 0 <= action < n:
             a = action
-        elif isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) and 0 <= action < n:
+        elif (isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_))
+              and 0 <= action < n):
             a = int(action)
         else:
-            a = int(check_actions(np.asarray(action).reshape(-1), n,
-                                  f"action (0..{n - 1}: see env.unwrapped.world.action_names)", shape=(1,))[0])
+            what = f"action (0..{n - 1}: see env.unwrapped.world.action_names)"
+            a = int(check_actions(np.asarray(action).reshape(-1), n, what, shape=(1,))[0])
         # a batch of one steps in plain Python: the same rules as TeamBatch.step (see step_one)
         reward, terminated, truncated, outcome, code = b.step_one(a)
         self._last = (code == 0, code, outcome)

@@ -262,3 +262,16 @@ def test_single_and_vector_infos_are_built_by_one_function():
     _, info = env.reset(options={"problem_seed": 9})
     _, vinfo = vec.reset(options={"problem_seed": 9})
     assert set(vinfo) == set(info) | {"_" + k for k in info}
+
+
+def test_the_single_env_state_has_named_fields():
+    from hbkit.sim.team import EpisodeState
+
+    env = gym.make(ENV).unwrapped
+    env.reset(seed=0)
+    one = env.sim.episode()
+    assert isinstance(one, EpisodeState) and hasattr(EpisodeState, "__slots__")
+    with pytest.raises(AttributeError):
+        one.not_a_field = 1  # slotted: a misspelt field is an error, not a new key
+    b = env.sim
+    assert (one.spent, one.remaining, one.budget) == (b.spent[0], b.remaining[0], b.budget[0])

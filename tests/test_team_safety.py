@@ -10,6 +10,8 @@ import re
 import gymnasium as gym
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import hbkit  # noqa: F401
 from hbkit.errors import OptionError
@@ -275,3 +277,52 @@ def test_the_single_env_state_has_named_fields():
         one.not_a_field = 1  # slotted: a misspelt field is an error, not a new key
     b = env.sim
     assert (one.spent, one.remaining, one.budget) == (b.spent[0], b.remaining[0], b.budget[0])
+
+
+# ------------------------------------------------------------------------------------------------
+# Random option dicts: a refused reset changes nothing, an accepted one takes the values as given
+# ------------------------------------------------------------------------------------------------
+_values = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True),
+                    st.text(max_size=4), st.lists(st.floats(0.001, 0.4), max_size=3))
+_options = st.dictionaries(st.sampled_from(["budget", "problem_seed", "reset_mask", "budgets",
+                                            "expense_budget"]), _values, max_size=3)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(options=_options)
+def test_random_reset_options_are_refused_cleanly_or_taken_as_given(options):
+    env = gym.make(ENV).unwrapped
+    obs, info = env.reset(seed=1)
+    env.step(int(np.flatnonzero(info["action_mask"])[-1]))
+    twin = copy.deepcopy(env)
+    try:
+        _, info = env.reset(seed=2, options=options)
+    except OptionError:
+        rng1, rng2 = np.random.default_rng(0), np.random.default_rng(0)
+        _same(_run(env, rng1, 30, twin._info())[0], _run(twin, rng2, 30, twin._info())[0])
+        return
+    budget = options.get("budget")
+    assert set(options) <= {"budget", "problem_seed"}
+    if isinstance(budget, list):  # one entry per env: a single env takes a list of one
+        assert len(budget) == 1
+        budget = budget[0]
+    assert info["budget"] == (env.world.expense_budget if budget is None else float(budget))
+    seed = options.get("problem_seed")
+    assert seed is None or (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**63)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(options=_options)
+def test_random_vector_reset_options_are_refused_cleanly(options):
+    vec = gym.make_vec(ENV, num_envs=2, vectorization_mode="vector_entry_point")
+    _, info = vec.reset(seed=1, options={"budget": [0.05, 0.3]})
+    _, info = _run(vec, np.random.default_rng(0), 3, info)
+    twin = copy.deepcopy(vec)
+    try:
+        vec.reset(seed=2, options=options)
+    except OptionError:
+        a, _ = _run(vec, np.random.default_rng(1), 40, info)
+        b, _ = _run(twin, np.random.default_rng(1), 40, info)
+        _same(a, b)
+        return
+    assert set(options) <= {"budget", "problem_seed", "reset_mask"}

@@ -32,7 +32,8 @@ with dollars for tokens). Where the Team world differs from the paper's reasonin
 rollouts (one stream, subgroups with different expense budgets) and the same advantage, but each
 rollout samples the two parameters of the feedback manager (cost weight and UCB bonus) from a
 Gaussian per budget instead of sampling each action. It learns in seconds and is the learned manager
-that beats the best hand-written one at lower spending (+0.2 % on ``hashiru``, +3.5 % on
+that matches or beats the best hand-written one at lower spending (+0.2 % on ``hashiru``, a tie
+within the interval over seeds; +3.5 % on
 ``startup``, +5.1 % on ``agency``, a scenario written after its defaults were set; see
 ``benchmarks/RESULTS.md``). :func:`train_router` is its plain-function form,
 ``(env_id, scenario, seed, **settings) -> manager``, for the command line and :mod:`hbkit.sweep`.

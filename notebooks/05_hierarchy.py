@@ -29,7 +29,7 @@
 # - which "hierarchy" is which: HASHIRU's manager over workers, HBPO's hierarchy of budgets;
 # - how to write your own manager and check it (the exercise).
 #
-# *Time: under a minute in fast mode; about three minutes with full settings. Widgets: expense and memory
+# *Time: under a minute in fast mode; the Train button about 55 s with full settings on a busy 2-core machine. Widgets: expense and memory
 # sliders, a Train button.*
 
 # %%
@@ -72,7 +72,8 @@ dash
 # The button (or the next cell) trains two learned managers, evaluates them on the whole grid and
 # adds them (stars). Press it again for a fresh seed.
 #
-# - **MaskablePPO** (sb3-contrib) on the plain reward, with the env's action masks (50k steps);
+# - **MaskablePPO** (sb3-contrib) on the plain reward, with the env's action masks (30k steps: runs
+#   of 40k and 100k steps settle on the same fixed team);
 # - **HBPO-router**: HBPO's grouping (one stream, four expense-budget subgroups) and advantage, but
 #   what each rollout samples is the feedback manager's cost weight and optimism bonus, one Gaussian
 #   per budget. It learns in seconds (`hbkit.train.team.train_router`).

@@ -241,8 +241,8 @@ def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None
     """Train the learned managers notebook 05 compares, with the scenario's settings (much shorter
     in fast mode, ``HBKIT_FAST=1``):
 
-    * ``MaskablePPO``: :func:`train_maskable_ppo`, 50k steps (only if sb3-contrib is installed; it
-      settles on one fixed team whatever the length: ``benchmarks/RESULTS.md``);
+    * ``MaskablePPO``: :func:`train_maskable_ppo`, 30k steps (only if sb3-contrib is installed; it
+      settles on the same fixed team at 40k and 100k steps: ``benchmarks/RESULTS.md``);
     * ``HBPO-router``: :func:`train_router`, HBPO over the feedback manager's parameters;
     * ``HBPO`` (only with ``hbpo_mlp=True``): :func:`train_hbpo`, the NumPy MLP started from a clone
       of the feedback manager. It ends *below* its clone on the plain reward (48.5 -> 40.4 on
@@ -259,7 +259,7 @@ def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None
     except ImportError:  # pragma: no cover - sb3 is optional
         pass
     else:
-        out["MaskablePPO"] = train_maskable_ppo(scenario, total_timesteps=4096 if fast else 50_000, seed=seed,
+        out["MaskablePPO"] = train_maskable_ppo(scenario, total_timesteps=4096 if fast else 30_000, seed=seed,
                                                 progress=progress, **({"n_steps": 64} if fast else {}))
     if hbpo_mlp:
         small = dict(problems_per_iteration=4, rollouts_per_problem=4) if fast else {}

@@ -29,8 +29,8 @@
 # - which "hierarchy" is which: HASHIRU's manager over workers, HBPO's hierarchy of budgets;
 # - how to write your own manager and check it (the exercise).
 #
-# *Time: under a minute in fast mode; the Train button about 55 s with full settings on a busy 2-core machine. Widgets: expense and memory
-# sliders, a Train button.*
+# *Time: under a minute in fast mode; the Train button about 55 s with full settings on a busy 2-core
+# machine. Widgets: expense and memory sliders, a Train button.*
 
 # %%
 import gymnasium as gym

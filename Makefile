@@ -1,6 +1,7 @@
 # hbkit: every target creates .venv when it is missing and installs into it.
 #   make demo   train HBPO and the comparison runs on hbpo-math, write runs/demo/report.html
 #   make test   the test suite (notebooks and the browser test included)
+#   make lint   ruff (style, imports, bugs), mypy (types), lint-imports (layers)
 #   make lab    JupyterLab on notebooks/
 #   make bench  speed and quality benchmarks -> benchmarks/RESULTS.md
 #   make html   the executed notebooks as static HTML in build/html/
@@ -14,7 +15,7 @@ TORCH  := torch==2.13.0
 WHEELS := $(wildcard /opt/wheels)
 PIPFLAGS := $(if $(WHEELS),--find-links $(WHEELS),)
 
-.PHONY: install demo test lab bench html clean
+.PHONY: install demo test lint lab bench html clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

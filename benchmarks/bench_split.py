@@ -1,4 +1,5 @@
-"""Split world: env speed against CartPole, and regret per learner (PPO included) on classroom and drift.
+"""Split world: env speed against CartPole, regret per manager (hand-written, the learned structured
+manager and raw PPO) on classroom and drift, and the two-level `divisions` world.
 
     python benchmarks/run.py split            # this section of RESULTS.md
     python benchmarks/run.py split --quick    # a smoke test (shorter runs, fewer episodes, less PPO)
@@ -20,10 +21,30 @@ ENV = "hbkit/Split-v0"
 SCENARIOS = ("classroom", "drift")
 SEED = 2024
 SEEDS = (0, 1, 2, 3, 4)
+#: training seeds of the learned agents
+TRAIN_SEEDS = (0, 1, 2)
 #: PPO trains briefly here (tens of seconds, one torch thread: the networks are tiny); the scenario
 #: recipe's 100k steps are what `hbkit train` uses.
 PPO_STEPS = 50_000
 PPO_STEPS_QUICK = 8_000
+
+
+#: Where the time goes where a target is missed (profiled with cProfile and timers on a loaded 2-core
+#: machine; the shares are what counts).
+SPEED_NOTE = (
+    "Where the time goes. `drift` VectorEnv (4096 envs): about 80 % of the time is the reset at the "
+    "end of every 52-round episode, not the steps. The reset draws the whole episode's exogenous "
+    "randomness (17 %: 1.1 M normals for the noise and the drift), builds the productivity path (15 %: "
+    "a 52 x 52 lower-triangular product, logs and exponentials) and computes the oracle's best output "
+    "for every round of every episode (55 %: 213,000 water-filling problems). Drawing in blocks cannot "
+    "help here, since the work grows with the number of episodes, not of calls; what would is a cheaper "
+    "exact oracle (a compiled sort-based water-fill) or scoring regret only where it is read (evaluation, "
+    "not training). Single-env resets: the same three pieces for one episode are about 25 small NumPy "
+    "calls (the oracle, `water_fill` on 52 rounds, is the largest at about a third); reaching 5x "
+    "CartPole's reset (about 10 µs) would need the episodes prepared in blocks of many at once (one draw "
+    "per episode-row, so that a single env and a VectorEnv of one still meet the same worlds), which "
+    "changes every random stream and is not done yet."
+)
 
 
 def _speed(quick: bool) -> tuple[str, dict[str, float]]:
@@ -37,7 +58,8 @@ def _speed(quick: bool) -> tuple[str, dict[str, float]]:
         acts = np.random.default_rng(0).uniform(-1, 1, (steps, env.action_space.shape[0])).astype(np.float32)
         runs[f"{scenario}/single"] = single_env_run(env, list(acts))
         vec = gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", scenario=scenario)
-        vacts = np.random.default_rng(1).uniform(-1, 1, (104 if quick else 208, n, vec.single_action_space.shape[0]))
+        shape = (104 if quick else 208, n, vec.single_action_space.shape[0])
+        vacts = np.random.default_rng(1).uniform(-1, 1, shape)
         runs[f"{scenario}/vector"] = vector_env_run(vec, vacts.astype(np.float32))
     cart, rates = versus_cartpole(runs, steps)
     rows = [("CartPole-v1, single env (`gym.make`), the reference", cart, "1x")]
@@ -47,85 +69,189 @@ def _speed(quick: bool) -> tuple[str, dict[str, float]]:
         rows.append((f"Split-v0 `{scenario}`, {what}", rate,
                      f"{rate / cart:.3f}x" if kind == "single" else f"{rate / cart:.1f}x"))
     text = table(["env", "steps/s", "vs CartPole"], rows)
-    return text, {k: v / cart for k, v in rates.items()}
+    return text + "\n\n" + _resets(quick), {k: v / cart for k, v in rates.items()}
+
+
+def _resets(quick: bool) -> str:
+    """Microseconds per ``env.reset()`` through ``gym.make``, against CartPole's, best of 5 rounds
+    run in turn (target: at most 5x CartPole's)."""
+    count = 500 if quick else 2000
+    envs = {"CartPole-v1": gym.make("CartPole-v1")}
+    envs.update({f"Split-v0 `{s}`": gym.make(ENV, scenario=s) for s in SCENARIOS})
+    best = dict.fromkeys(envs, float("inf"))
+    for _ in range(5):
+        for name, env in envs.items():
+            env.reset(seed=0)
+            t0 = time.perf_counter()
+            for _ in range(count):
+                env.reset()
+            best[name] = min(best[name], (time.perf_counter() - t0) / count * 1e6)
+    cart = best["CartPole-v1"]
+    rows = [(name, f"{us:.1f}", f"{us / cart:.1f}x") for name, us in best.items()]
+    return table(["env (single, `gym.make`)", "µs per reset", "vs CartPole's reset"], rows)
+
+
+#: Student's t quantiles (97.5 %) for 95 % intervals, by degrees of freedom.
+_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+
+
+def _ci(values) -> str:
+    """``mean ± half-width`` of a 95 % t-interval over seeds."""
+    v = np.asarray(values, dtype=np.float64)
+    half = _T975.get(len(v) - 1, 1.96) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+    return f"{v.mean():.4f} ± {half:.4f}"
+
+
+def _train_learned(scenario, seeds, quick, **env_kwargs):
+    """Train the structured manager once per seed; return the managers and the mean training time."""
+    from hbkit.train.split import train
+
+    settings = {"iterations": 15} if quick else {}
+    managers, seconds = [], []
+    for s in seeds:
+        t0 = time.perf_counter()
+        managers.append(train(ENV, scenario, seed=s, **settings, **env_kwargs))
+        seconds.append(time.perf_counter() - t0)
+    return managers, float(np.mean(seconds))
 
 
 def _regret(quick: bool) -> tuple[str, list[str]]:
-    from hbkit.evaluate import evaluate
-    from hbkit.managers.split import MANAGERS, compare
     import torch
 
+    from hbkit.evaluate import evaluate
+    from hbkit.managers.split import MANAGERS, compare
     from hbkit.train.sb3 import train_sb3
 
     torch.set_num_threads(1)
 
     episodes = 100 if quick else 400
     seeds = SEEDS[:2] if quick else SEEDS
+    train_seeds = TRAIN_SEEDS[:2] if quick else TRAIN_SEEDS
     timesteps = PPO_STEPS_QUICK if quick else PPO_STEPS
     sections, notes = [], []
     for scenario in SCENARIOS:
         # every manager meets the same worlds: the seed fixes the episodes, whoever plays them
         per_seed = [compare(list(MANAGERS), scenario, episodes=episodes, seed=SEED + s) for s in seeds]
-        t0 = time.perf_counter()
-        model = train_sb3(ENV, "ppo", scenario=scenario, total_timesteps=timesteps, seed=0, progress_bar=False)
-        seconds = time.perf_counter() - t0
-        ppo = f"ppo ({timesteps // 1000}k steps)"
-        for s, reports in zip(seeds, per_seed):
-            reports[ppo] = evaluate(model, ENV, scenario=scenario, episodes=episodes, seed=SEED + s)
-        names = list(per_seed[0])
-        stat = {n: {k: np.array([r[n][k] for r in per_seed]) for k in ("regret", "final_regret", "relative_regret")}
-                for n in names}
+        stat = {n: np.array([r[n]["regret"] for r in per_seed]) for n in per_seed[0]}
+        tail = {n: np.mean([r[n]["final_regret"] for r in per_seed]) for n in per_seed[0]}
+        lost = {n: np.mean([r[n]["relative_regret"] for r in per_seed]) for n in per_seed[0]}
+        # learned agents: one value per training seed (its mean over the evaluation seeds)
+        learned = f"learned: guess + water-fill (ES, {len(train_seeds)} seeds)"
+        managers, es_seconds = _train_learned(scenario, train_seeds, quick)
+        ppo = f"SB3 PPO, {timesteps // 1000}k steps ({len(train_seeds)} seeds)"
+        models, ppo_seconds = [], []
+        for s in train_seeds:
+            t0 = time.perf_counter()
+            models.append(train_sb3(ENV, "ppo", scenario=scenario, total_timesteps=timesteps, seed=s,
+                                    progress_bar=False))
+            ppo_seconds.append(time.perf_counter() - t0)
+        for name, agents in ((learned, managers), (ppo, models)):
+            reps = [[evaluate(a, ENV, scenario=scenario, episodes=episodes, seed=SEED + s) for s in seeds]
+                    for a in agents]
+            stat[name] = np.array([np.mean([r["regret"] for r in rs]) for rs in reps])
+            tail[name] = np.mean([r["final_regret"] for rs in reps for r in rs])
+            lost[name] = np.mean([r["relative_regret"] for rs in reps for r in rs])
         rounds = per_seed[0]["equal"]["rounds"]
-        equal = stat["equal"]["regret"].mean()
-        order = sorted(names, key=lambda n: stat[n]["regret"].mean())
+        equal = stat["equal"].mean()
+        order = sorted(stat, key=lambda n: stat[n].mean())
         rows = []
         for name in order:
-            r = stat[name]
-            mean = r["regret"].mean()
-            rows.append((name, f"{mean:.4f} ± {r['regret'].std(ddof=1):.4f}", f"{r['final_regret'].mean():.4f}",
-                         f"{100 * r['relative_regret'].mean():.1f}%", f"{equal / mean:.1f}x" if mean > 0 else "-"))
-        learners = [n for n in order if n not in ("equal", "oracle") and not n.startswith("ppo")]
-        best = learners[0]
-        ratio = equal / stat[best]["regret"].mean()
-        rank = order.index(ppo) + 1
+            mean = stat[name].mean()
+            rows.append((name, _ci(stat[name]), f"{tail[name]:.4f}", f"{100 * lost[name]:.1f}%",
+                         f"{equal / mean:.1f}x" if mean > 0 else "-"))
+        hand = [n for n in order if n in MANAGERS and n not in ("equal", "oracle")]
+        best = hand[0]
+        gap = stat[learned].mean() / stat[best].mean() - 1
         sections.append(
-            f"**`{scenario}`** ({rounds} rounds per episode; {len(seeds)} seeds x {episodes} episodes, the same "
-            f"worlds for every row; ± is the standard deviation across seeds; PPO trained once for "
-            f"{timesteps:,} steps with the scenario's `[ppo]` recipe, seed 0, in {seconds:.0f} s):\n\n"
+            f"**`{scenario}`** ({rounds} rounds per episode; {len(seeds)} evaluation seeds x {episodes} "
+            f"episodes, the same worlds for every row; ± is a 95 % interval over the evaluation seeds "
+            f"for hand-written managers and over {len(train_seeds)} training seeds for the trained ones; "
+            f"training time per seed: ES {es_seconds:.0f} s, PPO {np.mean(ppo_seconds):.0f} s with the "
+            "scenario's `[ppo]` recipe):\n\n"
             + table(["manager", "regret per round", f"regret, last {max(1, rounds // 10)} rounds",
                      "output lost", "equal split / this"], rows)
         )
-        notes.append(f"`{scenario}`: the best learner, **{best}**, has {ratio:.1f}x less regret per round than "
-                     f"the equal split; PPO after {timesteps:,} steps ranks {rank} of {len(order)} "
-                     "(the oracle included).")
+        notes.append(f"`{scenario}`: the learned guess + water-fill manager has {100 * gap:+.1f} % regret "
+                     f"against the best hand-written learner (**{best}**, {stat[best].mean():.4f}), "
+                     f"trained in {es_seconds:.0f} s per seed; raw PPO after {timesteps:,} steps ranks "
+                     f"{order.index(ppo) + 1} of {len(order)} (the oracle included).")
     return "\n\n".join(sections), notes
+
+
+def _two_levels(quick: bool) -> str:
+    """``divisions``: the top level (budget across divisions) learned or greedy, over greedy,
+    learned or oracle division heads, against the flat split of the same teams."""
+    from hbkit.evaluate import evaluate
+    from hbkit.managers.split import Greedy
+    from hbkit.scenarios import load_scenario
+
+    episodes = 100 if quick else 400
+    seeds = SEEDS[:2] if quick else SEEDS
+    train_seeds = TRAIN_SEEDS[:2] if quick else TRAIN_SEEDS
+    base = load_scenario("divisions")
+    worlds = {
+        "flat (one level, all six teams)": base.with_overrides({"divisions": []}),
+        "greedy heads (`estimate`, the default)": base,
+        "learned heads (`policy`: the same policy splits inside each division)":
+            base.with_overrides({"world.division_rule": "policy"}),
+        "oracle heads (`oracle`: each head knows its teams)":
+            base.with_overrides({"world.division_rule": "oracle"}),
+    }
+    rows = []
+    for label, sc in worlds.items():
+        env = gym.make(ENV, scenario=sc)
+        greedy = [evaluate(Greedy(env), ENV, scenario=sc, episodes=episodes, seed=SEED + s)["regret"]
+                  for s in seeds]
+        managers, seconds = _train_learned(sc, train_seeds, quick)
+        learned = [np.mean([evaluate(m, ENV, scenario=sc, episodes=episodes, seed=SEED + s)["regret"]
+                            for s in seeds]) for m in managers]
+        rows.append((label, _ci(greedy), _ci(learned), f"{seconds:.0f} s"))
+    return (f"`divisions` (40 rounds, 2 divisions of 3 teams; regret per round against the best flat split "
+            f"of all six teams; {len(seeds)} evaluation seeds x {episodes} episodes; the learned top level "
+            f"is trained with `hbkit.train.split.train` over each kind of head, {len(train_seeds)} "
+            "training seeds; "
+            "± is a 95 % interval over seeds):\n\n"
+            + table(["division heads", "top level: greedy", "top level: learned (ES)", "training per seed"],
+                    rows))
 
 
 def run(quick: bool = False) -> str:
     speed, ratios = _speed(quick)
     regret, notes = _regret(quick)
+    levels = _two_levels(quick)
     flag = " --quick" if quick else ""
     return "\n".join([
         f"## {TITLE}",
         "",
         f"Command: `python benchmarks/run.py split{flag}`",
         "",
-        "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x)",
+        "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x, "
+        "a reset <= 5x CartPole's)",
         "",
-        SPEED_METHOD,
+        SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
+        "random actions and a trained manager give episodes of the same length: one workload covers both.",
         "",
         speed,
+        "",
+        SPEED_NOTE,
         "",
         "### Regret against the water-filling oracle",
         "",
         "Regret of a round = the oracle's expected output minus the expected output of the split played "
-        "(noise excluded), averaged over the rounds of an episode. Learners: see `hbkit/managers/split.py`; `oracle` knows the true "
+        "(noise excluded), averaged over the rounds of an episode. Hand-written learners: see "
+        "`hbkit/managers/split.py`; the learned manager: "
+        "`hbkit/train/split.py` (a productivity guess per agent with 4 parameters, trained by evolution "
+        "strategies and turned into a split by water-filling); `oracle` knows the true "
         "productivities (its small regret comes from the action range: a share below e^-6 of the "
         "largest cannot be expressed).",
         "",
         regret,
         "",
         *[f"- {n}" for n in notes],
+        "",
+        "### Two levels that learn",
+        "",
+        levels,
     ])
 
 

@@ -22,14 +22,16 @@ from _common import machine_info  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="benchmark names (bench_NAME.py); default: all")
     parser.add_argument("--quick", action="store_true", help="short runs; writes RESULTS.quick.md")
     parser.add_argument("--out", type=Path, default=None, help="output file")
     args = parser.parse_args(argv)
     names = args.names or sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
     out = args.out or HERE / ("RESULTS.quick.md" if args.quick else "RESULTS.md")
-    existing = _sections(out.read_text()) if out.exists() and args.names else {}
+    previous = out.read_text() if out.exists() and args.names else ""
+    existing = _sections(previous)
     for name in names:
         module = importlib.import_module(f"bench_{name}")
         print(f"== {module.TITLE}", flush=True)
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         "(Gymnasium's CartPole-v1 for env steps, Stable-Baselines3 PPO for training), "
         "so the ratios, not the absolute numbers, are what carry across machines.\n"
     )
+    if previous:  # a partial run keeps the header (and its date) of the full run
+        header = previous.split("<!-- bench:", 1)[0].rstrip() + "\n"
     body = "\n\n".join(f"<!-- bench:{n} -->\n{existing[n]}" for n in order if n in existing)
     out.write_text(header + "\n" + body + "\n")
     print(f"wrote {out}")

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import plotly.io as pio
 
 from hbkit.evaluate import evaluate
 from hbkit.managers.reasoning import fixed_length_grid
@@ -146,14 +145,13 @@ def run_demo(
         rviz.reward_curves(),
         rviz.reward_comparison(),
     ]
-    html = ["<html><head><meta charset='utf-8'><title>hbkit demo</title></head><body>",
-            "<h1>hbkit demo: HBPO on hbpo-math</h1>",
-            f"<p>Natural mode, {episodes} problems (seed {eval_seed}); training seed {seed}.</p>",
-            f"<pre>{table}</pre>"]
-    for i, fig in enumerate(figures):
-        html.append(pio.to_html(fig, include_plotlyjs=i == 0, full_html=False))
-    html.append("</body></html>")
-    (out / "report.html").write_text("\n".join(html), encoding="utf-8")
+    from hbkit.viz.report import DEMO_CAPTIONS, html_report, reports_table
+
+    page = html_report("hbkit demo: HBPO on hbpo-math",
+                       f"Natural mode (no budget in the prompt), {episodes} problems (seed {eval_seed}); "
+                       f"training seed {seed}.", tables=[reports_table(reports)],
+                       figures=list(zip(figures, DEMO_CAPTIONS)))
+    (out / "report.html").write_text(page, encoding="utf-8")
     seconds = time.perf_counter() - t_start
     results = {"reports": reports, "histories": histories, "fixed_length": fixed,
                "train_seconds": train_seconds, "seconds": seconds, "seed": seed, "episodes": episodes}

@@ -21,7 +21,11 @@ error                  raised when
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
 __all__ = [
+    "whole_number",
     "HbkitError",
     "ScenarioError",
     "OptionError",
@@ -84,3 +88,19 @@ class TrainingError(HbkitError, RuntimeError):
 
 class StateError(HbkitError, RuntimeError):
     """A call came at the wrong time, e.g. ``step()`` before ``reset()``."""
+
+
+def whole_number(value: Any, name: str, low: int = 0, high: int | None = None,
+                 error: type[HbkitError] = ConfigError) -> int:
+    """``value`` as an ``int`` if it is a whole number in ``[low, high]``: the one check for counts
+    and seeds (``episodes=2.5``, ``num_envs=True`` and ``seed=-1`` are refused, never truncated).
+
+    :param name: the argument's name, used in the message
+    :param error: the error type to raise (:class:`ConfigError` for arguments of trainers and
+        evaluations, :class:`OptionError` for env arguments)
+    """
+    whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or value < low or (high is not None and value > high):
+        span = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise error(f"{name} must be a whole number {span}, got {value!r}")
+    return int(value)

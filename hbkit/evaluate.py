@@ -13,7 +13,9 @@
 The agent can be
 
 * an :class:`hbkit.train.Policy` (or the path of a saved one): sampled with a seeded generator,
-  batched on the native VectorEnv;
+  batched on the native VectorEnv, on the world it was trained on (the scenario saved with it);
+  asking for another world raises :class:`~hbkit.errors.WorldMismatchError` unless
+  ``allow_other_world=True``;
 * a Stable-Baselines3 model (anything with ``predict``): ``model.predict(obs, deterministic=True)``,
   batched on the VectorEnv where the env has one (``action_masks`` are passed for masked models);
 * any callable ``obs -> action`` (a manager): batched if it has ``batched = True``, otherwise run
@@ -21,9 +23,10 @@ The agent can be
   of every episode (and keeps the run on the single Env); with ``wants_info = True`` it is called
   as ``manager(obs, info)``, so it can read ``info["action_mask"]`` and the feedback in ``info``.
 
-The result is a plain, JSON-serialisable dict whose fields depend on the env (each env's
+The kinds are declared as protocols in :mod:`hbkit.agents`. The result is a plain,
+JSON-serialisable dict whose fields depend on the env (each env's
 ``summarize_episodes`` builds it) plus ``agent``, ``env_id``, ``scenario``, ``episodes``, ``seed``
-and ``budget``.
+``budget`` and ``world_hash`` (:attr:`hbkit.scenarios.Scenario.world_hash` of the world it ran on).
 """
 
 from __future__ import annotations
@@ -38,39 +41,101 @@ from gymnasium.vector import AutoresetMode
 from tqdm.auto import tqdm
 
 from hbkit._threads import on_one_blas_thread
-from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
-from hbkit.train.policies import Policy, load_policy
+from hbkit.agents import EpisodicAgent, agent_kind, is_batched, wants_info
+from hbkit.envs import DEFAULT_SCENARIOS, check_env_id
+from hbkit.errors import WorldMismatchError, whole_number
+from hbkit.scenarios import Scenario
+from hbkit.train.policies import load_policy
 
 __all__ = ["evaluate", "agent_name"]
 
 _MAX_BATCH = 4096
+#: Memory the VectorEnv of one evaluation chunk may hold; larger worlds run in smaller chunks.
+MEMORY_BUDGET = 512 * 2**20
 
 
-def _is_sb3(agent: Any) -> bool:
-    return hasattr(agent, "predict") and hasattr(agent, "policy") and not isinstance(agent, Policy)
+def _array_bytes(obj: Any, seen: set[int], depth: int = 0) -> int:
+    """Bytes of the NumPy arrays reachable from ``obj`` (attributes, lists, dicts; 5 levels)."""
+    if id(obj) in seen or depth > 5:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes if obj.base is None else 0  # views share their base's memory
+    if isinstance(obj, (list, tuple)):
+        items: Any = obj
+    elif isinstance(obj, dict):
+        items = obj.values()
+    elif isinstance(getattr(obj, "__dict__", None), dict) and not isinstance(obj, type):
+        items = vars(obj).values()
+    else:
+        return 0
+    return sum(_array_bytes(v, seen, depth + 1) for v in items)
+
+
+def _chunk_size(env_id: str, kwargs: dict[str, Any], episodes: int) -> int:
+    """Episodes per VectorEnv so that its arrays stay within :data:`MEMORY_BUDGET` (measured on
+    two small VectorEnvs: the growth per env is what a larger one costs)."""
+    sizes = []
+    for n in (8, 16):
+        vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point",
+                           autoreset_mode=AutoresetMode.DISABLED, **kwargs)
+        sizes.append(_array_bytes(vec.unwrapped, set()))
+        vec.close()
+    per_env = max(1, (sizes[1] - sizes[0]) // 8)
+    return int(max(1, min(_MAX_BATCH, episodes, MEMORY_BUDGET // per_env)))
 
 
 def agent_name(agent: Any) -> str:
     """A short human-readable name for an agent (used in reports and tables)."""
-    if isinstance(agent, Policy):
-        return str(agent.metadata.get("name", agent.kind))
-    if _is_sb3(agent):
+    kind = agent_kind(agent)
+    if kind == "policy":
+        return str(agent.metadata.get("name", getattr(agent, "kind", "policy")))
+    if kind == "sb3":
         return type(agent).__name__
     return str(getattr(agent, "name", None) or getattr(agent, "__name__", None) or type(agent).__name__)
 
 
-def _spec_kwargs(env_id: str, agent: Any, scenario: Any, env_kwargs: dict[str, Any]) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    if isinstance(agent, Policy):
-        meta = agent.metadata
-        if meta.get("env_id") not in (None, env_id):
-            raise ValueError(f"this policy was trained on {meta['env_id']}, not on {env_id}")
-        kwargs.update(meta.get("env_kwargs", {}))
+def _saved_world(agent: Any, env_id: str) -> tuple[dict[str, Any], Scenario | None]:
+    """The env keyword arguments and the scenario a saved policy was trained with."""
+    if agent_kind(agent) != "policy":
+        return {}, None
+    meta = agent.metadata
+    if meta.get("env_id") not in (None, env_id):
+        raise WorldMismatchError(f"this policy was trained on {meta['env_id']}, not on {env_id}; "
+                                 f"allowed: evaluate it on {meta['env_id']}")
+    kwargs = dict(meta.get("env_kwargs") or {})
+    saved = meta.get("scenario")
+    if not saved:
+        return kwargs, None
+    sc = Scenario.from_dict(saved, source=f"the scenario saved with policy {agent_name(agent)!r}")
+    kwargs["scenario"] = sc
+    return kwargs, sc
+
+
+def _spec_kwargs(env_id: str, agent: Any, scenario: Any, env_kwargs: dict[str, Any],
+                 allow_other_world: bool) -> tuple[dict[str, Any], Scenario]:
+    """The env keyword arguments to evaluate on, and the resolved scenario they make.
+
+    :raises WorldMismatchError: if a saved policy would run on a world other than its own
+    """
+    kwargs, own = _saved_world(agent, env_id)
     if scenario is not None:
         kwargs["scenario"] = scenario
     kwargs.setdefault("scenario", DEFAULT_SCENARIOS.get(env_id))
     kwargs.update(env_kwargs)
-    return kwargs
+    probe = gym.make(env_id, **kwargs)
+    resolved: Scenario = probe.unwrapped.scenario  # type: ignore[attr-defined]
+    probe.close()
+    if own is not None and resolved.world_hash != own.world_hash and not allow_other_world:
+        diff = "; ".join(own.differences(resolved)) or "the content differs"
+        raise WorldMismatchError(
+            f"policy {agent_name(agent)!r} was trained on scenario {own.name!r} "
+            f"(world {own.world_hash[:12]}), but is asked to run on {resolved.name!r} "
+            f"(world {resolved.world_hash[:12]}): {diff}; allowed: its own world (pass no scenario), "
+            "or allow_other_world=True (--other-world) to evaluate it elsewhere on purpose"
+        )
+    kwargs["scenario"] = resolved
+    return kwargs, resolved
 
 
 def _mask(info: dict[str, Any]) -> np.ndarray | None:
@@ -81,10 +146,11 @@ def _mask(info: dict[str, Any]) -> np.ndarray | None:
 def _actor(agent: Any, deterministic: bool | None, rng: np.random.Generator) -> tuple[Callable, bool]:
     """``(act(obs, info) -> actions, batched)`` for any kind of agent (``info`` is the info dict of
     the single env, or the infos of the VectorEnv)."""
-    if isinstance(agent, Policy):
+    kind = agent_kind(agent)
+    if kind == "policy":
         det = bool(deterministic) if deterministic is not None else False
         return (lambda obs, info: agent.act(obs, rng, det, _mask(info))), True
-    if _is_sb3(agent):
+    if kind == "sb3":
         det = True if deterministic is None else bool(deterministic)
         masked = _accepts_masks(agent)
 
@@ -95,14 +161,9 @@ def _actor(agent: Any, deterministic: bool | None, rng: np.random.Generator) -> 
             return action
 
         return sb3_act, True
-    if callable(agent):
-        if getattr(agent, "wants_info", False):
-            return (lambda obs, info: agent(obs, info)), bool(getattr(agent, "batched", False))
-        return (lambda obs, info: agent(obs)), bool(getattr(agent, "batched", False))
-    raise TypeError(
-        f"cannot evaluate {type(agent).__name__}: expected an hbkit Policy, a policy file path, "
-        "a Stable-Baselines3 model or a callable obs -> action"
-    )
+    if wants_info(agent):
+        return (lambda obs, info: agent(obs, info)), is_batched(agent)
+    return (lambda obs, info: agent(obs)), is_batched(agent)
 
 
 def _accepts_masks(model: Any) -> bool:
@@ -121,13 +182,15 @@ def evaluate(
     budget: Any = "default",
     deterministic: bool | None = None,
     progress: bool = False,
+    allow_other_world: bool = False,
     **env_kwargs: Any,
 ) -> dict[str, Any]:
     """Run ``episodes`` episodes of ``agent`` and summarise them.
 
     :param agent: a Policy (or its ``.npz`` path), an SB3 model or a callable ``obs -> action``
     :param env_id: an hbkit env id
-    :param scenario: scenario name or path (default: the policy's, else the env's default)
+    :param scenario: scenario name, path or :class:`~hbkit.scenarios.Scenario` (default: the one
+        a saved policy carries, else the env's default)
     :param episodes: number of episodes (problems, task streams, ...)
     :param seed: seeds the episodes (the same seed gives the same problems for every agent) and
         the sampling of stochastic policies
@@ -136,22 +199,25 @@ def evaluate(
     :param deterministic: take the most likely action (default: False for hbkit policies, which
         are stochastic by design, True for SB3 models)
     :param progress: show a progress bar
+    :param allow_other_world: evaluate a saved policy on a world other than the one it was trained
+        on (by default that raises :class:`~hbkit.errors.WorldMismatchError`)
     :param env_kwargs: passed to the env (e.g. ``reward="cosine"``)
     :return: a JSON-serialisable dict (see the env's ``summarize_episodes``)
+    :raises ConfigError: for an unknown env id or a bad ``episodes``/``seed``
+    :raises WorldMismatchError: see ``allow_other_world``
     """
-    if env_id not in ENV_IDS:
-        raise ValueError(f"unknown env id {env_id!r}; allowed: {', '.join(ENV_IDS)}")
+    check_env_id(env_id)
     if isinstance(agent, (str, os.PathLike)):
         agent = load_policy(agent)
-    episodes = int(episodes)
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    kwargs = _spec_kwargs(env_id, agent, scenario, env_kwargs)
-    rng = np.random.default_rng([int(seed), 0xE7A1])
+    episodes = whole_number(episodes, "episodes", 1)
+    seed = whole_number(seed, "seed", 0)
+    agent_kind(agent)  # a clear TypeError before any env is built
+    kwargs, resolved = _spec_kwargs(env_id, agent, scenario, env_kwargs, allow_other_world)
+    rng = np.random.default_rng([seed, 0xE7A1])
     act, batched = _actor(agent, deterministic, rng)
     spec = gym.spec(env_id)
     options = {} if isinstance(budget, str) and budget == "default" else {"budget": budget}
-    if batched and spec.vector_entry_point is not None and not hasattr(agent, "reset"):
+    if batched and spec.vector_entry_point is not None and not isinstance(agent, EpisodicAgent):
         columns, env_cls = _run_vector(env_id, kwargs, act, episodes, seed, options, progress)
     else:
         columns, env_cls = _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress)
@@ -159,9 +225,10 @@ def evaluate(
     report.update(
         agent=agent_name(agent),
         env_id=env_id,
-        scenario=str(kwargs.get("scenario")),
+        scenario=resolved.name,
+        world_hash=resolved.world_hash,
         episodes=episodes,
-        seed=int(seed),
+        seed=seed,
         budget=options.get("budget", "default"),
     )
     return report
@@ -172,8 +239,9 @@ def _run_vector(env_id, kwargs, act, episodes, seed, options, progress):
     bar = tqdm(total=episodes, desc=f"evaluate {env_id}", disable=not progress, unit="ep")
     env_cls = None
     start = 0
-    for chunk in range(0, episodes, _MAX_BATCH):
-        n = min(_MAX_BATCH, episodes - chunk)
+    size = _chunk_size(env_id, kwargs, episodes)
+    for chunk in range(0, episodes, size):
+        n = min(size, episodes - chunk)
         vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point",
                            autoreset_mode=AutoresetMode.DISABLED, **kwargs)
         env_cls = type(vec.unwrapped)
@@ -213,7 +281,7 @@ def _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress):
     rows: list[dict[str, Any]] = []
     for ep in tqdm(range(episodes), desc=f"evaluate {env_id}", disable=not progress, unit="ep"):
         obs, info = env.reset(seed=int(seed) + ep, options=dict(options) or None)
-        if hasattr(agent, "reset"):
+        if isinstance(agent, EpisodicAgent):
             agent.reset()
         total, length, done = 0.0, 0, False
         while not done:
@@ -224,7 +292,8 @@ def _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress):
             total += float(reward)
             length += 1
             done = term or trunc
-        rows.append({**{k: v for k, v in info.items() if not k.startswith("_")}, "return": total, "length": length})
+        public = {k: v for k, v in info.items() if not k.startswith("_")}
+        rows.append({**public, "return": total, "length": length})
     env.close()
     keys = rows[0].keys()
     columns = {k: np.asarray([r[k] if r[k] is not None else 0 for r in rows]) for k in keys}

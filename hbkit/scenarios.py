@@ -14,17 +14,23 @@ as one :class:`ScenarioError` that names the file, the field and what is allowed
 
 from __future__ import annotations
 
-from hbkit.errors import ScenarioError
-
 import copy
+import hashlib
 import importlib
+import importlib.resources
+import json
 import math
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+from hbkit.errors import ScenarioError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,7 +49,10 @@ __all__ = [
     "load_scenario",
     "list_scenarios",
     "scenario_dirs",
+    "scenario_json_schema",
     "SCHEMA_HOMES",
+    "TRAINING_SECTIONS",
+    "TRAINING_FIELDS",
 ]
 
 #: Where each environment's schema lives (``module:attribute``); imported lazily.
@@ -52,6 +61,20 @@ SCHEMA_HOMES: dict[str, str] = {
     "hbkit/Team-v0": "hbkit.sim.team:SCHEMA",
     "hbkit/Split-v0": "hbkit.sim.split:SCHEMA",
 }
+
+#: Sections that hold training recipes, not the world: a policy evaluated on a scenario that
+#: differs only in these is still on the world it was trained on.
+TRAINING_SECTIONS: frozenset[str] = frozenset(
+    {"train", "sb3", "ppo", "a2c", "dqn", "sac", "td3", "maskable_ppo"}
+)
+
+#: Fields that choose how a run is scored, not what happens: a reward is selected by name and every
+#: env reports what any reward needs in ``info``, so policies trained with different rewards are
+#: compared on the same world.
+TRAINING_FIELDS: frozenset[str] = frozenset({"world.reward"})
+
+#: Longest scenario name or path accepted (longer ones are refused before touching the disk).
+MAX_NAME_CHARS = 1024
 
 _REQUIRED = object()
 
@@ -67,6 +90,18 @@ class _Ctx:
 # ----------------------------------------------------------------------------------------------
 # Field types of a schema
 # ----------------------------------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _with_default(schema: dict[str, Any], spec: Any) -> dict[str, Any]:
+    if spec.default is not _REQUIRED:
+        schema["default"] = spec.default
+    if spec.help:
+        schema["description"] = spec.help
+    return schema
 
 
 @dataclass(frozen=True)
@@ -89,16 +124,24 @@ class Number:
     def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ctx.fail(path, f"expected a number, got {value!r}", self.allowed())
-        if self.integer and not float(value).is_integer():
-            raise ctx.fail(path, f"expected an integer, got {value!r}", self.allowed())
         if not math.isfinite(float(value)):
             raise ctx.fail(path, f"{value!r} is not finite", self.allowed())
+        if self.integer and not float(value).is_integer():
+            raise ctx.fail(path, f"expected an integer, got {value!r}", self.allowed())
         too_low = self.low is not None and (
             value <= self.low if self.open_low else value < self.low
         )
         if too_low or (self.high is not None and value > self.high):
             raise ctx.fail(path, f"{value!r} is out of range", self.allowed())
         return int(value) if self.integer else float(value)
+
+    def json_schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "integer" if self.integer else "number"}
+        if self.low is not None:
+            out["exclusiveMinimum" if self.open_low else "minimum"] = self.low
+        if self.high is not None:
+            out["maximum"] = self.high
+        return _with_default(out, self)
 
 
 @dataclass(frozen=True)
@@ -119,6 +162,12 @@ class Text:
             raise ctx.fail(path, f"{value!r} is not a known choice", self.allowed())
         return value
 
+    def json_schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "string"}
+        if self.choices:
+            out["enum"] = list(self.choices)
+        return _with_default(out, self)
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -127,10 +176,16 @@ class Flag:
     default: Any = _REQUIRED
     help: str = ""
 
+    def allowed(self) -> str:
+        return "true or false"
+
     def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
         if not isinstance(value, bool):
-            raise ctx.fail(path, f"expected true or false, got {value!r}", "true or false")
+            raise ctx.fail(path, f"expected true or false, got {value!r}", self.allowed())
         return value
+
+    def json_schema(self) -> dict[str, Any]:
+        return _with_default({"type": "boolean"}, self)
 
 
 @dataclass(frozen=True)
@@ -151,20 +206,47 @@ class ListOf:
     default: Any = _REQUIRED
     help: str = ""
 
+    def _count(self) -> str:
+        if isinstance(self.length, int):
+            return f"exactly {self.length}"
+        if isinstance(self.length, str):
+            return f"as many as '{self.length}'"
+        hi = "" if self.max_len is None else f" and at most {self.max_len}"
+        return f"at least {self.min_len}{hi}"
+
+    def allowed(self) -> str:
+        extra = " strictly increasing" if self.increasing else ""
+        total = "" if self.total is None else f", summing to {_fmt(self.total)}"
+        return f"a list of {self._count()}{extra} items, each {self.item.allowed()}{total}"
+
     def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
         if not isinstance(value, list):
-            raise ctx.fail(path, f"expected a list, got {value!r}", "a list")
+            raise ctx.fail(path, f"expected a list, got {_short(value)}", self.allowed())
         if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
             hi = "" if self.max_len is None else f" and at most {self.max_len}"
             raise ctx.fail(
                 path, f"has {len(value)} items", f"at least {self.min_len}{hi} items"
             )
         out = [self.item.check(v, f"{path}[{i}]", ctx) for i, v in enumerate(value)]
-        if self.increasing and any(b <= a for a, b in zip(out, out[1:])):
+        if self.increasing and any(b <= a for a, b in zip(out, out[1:], strict=False)):
             raise ctx.fail(path, f"{out} is not strictly increasing", "strictly increasing values")
         if self.total is not None and abs(sum(out) - self.total) > 1e-6:
             raise ctx.fail(path, f"items sum to {sum(out):g}", f"items that sum to {self.total:g}")
         return out
+
+    def json_schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "array", "items": self.item.json_schema(),
+                               "minItems": self.min_len}
+        if self.max_len is not None:
+            out["maxItems"] = self.max_len
+        if isinstance(self.length, int):
+            out["minItems"] = out["maxItems"] = self.length
+        return _with_default(out, self)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -175,9 +257,12 @@ class Table:
     default: Any = _REQUIRED
     help: str = ""
 
+    def allowed(self) -> str:
+        return "a table with the fields " + ", ".join(self.fields)
+
     def check(self, value: Any, path: str, ctx: _Ctx) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise ctx.fail(path, f"expected a table, got {value!r}", "a table")
+            raise ctx.fail(path, f"expected a table, got {_short(value)}", self.allowed())
         unknown = sorted(set(value) - set(self.fields))
         if unknown:
             where = f"{path}.{unknown[0]}" if path else unknown[0]
@@ -188,7 +273,7 @@ class Table:
             if key in value:
                 out[key] = spec.check(value[key], sub, ctx)
             elif spec.default is _REQUIRED:
-                raise ctx.fail(sub, "is missing", getattr(spec, "allowed", lambda: "a value")())
+                raise ctx.fail(sub, "is missing", spec.allowed())
             else:
                 out[key] = copy.deepcopy(spec.default)
         # lists whose length must match a sibling's
@@ -210,6 +295,15 @@ class Table:
                     )
         return out
 
+    def json_schema(self) -> dict[str, Any]:
+        out = {
+            "type": "object",
+            "properties": {k: v.json_schema() for k, v in self.fields.items()},
+            "required": [k for k, v in self.fields.items() if v.default is _REQUIRED],
+            "additionalProperties": False,
+        }
+        return _with_default(out, self) if self.default is not _REQUIRED else out
+
 
 @dataclass(frozen=True)
 class TableList:
@@ -221,14 +315,27 @@ class TableList:
     default: Any = _REQUIRED
     help: str = ""
 
+    def allowed(self) -> str:
+        hi = "" if self.max_len is None else f" and at most {self.max_len}"
+        return (f"an array of at least {self.min_len}{hi} tables ([[...]] in TOML) with the fields "
+                + ", ".join(self.fields))
+
     def check(self, value: Any, path: str, ctx: _Ctx) -> list[dict[str, Any]]:
         if not isinstance(value, list):
-            raise ctx.fail(path, f"expected an array of tables, got {value!r}", f"[[{path}]] tables")
+            raise ctx.fail(path, f"expected an array of tables, got {_short(value)}",
+                           f"[[{path}]] tables")
         if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
             hi = "" if self.max_len is None else f" and at most {self.max_len}"
             raise ctx.fail(path, f"has {len(value)} entries", f"at least {self.min_len}{hi}")
         table = Table(self.fields)
         return [table.check(v, f"{path}[{i}]", ctx) for i, v in enumerate(value)]
+
+    def json_schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "array", "items": Table(self.fields).json_schema(),
+                               "minItems": self.min_len}
+        if self.max_len is not None:
+            out["maxItems"] = self.max_len
+        return _with_default(out, self)
 
 
 @dataclass(frozen=True)
@@ -304,6 +411,76 @@ class Scenario:
     def __getitem__(self, section: str) -> Any:
         return self.data[section]
 
+    @property
+    def world_hash(self) -> str:
+        """SHA-256 of the world this scenario describes: the env id and every section except the
+        training recipes (:data:`TRAINING_SECTIONS`, :data:`TRAINING_FIELDS`). Two scenarios with
+        the same hash are the same world, whatever their names, titles or files."""
+        text = json.dumps({"env": self.env_id, "data": self._world()}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _world(self) -> dict[str, Any]:
+        """The sections and fields that make the world (not :data:`TRAINING_SECTIONS` and
+        :data:`TRAINING_FIELDS`)."""
+        world = {k: dict(v) if isinstance(v, Mapping) else v
+                 for k, v in self.data.items() if k not in TRAINING_SECTIONS}
+        for dotted in TRAINING_FIELDS:
+            section, _, key = dotted.partition(".")
+            if isinstance(world.get(section), dict):
+                world[section].pop(key, None)
+        return world
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full resolved scenario as plain JSON data (what a saved policy carries), with its
+        :attr:`world_hash`; :meth:`from_dict` reads it back."""
+        return {"name": self.name, "env": self.env_id, "title": self.title,
+                "description": self.description, "source": self.source,
+                "data": copy.deepcopy(dict(self.data)), "world_hash": self.world_hash}
+
+    @classmethod
+    def from_dict(cls, saved: Mapping[str, Any], source: str = "<saved scenario>") -> Scenario:
+        """Rebuild (and re-validate) a scenario written by :meth:`to_dict`.
+
+        :param source: where it came from, used in error messages (e.g. the policy file)
+        :raises ScenarioError: if it is malformed or its content does not match its hash
+        """
+        if not isinstance(saved, Mapping) or not isinstance(saved.get("data"), Mapping):
+            raise ScenarioError(source, "scenario", "is not a saved scenario (no 'data' table)")
+        ctx = _Ctx(source)
+        header = _HEADER.check(
+            {k: saved.get(k, "") for k in ("name", "env", "title", "description")}, "scenario", ctx
+        )
+        data = _validate_sections(copy.deepcopy(dict(saved["data"])), header["env"], ctx)
+        sc = cls(header["name"], header["env"], header["title"], header["description"],
+                 str(saved.get("source", source)), data)
+        want = saved.get("world_hash")
+        if want is not None and want != sc.world_hash:
+            raise ScenarioError(source, "scenario.world_hash",
+                                "does not match the saved content (edited by hand, or saved by "
+                                "an hbkit whose scenario rules differ)")
+        return sc
+
+    def differences(self, other: Scenario, limit: int = 3) -> list[str]:
+        """The first ``limit`` world fields where ``other`` differs, as ``"field: a -> b"``."""
+        out: list[str] = []
+
+        def walk(a: Any, b: Any, path: str) -> None:
+            if len(out) >= limit:
+                return
+            if isinstance(a, dict) and isinstance(b, dict):
+                for k in sorted(set(a) | set(b)):
+                    walk(a.get(k), b.get(k), f"{path}.{k}" if path else k)
+            elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+                for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                    walk(x, y, f"{path}[{i}]")
+            elif a != b:
+                out.append(f"{path}: {_short(a, 40)} -> {_short(b, 40)}")
+
+        if self.env_id != other.env_id:
+            out.append(f"scenario.env: {self.env_id} -> {other.env_id}")
+        walk(self._world(), other._world(), "")
+        return out
+
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> Scenario:
         """Return a copy with dotted fields replaced (``{"world.reward": "cosine"}``), re-validated.
 
@@ -337,27 +514,95 @@ def _validate_sections(raw: dict[str, Any], env_id: str, ctx: _Ctx) -> dict[str,
     return data
 
 
-def scenario_dirs() -> list[Path]:
-    """Folders searched for scenario names: ``$HBKIT_SCENARIO_PATH`` (``os.pathsep``-separated),
-    then the ``environments/`` folder of the hbkit checkout."""
-    dirs = [Path(p) for p in os.environ.get("HBKIT_SCENARIO_PATH", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parent.parent / "environments")
+def _checkout_dir() -> Path | None:
+    """``environments/`` of the hbkit checkout this module runs from, if it runs from one."""
+    root = Path(__file__).resolve().parent.parent
+    folder = root / "environments"
+    return folder if (root / "pyproject.toml").is_file() and folder.is_dir() else None
+
+
+def _packaged_dir() -> Traversable:
+    """The scenario files shipped inside the package (``hbkit/_scenarios``, copied from
+    ``environments/`` when the package is built, see ``setup.py``)."""
+    return importlib.resources.files("hbkit").joinpath("_scenarios")
+
+
+def scenario_dirs() -> list[Path | Traversable]:
+    """Folders searched for scenario names, first match wins: ``$HBKIT_SCENARIO_PATH``
+    (``os.pathsep``-separated), the ``environments/`` folder of an hbkit checkout, and the scenario
+    files shipped inside the installed package."""
+    dirs: list[Path | Traversable] = [
+        Path(p) for p in os.environ.get("HBKIT_SCENARIO_PATH", "").split(os.pathsep) if p
+    ]
+    checkout = _checkout_dir()
+    if checkout is not None:
+        dirs.append(checkout)
+    dirs.append(_packaged_dir())
     return dirs
 
 
-def _resolve(name_or_path: str | os.PathLike[str]) -> Path:
+def _toml_files(folder: Path | Traversable) -> Iterator[Path | Traversable]:
+    try:
+        if not folder.is_dir():
+            return
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError:
+        return
+    yield from (p for p in entries if p.name.endswith(".toml") and p.is_file())
+
+
+def _resolve(name_or_path: Any) -> Path | Traversable:
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise ScenarioError(
+            "<argument>", "scenario", f"expected a scenario name or path, got "
+            f"{type(name_or_path).__name__} {_short(name_or_path)}",
+            "a name such as 'hbpo-math' (see `hbkit scenarios`), a .toml path or a Scenario",
+        )
     text = os.fspath(name_or_path)
+    if not isinstance(text, str):
+        text = os.fsdecode(text)
+    if not text.strip() or len(text) > MAX_NAME_CHARS or "\x00" in text:
+        raise ScenarioError(
+            _short(text, 60), "<name>", f"not a usable scenario name or path ({len(text)} characters)",
+            f"a name such as 'hbpo-math' or a .toml path of at most {MAX_NAME_CHARS} characters",
+        )
     path = Path(text)
-    if path.suffix == ".toml" or os.sep in text or "/" in text:
-        if not path.is_file():
-            raise ScenarioError(text, "<file>", "no such scenario file")
-        return path
-    for folder in scenario_dirs():
-        candidate = folder / f"{text}.toml"
-        if candidate.is_file():
-            return candidate
+    try:
+        if path.suffix == ".toml" or os.sep in text or "/" in text:
+            if not path.is_file():
+                raise ScenarioError(text, "<file>", "no such scenario file")
+            return path
+        for folder in scenario_dirs():
+            candidate = folder.joinpath(f"{text}.toml")
+            if candidate.is_file():
+                return candidate
+    except OSError as exc:
+        raise ScenarioError(_short(text, 60), "<file>", f"cannot be read ({exc.strerror or exc})") from None
     known = ", ".join(s.name for s in list_scenarios()) or "none found"
     raise ScenarioError(text, "<name>", "no scenario of this name", f"a path or one of: {known}")
+
+
+def _read(path: Path | Traversable) -> Scenario:
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "<toml>", f"not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(source, "<file>", f"not UTF-8 text ({exc})") from None
+    except RecursionError:
+        raise ScenarioError(source, "<toml>", "nested too deeply to read",
+                            "the tables and arrays of a scenario file (a few levels deep)") from None
+    except OSError as exc:
+        raise ScenarioError(source, "<file>", f"cannot be read ({exc.strerror or exc})") from None
+    ctx = _Ctx(source)
+    if "scenario" not in raw:
+        raise ctx.fail("scenario", "is missing", "a [scenario] table with name and env")
+    header = _HEADER.check(raw.pop("scenario"), "scenario", ctx)
+    data = _validate_sections(raw, header["env"], ctx)
+    return Scenario(
+        header["name"], header["env"], header["title"], header["description"].strip(), source, data,
+    )
 
 
 def load_scenario(
@@ -370,26 +615,7 @@ def load_scenario(
     :param env_id: if given, the scenario must be for this environment
     :raises ScenarioError: naming the file, the field and what is allowed
     """
-    if isinstance(name_or_path, Scenario):
-        sc = name_or_path
-    else:
-        path = _resolve(name_or_path)
-        source = str(path)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(source, "<toml>", f"not valid TOML ({exc})") from None
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(source, "<file>", f"not UTF-8 text ({exc})") from None
-        ctx = _Ctx(source)
-        if "scenario" not in raw:
-            raise ctx.fail("scenario", "is missing", "a [scenario] table with name and env")
-        header = _HEADER.check(raw.pop("scenario"), "scenario", ctx)
-        data = _validate_sections(raw, header["env"], ctx)
-        sc = Scenario(
-            header["name"], header["env"], header["title"], header["description"].strip(),
-            source, data,
-        )
+    sc = name_or_path if isinstance(name_or_path, Scenario) else _read(_resolve(name_or_path))
     if env_id is not None and sc.env_id != env_id:
         raise ScenarioError(
             sc.source, "scenario.env", f"is {sc.env_id!r}, but {env_id!r} was asked for",
@@ -405,11 +631,30 @@ def list_scenarios(env_id: str | None = None) -> list[Scenario]:
     """
     seen: dict[str, Scenario] = {}
     for folder in scenario_dirs():
-        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        for path in _toml_files(folder):
             try:
-                sc = load_scenario(path)
+                sc = _read(path)
             except ScenarioError:
                 continue
             if sc.name not in seen and (env_id is None or sc.env_id == env_id):
                 seen[sc.name] = sc
     return sorted(seen.values(), key=lambda s: s.name)
+
+
+def scenario_json_schema(env_id: str) -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) of ``env_id``'s scenario files, generated from its schema,
+    for editor completion of the TOML files (``hbkit scenarios --schema``). Cross-field rules (such
+    as budgets below the maximum length) are checked by hbkit only."""
+    if env_id not in SCHEMA_HOMES:
+        raise ScenarioError("<argument>", "env_id", f"unknown env id {env_id!r}",
+                            "one of " + ", ".join(SCHEMA_HOMES))
+    header = _HEADER.json_schema()
+    header["properties"]["env"] = {"const": env_id}
+    body = Table(_schema_for(env_id).sections).json_schema()
+    body["properties"] = {"scenario": header, **body["properties"]}
+    body["required"] = ["scenario", *body["required"]]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"hbkit scenario for {env_id}",
+        **body,
+    }

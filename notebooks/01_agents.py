@@ -24,7 +24,36 @@
 #   (answer itself, hire, fire, assign), and why some actions are rejected;
 # - how a cost-benefit manager weighs success against price (the exercise).
 #
-# *Time: a few seconds. Widgets: a difficulty slider, buttons to play the manager.*
+# *Compute: a few seconds (about 20 s for the manager comparison). Your time: about 40 minutes.
+# Widgets: a difficulty slider, buttons to play the manager, a predict-then-check question, an
+# exercise with a checker.*
+#
+# ## The paper: HASHIRU (arXiv 2506.04255)
+#
+# *HASHIRU: Hierarchical Agent System for Hybrid Intelligent Resource Utilization* organises LLM
+# agents like a small company. A **CEO** agent receives the user's task, splits it, and hires, fires
+# and invokes **employee** agents, chosen by task needs and resource constraints (cost, memory). It
+# prefers small **local** models (served through Ollama), which occupy memory, and calls external
+# APIs and larger **cloud** models, which cost money, when necessary. It works under a **resource
+# budget** (memory of the local models, which comes back when a model is fired) and an **expense
+# budget** (money spent on cloud calls, which does not come back). An economic model with hiring
+# and firing costs keeps the team stable. The paper reports 58 % success on academic paper review,
+# 100 % on a JailbreakBench subset, and beats Gemini 2.0 Flash alone on GSM8K (96 % vs 61 %),
+# JEEBench (80 % vs 68.3 %) and SVAMP (92 % vs 84 %).
+#
+# ## What this simulation keeps, simplifies and cannot reproduce
+#
+# | HASHIRU | `hbkit/Team-v0` |
+# |---|---|
+# | CEO, employees, hire / fire / invoke | kept: a manager, a catalog of workers, hire / fire / assign / answer itself |
+# | resource budget (GPU memory), expense budget (dollars) | kept: memory units (16 GB = 100) that come back on firing; dollars that do not |
+# | hiring cost, local-first preference | kept: a hiring fee per cloud hire; local workers cost no money |
+# | real LLMs solving real tasks | simplified: each worker succeeds with a hidden probability per task type and difficulty |
+# | the CEO's reasoning in natural language, tool creation, memory of past tasks | not modelled: the manager sees numbers (task, team, feedback, budgets) |
+# | benchmark scores (GSM8K, JEEBench, paper review) | cannot be reproduced: the worlds are toys; only the *trade-offs* are |
+#
+# The point of the toy: the budget decisions of the CEO (whom to hire, when to pay for a cloud call,
+# whom to trust after seeing results) become a small decision problem that trains in seconds.
 
 # %%
 import gymnasium as gym
@@ -91,8 +120,22 @@ print("accounts:", {k: play.info[k] for k in ("spent", "remaining", "budget", "m
 # %% [markdown]
 # ## How the bundled managers do
 #
+# Before you run the next cell: which manager will earn the least?
 # Every hand-written manager on the same streams. `no-economy` picks the best published skill and
 # ignores cost: it runs out of money before the stream ends in most streams (the expense budget binds).
+
+# %%
+from hbkit.exercises import predict
+
+predict(
+    "Which manager earns the least reward per stream?",
+    ["local-only (never pays money)", "no-economy (always the best published skill)", "random"],
+    "no-economy (always the best published skill)",
+    "no-economy ignores prices: it calls the best (and dearest) cloud worker, so the expense budget runs out "
+    "long before the stream ends and the remaining tasks earn nothing. Money that does not come back is "
+    "the binding budget; even random does better because it spends slowly.",
+    hints={"random": "random wastes calls but spends money slowly; it does not run dry as often."},
+)
 
 # %%
 reports = {name: evaluate(f(env), "hbkit/Team-v0", episodes=EPISODES, seed=123) for name, f in available("hbkit/Team-v0").items()}
@@ -111,7 +154,7 @@ tviz.success_vs_cost([{"name": n, **r} for n, r in reports.items()], y="reward",
 # `reasoner` local worker beats `flash` on reasoning tasks.
 
 # %%
-from hbkit.exercises import check_cost_benefit
+from hbkit.exercises import check_cost_benefit, solution
 
 def net(p, value, quorum, dollars, money_weight):
     return value / quorum * p          # placeholder: what does the call cost?
@@ -119,5 +162,4 @@ def net(p, value, quorum, dollars, money_weight):
 check_cost_benefit(net)
 
 # %%
-# a reference answer
-check_cost_benefit(lambda p, value, quorum, dollars, money_weight: value / quorum * p - money_weight * dollars)
+solution("net_value")                  # open it after you have tried

@@ -23,7 +23,15 @@
 #   some earns the same from one more unit;
 # - how the best split changes as the budget grows (a slider), and who joins when.
 #
-# *Time: under a minute. Widgets: one weight slider per agent, budget sliders.*
+# *Compute: under a minute. Your time: about 35 minutes. Widgets: one weight slider per agent, budget
+# sliders, an exercise with a checker.*
+#
+# **Where this comes from.** Splitting a budget across agents with diminishing returns is classic
+# resource allocation. Its best split, *water-filling*, is the textbook answer to allocating transmit
+# power across noisy channels in information theory (Cover & Thomas, *Elements of Information
+# Theory*, ch. 9), and the same marginal-return rule appears in economics. In HASHIRU's terms it is
+# the CEO's question "how much of the expense budget should each employee get?" when it already
+# knows how good each one is; notebook 03 drops that knowledge.
 
 # %%
 import gymnasium as gym
@@ -37,7 +45,8 @@ FAST = hbkit.fast_mode()                       # HBKIT_FAST=1 shrinks the work (
 world = sviz.world_of("classroom")             # the constants of environments/classroom.toml
 a, c, B = world.productivity, world.scale, world.budget
 for name, ai, ci in zip(world.names, a, c):
-    print(f"{name:>5}: productivity a = {ai:<4}  scale c = {ci:<4} (first hour earns {ai / ci:.2f})")
+    print(f"{name:>5}: productivity a = {ai:<4}  scale c = {ci:<4}  first hour earns {ai * np.log1p(1 / ci):.2f}"
+          f"  (slope at 0: a/c = {ai / ci:.2f})")
 print("budget per round:", B, "hours")
 
 # %% [markdown]
@@ -141,3 +150,21 @@ def my_water_fill(a, c, B):
 
 
 check_water_filling(my_water_fill)
+
+# %%
+from hbkit.exercises import predict, solution
+
+predict(
+    "Before you write it: with a tiny budget (B = 0.5 hours for the four groups above), who gets hours "
+    "under water-filling?",
+    ["everybody, a little", "only the group whose first hour earns the most (largest a/c)",
+     "the group with the largest productivity a"],
+    "only the group whose first hour earns the most (largest a/c)",
+    "At x = 0 the marginal return of group i is a_i / c_i. A small budget never lifts the water level below "
+    "the second-best a_i / c_i, so only the best group is active; the others join one by one as B grows "
+    "(the budget slider above shows when).",
+    hints={"the group with the largest productivity a": "a large a with a large c flattens late but starts slow."},
+)
+
+# %%
+solution("water_fill")                 # open it after you have tried

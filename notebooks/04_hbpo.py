@@ -16,6 +16,16 @@
 # %% [markdown]
 # # 04 · Hierarchical Budget Policy Optimization (HBPO)
 #
+# **The paper: HBPO (arXiv 2507.15844).** *Hierarchical Budget Policy Optimization for Adaptive
+# Reasoning* trains a **reasoning model** (DeepSeek-R1-Distill-Qwen-1.5B and a 7B model) to spend as
+# much reasoning as a problem needs. Each problem's rollouts are split into **subgroups with
+# different token budgets**, stated in the prompt (512, 1024, 2048, 2560 tokens); a budget-aware
+# reward scores each rollout, and advantages compare rollouts inside and across subgroups. The paper
+# reports **−60.6 % average tokens at +3.14 points of accuracy** across four reasoning benchmarks,
+# length growing with difficulty, and length collapse when a plain length penalty is used instead.
+# The map of what this simulation keeps, simplifies and cannot reproduce is in `notebooks/README.md`;
+# the RL ideas used below (advantages, GRPO, PPO's clip) are introduced in notebook 03b.
+#
 # **You will learn**
 # - the budget-aware reward of HBPO and how its constants shape it (sliders for b, β, α);
 # - why a plain length penalty (the cosine reward) collapses exploration, and how budget subgroups
@@ -23,7 +33,8 @@
 # - how to train HBPO while watching it learn, and how its tokens grow with difficulty;
 # - the paper's ablations (number of budgets, reward function), as a table you regenerate.
 #
-# *Time: under a minute with the default settings. Widgets: reward sliders, a Train button.*
+# *Compute: under a minute with the default settings. Your time: about 45 minutes. Widgets: reward
+# sliders, a Train button, a predict-then-check question, an exercise with a checker.*
 
 # %%
 import gymnasium as gym
@@ -138,3 +149,20 @@ def my_reward(n, b, correct):
     return 4 * math.cos(math.pi * n / (2 * 4096))   # the cosine reward: fix it to HBPO's
 
 check_hbpo_reward(my_reward)
+
+# %%
+from hbkit.exercises import predict, solution
+
+predict(
+    "Under HBPO's reward with a budget of 1024 tokens, a correct answer after 300 tokens earns ... a correct "
+    "answer after 900 tokens.",
+    ["more than", "the same as", "less than"],
+    "the same as",
+    "Inside the budget the reward is the budget's own value beta*cos(pi*b/(2L)), whatever n is: HBPO does "
+    "not push for brevity below the budget, which keeps short budgets from starving long reasoning. Past the "
+    "budget the reward decays with n and pays alpha per extra token.",
+    hints={"more than": "that is the cosine reward, which rewards every saved token."},
+)
+
+# %%
+solution("hbpo_reward")                # open it after you have tried

@@ -22,8 +22,8 @@
 # - how to save a model, load it back and evaluate it with `hbkit.evaluate` — the same report as every other hbkit agent;
 # - how general-purpose deep RL compares with the HBPO trainer and the hand-written managers, in quality **and** in wall time.
 #
-# *Time: about a minute and a half (seconds with `HBKIT_FAST=1`). Widgets: SB3 progress bars, a world slider over the
-# evaluation curves. Needs the `sb3` extra (PyTorch); `make install` has it.*
+# *Compute: about a minute and a half (seconds with `HBKIT_FAST=1`). Your time: about 30 minutes. Widgets: SB3
+# progress bars, a world slider over the evaluation curves, an exercise with a checker. Needs the `sb3` extra (PyTorch); `make install` has it.*
 
 # %%
 import os, time, tempfile
@@ -179,13 +179,25 @@ curve_explorer(curves, references)
 # function and the model itself on the same episodes and tells you if they disagree (and why that may be).
 
 # %%
+from hbkit.exercises import predict
+
+predict(
+    "What does an SB3 model's predict(obs) return?",
+    ["the action", "a pair (action, state)", "the action's probabilities"],
+    "a pair (action, state)",
+    "predict returns (action, state); the state is for recurrent policies and is None otherwise. It also "
+    "samples unless deterministic=True, while hbkit.evaluate scores SB3 models deterministically.",
+)
+
+# %%
 from hbkit.exercises import check_sb3_agent
 
 def make_agent(model):
-    # your answer here: return a function obs -> action that uses model.predict
-    def act(obs):
-        action, _state = model.predict(obs, deterministic=True)
-        return action
-    return act
+    return lambda obs: model.predict(obs)     # placeholder: look at what predict returns
 
 check_sb3_agent(make_agent, models["Split", "ppo"], "hbkit/Split-v0", scenario="classroom")
+
+# %%
+from hbkit.exercises import predict, solution
+
+solution("make_agent")                        # open it after you have tried

@@ -35,7 +35,8 @@ def test_same_seed_same_problems_for_every_agent():
     m = available(ENV)
     r1 = evaluate(m["fixed-512"](env), ENV, episodes=500, seed=9, budget=None)
     r2 = evaluate(m["fixed-3072"](env), ENV, episodes=500, seed=9, budget=None)
-    assert {k: v["count"] for k, v in r1["by_level"].items()} == {k: v["count"] for k, v in r2["by_level"].items()}
+    counts = [{k: v["count"] for k, v in r["by_level"].items()} for r in (r1, r2)]
+    assert counts[0] == counts[1]
     assert r2["accuracy"] > r1["accuracy"]
 
 
@@ -96,7 +97,8 @@ def test_demo_fast(tmp_path, capsys):
     assert html.count("plotly-graph-div") >= 4 and "<pre>" in html
     saved = json.loads((tmp_path / "results.json").read_text())
     assert set(saved["reports"]) == {"base reasoner", "HBPO", "cosine", "classic", "single budget"}
-    assert {p.name for p in tmp_path.glob("*.npz")} == {"HBPO.npz", "cosine.npz", "classic.npz", "single-budget.npz"}
+    saved = {p.name for p in tmp_path.glob("*.npz")}
+    assert saved == {"HBPO.npz", "cosine.npz", "classic.npz", "single-budget.npz"}
     assert res["reports"]["HBPO"]["episodes"] == 300
 
 
@@ -129,3 +131,143 @@ def test_cli_reports_errors_without_traceback(tmp_path, capsys):
 def test_console_script_is_installed():
     r = subprocess.run([sys.executable, "-m", "hbkit.cli", "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("hbkit ")
+
+
+# ------------------------------------------------------------------------------------------------
+# The command line on every world (tiny settings)
+# ------------------------------------------------------------------------------------------------
+def _cli(capsys, *argv: str) -> tuple[object, str, str]:
+    code: object
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse refuses with exit code 2
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize(
+    "env_id, train, evaluate_args",
+    [
+        ("hbkit/Reasoning-v0", ["--algo", "hbpo", "--budgets", "512,2560", "--reward", "cosine"],
+         ["--budget", "none"]),
+        ("hbkit/Team-v0", ["--algo", "hbpo", "--budgets", "0.1,0.2", "--reward", "hbpo"],
+         ["--budget", "0.15"]),
+    ],
+)
+def test_cli_trains_and_evaluates_hbpo_per_world(tmp_path, capsys, env_id, train, evaluate_args):
+    out = tmp_path / "p.npz"
+    code, stdout, err = _cli(capsys, "train", "--env", env_id, *train, "--fast", "--iterations", "1",
+                             "--out", str(out), "--no-progress")
+    assert code == 0, err
+    assert out.exists() and "saved" in stdout
+    code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "8", "--json", *evaluate_args)
+    assert code == 0, err
+    rep = json.loads(stdout)
+    assert rep["env_id"] == env_id and rep["episodes"] == 8
+
+
+def test_cli_trains_sb3_on_split_and_evaluates_the_saved_model(tmp_path, capsys):
+    pytest.importorskip("stable_baselines3")
+    out = tmp_path / "split.zip"
+    code, stdout, err = _cli(capsys, "train", "--env", "split", "--algo", "ppo", "--budgets", "2.5", "--fast",
+                             "--out", str(out), "--no-progress")
+    assert code == 0, err
+    assert out.exists() and out.with_suffix(".hbkit.json").exists()
+    # the saved model knows its world and algorithm
+    code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "4", "--json")
+    assert code == 0, err
+    rep = json.loads(stdout)
+    assert rep["env_id"] == "hbkit/Split-v0" and rep["agent"] == "PPO"
+    code, stdout, err = _cli(capsys, "evaluate", f"sb3:ppo:{out}", "--env", "hbkit/Split-v0",
+                             "--episodes", "4",
+                             "--budget", "2.5", "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["budget"] == 2.5
+
+
+def test_cli_trains_maskable_ppo_on_team(tmp_path, capsys):
+    pytest.importorskip("sb3_contrib")
+    out = tmp_path / "team.zip"
+    code, _, err = _cli(capsys, "train", "--env", "hbkit/Team-v0", "--algo", "maskable-ppo", "--fast",
+                        "--out", str(out), "--no-progress")
+    assert code == 0, err
+    code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "3", "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["env_id"] == "hbkit/Team-v0"
+
+
+@pytest.mark.parametrize("env_id, manager, budget", [
+    ("hbkit/Reasoning-v0", "fixed-1024", "none"),
+    ("hbkit/Team-v0", "greedy", "0.1"),
+    ("hbkit/Split-v0", "ucb", "2.5"),
+])
+def test_cli_evaluates_managers_by_name(capsys, env_id, manager, budget):
+    code, stdout, err = _cli(capsys, "evaluate", manager, "--env", env_id, "--episodes", "4",
+                             "--budget", budget,
+                             "--json")
+    assert code == 0, err
+    rep = json.loads(stdout)
+    assert rep["env_id"] == env_id and rep["agent"]
+    code, stdout, _ = _cli(capsys, "evaluate", "--list-managers", "--env", env_id)
+    assert code == 0 and manager in stdout.split()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["evaluate", "sb3:ppo"], "no model path"),
+    (["evaluate", "sb3:ppo:missing.zip"], "no such model file"),
+    (["evaluate", "sb3:nope:x.zip"], "unknown algorithm"),
+    (["evaluate", "no-such-manager", "--env", "hbkit/Team-v0"], "greedy"),
+    (["train", "--timesteps", "-5"], "--timesteps must be a whole number >= 1"),
+    (["train", "--iterations", "0"], "--iterations"),
+    (["train", "--seed", "-1"], "--seed"),
+    (["evaluate", "greedy", "--env", "team", "--episodes", "2.5"], "--episodes"),
+    (["train", "--env", "hbkit/Split-v0", "--algo", "dqn"], "allowed: ppo, a2c, sac, td3"),
+    (["train", "--env", "hbkit/Reasoning-v0", "--algo", "sac"], "allowed: hbpo, ppo, a2c, dqn"),
+    (["train", "--env", "hbkit/Split-v0", "--algo", "hbpo"], "cannot train hbkit/Split-v0"),
+    (["train", "--env", "hbkit/Team-v0", "--reward", "classic"], "allowed: plain, hbpo, cosine"),
+    (["train", "--env", "hbkit/Split-v0", "--reward", "hbpo"], "single reward"),
+    (["train", "--env", "hbkit/Reasoning-v0", "--budgets", "512,1.5"], "whole numbers of tokens"),
+    (["train", "--env", "hbkit/Team-v0", "--budgets", "0.1,abc"], "dollars"),
+    (["train", "--env", "hbkit/Team-v0", "--budgets", "none"], "no natural mode"),
+    (["train", "--env", "hbkit/Split-v0", "--budgets", "1,2"], "one budget per round"),
+    (["evaluate", "greedy", "--env", "hbkit/Team-v0", "--budget", "none"], "no natural mode"),
+    (["evaluate", "greedy", "--env", "hbkit/Team-v0", "--budget", "-1"], "out of range"),
+    (["train", "--env", "hbkit/Nope-v0"], "allowed: hbkit/Reasoning-v0"),
+    (["scenarios", "x" * 5000], "not a usable scenario name"),
+])
+def test_cli_bad_input_is_one_clear_line_and_exit_2(capsys, argv, words):
+    code, _, err = _cli(capsys, *argv)
+    assert code == 2
+    assert words in err, err
+    assert "Traceback" not in err
+
+
+def test_cli_error_starts_on_a_fresh_line_after_a_progress_bar(capsys):
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=10, desc="working")
+    bar.update(3)
+    code, _, err = _cli(capsys, "evaluate", "sb3:ppo")
+    assert code == 2
+    line = next(ln for ln in err.splitlines() if "hbkit: error:" in ln)
+    assert line.startswith("hbkit: error:"), repr(err)
+
+
+def test_cli_help_shows_an_example_per_world(capsys):
+    for command in ("train", "evaluate"):
+        code, stdout, _ = _cli(capsys, command, "--help")
+        assert code == 0
+        for env_id in ("hbkit/Reasoning-v0", "hbkit/Team-v0", "hbkit/Split-v0"):
+            assert env_id in stdout or command == "evaluate" and env_id == "hbkit/Reasoning-v0"
+
+
+def test_cli_scenarios_schema(capsys):
+    code, stdout, _ = _cli(capsys, "scenarios", "--schema", "--env", "hbkit/Team-v0")
+    assert code == 0
+    schema = json.loads(stdout)
+    assert schema["properties"]["scenario"]["properties"]["env"] == {"const": "hbkit/Team-v0"}
+    assert schema["properties"]["world"]["additionalProperties"] is False
+    assert "expense_budget" in schema["properties"]["world"]["required"]
+    code, stdout, _ = _cli(capsys, "scenarios", "--schema")
+    assert set(json.loads(stdout)) == {"hbkit/Reasoning-v0", "hbkit/Team-v0", "hbkit/Split-v0"}

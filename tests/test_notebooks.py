@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,10 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     )
     client.execute()
     errors = [
-        out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
         if out.get("output_type") == "error"
     ]
     assert not errors, f"{path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
@@ -34,7 +36,8 @@ def test_every_notebook_has_its_jupytext_source() -> None:
     sources = sorted(p for p in (ROOT / "notebooks").glob("[0-9]*.py"))
     assert [p.stem for p in sources] == [p.stem for p in NOTEBOOKS], (
         "every notebooks/NN_name.ipynb needs its NN_name.py source and the other way round; "
-        "create the missing one with `jupytext --sync`")
+        "create the missing one with `jupytext --sync`"
+    )
     assert (ROOT / "notebooks" / "jupytext.toml").is_file()
 
 
@@ -51,8 +54,9 @@ def test_notebook_pair_in_sync(path: Path) -> None:
     from_py = jupytext.read(py, fmt="py:percent")
     synced = combine_inputs_with_outputs(from_py, stored, fmt="py:percent")
     hint = f"{path.name} and {py.name} differ: run `jupytext --sync notebooks/{py.name}`"
-    assert [(c.cell_type, c.source) for c in synced.cells] == \
-        [(c.cell_type, c.source) for c in stored.cells], hint
+    assert [(c.cell_type, c.source) for c in synced.cells] == [
+        (c.cell_type, c.source) for c in stored.cells
+    ], hint
     assert [c.id for c in synced.cells] == [c.id for c in stored.cells], hint
     ids = [c.id for c in stored.cells]
     assert len(set(ids)) == len(ids), f"{path.name}: cell ids repeat"
@@ -62,7 +66,11 @@ def test_notebook_pair_in_sync(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_stored_without_outputs(path: Path) -> None:
     nb = json.loads(path.read_text())
-    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    dirty = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
     assert not dirty, f"{path.name}: cells {dirty} are stored with outputs; strip them"
 
 
@@ -75,10 +83,16 @@ def test_static_html_shows_every_figure(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("HBKIT_FAST", "1")
     monkeypatch.setenv("HBKIT_STATIC", "1")
     nb = nbformat.read(ROOT / "notebooks" / "00_quickstart.ipynb", as_version=4)
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    figures = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-               if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    figures = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
     html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
     assert figures, "the quickstart shows no figure"
     assert html.count('class="plotly-graph-div"') == len(figures), "a figure is missing from the page"

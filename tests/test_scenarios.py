@@ -35,13 +35,16 @@ def test_every_shipped_scenario_is_valid():
         ("max_tokens = 4096 ", "max_tokens = 4096.5 ", "world.max_tokens", "integer"),
         ('reward = "hbpo"', 'reward = "length"', "world.reward", "not a known choice"),
         ("mix         = [0.20,", "mix         = [0.50,", "levels.mix", "sum to"),
-        ("budgets = [512, 1024, 2048, 2560]", "budgets = [512, 1024, 2048, 5000]", "world.budgets[3]", "below max_tokens"),
+        ("budgets = [512, 1024, 2048, 2560]", "budgets = [512, 1024, 2048, 5000]", "world.budgets[3]",
+         "below max_tokens"),
         ("budgets = [512, 1024, 2048, 2560]", "budgets = [1024, 512]", "world.budgets", "increasing"),
-        ("guess       = [0.30,  0.15,  0.08,  0.04,  0.02]", "guess       = [0.30,  0.15]", "levels.guess", "as many items as 'mix'"),
+        ("guess       = [0.30,  0.15,  0.08,  0.04,  0.02]", "guess       = [0.30,  0.15]", "levels.guess",
+         "as many items as 'mix'"),
         ("chunk = 64 ", "chunk = 100 ", "world.chunk", "divisor"),
         ("[verification]", "[verification]\ntypo = 1", "verification.typo", "unknown field"),
         ("gap = 0.1 ", "gap = nan ", "verification.gap", "finite"),
-        ("truncation_reward = -1.0", "truncation_reward = 'bad'", "world.truncation_reward", "expected a number"),
+        ("truncation_reward = -1.0", "truncation_reward = 'bad'", "world.truncation_reward",
+         "expected a number"),
     ],
 )
 def test_validation_error_names_file_field_and_allowed(tmp_scenario, old, new, field, words):
@@ -96,3 +99,178 @@ def test_env_constructor_reports_bad_kwargs():
 
     with pytest.raises(ScenarioError, match="world.budgets"):
         gym.make("hbkit/Reasoning-v0", budgets=[512, 9000])
+
+
+# ------------------------------------------------------------------------------------------------
+# Hostile inputs: one clear ScenarioError each
+# ------------------------------------------------------------------------------------------------
+def test_utf8_bom_is_accepted(tmp_scenario):
+    path = tmp_scenario("")
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_scenario(path)["world"]["max_tokens"] == 4096
+
+
+def test_deeply_nested_arrays(tmp_scenario):
+    path = tmp_scenario(GOOD + "\n[deep]\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ScenarioError, match="nested too deeply|not valid TOML|unknown field"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("value", [None, 123, 1.5, ["hbpo-math"], object()])
+def test_scenario_of_the_wrong_type(value):
+    with pytest.raises(ScenarioError, match="field 'scenario': expected a scenario name or path"):
+        load_scenario(value)
+
+
+@pytest.mark.parametrize("value", [None, 123])
+def test_env_with_a_scenario_of_the_wrong_type(value):
+    import gymnasium as gym
+
+    with pytest.raises(ScenarioError, match="expected a scenario name or path"):
+        gym.make("hbkit/Team-v0", scenario=value)
+
+
+@pytest.mark.parametrize("name", ["x" * 5000, "a/" * 3000 + "b.toml", "", "   "])
+def test_unusable_names(name):
+    with pytest.raises(ScenarioError, match="not a usable scenario name"):
+        load_scenario(name)
+
+
+def _required_fields(table, prefix=""):
+    """Dotted names of the required fields of a schema table (top-level tables and their fields)."""
+    from hbkit.scenarios import _REQUIRED, Table
+
+    for key, spec in table.fields.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if spec.default is _REQUIRED:
+            yield dotted, spec
+        if isinstance(spec, Table) and not prefix:
+            yield from _required_fields(spec, dotted)
+
+
+def _shipped():
+    return sorted((ROOT / "environments").glob("*.toml"))
+
+
+def test_every_missing_field_names_its_type_and_range(tmp_path):
+    """Delete each required field of each shipped scenario in turn: the error names the field and
+    what it must be, never a bare 'a value'."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    from hbkit.scenarios import Table as T
+    from hbkit.scenarios import _schema_for
+
+    cases = 0
+    for path in _shipped():
+        raw = tomllib.loads(path.read_text())
+        schema = _schema_for(raw["scenario"]["env"])
+        for dotted, spec in _required_fields(T(schema.sections)):
+            section, _, key = dotted.partition(".")
+            data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+            if key:
+                if not isinstance(data.get(section), dict) or key not in data[section]:
+                    continue
+                del data[section][key]
+            elif section in data:
+                del data[section]
+            else:
+                continue
+            with pytest.raises(ScenarioError) as info:
+                load_scenario(_write_toml(tmp_path / f"{path.stem}-{cases}.toml", data))
+            msg = str(info.value)
+            assert f"'{dotted}'" in msg and "is missing" in msg, msg
+            assert "allowed: a value" not in msg and info.value.allowed == spec.allowed(), msg
+            cases += 1
+    assert cases >= 40
+
+
+def _write_toml(path, data):
+    """A tiny TOML writer for the plain data of scenario files (tables, arrays of tables, lists)."""
+    import json as _json
+
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return _json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return repr(v)
+
+    lines = []
+    for name, body in data.items():
+        if isinstance(body, list):
+            for row in body:
+                lines.append(f"[[{name}]]")
+                lines += [f"{k} = {value(v)}" for k, v in row.items()]
+        else:
+            lines.append(f"[{name}]")
+            lines += [f"{k} = {value(v)}" for k, v in body.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_written_toml_helper_round_trips(tmp_path):
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    for path in _shipped():
+        raw = tomllib.loads(path.read_text())
+        again = _write_toml(tmp_path / path.name, raw)
+        assert load_scenario(again).data == load_scenario(path).data
+
+
+def test_json_schema_accepts_every_shipped_scenario_and_rejects_a_typo():
+    jsonschema = pytest.importorskip("jsonschema")
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    from hbkit.scenarios import scenario_json_schema
+
+    for path in _shipped():
+        raw = tomllib.loads(path.read_text())
+        schema = scenario_json_schema(raw["scenario"]["env"])
+        jsonschema.validate(raw, schema)
+        raw["world"]["typo_field"] = 1
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(raw, schema)
+
+
+def test_scenarios_are_found_in_the_package_without_a_checkout(monkeypatch, tmp_path):
+    """Without a checkout, names resolve to the files shipped in the package (hbkit/_scenarios,
+    stood in for here by a copy; tests/test_packaging.py checks a real installed wheel)."""
+    import shutil
+
+    import hbkit.scenarios as scenarios
+
+    packaged = tmp_path / "_scenarios"
+    packaged.mkdir()
+    for path in _shipped():
+        shutil.copy2(path, packaged / path.name)
+    monkeypatch.setattr(scenarios, "_checkout_dir", lambda: None)
+    monkeypatch.setattr(scenarios, "_packaged_dir", lambda: packaged)
+    monkeypatch.delenv("HBKIT_SCENARIO_PATH", raising=False)
+    assert {s.name for s in list_scenarios()} == {p.stem for p in _shipped()}
+    assert load_scenario("hashiru").source == str(packaged / "hashiru.toml")
+
+
+def test_saved_scenario_round_trip_and_world_hash():
+    from hbkit.scenarios import Scenario
+
+    sc = load_scenario("hashiru")
+    again = Scenario.from_dict(sc.to_dict())
+    assert again.data == sc.data and again.world_hash == sc.world_hash
+    assert sc.with_overrides({"world.memory": 40}).world_hash != sc.world_hash
+    assert sc.with_overrides({"world.reward": "hbpo"}).world_hash == sc.world_hash
+    assert sc.with_overrides({"train.iterations": 7}).world_hash == sc.world_hash
+    assert sc.differences(sc.with_overrides({"world.memory": 40})) == ["world.memory: 100 -> 40"]

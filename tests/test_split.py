@@ -13,6 +13,7 @@ import hbkit  # noqa: F401  (registers the environments)
 from hbkit.envs.checks import api_test
 from hbkit.managers import available
 from hbkit.managers.split import MANAGERS, compare, run_managers, split_value, water_fill
+from hbkit.errors import OptionError
 from hbkit.scenarios import ScenarioError, load_scenario
 
 ENV = "hbkit/Split-v0"
@@ -350,7 +351,7 @@ def test_productivity_option():
     env = gym.make(ENV)
     _, info = env.reset(seed=0, options={"productivity": [1, 2, 3, 4]})
     np.testing.assert_array_equal(info["productivity"], [1, 2, 3, 4])
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(OptionError, match=r"entry 2 is -3.0; allowed: .*0.025 <= a <= 80"):
         env.reset(seed=0, options={"productivity": [1, 2, -3, 4]})
     with pytest.raises(ValueError, match="shape"):
         env.reset(seed=0, options={"productivity": [1, 2]})
@@ -564,4 +565,4 @@ def test_learner_checker():
     assert good.details["yours"]["regret"] < good.details["equal"]["regret"]
     flat = check_learner(lambda obs: np.zeros(5, np.float32), episodes=16)
     assert not flat.passed and "equal split" in flat.message
-    assert "ValueError" in check_learner(lambda obs: np.zeros(3), episodes=4).message
+    assert "ActionError" in check_learner(lambda obs: np.zeros(3), episodes=4).message

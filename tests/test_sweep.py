@@ -121,6 +121,7 @@ def test_local_backend_matches_in_process_whatever_the_order(tmp_path):
     row = ok[0]
     assert set(row) >= {"key", "job", "status", "report", "history", "timing", "versions", "host"}
     assert set(row["versions"]) >= {"hbkit", "numpy", "gymnasium"}
+    assert set(row["timing"]) == {"train_seconds", "eval_seconds", "wall_seconds", "cpu_seconds"}
     assert row["history"]["iterations"] == 2 and "seconds" not in row["history"]["last"]
     assert json.loads(json.dumps(row)) == row
 
@@ -132,7 +133,8 @@ def test_a_failed_job_is_recorded_and_the_sweep_goes_on(tmp_path):
     failed = [r for r in rows if r["status"] == "error"]
     assert len(failed) == 1 and [r["status"] for r in rows].count("ok") == 2
     err = failed[0]["error"]
-    assert err["type"] == "ValueError" and "no-such-advantage" in err["message"] and "Traceback" in err["traceback"]
+    assert err["type"] == "ValueError" and "no-such-advantage" in err["message"]
+    assert "Traceback" in err["traceback"]
     assert failed[0]["report"] is None
     # a rerun does not repeat it ... unless asked to
     run_sweep(jobs, path, workers=1, progress=False)
@@ -204,8 +206,8 @@ def _env() -> dict[str, str]:
 
 def test_a_killed_sweep_resumes_without_duplicates(tmp_path):
     spec, path = _slow_spec(tmp_path), tmp_path / "r.jsonl"
-    code = f"from hbkit.sweep import load_spec, run_sweep; run_sweep(load_spec({str(spec)!r}), {str(path)!r}, " \
-           "workers=1, progress=False)"
+    code = (f"from hbkit.sweep import load_spec, run_sweep; "
+            f"run_sweep(load_spec({str(spec)!r}), {str(path)!r}, workers=1, progress=False)")
     proc = subprocess.Popen([sys.executable, "-c", code], env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     _wait_for_rows(path, 2, proc)
@@ -322,6 +324,46 @@ def test_a_bad_spec_names_file_field_and_what_is_allowed(tmp_scenario, edit, fie
         assert "allowed:" in msg and allowed in msg, msg
 
 
+def test_a_grid_over_scenarios_and_per_run_quick_settings(tmp_scenario):
+    text = textwrap.dedent("""
+        [sweep]
+        name = "s"
+        env = "hbkit/Split-v0"
+        seeds = 2
+        by = ["scenario", "name"]
+        [[run]]
+        name = "ucb"
+        agent = "manager:ucb"
+        [[run]]
+        name = "ppo"
+        agent = "sb3:ppo"
+        settings = { total_timesteps = 50000 }
+        quick = { total_timesteps = 256 }
+        [grid]
+        scenario = ["classroom", "drift"]
+        """)
+    spec = load_spec(tmp_scenario(text, "s.toml"))
+    jobs = spec.jobs()
+    assert [(j.scenario, j.name) for j in jobs[::2]] == [("classroom", "ucb"), ("classroom", "ppo"),
+                                                         ("drift", "ucb"), ("drift", "ppo")]
+    quick = load_spec(tmp_scenario(text, "s.toml"), quick=True).jobs()
+    assert [j.settings for j in quick if j.name == "ppo"] == [{"total_timesteps": 256}] * 4
+    bad = text.replace('"drift"]', '"hashiru"]')
+    with pytest.raises(ScenarioError, match=r"field 'grid.scenario\[1\]'"):
+        load_spec(tmp_scenario(bad, "bad.toml"))
+    bad = text.replace("quick = { total_timesteps = 256 }", "quick = { total_timestep = 256 }")
+    with pytest.raises(ScenarioError, match=r"'run\[1\].quick.total_timestep'.*allowed: .*total_timesteps"):
+        load_spec(tmp_scenario(bad, "bad.toml"))
+
+
+@pytest.mark.parametrize("name", ["hbpo-ablations", "team-managers", "split-managers"])
+def test_the_shipped_specs_are_valid(name):
+    for quick in (False, True):
+        spec = load_spec(ROOT / "benchmarks" / "sweeps" / f"{name}.toml", quick=quick)
+        jobs = spec.jobs()
+        assert len({j.key for j in jobs}) == len(jobs) and len(spec.seeds) >= (2 if quick else 5)
+
+
 def test_spec_file_errors(tmp_path, tmp_scenario):
     with pytest.raises(ScenarioError, match="no such sweep spec"):
         load_spec(tmp_path / "missing.toml")
@@ -344,12 +386,10 @@ def test_cli_runs_a_spec_and_prints_the_table(tmp_scenario, tmp_path, capsys):
 
     spec = tmp_scenario(GOOD, "good.toml")
     out = tmp_path / "r.jsonl"
-    html = tmp_path / "fig.html"
-    assert main(["sweep", str(spec), "--quick", "--out", str(out), "--workers", "1", "--no-progress",
-                 "--html", str(html)]) == 0
+    assert main(["sweep", str(spec), "--quick", "--out", str(out), "--workers", "1", "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "| name | overrides.levels.need_spread | accuracy | by_level.5.accuracy | seeds |" in text
-    assert " ± " in text and html.exists()
+    assert " ± " in text
     assert main(["sweep", str(spec), "--quick", "--out", str(out), "--dry-run"]) == 0
     assert "8 of 8 jobs done" in capsys.readouterr().out
     bad = tmp_scenario(GOOD.replace("seeds = 3", "seeds = -1"), "bad.toml")
@@ -376,8 +416,17 @@ def test_summary_figure_has_the_intervals_as_error_bars():
 @pytest.fixture(scope="module")
 def ray_runtime():
     ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'hbkit[ray]')")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}})
+    # Ray's raylet gives its helper processes a fixed time to start; on a machine busy with other
+    # work that can run out, so a failed start is tried again (a real runtime either way, no mock)
+    for attempt in range(3):
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}})
+            break
+        except Exception:
+            ray.shutdown()
+            if attempt == 2:
+                raise
     yield ray
     ray.shutdown()
 

@@ -15,9 +15,13 @@ where the world batches naturally.
 
 from __future__ import annotations
 
+from typing import Any
+
 import gymnasium as gym
 
-__all__ = ["ENV_IDS", "DEFAULT_SCENARIOS", "register_envs"]
+from hbkit.errors import ConfigError
+
+__all__ = ["ENV_IDS", "DEFAULT_SCENARIOS", "register_envs", "check_env_id"]
 
 #: env id -> (entry point, vector entry point or None, default scenario)
 _SPECS: dict[str, tuple[str, str | None, str]] = {
@@ -48,3 +52,13 @@ def register_envs() -> None:
             vector_entry_point=vector_entry,
             kwargs={"scenario": scenario},
         )
+
+
+def check_env_id(env_id: Any) -> str:
+    """Return ``env_id`` if it is an hbkit env id.
+
+    :raises ConfigError: naming the value and listing the hbkit env ids
+    """
+    if not isinstance(env_id, str) or env_id not in _SPECS:
+        raise ConfigError(f"unknown env id {env_id!r}; allowed: {', '.join(ENV_IDS)}")
+    return env_id

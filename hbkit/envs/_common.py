@@ -7,22 +7,31 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.errors import ActionError, OptionError
+from hbkit.errors import ActionError, OptionError, whole_number
 from hbkit.scenarios import Scenario, load_scenario
 
+#: Most environments one native VectorEnv may hold (each env is a row of NumPy arrays).
+MAX_NUM_ENVS = 10_000_000
 
-def vector_settings(num_envs: int, autoreset_mode: Any, metadata: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Validate a native VectorEnv's ``num_envs`` and ``autoreset_mode``.
+
+def vector_settings(num_envs: Any, autoreset_mode: Any, metadata: Mapping[str, Any],
+                    render_mode: Any = None, where: str = "VectorEnv") -> tuple[int, dict[str, Any]]:
+    """Validate a native VectorEnv's ``num_envs``, ``autoreset_mode`` and ``render_mode``.
 
     :return: ``(num_envs, metadata)``, the metadata carrying the chosen autoreset mode
+    :raises OptionError: naming the argument, the value and what is allowed
     """
     from gymnasium.vector import AutoresetMode
 
-    if int(num_envs) < 1:
-        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-    mode = AutoresetMode(autoreset_mode)
+    num_envs = whole_number(num_envs, f"{where}: num_envs", 1, MAX_NUM_ENVS, OptionError)
+    try:
+        mode = AutoresetMode(autoreset_mode)
+    except ValueError:
+        mode = None
     if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
-        raise ValueError(f"autoreset_mode {mode} is not supported; allowed: NEXT_STEP or DISABLED")
+        raise OptionError(f"{where}: autoreset_mode {autoreset_mode!r} is not supported; allowed: "
+                          "NEXT_STEP or DISABLED")
+    check_render_mode(render_mode, metadata.get("render_modes", ()), where)
     return int(num_envs), {**metadata, "autoreset_mode": mode}
 
 
@@ -48,12 +57,13 @@ def check_actions(
             raise ActionError(f"{what}: entry {i} is {arr.ravel()[i]!r}; allowed: integers 0..{n - 1}")
     elif arr.dtype.kind not in "iub":
         raise ActionError(f"{what}: expected integers 0..{n - 1}, got {arr.dtype} values")
-    out = arr.astype(np.int64)
-    bad = (out < 0) | (out >= n)
+    bad = (arr < 0) | (arr >= n)  # in the actions' own dtype: 2**63 must not wrap to a negative
     if bad.any():
         i = int(np.flatnonzero(bad.ravel())[0])
-        raise ActionError(f"{what}: entry {i} is {out.ravel()[i]}; allowed: integers 0..{n - 1}")
-    return out
+        value = arr.ravel()[i]
+        shown = int(value) if arr.dtype.kind != "f" else float(value)
+        raise ActionError(f"{what}: entry {i} is {shown}; allowed: integers 0..{n - 1}")
+    return arr.astype(np.int64)
 
 
 def check_options(options: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
@@ -77,3 +87,78 @@ def check_options(options: Any, allowed: tuple[str, ...], where: str) -> dict[st
     if unknown:
         raise OptionError(f"{where}: unknown option {unknown[0]!r}; allowed keys: {', '.join(allowed)}")
     return dict(options)
+
+
+#: Largest seed a reset option accepts (NumPy seeds are non-negative; int64 keeps them exact).
+MAX_SEED = 2**63 - 1
+
+
+def check_seeds(value: Any, num: int, name: str, where: str) -> list[int]:
+    """Per-env seeds from a reset option such as ``problem_seed``: one whole number for every env,
+    or a sequence of ``num`` of them, each in ``0..MAX_SEED`` (``None``, ``1.5``, ``"3"`` and
+    ``2**64`` are refused, never coerced).
+
+    :raises OptionError: naming the option, the value and what is allowed
+    """
+    if isinstance(value, (str, bytes)) or not np.iterable(value):
+        values = [value] * num
+    else:
+        values = list(value)
+        if len(values) != num:
+            raise OptionError(f"{where}: options[{name!r}] has {len(values)} entries; allowed: one "
+                              f"whole number, or {num} of them (one per env)")
+    return [whole_number(v, f"{where}: options[{name!r}]", 0, MAX_SEED, OptionError) for v in values]
+
+
+def check_box_actions(actions: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """Validate actions for a ``Box(-1, 1)`` space; return them as float64.
+
+    The one place where every hbkit env with continuous actions checks them. Finite values outside
+    ``[-1, 1]`` are clipped (as Stable-Baselines3 does before stepping); anything else is refused.
+
+    :param actions: what the caller passed: an array or a (nested) list of real numbers
+    :param shape: the expected shape
+    :param what: how the message names the argument, e.g. ``"action (shape (4,))"``
+    :raises ActionError: for a wrong shape, strings, complex numbers, objects, NaN or infinity,
+        naming the entry and what is allowed
+    """
+    allowed = f"real numbers in [-1, 1] of shape {shape}"
+    try:
+        arr = np.asarray(actions)
+    except (TypeError, ValueError):  # ragged lists and the like
+        raise ActionError(f"{what}: expected {allowed}, got {actions!r}") from None
+    if arr.dtype.kind == "O" and arr.ndim:  # name the first entry that is not a real number
+        for i, v in enumerate(arr.ravel()):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+                where = i if arr.ndim == 1 else tuple(int(j) for j in np.unravel_index(i, arr.shape))
+                raise ActionError(f"{what}: entry {where} is {v!r}; allowed: {allowed}")
+    if arr.dtype.kind not in "fiub":
+        kind = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects"}.get(
+            arr.dtype.kind, f"{arr.dtype} values")
+        raise ActionError(f"{what}: expected {allowed}, got {kind} ({actions!r})")
+    if arr.shape != shape:
+        raise ActionError(f"{what}: expected shape {shape}, got {arr.shape}")
+    a = arr.astype(np.float64)
+    if a.size and not (a.min() >= -1.0 and a.max() <= 1.0):  # also catches NaN
+        bad = ~np.isfinite(a)
+        if bad.any():
+            i = tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape))
+            where = i[0] if len(i) == 1 else i
+            raise ActionError(f"{what}: entry {where} is {float(a[i])}; allowed: finite numbers "
+                              "(values outside [-1, 1] are clipped)")
+        a = np.clip(a, -1.0, 1.0)
+    return a
+
+
+def check_render_mode(render_mode: Any, allowed: Any, where: str) -> str | None:
+    """Refuse a ``render_mode`` an env cannot render, when it is made (not at the first ``render()``).
+
+    :param render_mode: what the caller passed (``None``: no rendering)
+    :param allowed: the env's ``metadata["render_modes"]``
+    :param where: the env's name, used in the message, e.g. ``"SplitVectorEnv"``
+    :raises OptionError: naming the value and the allowed modes
+    """
+    if render_mode is None or render_mode in allowed:
+        return render_mode
+    modes = ", ".join(["None", *(repr(m) for m in allowed)])
+    raise OptionError(f"{where}: render_mode {render_mode!r} is not supported; allowed: {modes}")

@@ -16,7 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["api_test", "check_vector_env", "sample_actions"]
+__all__ = ["api_test", "check_vector_env", "sample_actions", "check_invariants"]
 
 
 def sample_actions(space: gym.Space, rng: np.random.Generator, mask: Any = None) -> Any:
@@ -77,8 +77,8 @@ def check_vector_env(vec: Any, seed: int = 0, steps: int = 100) -> None:
         return trace
 
     a, b = run(seed), run(seed)
-    for t, (x, y) in enumerate(zip(a, b)):
-        for part, (p, q) in zip(("obs", "reward", "terminated"), zip(x, y)):
+    for t, (x, y) in enumerate(zip(a, b, strict=True)):
+        for part, (p, q) in zip(("obs", "reward", "terminated"), zip(x, y, strict=True), strict=True):
             assert np.array_equal(p, q), f"not deterministic: {part} differs at step {t} for seed {seed}"
     assert hasattr(u, "summarize_episodes"), "the VectorEnv needs summarize_episodes for evaluate()"
 
@@ -97,10 +97,11 @@ def api_test(env_id: str, scenario: Any = None, num_envs: int = 8, seed: int = 0
         warnings.simplefilter("error")
         env = gym.make(env_id, **kwargs)
         check_env(env.unwrapped, skip_render_check=True)
+        sb3_check_env: Any = None
         try:
             from stable_baselines3.common.env_checker import check_env as sb3_check_env
         except ImportError:  # pragma: no cover - the sb3 extra is optional
-            sb3_check_env = None
+            pass
         if sb3_check_env is not None:
             sb3_check_env(env.unwrapped, warn=True)
         assert hasattr(env.unwrapped, "summarize_episodes"), "the Env needs summarize_episodes"
@@ -128,3 +129,61 @@ def _bad_actions(space: gym.Space) -> list[Any]:
         wrong_shape = np.zeros((*space.shape, 2), dtype=space.dtype)
         return [nan, wrong_shape]
     return []
+
+
+# ------------------------------------------------------------------------------------------------
+# Budget invariants, checked on the info of a single env or the infos of a VectorEnv
+# ------------------------------------------------------------------------------------------------
+def _team_invariants(info: dict[str, Any], world: dict[str, Any]) -> None:
+    spent, remaining, budget = (np.asarray(info[k], np.float64) for k in ("spent", "remaining", "budget"))
+    tol = 1e-9 * np.maximum(1.0, budget)
+    assert np.all(np.isfinite(spent)) and np.all(np.isfinite(remaining)), "money is not finite"
+    assert np.all(spent >= -tol), f"money spent is negative: {spent.min()}"
+    assert np.all(remaining >= -tol), f"money remaining is negative: {remaining.min()}"
+    gap = np.abs(spent + remaining - budget)
+    assert np.all(gap <= tol), f"spent + remaining != budget (off by {gap.max():g})"
+    by_type = np.asarray(info["spent_by_type"], np.float64).sum(axis=-1)
+    assert np.all(np.abs(by_type - spent) <= tol), "spending by task type does not add up"
+    used, free = np.asarray(info["memory_used"]), np.asarray(info["memory_free"])
+    assert np.all(used >= 0) and np.all(free >= 0), "memory is negative"
+    assert np.all(used + free == world["memory"]), "memory used + free != memory"
+
+
+def _split_invariants(info: dict[str, Any], world: dict[str, Any]) -> None:
+    alloc = np.asarray(info["allocation"], np.float64)
+    alloc = alloc.reshape(-1, alloc.shape[-1])
+    started = np.asarray(info["round"]).reshape(-1) > 0
+    budget = np.asarray(info["budget"], np.float64).reshape(-1)
+    assert np.all(alloc >= 0), "negative allocation"
+    sums = alloc.sum(axis=1)
+    bad = started & ~np.isclose(sums, budget, rtol=1e-9, atol=0.0)
+    assert not bad.any(), f"allocations sum to {sums[bad][:3]}, budgets {budget[bad][:3]}"
+    spent, left = (np.asarray(info[k], np.float64).reshape(-1) for k in ("budget_spent", "budget_left"))
+    total = budget * world["rounds"]
+    assert np.allclose(spent + left, total, rtol=1e-9), "budget spent + left != budget x rounds"
+    assert np.all(left >= -1e-9 * total), "budget left is negative"
+
+
+def _reasoning_invariants(info: dict[str, Any], world: dict[str, Any]) -> None:
+    tokens = np.asarray(info["tokens"])
+    assert np.all((tokens >= 0) & (tokens <= world["max_tokens"])), "tokens outside 0..max_tokens"
+    assert np.all(tokens % world["chunk"] == 0), "tokens off the chunk grid"
+
+
+_INVARIANTS = {
+    "hbkit/Team-v0": _team_invariants,
+    "hbkit/Split-v0": _split_invariants,
+    "hbkit/Reasoning-v0": _reasoning_invariants,
+}
+
+
+def check_invariants(env_id: str, info: dict[str, Any], scenario: Any) -> None:
+    """Check the budget invariants of one step: money and budgets are exact (spent + remaining =
+    initial), never negative or wrapped; Split allocations sum to the budget; Reasoning tokens
+    stay on the chunk grid below the maximum. Works on a single env's info and on a VectorEnv's
+    infos.
+
+    :param scenario: the env's :class:`hbkit.scenarios.Scenario`
+    :raises AssertionError: naming the broken invariant
+    """
+    _INVARIANTS[env_id](info, scenario["world"])

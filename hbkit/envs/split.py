@@ -6,6 +6,7 @@ Both classes are thin over :mod:`hbkit.sim.split`, where the model and its math 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import gymnasium as gym
@@ -14,11 +15,18 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import make_scenario, vector_settings
+from hbkit.envs._common import (
+    check_box_actions,
+    check_options,
+    check_render_mode,
+    make_scenario,
+    vector_settings,
+)
+from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
-from hbkit.sim.split import SplitBatch, SplitWorld
+from hbkit.sim.split import MIN_BUDGET, RANGE_FACTOR, SplitBatch, SplitWorld
 
-__all__ = ["SplitEnv", "SplitVectorEnv", "summarize_episodes", "check_box_actions"]
+__all__ = ["SplitEnv", "SplitVectorEnv", "summarize_episodes"]
 
 _STEP_KEYS = ("round", "budget", "budget_spent", "budget_left", "allocation", "output", "regret",
               "productivity")
@@ -35,72 +43,83 @@ def _world(scenario, noise, drift, rounds, budget, division_rule) -> SplitWorld:
     return SplitWorld(sc)
 
 
-def check_box_actions(actions: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
-    """Validate actions for a ``Box(-1, 1)`` space; return them as float64.
-
-    Finite values outside ``[-1, 1]`` are clipped (as Stable-Baselines3 does before stepping);
-    anything else that is wrong raises.
-
-    :raises ValueError: for a wrong shape, a non-numeric value, NaN or infinity, naming the entry
-    """
-    try:
-        a = np.asarray(actions, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what}: expected numbers in [-1, 1] of shape {shape}, got {actions!r}") from None
-    if a.shape != shape:
-        raise ValueError(f"{what}: expected shape {shape}, got {a.shape}")
-    if not (a.min() >= -1.0 and a.max() <= 1.0):  # also catches NaN
-        bad = ~np.isfinite(a)
-        if bad.any():
-            i = tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape))
-            where = i[0] if len(i) == 1 else i
-            raise ValueError(f"{what}: entry {where} is {float(a[i])}; allowed: finite numbers "
-                             "(values outside [-1, 1] are clipped)")
-        a = np.clip(a, -1.0, 1.0)
-    return a
-
-
 def _read_only(view: np.ndarray) -> np.ndarray:
     view.flags.writeable = False
     return view
 
 
 def _budget_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
-    """Per-env budgets from a ``budget`` reset option (``None`` entries: the scenario's)."""
+    """Per-env budgets from a ``budget`` reset option (``None`` entries: the scenario's).
+
+    :raises OptionError: naming the entry, its value and the allowed range
+    """
+    allowed = (f"None (the scenario's, {world.budget:g}) or a number with {MIN_BUDGET:g} <= budget <= "
+               f"{world.max_budget:g} (world.max_budget)")
     if value is None or np.isscalar(value):
         value = [value] * num
-    value = list(value)
+    try:
+        value = list(value)
+    except TypeError:
+        raise OptionError(f"options['budget'] is {value!r}; allowed: {allowed}, or one per env") from None
     if len(value) != num:
-        raise ValueError(f"options['budget'] has {len(value)} entries; expected {num} (one per env)")
+        raise OptionError(f"options['budget'] has {len(value)} entries; allowed: one per env ({num}), "
+                          f"each {allowed}")
     out = np.empty(num)
     for i, b in enumerate(value):
         if b is None:
             out[i] = world.budget
             continue
         ok = not isinstance(b, (bool, np.bool_)) and isinstance(b, (int, float, np.integer, np.floating))
-        if not ok or not 0.0 < float(b) <= world.max_budget:
+        if not ok or not MIN_BUDGET <= float(b) <= world.max_budget:  # NaN fails the comparison
             where = "" if num == 1 else f" entry {i}"
-            raise ValueError(f"options['budget']{where} is {b!r}; allowed: None (the scenario's, "
-                             f"{world.budget:g}) or a number with 0 < budget <= {world.max_budget:g} "
-                             "(world.max_budget)")
+            raise OptionError(f"options['budget']{where} is {b!r}; allowed: {allowed}")
         out[i] = float(b)
     return out
 
 
-def _productivity_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
+def _as_array(value: Any) -> np.ndarray | None:
+    """``value`` as an array, or ``None`` for what is not an array of numbers (a string, a ragged
+    list)."""
+    if isinstance(value, (str, bytes)):
+        return None
     try:
-        a = np.asarray(value, dtype=np.float64)
+        return np.asarray(value)
     except (TypeError, ValueError):
-        raise ValueError(f"options['productivity'] must be numbers, got {value!r}") from None
+        return None
+
+
+def _productivity_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
+    """Starting productivities from a ``productivity`` reset option, shape ``(num, K)``.
+
+    :raises OptionError: for a wrong shape, non-numbers, or values outside the world's range
+    """
     k = world.num_agents
+    allowed = (f"numbers with {world.a_low:g} <= a <= {world.a_high:g} (the scenario's typical "
+               f"productivities / {RANGE_FACTOR:g} to x {RANGE_FACTOR:g}), shape ({k},) or ({num}, {k})")
+    arr = _as_array(value)
+    if arr is None or arr.dtype.kind not in "fiu":
+        raise OptionError(f"options['productivity'] is {value!r}; allowed: {allowed}")
+    a = arr.astype(np.float64)
     if a.shape == (k,):
         a = np.tile(a, (num, 1))
     if a.shape != (num, k):
-        raise ValueError(f"options['productivity'] must have shape ({k},) or ({num}, {k}), got {a.shape}")
-    if not (np.all(np.isfinite(a)) and np.all(a > 0)):
-        raise ValueError("options['productivity'] must be positive and finite; "
-                         f"allowed: {world.a_low:g} <= a <= {world.a_high:g}")
+        raise OptionError(f"options['productivity'] has shape {arr.shape}; allowed: {allowed}")
+    bad = ~((a >= world.a_low) & (a <= world.a_high))  # NaN is bad too
+    if bad.any():
+        i = tuple(int(j) for j in np.argwhere(bad)[0])
+        where = i[1] if num == 1 else i
+        raise OptionError(f"options['productivity'] entry {where} is {float(a[i])!r}; allowed: {allowed}")
     return a
+
+
+def _world_seed_request(value: Any, num: int) -> np.ndarray:
+    """Per-env world seeds from a ``world_seed`` reset option, shape ``(num,)``."""
+    arr = _as_array(value)
+    if (arr is None or arr.shape != (num,) or arr.dtype.kind not in "iu"
+            or (arr.size and (arr.min() < 0 or arr.max() > np.iinfo(np.int64).max))):
+        raise OptionError(f"options['world_seed'] is {value!r}; allowed: {num} integers with "
+                          "0 <= seed < 2**63 (one per env)")
+    return arr.astype(np.int64)
 
 
 def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -163,8 +182,9 @@ class SplitEnv(gym.Env):
     rule). The env turns it into shares with a softmax, ``shares = softmax(share_gain * action)``
     (``share_gain = 3`` by default, so the largest share can be up to ``e^6 ~ 400`` times the
     smallest), and allocates ``x = shares * B``: the whole round's budget is always spent.
-    Finite values outside ``[-1, 1]`` are clipped, as Stable-Baselines3 does; NaN, infinity and
-    a wrong shape raise ``ValueError``. ``env.unwrapped.world.action_from_shares(shares)`` gives
+    Finite values outside ``[-1, 1]`` are clipped, as Stable-Baselines3 does; NaN, infinity, a
+    wrong shape, strings, complex numbers and objects raise :class:`hbkit.errors.ActionError`.
+    ``env.unwrapped.world.action_from_shares(shares)`` gives
     the action for shares you want.
 
     ## Observation Space
@@ -191,9 +211,12 @@ class SplitEnv(gym.Env):
     ## Starting State
 
     New productivities ``a_i = p_i * exp(spread * z)`` from the scenario's typical values ``p``
-    (shuffled across agents if ``agents.shuffle``), no feedback yet. Reset options:
+    (shuffled across agents if ``agents.shuffle``), no feedback yet. Reset options (any other key,
+    or a value out of range, raises :class:`hbkit.errors.OptionError` and changes nothing):
     ``{"budget": B}`` sets the per-round budget (``None``: the scenario's; allowed
-    ``0 < B <= world.max_budget``); ``{"productivity": [...]}`` sets the starting productivities.
+    ``1e-6 <= B <= world.max_budget``); ``{"productivity": [...]}`` sets the starting
+    productivities (allowed: within the world's range,
+    ``world.a_low <= a <= world.a_high``).
 
     ## Episode End
 
@@ -232,10 +255,8 @@ class SplitEnv(gym.Env):
         division_rule: str | None = None,
         render_mode: str | None = None,
     ):
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"], "SplitEnv")
         self.world = _world(scenario, noise, drift, rounds, budget, division_rule)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode {render_mode!r} is not supported; allowed: None or 'ansi'")
-        self.render_mode = render_mode
         w = self.world
         self.action_space = spaces.Box(-1.0, 1.0, (w.action_dim,), dtype=np.float32)
         self.observation_space = spaces.Box(w.obs_low, w.obs_high, dtype=np.float32)
@@ -254,14 +275,23 @@ class SplitEnv(gym.Env):
     def scenario(self) -> Scenario:
         return self.world.scenario
 
+    def __copy__(self) -> SplitEnv:
+        """A copy is an independent env in the same state (a deep copy): sharing the episode's
+        arrays between two envs would let each step the other's episode."""
+        return copy.deepcopy(self)
+
+    #: the keys ``reset(options=...)`` understands
+    OPTIONS = ("budget", "productivity")
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        options = options or {}
+        # every option is checked before anything changes: a refused reset leaves the env as it was
+        options = check_options(options, self.OPTIONS, "SplitEnv.reset")
         w = self.world
         budget = _budget_request(options.get("budget"), 1, w)
         start = None
         if options.get("productivity") is not None:
             start = _productivity_request(options["productivity"], 1, w)
+        super().reset(seed=seed)
         self._batch.reset(self.np_random, budget, start)
         self._budget = float(budget[0])
         self._started = True
@@ -271,11 +301,11 @@ class SplitEnv(gym.Env):
         b = self._batch
         t = b.round
         if t >= self._rounds:
-            raise RuntimeError("call reset() before step()" if not self._started else
-                               "the episode has ended; call reset() to start a new one")
+            raise StateError("call reset() before step()" if not self._started else
+                             "the episode has ended; call reset() to start a new one")
         # the common case (an in-range float array of the right shape) is checked in plain Python
         vals = None
-        if type(action) is np.ndarray and action.shape == self._shape:
+        if type(action) is np.ndarray and action.shape == self._shape and action.dtype.kind == "f":
             vals = action.tolist()
             total = sum(vals)
             if not (total == total and min(vals) >= -1.0 and max(vals) <= 1.0):  # NaN: total != total
@@ -286,7 +316,7 @@ class SplitEnv(gym.Env):
             reward, obs = b.step_one(vals)
         else:
             reward = float(b.step(np.array(vals).reshape(self._column))[0])
-            obs = b._obs[:, 0].astype(np.float32)
+            obs = b.observe()[0]
         t += 1
         info = self._info()
         done = t == self._rounds
@@ -302,10 +332,10 @@ class SplitEnv(gym.Env):
             "budget": budget,
             "budget_spent": t * budget,
             "budget_left": (self._rounds - t) * budget,
-            "allocation": b._x[:, 0],
-            "output": b._y[:, 0],
+            "allocation": b.allocation[0],
+            "output": b.output[0],
             "regret": float(b.last_regret[0]),
-            "productivity": b._path[min(t, self._rounds - 1) * b._path_step, :, 0].copy(),
+            "productivity": b.productivity[0].copy(),
         }
 
     def render(self) -> str | None:
@@ -359,10 +389,10 @@ class SplitVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
     ):
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"], "SplitVectorEnv")
         self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata)
         self.world = w = _world(scenario, noise, drift, rounds, budget, division_rule)
         self.feature_names = w.feature_names
-        self.render_mode = render_mode
         self.single_action_space = spaces.Box(-1.0, 1.0, (w.action_dim,), dtype=np.float32)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.single_observation_space = spaces.Box(w.obs_low, w.obs_high, dtype=np.float32)
@@ -378,32 +408,35 @@ class SplitVectorEnv(VectorEnv):
     def scenario(self) -> Scenario:
         return self.world.scenario
 
+    def __copy__(self) -> SplitVectorEnv:
+        """A copy is an independent env in the same state (see :meth:`SplitEnv.__copy__`)."""
+        return copy.deepcopy(self)
+
+    #: the keys ``reset(options=...)`` understands (``reset_mask`` is not one: the episodes of a
+    #: Split batch run in lockstep, so reset() restarts all of them)
+    OPTIONS = ("budget", "productivity", "world_seed")
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        options = options or {}
-        if "reset_mask" in options:
-            raise ValueError("options['reset_mask'] is not supported: the episodes of a Split batch "
-                             "run in lockstep, so reset() restarts all of them")
-        w = self.world
-        if "budget" in options:
-            self._budgets = _budget_request(options["budget"], self.num_envs, w)
+        # every option is checked before anything changes: a refused reset leaves the env as it was
+        options = check_options(options, self.OPTIONS, "SplitVectorEnv.reset")
+        w, n = self.world, self.num_envs
+        budgets = _budget_request(options["budget"], n, w) if "budget" in options else self._budgets
         start = None
         if options.get("productivity") is not None:
-            start = _productivity_request(options["productivity"], self.num_envs, w)
+            start = _productivity_request(options["productivity"], n, w)
         seeds = options.get("world_seed")
         if seeds is not None:
-            seeds = np.asarray(seeds)
-            if seeds.shape != (self.num_envs,) or seeds.dtype.kind not in "iu":
-                raise ValueError(f"options['world_seed'] must be {self.num_envs} integers (one per env), "
-                                 f"got {seeds!r}")
-        self._batch.reset(self.np_random, self._budgets, start, seeds)
+            seeds = _world_seed_request(seeds, n)
+        super().reset(seed=seed)
+        self._budgets = budgets
+        self._batch.reset(self.np_random, budgets, start, seeds)
         self._needs_reset = False
         self._started = True
         return self._batch.observe(), self._infos(False)
 
     def step(self, actions):
         if not self._started:
-            raise RuntimeError("call reset() before step()")
+            raise StateError("call reset() before step()")
         b = self._batch
         n = self.num_envs
         if self._needs_reset:
@@ -411,7 +444,8 @@ class SplitVectorEnv(VectorEnv):
                 check_box_actions(actions, (n, self.world.action_dim), "actions")
                 b.reset(self.np_random, self._budgets)
                 self._needs_reset = False
-                return b.observe(), np.zeros(n), self._no_flags.copy(), self._no_flags.copy(), self._infos(False)
+                flags = self._no_flags
+                return b.observe(), np.zeros(n), flags.copy(), flags.copy(), self._infos(False)
             # DISABLED: the episodes stay frozen until reset()
             return b.observe(), np.zeros(n), self._ones.copy(), self._no_flags.copy(), self._infos(True)
         a = check_box_actions(actions, (n, self.world.action_dim), "actions")

@@ -8,7 +8,8 @@ allocation ``x_i`` into output ``f_i(x_i) = a_i * log(1 + x_i / c_i)`` plus nois
 The oracle
 ----------
 :func:`water_fill` is the best split when the productivities are known (closed form, derived in
-its docstring). The environment scores every round against it: the *regret* of a round is the
+its docstring; it lives with the world's math in :mod:`hbkit.sim.split` and is re-exported here).
+The environment scores every round against it: the *regret* of a round is the
 oracle's expected output minus the expected output of the split that was played.
 
 The learners
@@ -49,6 +50,8 @@ from typing import Any
 
 import numpy as np
 
+from hbkit.sim.split import split_value, water_fill
+
 __all__ = [
     "water_fill",
     "split_value",
@@ -68,100 +71,6 @@ __all__ = [
 #: Estimates are floored at this share of the prior mean before water-filling (water-filling needs
 #: positive productivities; a noisy estimate can dip below zero).
 _FLOOR = 1e-3
-
-
-def water_fill(productivity: Any, scale: Any, budget: Any) -> np.ndarray:
-    """The best split of ``budget`` for known productivities (batched over leading dimensions).
-
-    **Problem.** Maximise the total output ``F(x) = sum_i a_i * log(1 + x_i / c_i)`` over
-    allocations ``x_i >= 0`` with ``sum_i x_i = B`` (``a_i > 0`` productivity, ``c_i > 0`` scale).
-
-    **Derivation.** Each ``f_i`` is concave, so the Karush-Kuhn-Tucker conditions are necessary and
-    sufficient. With a multiplier ``lam`` for the budget, the marginal return of every agent that
-    gets something equals ``lam``, and no agent left out would earn more than ``lam``::
-
-        f_i'(x_i) = a_i / (c_i + x_i) = lam   if x_i > 0
-        f_i'(0)   = a_i / c_i        <= lam   if x_i = 0
-
-    Solving the first line gives ``x_i = a_i / lam - c_i``; with the second,
-    ``x_i = max(0, a_i / lam - c_i)`` ("equal marginal returns"). Picture a vessel per agent whose
-    floor sits at height ``c_i / a_i``: pouring the budget in to a common *water level*
-    ``1 / lam`` fills vessel ``i`` with ``a_i * (1/lam - c_i/a_i)``, and vessels whose floor lies
-    above the level stay dry. Hence the name.
-
-    **Closed form.** Sort the agents by ``r_i = a_i / c_i`` (the marginal return of their first
-    unit), best first. If the best ``m`` agents are active, the budget constraint gives
-
-        1 / lam = (B + C_m) / A_m,   A_m = sum of their a_i,   C_m = sum of their c_i.
-
-    Agent ``m`` is active exactly when ``r_m > lam_m = A_m / (B + C_m)``. Because ``lam_{m+1}`` is
-    a mediant of ``lam_m`` and ``r_{m+1}``, the agents that pass this test form a prefix of the
-    sorted order: the active set is the longest such prefix, and no iteration is needed. The
-    prefix ending at agent ``j`` is the set of agents with ``r_i >= r_j``, so the code needs no
-    sort either: it sums ``a`` and ``c`` over that set for every ``j`` (a ``K x K`` comparison, cheap
-    for the handful of agents a manager splits across), tests every agent at once and pours
-    ``B`` to the level ``1 / lam = (B + sum of active c) / (sum of active a)``. The best total
-    output is ``sum over active i of a_i * log(a_i / (lam * c_i))``.
-
-    Productivities ``a_i <= 0`` are treated as a negligible positive value (``1e-12``): such an
-    agent only receives budget if every agent is that unproductive.
-
-    :param productivity: ``a``, shape ``(..., K)``
-    :param scale: ``c``, shape ``(K,)`` or broadcastable to ``a``
-    :param budget: ``B > 0``, a scalar or shape ``(...)`` (broadcast against ``a.shape[:-1]``)
-    :return: allocations ``x``, float64, same shape as ``a``, each row summing to its budget (up to
-        rounding)
-    """
-    a = np.maximum(np.asarray(productivity, dtype=np.float64), 1e-12)
-    c = np.asarray(scale, dtype=np.float64)
-    if a.size >= _LARGE * a.shape[-1]:
-        return _water_fill_rows(a, c, budget)
-    budget = np.asarray(budget, dtype=np.float64)[..., None]
-    ratio = a / c
-    # prefix[..., j, i] = 1 if agent i is at least as good as agent j (i is in j's prefix)
-    prefix = (ratio[..., None, :] >= ratio[..., :, None]).astype(np.float64)
-    cum_a = (prefix @ a[..., None])[..., 0]
-    cum_c = prefix @ c if c.ndim == 1 else (prefix @ np.broadcast_to(c, a.shape)[..., None])[..., 0]
-    active = ratio * (budget + cum_c) > cum_a  # r_j > lam_j = A_j / (B + C_j)
-    sum_a = np.maximum((a * active).sum(axis=-1, keepdims=True), 1e-300)
-    level = (budget + (c * active).sum(axis=-1, keepdims=True)) / sum_a  # 1 / lam
-    return np.maximum(a * level - c, 0.0) * active
-
-
-#: From this many problems on, :func:`water_fill` works agent by agent over rows of problems.
-_LARGE = 2048
-
-
-def _water_fill_rows(a: np.ndarray, c: np.ndarray, budget: Any) -> np.ndarray:
-    """:func:`water_fill` for many problems at once: the same formula, with the ``K x K`` comparison
-    done one agent at a time over agent-major rows ``(K, N)`` (contiguous memory, no tiny matrix
-    products)."""
-    shape, k = a.shape, a.shape[-1]
-    b = np.broadcast_to(np.asarray(budget, dtype=np.float64), shape[:-1]).reshape(-1)
-    a_t = np.ascontiguousarray(a.reshape(-1, k).T)
-    c_t = np.ascontiguousarray(np.broadcast_to(c, shape).reshape(-1, k).T)
-    ratio = a_t / c_t
-    active = np.empty(a_t.shape, dtype=bool)
-    for j in range(k):
-        prefix = ratio >= ratio[j]  # the agents at least as good as agent j
-        cum_a = np.einsum("kn,kn->n", a_t, prefix)
-        cum_c = np.einsum("kn,kn->n", c_t, prefix)
-        np.greater(ratio[j] * (b + cum_c), cum_a, out=active[j])  # r_j > lam_j = A_j / (B + C_j)
-    sum_a = np.maximum(np.einsum("kn,kn->n", a_t, active), 1e-300)
-    level = (b + np.einsum("kn,kn->n", c_t, active)) / sum_a  # 1 / lam
-    x = np.maximum(a_t * level - c_t, 0.0)
-    x *= active
-    return x.T.reshape(shape)
-
-
-def split_value(productivity: Any, scale: Any, allocation: Any) -> np.ndarray:
-    """Expected total output ``sum_i a_i * log(1 + x_i / c_i)`` of allocations (batched).
-
-    :return: float64 array of shape ``allocation.shape[:-1]``
-    """
-    a = np.asarray(productivity, dtype=np.float64)
-    x = np.asarray(allocation, dtype=np.float64)
-    return (a * np.log1p(x / np.asarray(scale, dtype=np.float64))).sum(axis=-1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -492,7 +401,7 @@ def run_managers(
             rows["productivity"].append(a)
             rows["oracle_shares"].append(water_fill(a, world.scale, b) / b[:, None])
         # every manager says what shares it wants; one call turns them all into actions
-        for manager, block in zip(managers, blocks):
+        for manager, block in zip(managers, blocks, strict=True):
             if getattr(manager, "wants_info", False):
                 shares[block] = manager.shares(obs[block], {"productivity": info["productivity"][block]})
             else:
@@ -504,7 +413,8 @@ def run_managers(
     regret = np.asarray(info["regret_curve"])
     recorded = {k: np.stack(v, axis=1) for k, v in rows.items()} if record else {}
     out: dict[str, dict[str, np.ndarray]] = {}
-    for name, block in zip(names, blocks):
-        out[name] = {"regret": regret[block], "reward": reward[block], **{k: v[block] for k, v in recorded.items()}}
+    for name, block in zip(names, blocks, strict=True):
+        out[name] = {"regret": regret[block], "reward": reward[block],
+                     **{k: v[block] for k, v in recorded.items()}}
     vec.close()
     return out

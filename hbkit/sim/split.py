@@ -5,7 +5,7 @@ This module is the only home of the world's math. It is plain, batched NumPy: on
 any number of episodes, stepped in lockstep. :class:`hbkit.envs.split.SplitEnv` (a batch of one,
 stepped in plain floats by :meth:`SplitBatch.step_one`) and :class:`hbkit.envs.split.SplitVectorEnv`
 (a batch of thousands) are thin layers over it. The best split for known productivities
-(:func:`hbkit.managers.split.water_fill`) lives with the managers.
+(:func:`water_fill`, the oracle) and the value of a split (:func:`split_value`) live here too.
 
 The model
 ---------
@@ -61,25 +61,169 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.managers.split import water_fill
-from hbkit.scenarios import Flag, ListOf, Number, Schema, ScenarioError, Table, TableList, Text
+from hbkit.scenarios import (
+    Flag,
+    ListOf,
+    Number,
+    ScenarioError,
+    Schema,
+    Table,
+    TableList,
+    Text,
+)
 
-__all__ = ["SCHEMA", "DIVISION_RULES", "SplitWorld", "SplitBatch"]
+__all__ = ["SCHEMA", "DIVISION_RULES", "SplitWorld", "SplitBatch", "water_fill", "split_value"]
 
 #: How a division splits its budget across its members.
 DIVISION_RULES = ("equal", "estimate", "oracle", "policy")
 
 #: Productivities stay within this factor of the scenario's range.
 RANGE_FACTOR = 20.0
+#: The smallest per-round budget (in the scenario or a reset option). The math is exact far below
+#: it (see :func:`water_fill`), but a budget near the smallest float cannot be split in floats.
+MIN_BUDGET = 1e-6
 #: Noise is truncated at this many standard deviations.
 NOISE_CLIP = 4.0
+
+
+# ----------------------------------------------------------------------------------------------
+# The oracle: the best split for known productivities
+# ----------------------------------------------------------------------------------------------
+
+#: From this many problems on, :func:`water_fill` works agent by agent over rows of problems.
+_LARGE = 2048
+
+
+def water_fill(productivity: Any, scale: Any, budget: Any) -> np.ndarray:
+    """The best split of ``budget`` for known productivities (batched over leading dimensions).
+
+    **Problem.** Maximise the total output ``F(x) = sum_i a_i * log(1 + x_i / c_i)`` over
+    allocations ``x_i >= 0`` with ``sum_i x_i = B`` (``a_i > 0`` productivity, ``c_i > 0`` scale).
+
+    **Derivation.** Each ``f_i`` is concave, so the Karush-Kuhn-Tucker conditions are necessary and
+    sufficient. With a multiplier ``lam`` for the budget, the marginal return of every agent that
+    gets something equals ``lam``, and no agent left out would earn more than ``lam``::
+
+        f_i'(x_i) = a_i / (c_i + x_i) = lam   if x_i > 0
+        f_i'(0)   = a_i / c_i        <= lam   if x_i = 0
+
+    Solving the first line gives ``x_i = a_i / lam - c_i``; with the second,
+    ``x_i = max(0, a_i / lam - c_i)`` ("equal marginal returns"). Picture a vessel per agent whose
+    floor sits at height ``c_i / a_i``: pouring the budget in to a common *water level*
+    ``1 / lam`` fills vessel ``i`` with ``a_i * (1/lam - c_i/a_i)``, and vessels whose floor lies
+    above the level stay dry. Hence the name.
+
+    **Closed form.** Sort the agents by ``r_i = a_i / c_i`` (the marginal return of their first
+    unit), best first. If the best ``m`` agents are active, the budget constraint gives
+
+        1 / lam = (B + C_m) / A_m,   A_m = sum of their a_i,   C_m = sum of their c_i.
+
+    Agent ``m`` is active exactly when ``r_m > lam_m = A_m / (B + C_m)``. Because ``lam_{m+1}`` is
+    a mediant of ``lam_m`` and ``r_{m+1}``, the agents that pass this test form a prefix of the
+    sorted order: the active set is the longest such prefix, and no iteration is needed. The
+    best total output is ``sum over active i of a_i * log(a_i / (lam * c_i))``.
+
+    **Exact in floating point.** Written as above, both the test and ``x_i = a_i / lam - c_i``
+    subtract numbers of the size of ``c`` to get a number of the size of ``B``, which loses all
+    precision when ``B`` is tiny next to the scales (a budget of 1e-12 with scales near 1). The
+    code uses the same formulas rearranged so that nothing cancels: agent ``j`` is active when
+
+        r_j * B > sum_i c_i * max(r_i - r_j, 0)        (that is, r_j * (B + C_j) > A_j)
+
+    (the prefix ending at ``j`` is the set of agents with ``r_i >= r_j``, so no sort is needed,
+    only a ``K x K`` comparison), and an active agent gets
+
+        x_i = c_i * (r_i * B + sum over active j of c_j * (r_i - r_j)) / A,
+
+    which is ``a_i * (B + C) / A - c_i`` expanded. The result is rescaled to spend ``B`` to the
+    last rounding error; the agent with the best ``r`` is always active.
+
+    Productivities ``a_i <= 0`` are treated as a negligible positive value (``1e-12``): such an
+    agent only receives budget if every agent is that unproductive.
+
+    :param productivity: ``a``, shape ``(..., K)``
+    :param scale: ``c``, shape ``(K,)`` or broadcastable to ``a``
+    :param budget: ``B > 0``, a scalar or shape ``(...)`` (broadcast against ``a.shape[:-1]``)
+    :return: allocations ``x``, float64, same shape as ``a``, each row summing to its budget (up to
+        rounding)
+    """
+    a = np.maximum(np.asarray(productivity, dtype=np.float64), 1e-12)
+    c = np.broadcast_to(np.asarray(scale, dtype=np.float64), a.shape)
+    if a.size >= _LARGE * a.shape[-1]:
+        return _water_fill_rows(a, c, budget)
+    b = np.asarray(budget, dtype=np.float64)[..., None]
+    r = a / c
+    diff = r[..., :, None] - r[..., None, :]  # diff[..., i, j] = r_i - r_j
+    # gap[..., j] = sum_i c_i * max(r_i - r_j, 0) = A_j - r_j * C_j over j's prefix
+    gap = (c[..., None, :] @ np.maximum(diff, 0.0))[..., 0, :]
+    active = (r * b > gap) | (r == r.max(axis=-1, keepdims=True))
+    ca = c * active
+    total_a = (a * active).sum(axis=-1, keepdims=True)
+    x = c * (r * b + (diff @ ca[..., None])[..., 0]) / total_a
+    return _spend_exactly(np.maximum(x, 0.0) * active, r, b)
+
+
+def _spend_exactly(x: np.ndarray, r: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rescale allocations ``(..., K)`` so that each row sums to its budget ``b`` ``(..., 1)``; a
+    row whose allocations all rounded to zero (a budget below the smallest float's reach) gives
+    everything to its best agents."""
+    total = x.sum(axis=-1, keepdims=True)
+    empty = total <= 0.0
+    if empty.any():
+        best = (r == r.max(axis=-1, keepdims=True)) & empty
+        x = np.where(empty, best * 1.0, x)
+        total = np.where(empty, best.sum(axis=-1, keepdims=True), total)
+    x *= b / total
+    return x
+
+
+def _water_fill_rows(a: np.ndarray, c: np.ndarray, budget: Any) -> np.ndarray:
+    """:func:`water_fill` for many problems at once: the same formulas, with the ``K x K``
+    comparison done one agent at a time over agent-major rows ``(K, N)`` (contiguous memory, no
+    tiny matrix products)."""
+    shape, k = a.shape, a.shape[-1]
+    b = np.broadcast_to(np.asarray(budget, dtype=np.float64), shape[:-1]).reshape(-1)
+    a_t = np.ascontiguousarray(a.reshape(-1, k).T)
+    c_t = np.ascontiguousarray(c.reshape(-1, k).T)
+    r = a_t / c_t
+    rb = r * b
+    best = r.max(axis=0)
+    active = np.empty(a_t.shape, dtype=bool)
+    work = np.empty(a_t.shape)
+    for j in range(k):
+        np.maximum(np.subtract(r, r[j], out=work), 0.0, out=work)
+        gap = np.einsum("kn,kn->n", c_t, work)  # sum_i c_i * max(r_i - r_j, 0)
+        np.greater(rb[j], gap, out=active[j])
+    active |= r == best
+    ca = c_t * active
+    total_a = np.einsum("kn,kn->n", a_t, active)
+    x = np.empty(a_t.shape)
+    for i in range(k):  # sum over active j of c_j * (r_i - r_j): differences of near-equals are exact
+        x[i] = np.einsum("kn,kn->n", ca, np.subtract(r[i], r, out=work))
+    x += rb
+    x *= c_t
+    x /= total_a
+    np.maximum(x, 0.0, out=x)
+    x *= active
+    out = _spend_exactly(x.T, r.T, b[:, None])
+    return out.reshape(shape)
+
+
+def split_value(productivity: Any, scale: Any, allocation: Any) -> np.ndarray:
+    """Expected total output ``sum_i a_i * log(1 + x_i / c_i)`` of allocations (batched).
+
+    :return: float64 array of shape ``allocation.shape[:-1]``
+    """
+    a = np.asarray(productivity, dtype=np.float64)
+    x = np.asarray(allocation, dtype=np.float64)
+    return (a * np.log1p(x / np.asarray(scale, dtype=np.float64))).sum(axis=-1)
 
 
 def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> None:
     w, ag, divs = data["world"], data["agents"], data["divisions"]
     if w["budget"] > w["max_budget"]:
         raise fail("world.budget", f"{w['budget']} is above max_budget={w['max_budget']}",
-                   "0 < budget <= world.max_budget")
+                   f"{MIN_BUDGET:g} <= budget <= world.max_budget")
     names = ag["names"]
     for i, n in enumerate(names):
         if names.index(n) != i:
@@ -104,7 +248,8 @@ def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> No
             seen[member] = div["name"]
     missing = [n for n in names if n not in seen]
     if missing:
-        raise fail("divisions", f"agent {missing[0]!r} is in no division", "each agent in exactly one division")
+        raise fail("divisions", f"agent {missing[0]!r} is in no division",
+                   "each agent in exactly one division")
 
 
 SCHEMA = Schema(
@@ -112,8 +257,8 @@ SCHEMA = Schema(
         "world": Table(
             {
                 "rounds": Number(1, 10_000, integer=True, help="rounds per episode"),
-                "budget": Number(0.0, 1e9, open_low=True, help="budget per round (e.g. hours)"),
-                "max_budget": Number(0.0, 1e9, open_low=True,
+                "budget": Number(MIN_BUDGET, 1e9, help="budget per round (e.g. hours)"),
+                "max_budget": Number(MIN_BUDGET, 1e9,
                                      help="largest per-round budget a reset option may ask for"),
                 "noise": Number(0.0, 1e6, help="sigma: standard deviation of each output's noise"),
                 "drift": Number(0.0, 2.0, default=0.0, help="sd of log productivity's step per round"),
@@ -260,6 +405,7 @@ class SplitWorld:
         # round/T and budget left, per round (the budget column is filled per episode)
         t = np.arange(self.rounds + 1, dtype=np.float64)
         self.header = np.stack([t / self.rounds, 1.0 - t / self.rounds], axis=1)
+        self.header_rows: tuple[tuple[float, float], ...] = tuple(map(tuple, self.header.tolist()))
         # decay[t, s] = (1 - reversion)^(t - s) for s <= t: the drift's memory (productivity_path)
         lag = t[: self.rounds, None] - t[None, : self.rounds]
         self.decay = np.where(lag >= 0, (1.0 - self.reversion) ** np.maximum(lag, 0.0), 0.0)
@@ -422,40 +568,58 @@ class SplitBatch:
         self._x = np.zeros((k, n))
         self._y = np.zeros((k, n))
         self._ledger = np.zeros((2, k, n))  # S_gy, S_gg
-        self._ledger_rows = self._led_gy, self._led_gg = tuple(self._ledger)
         self._forget = world.memory != 1.0
         self._ledger_stale = False
-        # work buffer z = [mean, y, g, g] (g twice, so that [y, g] * [g, g] is one operation),
-        # and views of it made once
+        # work buffer z = [mean, y, g, g] (g twice, so that [y, g] * [g, g] is one operation)
         self._z = np.zeros((4, k, n))
-        self._z_rows = self._z_mean, self._z_y, self._z_g, self._z_g2 = tuple(self._z)
-        self._z_sums = self._z[:2]  # [mean; y]: summed over agents in one call
-        self._z_yg, self._z_gg = self._z[1:3], self._z[2:4]
         self._q = np.zeros((2, k, n))
         self.expected = np.zeros(n)
         self.last_regret = np.zeros(n)
         # the observation, feature-major: obs = _obs.T
         self._obs = np.zeros((world.obs_dim, n))
-        ix = world.obs_index
-        self._obs_shares = self._obs[ix["shares"]]
-        self._obs_output = self._obs[ix["output"]]
-        self._obs_est = self._obs[ix["estimate"]]
-        self._obs_unc = self._obs[ix["uncertainty"]]
         self._prior = np.array([world.prior_weight * world.prior_mean, world.prior_weight])[:, None, None]
         self._refresh = (1.0 - world.memory) * self._prior
-        self._ones = np.ones(k)
+        self._refresh_one = tuple(self._refresh[:, 0, 0].tolist())
         self._gain = np.full((world.action_dim, n), world.share_gain)
         self._e = np.zeros((world.action_dim, n))
         self._ones_kn = np.ones((k, n))
         self._inv_scale = (1.0 / world.scale)[:, None]
         self._budget_kn = np.full((k, n), world.budget)  # the budget on every row
         self._bc = self._budget_kn * self._inv_scale  # budget / c
-        self._header = world.header[:, :, None]  # (rounds + 1, 2, 1)
+        self._bind_views()
+
+    def _bind_views(self) -> None:
+        """Make the named views into the state arrays (rows of the ledger, the work buffer and the
+        observation). Views are never copied or pickled: a copy would turn each into an array of
+        its own, cut off from the state it should show, so :meth:`__setstate__` makes them anew."""
+        ix = self.world.obs_index
+        self._ledger_rows = self._led_gy, self._led_gg = tuple(self._ledger)
+        self._z_rows = self._z_mean, self._z_y, self._z_g, self._z_g2 = tuple(self._z)
+        self._z_sums = self._z[:2]  # [mean; y]: summed over agents in one call
+        self._z_yg, self._z_gg = self._z[1:3], self._z[2:4]
+        self._obs_shares = self._obs[ix["shares"]]
+        self._obs_output = self._obs[ix["output"]]
+        self._obs_est = self._obs[ix["estimate"]]
+        self._obs_unc = self._obs[ix["uncertainty"]]
         self._obs_head = self._obs[:2]
+        self._header = self.world.header[:, :, None]  # (rounds + 1, 2, 1)
         self._hot = (self._obs_shares, self._e, self._gain, self._budget_kn, self._bc,
                      self._ones_kn, self._z_sums, self._z_yg, self._z_gg, self._q,
                      self._ledger, self._led_gy, self._led_gg, self._obs_head, self._obs_output,
                      self._obs_est, self._obs_unc)
+
+    #: attributes that are views of other arrays (made again by :meth:`_bind_views`)
+    _VIEWS = ("_ledger_rows", "_led_gy", "_led_gg", "_z_rows", "_z_mean", "_z_y", "_z_g", "_z_g2",
+              "_z_sums", "_z_yg", "_z_gg", "_obs_shares", "_obs_output", "_obs_est", "_obs_unc",
+              "_obs_head", "_header", "_hot")
+
+    def __getstate__(self) -> dict[str, Any]:
+        self._sync_ledger()
+        return {k: v for k, v in self.__dict__.items() if k not in self._VIEWS}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._bind_views()
 
     # -- (n, K) views ----------------------------------------------------------------------
     @property
@@ -568,8 +732,8 @@ class SplitBatch:
             self._one = {"path": self._path[:, :, 0].tolist(), "noise": noise[:, :, 0].tolist(),
                          "best": self._best[:, 0].tolist(), "bc": self._bc[:, 0].tolist(),
                          "gy": self._led_gy[:, 0].tolist(), "gg": self._led_gg[:, 0].tolist(),
-                         "budget": float(budget[0]), "header": w.header.tolist(),
-                         "refresh": self._refresh[:, 0, 0].tolist()}
+                         "budget": float(budget[0]), "header": w.header_rows,
+                         "refresh": self._refresh_one}
 
     def step(self, action: np.ndarray) -> np.ndarray:
         """Play one round with validated actions (finite, in [-1, 1]).
@@ -651,7 +815,7 @@ class SplitBatch:
         t += 1
         self.round = t
         self._obs[:, 0] = [*one["header"][t], budget / w.max_budget, *shares, *y,
-                           *[a / b for a, b in zip(gy, gg)], *[1.0 / math.sqrt(v) for v in gg]]
+                           *[a / b for a, b in zip(gy, gg, strict=True)], *[1.0 / math.sqrt(v) for v in gg]]
         self._x = np.array(shares)[:, None] * budget
         self._y = np.array(y)[:, None]
         self.expected[0] = expected

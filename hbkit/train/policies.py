@@ -11,8 +11,6 @@ non-finite weight, unknown format) raises :class:`PolicyFileError` naming the fi
 
 from __future__ import annotations
 
-from hbkit.errors import PolicyFileError
-
 import json
 import os
 import tempfile
@@ -23,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from hbkit.errors import PolicyFileError
+
 __all__ = [
     "Policy",
     "LinearPolicy",
@@ -31,6 +31,7 @@ __all__ = [
     "load_policy",
     "make_policy",
     "base_reasoner",
+    "env_metadata",
 ]
 
 FORMAT = "hbkit-policy"
@@ -166,7 +167,7 @@ class Policy:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
+                np.savez(fh, **arrays)  # type: ignore[arg-type]
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -286,21 +287,60 @@ def base_reasoner(env: Any, kind: str = "linear", seed: int = 0, hidden: int = 3
     return policy
 
 
-def _env_metadata(env: Any) -> dict[str, Any]:
-    """What a policy must remember about the env it acts in, so evaluate() can rebuild it."""
+def env_metadata(env: Any) -> dict[str, Any]:
+    """What a policy must remember about the env it acts in, so that evaluate() rebuilds exactly
+    that world: the env id, the keyword arguments, and the full resolved scenario (its content and
+    its :attr:`~hbkit.scenarios.Scenario.world_hash`).
+
+    :param env: an hbkit Env or VectorEnv (wrapped or not)
+    """
     u = env.unwrapped
     sc = u.world.scenario
-    meta: dict[str, Any] = {"env_id": sc.env_id, "env_kwargs": {"scenario": sc.name}}
+    meta: dict[str, Any] = {"env_id": sc.env_id, "env_kwargs": {"scenario": sc.name},
+                            "scenario": sc.to_dict()}
     if hasattr(u.world, "budgets"):
         meta["env_kwargs"]["budgets"] = list(u.world.budgets)
     return meta
 
 
+_env_metadata = env_metadata  # the former private name
+
+
+#: Largest policy :func:`load_policy` reads: parameters (float64) and metadata characters.
+MAX_PARAMS = 20_000_000
+MAX_METADATA_CHARS = 16_000_000
+_DIM_FIELDS = {"obs_dim": 1_000_000, "n_actions": 100_000, "hidden": 100_000}
+
+
+def _npy_header(fh: Any) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of the ``.npy`` stream ``fh``, read from its header only."""
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+    else:
+        raise ValueError(f".npy format version {version} is not supported")
+    return tuple(int(n) for n in shape), np.dtype(dtype)
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, check: Any) -> np.ndarray:
+    """Read one ``.npy`` member after ``check(shape, dtype)`` accepted its header."""
+    with zf.open(name) as fh:
+        shape, dtype = _npy_header(fh)
+        check(shape, dtype)
+    with zf.open(name) as fh:
+        return np.lib.format.read_array(fh, allow_pickle=False)
+
+
 def load_policy(path: str | os.PathLike[str]) -> Policy:
-    """Read a policy written by :meth:`Policy.save` (with ``allow_pickle=False``).
+    """Read a policy written by :meth:`Policy.save` (never unpickling anything).
+
+    Every size is checked from the file's headers before memory is allocated, and the file is
+    closed on every path, also when it is truncated or corrupt.
 
     :raises FileNotFoundError: if there is no such file
-    :raises PolicyFileError: if the file is not a valid hbkit policy
+    :raises PolicyFileError: if the file is not a valid hbkit policy, naming the file and the problem
     """
     path = Path(path)
     if not path.is_file():
@@ -310,15 +350,49 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
         return PolicyFileError(f"{path}: {problem}")
 
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        with zipfile.ZipFile(path) as zf:
+            members = {n[:-4]: n for n in zf.namelist() if n.endswith(".npy")}
+            if _META_KEY not in members:
+                raise fail(f"no '{_META_KEY}' entry: not written by hbkit's Policy.save")
+
+            def meta_ok(shape: tuple[int, ...], dtype: np.dtype) -> None:
+                if shape != () or dtype.kind != "U" or dtype.itemsize // 4 > MAX_METADATA_CHARS:
+                    raise fail(f"'{_META_KEY}' is {dtype} of shape {shape}, expected one JSON string "
+                               f"of at most {MAX_METADATA_CHARS} characters")
+
+            meta = _parse_metadata(str(_read_member(zf, members[_META_KEY], meta_ok)), fail)
+            policy = _empty_policy(meta, fail)
+            shapes = policy.param_shapes()
+            names = set(members) - {_META_KEY}
+            missing, extra = sorted(set(shapes) - names), sorted(names - set(shapes))
+            if missing or extra:
+                raise fail(f"parameter arrays do not match a {policy.kind} policy "
+                           f"(missing {missing}, unexpected {extra})")
+            for key, want in shapes.items():
+
+                def array_ok(shape: tuple[int, ...], dtype: np.dtype, key: str = key,
+                             want: tuple[int, ...] = want) -> None:
+                    if shape != tuple(want):
+                        raise fail(f"array '{key}' has shape {shape}, expected {tuple(want)}")
+                    if dtype.kind not in "fiu" or dtype.itemsize > 8:
+                        raise fail(f"array '{key}' holds {dtype} values, expected real numbers")
+
+                arr = _read_member(zf, members[key], array_ok)
+                if not np.all(np.isfinite(arr)):
+                    raise fail(f"array '{key}' holds non-finite or non-numeric values")
+                policy.params[key] = arr.astype(np.float64)
+    except PolicyFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError,
+            RuntimeError, NotImplementedError) as exc:
         raise fail(f"not a readable hbkit policy file ({type(exc).__name__}: {exc})") from None
-    if _META_KEY not in arrays:
-        raise fail(f"no '{_META_KEY}' entry: not written by hbkit's Policy.save")
+    return policy
+
+
+def _parse_metadata(text: str, fail: Any) -> dict[str, Any]:
     try:
-        meta = json.loads(str(arrays.pop(_META_KEY)))
-    except (json.JSONDecodeError, TypeError) as exc:
+        meta = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise fail(f"metadata is not valid JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise fail(f"metadata format is {meta.get('format') if isinstance(meta, dict) else meta!r}, "
@@ -326,26 +400,34 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
     if meta.get("version") != FORMAT_VERSION:
         raise fail(f"format version {meta.get('version')!r} is not supported (this hbkit reads "
                    f"version {FORMAT_VERSION})")
-    kind = meta.get("kind")
-    if kind not in _KINDS:
-        raise fail(f"unknown policy kind {kind!r}; allowed: {', '.join(_KINDS)}")
+    if meta.get("kind") not in _KINDS:
+        raise fail(f"unknown policy kind {meta.get('kind')!r}; allowed: {', '.join(_KINDS)}")
+    for key, kinds, what in (("config", (dict,), "a JSON object"), ("metadata", (dict,), "a JSON object"),
+                             ("feature_names", (list,), "a list of strings")):
+        if meta.get(key) is not None and not isinstance(meta[key], kinds):
+            raise fail(f"metadata field '{key}' is {type(meta[key]).__name__} {str(meta[key])[:40]!r}; "
+                       f"allowed: {what} or null")
+    names = meta.get("feature_names")
+    if names is not None and not all(isinstance(n, str) for n in names):
+        raise fail("metadata field 'feature_names' holds non-strings; allowed: a list of strings or null")
+    return meta
+
+
+def _empty_policy(meta: dict[str, Any], fail: Any) -> Policy:
+    """A policy of the file's kind and dimensions, once every dimension is checked."""
+    dims = {"obs_dim": meta.get("obs_dim"), "n_actions": meta.get("n_actions"),
+            "hidden": (meta.get("config") or {}).get("hidden", 32)}
+    for key, value in dims.items():
+        high = _DIM_FIELDS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+            raise fail(f"metadata field '{key}' is {value!r}; allowed: a whole number from 1 to {high}")
+    d, a, h = dims["obs_dim"], dims["n_actions"], dims["hidden"]
+    if d * a + d * h + h * a + h + a > MAX_PARAMS:
+        raise fail(f"obs_dim={d}, n_actions={a}, hidden={h} make more than {MAX_PARAMS} parameters")
+    names = meta.get("feature_names")
+    if names is not None and len(names) != d:
+        raise fail(f"metadata field 'feature_names' has {len(names)} names for obs_dim={d}")
     try:
-        policy = make_policy(
-            kind, int(meta["obs_dim"]), int(meta["n_actions"]), meta.get("feature_names"),
-            meta.get("metadata"), hidden=int(meta.get("config", {}).get("hidden", 32)),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise fail(f"metadata is incomplete or inconsistent ({type(exc).__name__}: {exc})") from None
-    shapes = policy.param_shapes()
-    missing = sorted(set(shapes) - set(arrays))
-    extra = sorted(set(arrays) - set(shapes))
-    if missing or extra:
-        raise fail(f"parameter arrays do not match a {kind} policy (missing {missing}, unexpected {extra})")
-    for key, shape in shapes.items():
-        arr = arrays[key]
-        if arr.shape != shape:
-            raise fail(f"array '{key}' has shape {arr.shape}, expected {shape}")
-        if arr.dtype.kind not in "fi" or not np.all(np.isfinite(arr)):
-            raise fail(f"array '{key}' holds non-finite or non-numeric values")
-        policy.params[key] = arr.astype(np.float64)
-    return policy
+        return make_policy(meta["kind"], d, a, names, meta.get("metadata"), hidden=h)
+    except (TypeError, ValueError) as exc:
+        raise fail(f"metadata is inconsistent ({type(exc).__name__}: {exc})") from None

@@ -13,7 +13,11 @@ from typing import Any
 
 import gymnasium as gym
 
-__all__ = ["ALGOS", "make_sb3_env", "scenario_recipe", "progress_callback", "train_sb3", "load_sb3"]
+from hbkit.envs import check_env_id
+from hbkit.errors import ConfigError, whole_number
+
+__all__ = ["ALGOS", "ALGO_SPACES", "algos_for", "make_sb3_env", "scenario_recipe",
+           "progress_callback", "train_sb3", "load_sb3"]
 
 #: name -> (module, class). ``maskable-ppo`` uses the env's ``action_masks()``.
 ALGOS: dict[str, tuple[str, str]] = {
@@ -26,9 +30,41 @@ ALGOS: dict[str, tuple[str, str]] = {
 }
 
 
-def _algo_class(algo: str) -> type:
+#: name -> the action spaces the algorithm can act in (SB3's own rules); ``maskable-ppo`` also
+#: needs the env's ``action_masks()``.
+ALGO_SPACES: dict[str, tuple[type[gym.Space], ...]] = {
+    "ppo": (gym.spaces.Discrete, gym.spaces.Box, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary),
+    "a2c": (gym.spaces.Discrete, gym.spaces.Box, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary),
+    "dqn": (gym.spaces.Discrete,),
+    "sac": (gym.spaces.Box,),
+    "td3": (gym.spaces.Box,),
+    "maskable-ppo": (gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary),
+}
+
+
+def algos_for(env_id: str, scenario: Any = None) -> list[str]:
+    """The algorithms of :data:`ALGOS` that fit ``env_id``'s action space (no torch needed)."""
+    check_env_id(env_id)
+    env = gym.make(env_id, **({} if scenario is None else {"scenario": scenario}))
+    try:
+        space, masked = env.action_space, callable(getattr(env.unwrapped, "action_masks", None))
+    finally:
+        env.close()
+    return [a for a, spaces in ALGO_SPACES.items()
+            if isinstance(space, spaces) and (a != "maskable-ppo" or masked)]
+
+
+def _check_fits(env_id: str, algo: str, scenario: Any) -> None:
+    fits = algos_for(env_id, scenario)
+    if algo not in fits:
+        space = gym.spec(env_id)
+        raise ConfigError(f"algorithm {algo!r} does not fit the action space of {space.id}; "
+                          f"allowed: {', '.join(fits)}")
+
+
+def _algo_class(algo: str) -> Any:
     if algo not in ALGOS:
-        raise ValueError(f"unknown algorithm {algo!r}; allowed: {', '.join(ALGOS)}")
+        raise ConfigError(f"unknown algorithm {algo!r}; allowed: {', '.join(ALGOS)}")
     module, name = ALGOS[algo]
     try:
         return getattr(importlib.import_module(module), name)
@@ -63,6 +99,7 @@ def scenario_recipe(env_id: str, algo: str, scenario: Any = None) -> dict[str, A
     from hbkit.envs import DEFAULT_SCENARIOS
     from hbkit.scenarios import load_scenario
 
+    check_env_id(env_id)
     sc = load_scenario(scenario if scenario is not None else DEFAULT_SCENARIOS[env_id], env_id)
     section = dict(sc.data.get(algo.replace("-", "_"), {}))
     if not section:
@@ -114,7 +151,13 @@ def train_sb3(
         hbkit's policies are small MLPs, which train fastest on one thread: more threads mostly
         wait for each other, badly so when the other cores are busy.
     """
+    check_env_id(env_id)
     cls = _algo_class(algo)
+    _check_fits(env_id, algo, scenario)
+    if total_timesteps is not None:
+        total_timesteps = whole_number(total_timesteps, "total_timesteps", 1)
+    if n_envs is not None:
+        n_envs = whole_number(n_envs, "n_envs", 1)
     if torch_threads is not None:
         import torch
 
@@ -150,5 +193,13 @@ def progress_callback(total_timesteps: int, desc: str = "training"):
 
 
 def load_sb3(path: str, algo: str = "ppo"):
-    """Load an SB3 model saved with ``model.save(path)``."""
-    return _algo_class(algo).load(path, device="cpu")
+    """Load an SB3 model saved with ``model.save(path)``.
+
+    :raises ConfigError: if the algorithm is unknown or the file is missing
+    """
+    from pathlib import Path
+
+    cls = _algo_class(algo)
+    if not Path(path).is_file():
+        raise ConfigError(f"{path}: no such SB3 model file")
+    return cls.load(path, device="cpu")

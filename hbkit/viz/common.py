@@ -8,6 +8,7 @@ moves it calls the builder again and copies the result into a plotly ``FigureWid
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from plotly.subplots import make_subplots
 __all__ = [
     "COLORS", "LEVEL_COLORS", "style", "update_in_place", "LiveFigure", "method_color", "as_widget",
     "control_values", "static_mode", "display_live", "TEMPLATE", "new_figure", "subplots", "style_layout",
+    "log_axis", "money_label", "label_positions", "wrap_title",
 ]
 
 #: One color per method, shared by every figure so a method looks the same everywhere.
@@ -63,6 +65,99 @@ def new_figure(*data: Any, **layout: Any) -> go.Figure:
     return go.Figure(data=list(data) or None, layout={"template": TEMPLATE, **layout})
 
 
+def money_label(dollars: float) -> str:
+    """A short dollar label for a tick: ``$1``, ``$0.01``, ``$0.0001`` (no SI prefixes such as μ)."""
+    if dollars >= 1:
+        return f"${dollars:g}"
+    decimals = max(0, -int(math.floor(math.log10(dollars))))
+    return f"${dollars:.{decimals}f}"
+
+
+def log_axis(lo: float, hi: float, label: Callable[[float], str] = lambda v: f"{v:g}",
+             zero_at: float | None = None, zero_label: str = "0") -> dict[str, Any]:
+    """Axis settings for values spanning decades: a log axis with one tick per decade (so labels
+    never crowd), ticks labelled by ``label``, and optionally a tick ``zero_label`` at ``zero_at``
+    (a stand-in position for zero, which a log axis cannot show).
+
+    >>> log_axis(0.0003, 0.02)["tickvals"]
+    [0.0001, 0.001, 0.01, 0.1]
+    """
+    if not 0 < lo <= hi:
+        raise ValueError(f"log_axis needs 0 < lo <= hi; got lo={lo}, hi={hi}")
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    vals = [10.0 ** e for e in range(first, last + 1)]
+    vals = [float(f"{v:.1e}") for v in vals]
+    text = [label(v) for v in vals]
+    low = math.log10(min(lo, zero_at) if zero_at else lo) - 0.15
+    if zero_at is not None:
+        vals, text = [zero_at, *vals], [zero_label, *text]
+    return {"type": "log", "tickvals": vals, "ticktext": text, "range": [low, math.log10(hi) + 0.15],
+            "automargin": True}
+
+
+def label_positions(x: Any, y: Any, texts: Any, xlog: bool = False, width_px: float = 800.0,
+                    height_px: float = 320.0, char_px: float = 7.0, line_px: float = 16.0,
+                    marker_px: float = 12.0) -> list[str]:
+    """``textposition`` for each point of a labelled scatter, chosen so that labels neither overlap
+    each other nor leave the plot: each label tries above, below, right, left (and the corners)
+    and takes the first place that is free, estimated in pixels of a ``width_px`` x ``height_px``
+    plot area.
+    """
+    import numpy as np
+
+    xs = np.log10(np.maximum(np.asarray(x, float), 1e-300)) if xlog else np.asarray(x, float)
+    ys = np.asarray(y, float)
+
+    def scale(v: Any, size: float) -> Any:
+        lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+        span = hi - lo if hi > lo else 1.0
+        return (v - lo) / span * size * 0.9 + size * 0.05
+
+    px, py = scale(xs, width_px), scale(ys, height_px)
+    placed: list[tuple[float, float, float, float]] = [
+        (a - marker_px / 2, b - marker_px / 2, a + marker_px / 2, b + marker_px / 2) for a, b in zip(px, py, strict=True)
+    ]
+    choices = ["top center", "bottom center", "middle right", "middle left", "top right", "top left",
+               "bottom right", "bottom left"]
+    out = []
+    order = np.argsort(-py)
+    result: dict[int, str] = {}
+    for i in order:
+        w, h = char_px * len(str(texts[i])) + 4, line_px
+        best, best_hits = choices[0], None
+        for c in choices:
+            v, hpos = c.split()
+            cx = px[i] + {"center": 0.0, "right": marker_px / 2 + w / 2, "left": -marker_px / 2 - w / 2}[hpos]
+            cy = py[i] + {"top": marker_px / 2 + h / 2, "bottom": -marker_px / 2 - h / 2, "middle": 0.0}[v]
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            hits = sum(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed)
+            hits += 2 * (box[0] < 0 or box[2] > width_px or box[1] < 0 or box[3] > height_px)
+            if best_hits is None or hits < best_hits:
+                best, best_hits, best_box = c, hits, box
+            if hits == 0:
+                break
+        result[int(i)] = best
+        placed.append(best_box)
+    out = [result[i] for i in range(len(px))]
+    return out
+
+
+def wrap_title(title: str, width: int = 80) -> str:
+    """Break a long plain title at a word boundary (``<br>``) so it fits; leaves titles that already
+    hold ``<br>`` alone."""
+    if len(title) <= width or "<br>" in title:
+        return title
+    cut = title.rfind(" ", 0, width)
+    for sep in (": ", "; ", ", "):
+        at = title.rfind(sep, width // 3, width)
+        if at > 0:
+            cut = at + len(sep) - 1
+            break
+    if cut <= 0:
+        return title
+    return title[:cut].rstrip() + "<br>" + title[cut:].strip()
+
+
 _GRIDS: dict[str, tuple[dict, Any, Any]] = {}
 
 
@@ -85,10 +180,12 @@ def subplots(**kwargs: Any) -> go.Figure:
 def style_layout(title: str | None = None, height: int = 380) -> dict[str, Any]:
     """hbkit's common layout entries (title, height, compact margins, legend at the right), as a
     plain dict for builders that assemble a figure from dicts."""
+    text = wrap_title(title) if title else None
+    lines = text.count("<br>") + 1 if text else 0
     return {
-        "title": {"text": title} if title else None,
+        "title": {"text": text} if text else None,
         "height": height,
-        "margin": {"l": 60, "r": 20, "t": 70 if title else 30, "b": 50},
+        "margin": {"l": 60, "r": 20, "t": 50 + 20 * lines if text else 30, "b": 50},
         "legend": {"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02},
     }
 

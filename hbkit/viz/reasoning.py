@@ -163,7 +163,7 @@ def rollout_trace(trace: Mapping[str, Sequence[float]], max_tokens: int = 4096) 
     fig.add_scatter(x=trace["tokens"], y=trace["p_correct"], name="P(correct) if it answered now (hidden)",
                     mode="lines", line=dict(color="#2ca02c", dash="dot"))
     fig.add_vline(x=trace["need"], line=dict(color="#2ca02c", width=1),
-                  annotation_text="need (hidden)", annotation_position="top left")
+                  annotation_text="need (hidden)", annotation_position="top right")
     if trace.get("budget"):
         fig.add_vline(x=trace["budget"], line=dict(color="#ff7f0e", dash="dash"),
                       annotation_text="budget", annotation_position="top right")

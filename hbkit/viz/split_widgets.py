@@ -34,6 +34,7 @@ __all__ = [
     "feedback_dashboard",
     "allocation_dashboard",
     "ppo_panel",
+    "learned_panel",
     "NOTEBOOK_DASHBOARDS",
 ]
 
@@ -142,7 +143,8 @@ def ppo_panel(
                               progress_bar=False, callback=progress_callback(steps, "PPO"))
             state["model"] = model
             report = evaluate(model, "hbkit/Split-v0", scenario=scenario, episodes=episodes, seed=seed)
-            curves = {n: r["regret"] for n, r in learner_runs(scenario, tuple(LEARNERS), episodes, seed).items()}
+            runs = learner_runs(scenario, tuple(LEARNERS), episodes, seed)
+            curves = {n: r["regret"] for n, r in runs.items()}
             curves["ppo"] = report["regret_curve"]
             from IPython.display import display
 
@@ -152,6 +154,66 @@ def ppo_panel(
     button.on_click(train)
     panel = widgets.VBox([button, out])
     panel.state = state  # the trained model, once there is one: panel.state["model"]
+    panel.train = lambda: train(None)  # what the button does (train again from scratch)
+    return panel
+
+
+def learned_panel(
+    scenario: Any = "drift",
+    iterations: int | None = None,
+    episodes: int = 64,
+    seed: int = 0,
+) -> widgets.VBox:
+    """A button that trains the structured manager of :mod:`hbkit.train.split` (a learned
+    productivity guess per agent, water-filled into a split; evolution strategies, seconds), then
+    draws its regret per round beside the untrained structure and the hand-written learners.
+    Nothing trains until the button is pressed.
+
+    :param iterations: ES iterations (default: :class:`hbkit.train.split.SplitESConfig`'s)
+    """
+    from hbkit.train.split import SplitESConfig
+
+    its = int(iterations or SplitESConfig.iterations)
+    button = widgets.Button(description=f"Train the structured manager ({its} iterations)",
+                            button_style="primary", layout=widgets.Layout(width="360px"))
+    out = widgets.Output()
+    state: dict[str, Any] = {}
+
+    def train(_: Any) -> None:
+        button.disabled = True
+        try:
+            _train_and_draw()
+        finally:
+            button.disabled = False
+
+    def _train_and_draw() -> None:
+        import gymnasium as gym
+        from IPython.display import display
+
+        from hbkit.evaluate import evaluate
+        from hbkit.managers.split import MANAGERS
+        from hbkit.train.split import GuessManager
+        from hbkit.train.split import train as train_split
+
+        with out:
+            out.clear_output()
+            manager = train_split("hbkit/Split-v0", scenario, seed=seed, iterations=its, progress=True)
+            state["manager"] = manager
+            env = gym.make("hbkit/Split-v0", scenario=scenario)
+            agents = {n: MANAGERS[n](env) for n in ("equal", "ucb", "greedy")}
+            agents.update({"untrained structure": GuessManager(env), "learned": manager})
+            curves = {}
+            for name, agent in agents.items():  # the same worlds (the same seed) for every agent
+                curves[name] = evaluate(agent, "hbkit/Split-v0", scenario=scenario, episodes=episodes,
+                                        seed=seed)["regret_curve"]
+            mean = sum(curves["learned"]) / len(curves["learned"])
+            print("learned parameters:", manager)
+            display(regret_curves_figure(curves, title=f"The structured manager after {its} iterations: "
+                                                       f"mean regret {mean:.3f}"))
+
+    button.on_click(train)
+    panel = widgets.VBox([button, out])
+    panel.state = state  # the trained manager, once there is one: panel.state["manager"]
     panel.train = lambda: train(None)  # what the button does (train again from scratch)
     return panel
 

@@ -53,7 +53,8 @@ def sweep_figure(
     for col, metric in enumerate(metrics, start=1):
         for i, (label, g) in enumerate(zip(labels, summary)):
             s = g[metric]
-            hw = s["half_width"] if isinstance(s["half_width"], float) and math.isfinite(s["half_width"]) else 0.0
+            hw = s["half_width"]
+            hw = hw if isinstance(hw, float) and math.isfinite(hw) else 0.0
             fig.add_trace(go.Scatter(
                 x=[label], y=[s["mean"]], mode="markers", name=label, legendgroup=label, showlegend=col == 1,
                 marker={"size": 10, "color": method_color(str(g.get("name", label)), i)},

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hbkit.sim.team import PICO, TeamWorld
-from hbkit.viz.common import method_color, new_figure, style, subplots
+from hbkit.viz.common import (
+    label_positions,
+    log_axis,
+    method_color,
+    money_label,
+    new_figure,
+    style,
+    subplots,
+)
 
 __all__ = ["workers_figure", "worker_value", "team_snapshot", "team_dashboard", "success_vs_cost", "sweep_point",
            "MANAGER_COLORS"]
@@ -72,14 +81,14 @@ def workers_figure(world_or_env: Any, height: int = 420) -> go.Figure:
                                         "dollars per call, typical task", "memory units (16 GB = 100)"))
     for k, t in enumerate(w.type_names):
         fig.add_trace(go.Bar(y=names, x=w.skill[:, k], name=t, orientation="h",
-                             marker_color=TYPE_COLORS[k % len(TYPE_COLORS)], legendgroup=t,
+                             marker_color=TYPE_COLORS[k % len(TYPE_COLORS)], legendgroup=t, offsetgroup=t,
                              hovertemplate="%{y}: %{x:.2f} on " + t + "<extra></extra>"), 1, 1)
     out_tokens = np.rint(w.answer_median[None, :] * w.verbosity[:, None])
     dollars = (w.prompt_median[None, :] * w.price_in_p[:, None] + out_tokens * w.price_out_p[:, None]) / PICO
     for k, t in enumerate(w.type_names):
         fig.add_trace(go.Bar(y=names, x=np.where(w.is_local, np.nan, dollars[:, k]), name=t,
                              orientation="h", marker_color=TYPE_COLORS[k % len(TYPE_COLORS)],
-                             legendgroup=t, showlegend=False,
+                             legendgroup=t, offsetgroup=t, showlegend=False,
                              hovertemplate="%{y}: $%{x:.5f} per " + t + " call<extra></extra>"), 1, 2)
     local_mem = np.where(w.is_local, w.worker_memory, np.nan)
     fig.add_trace(go.Bar(y=names, x=local_mem, name="reserved while hired", orientation="h",
@@ -89,7 +98,10 @@ def workers_figure(world_or_env: Any, height: int = 420) -> go.Figure:
                          offsetgroup="memory"), 1, 3)
     fig.update_layout(barmode="group")
     fig.update_xaxes(range=[0, 1], row=1, col=1)
-    fig.update_xaxes(type="log", row=1, col=2)
+    cloud = dollars[~np.asarray(w.is_local)]
+    cloud = cloud[cloud > 0]
+    if cloud.size:
+        fig.update_xaxes(**log_axis(float(cloud.min()), float(cloud.max()), label=money_label), row=1, col=2)
     return style(fig, "The workers", height=height)
 
 
@@ -116,32 +128,40 @@ def worker_value(world_or_env: Any, task_type: str, difficulty: float, money_wei
     value = float(w.value[k]) / float(w.quorum[k])
     names = list(w.worker_names) + ["manager itself"]
     xs = np.concatenate([dollars, [0.0]])
-    xmax = max(float(xs.max()) * 1.15, 1e-4)
+    paid = xs[xs > 0]
+    lo, hi = (float(paid.min()), float(paid.max())) if paid.size else (1e-4, 1e-3)
+    free = 10 ** (math.floor(math.log10(lo)) - 1)            # where a log axis shows "free"
+    xplot = np.where(xs > 0, xs, free)
+    xmax = hi * 1.5
     # iso-net-value lines value * p - lam * x = level, as one trace (one trace each would redraw slower)
-    x = np.linspace(0.0, xmax, 30)
+    x = np.geomspace(free, xmax, 40)
     lines_x = np.concatenate([np.append(x, np.nan) for _ in range(5)])
     lines_y = np.concatenate([np.append((level + lam * x) / value, np.nan)
                               for level in np.linspace(0.0, value, 6)[1:]])
     kinds = ["local" if local else "cloud" for local in w.is_local] + ["manager"]
     memory = np.append(np.where(w.is_local, w.worker_memory, 0), 0)
     net = value * p - lam * xs
+    positions = label_positions(xplot, p, names, xlog=True)
     fig = new_figure(*[
         go.Scatter(x=lines_x, y=lines_y, mode="lines", showlegend=False, hoverinfo="skip",
                    line=dict(color="#ccc", dash="dot", width=1)),
         go.Scatter(
-            x=xs, y=p, mode="markers+text", text=names, textposition="top center",
-            customdata=np.stack([kinds, np.round(net, 4)], axis=1),
+            x=xplot, y=p, mode="markers+text", text=names, textposition=positions,
+            customdata=np.stack([kinds, np.round(net, 4), [f"{d:.5f}" for d in xs]], axis=1),
+            cliponaxis=False,
             marker=dict(size=10 + 0.4 * memory, color=[_color(k) for k in kinds],
                         symbol=["square" if k == "local" else "diamond" if k == "manager" else "circle"
                                 for k in kinds], line=dict(width=1, color="white")),
-            hovertemplate=("%{text} (%{customdata[0]})<br>success %{y:.2f}<br>$%{x:.5f} per call<br>"
+            hovertemplate=("%{text} (%{customdata[0]})<br>success %{y:.2f}<br>$%{customdata[2]} per call<br>"
                            "net value %{customdata[1]}<extra></extra>")),
     ])
-    fig.update_xaxes(title=f"dollars per {task_type} call (typical size)", range=[-0.02 * xmax, xmax])
-    fig.update_yaxes(title="published success probability", range=[0, 1.05])
+    axis = log_axis(lo, xmax, label=money_label, zero_at=free, zero_label="free")
+    fig.update_xaxes(title=f"dollars per {task_type} call (typical size, log scale)", **axis)
+    fig.update_yaxes(title="published success", range=[0, 1.08])
     fig.update_layout(showlegend=False)
-    return style(fig, f"{task_type}, difficulty {float(difficulty):.2f}: success against cost "
-                      f"(dotted: equal net value at {lam:g} per dollar)", height=height)
+    return style(fig, f"{task_type}, difficulty {float(difficulty):.2f}: success against cost<br>"
+                      f"<sup>dotted: equal net value at {lam:g} per dollar; squares local, circles cloud</sup>",
+                 height=height)
 
 
 def team_snapshot(env: Any) -> dict[str, Any]:
@@ -252,7 +272,8 @@ def success_vs_cost(
     # one trace for all managers: a redraw then updates arrays instead of replacing traces
     fig = new_figure(go.Scatter(
         x=[r["expense_spent"] for r in rows], y=[r[y] for r in rows], mode="markers+text", text=names,
-        textposition="top center",
+        textposition=label_positions([r["expense_spent"] for r in rows], [r[y] for r in rows], names),
+        cliponaxis=False,
         customdata=[r.get("budget_exhausted_rate", 0.0) for r in rows],
         marker=dict(size=[16 if x else 12 for x in learned], color=[_color(n, i) for i, n in enumerate(names)],
                     symbol=["star" if x else "circle" for x in learned], line=dict(width=1, color="white")),

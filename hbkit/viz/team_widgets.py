@@ -186,7 +186,7 @@ class HierarchyDashboard:
         m0 = min(memories, key=lambda m: abs(m - 100))
         self.expense = widgets.SelectionSlider(options=[(f"${b:g}", b) for b in budgets], value=b0,
                                                description="expense", continuous_update=True)
-        self.memory = widgets.SelectionSlider(options=[(f"{m} ({m * 0.16:.1f} GB)", m) for m in memories],
+        self.memory = widgets.SelectionSlider(options=[(f"{m * 0.16:g} GB", m) for m in memories],
                                               value=m0, description="memory", continuous_update=True)
         self.live = LiveFigure(success_vs_cost_at, {"expense": self.expense, "memory": self.memory},
                                fixed={"grid": grid, "y": y}, widget_factory=widget_factory)

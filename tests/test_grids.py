@@ -1,0 +1,88 @@
+"""Precomputed grids: the command's functions, the JSON round trip, the figures and widgets over them."""
+
+from __future__ import annotations
+
+import json
+
+import plotly.graph_objects as go
+import pytest
+
+from hbkit.grids import find_grid, load_grid, mean_ci, reasoning_grid, team_grid
+from hbkit.viz.grids import grid_point, reasoning_grid_figure, team_grid_figure
+
+
+def test_mean_ci():
+    assert mean_ci([2.0]) == (2.0, 0.0)
+    m, h = mean_ci([1.0, 2.0, 3.0])
+    assert m == pytest.approx(2.0) and h == pytest.approx(4.303 * 1.0 / 3**0.5, rel=1e-3)
+
+
+@pytest.fixture(scope="module")
+def small_team_grid():
+    return team_grid(fees=(0.0, 0.05), memories=(100,), expenses=(0.05, 0.2), episodes=4, seeds=2)
+
+
+def test_team_grid_moves_with_its_settings(small_team_grid, tmp_path):
+    g = json.loads(json.dumps(small_team_grid))  # plain JSON
+    assert len(g["points"]) == 4 and {"greedy", "cloud-only"} <= set(g["points"][0]["results"])
+    tight = grid_point(g, fee=0.0, memory=100, expense=0.05)["results"]["cloud-only"]["expense_spent"][0]
+    loose = grid_point(g, fee=0.0, memory=100, expense=0.2)["results"]["cloud-only"]["expense_spent"][0]
+    assert tight <= 0.05 + 1e-9 and loose > tight  # the expense budget reaches the managers
+    fig = team_grid_figure(g, 0.05, 100, 0.2)
+    assert "hiring fee $0.05" in fig.layout.title.text and len(fig.data) == 1 + len(g["points"][0]["results"])
+    path = tmp_path / "team_grid.json"
+    path.write_text(json.dumps(g))
+    assert load_grid(path)["kind"] == "team"
+    with pytest.raises(KeyError, match="no grid point"):
+        grid_point(g, fee=0.3, memory=100, expense=0.2)
+
+
+def test_team_grid_widget(small_team_grid, tmp_path):
+    from hbkit.viz.common import control_values
+    from hbkit.viz.grid_widgets import team_grid_explorer
+
+    path = tmp_path / "team_grid.json"
+    path.write_text(json.dumps(small_team_grid))
+    live = team_grid_explorer(path, widget_factory=go.Figure)
+    for key, control in live.controls.items():
+        values = control_values(control, n=1)
+        if not values:  # an axis with a single value
+            continue
+        before = live.figure.to_json()
+        control.value = values[-1]
+        assert live.figure.to_json() != before, key
+
+
+def test_reasoning_grid_and_figure():
+    g = reasoning_grid(
+        alphas=(1 / 4096,),
+        budget_sets=((512, 2560),),
+        advantage_modes=("hbpo", "grpo"),
+        iterations=1,
+        episodes=20,
+        seeds=1,
+    )
+    assert [p["advantage"] for p in g["points"]] == ["hbpo", "grpo"]
+    fig = reasoning_grid_figure(g, 1 / 4096, 2, "grpo")
+    assert "advantage grpo" in fig.layout.title.text
+
+
+def test_load_grid_refuses_other_json(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text('{"a": 1}')
+    with pytest.raises(ValueError, match="not an hbkit grid"):
+        load_grid(bad)
+
+
+def test_find_grid_env(tmp_path, monkeypatch):
+    (tmp_path / "team_grid.json").write_text("{}")
+    monkeypatch.setenv("HBKIT_GRIDS", str(tmp_path))
+    assert find_grid("team") == tmp_path / "team_grid.json"
+
+
+def test_hierarchy_meanings_figure():
+    from hbkit.viz.concepts import hierarchy_meanings_figure
+
+    fig = hierarchy_meanings_figure()
+    texts = " ".join(a.text for a in fig.layout.annotations)
+    assert "HASHIRU" in texts and "HBPO" in texts and len(fig.data) == 2

@@ -339,6 +339,12 @@ class LearnedRouter:
         actions = self.router.decide(s, mask)
         return int(actions[0]) if np.ndim(obs) == 1 else actions
 
+    @classmethod
+    def from_dict(cls, env: Any, data: dict[str, Any]) -> LearnedRouter:
+        """Rebuild a manager saved with :meth:`to_dict` for ``env`` (a Team Env or VectorEnv)."""
+        return cls(env, data["budgets"], data["log_cost_weight"], data["ucb"],
+                   name=data.get("name", "HBPO-router"), base=data.get("base", "feedback"))
+
     def to_dict(self) -> dict[str, Any]:
         """The learned parameters as plain data (JSON-serialisable)."""
         return {"budgets": self.budgets.tolist(), "log_cost_weight": self.log_cost_weight.tolist(),

@@ -14,11 +14,13 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_actions, make_scenario, vector_settings
+from hbkit.envs._common import check_actions, check_options, make_scenario, vector_settings
+from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.team import PICO, REASONS, TeamBatch, TeamWorld
 
-__all__ = ["TeamEnv", "TeamVectorEnv", "summarize_episodes"]
+__all__ = ["TeamEnv", "TeamVectorEnv", "summarize_episodes", "team_info", "RESET_OPTIONS",
+           "VECTOR_RESET_OPTIONS"]
 
 _REASON_TEXT = np.array([REASONS[k] for k in range(len(REASONS))])
 
@@ -33,35 +35,106 @@ def _world(scenario, reward, budgets, expense_budget, memory) -> TeamWorld:
     return TeamWorld(sc)
 
 
-def _budget_request(world: TeamWorld, value: Any, num: int) -> np.ndarray:
-    """Turn a ``budget`` reset option into per-env expense budgets in pico-dollars."""
-    default = world.budget_p(world.expense_budget)
-    if value is None:
-        return np.full(num, default, np.int64)
-    if np.isscalar(value):
-        value = [value] * num
+#: The reset options each env understands (anything else is an OptionError).
+RESET_OPTIONS = ("budget", "problem_seed")
+VECTOR_RESET_OPTIONS = ("budget", "problem_seed", "reset_mask")
+
+_SEED_MAX = 2**63 - 1
+
+
+def _per_env(value: Any, num: int, name: str) -> list[Any]:
+    """One entry per env from a reset option: a scalar is used for all of them."""
+    if value is None or np.isscalar(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return [value] * num
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+        raise OptionError(f"options[{name!r}] is {value!r}; allowed: one value or a sequence of {num} "
+                          "(one per env)")
     value = list(value)
     if len(value) != num:
-        raise ValueError(f"options['budget'] has {len(value)} entries; expected {num} (one per env)")
+        raise OptionError(f"options[{name!r}] has {len(value)} entries; allowed: one value or {num} "
+                          "entries (one per env)")
+    return value
+
+
+def _budget_request(value: Any, num: int, world: TeamWorld) -> np.ndarray:
+    """Per-env expense budgets in pico-dollars from a ``budget`` reset option (``None``, or
+    ``None`` entries: the scenario's). Nothing is coerced: a string, a bool or a value out of
+    range is an :class:`~hbkit.errors.OptionError` naming the entry, the value and the range."""
     out = np.empty(num, np.int64)
-    for i, b in enumerate(value):
+    for i, b in enumerate(_per_env(value, num, "budget")):
         try:
-            out[i] = default if b is None else world.budget_p(b)
+            out[i] = world.budget_p(world.expense_budget if b is None else b)
         except ValueError as exc:
-            raise ValueError(f"options['budget'] entry {i}: {exc}") from None
+            where = "" if num == 1 else f" entry {i}"
+            raise OptionError(f"options['budget']{where}: {exc}") from None
     return out
 
 
-def _seeds(value: Any, num: int) -> np.ndarray:
+def _seed_request(value: Any, num: int) -> np.ndarray | None:
+    """Per-env problem seeds from a ``problem_seed`` reset option (``None``: draw the streams from
+    the env's generator). Integers ``0 <= seed < 2**63`` only; no float, string or bool."""
+    if value is None:
+        return None
+    out = np.empty(num, np.int64)
+    for i, s in enumerate(_per_env(value, num, "problem_seed")):
+        ok = isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_))
+        if not ok or not 0 <= int(s) <= _SEED_MAX:
+            where = "" if num == 1 else f" entry {i}"
+            raise OptionError(f"options['problem_seed']{where} is {s!r}; allowed: None (a stream from "
+                              f"the env's generator) or an integer 0 <= seed <= 2**63 - 1")
+        out[i] = int(s)
+    return out
+
+
+def _mask_request(value: Any, num: int) -> np.ndarray:
+    """The ``reset_mask`` option: one bool per env."""
     arr = np.asarray(value)
-    if arr.shape == ():
-        arr = np.full(num, arr)
-    arr = arr.reshape(-1)
-    if arr.shape != (num,):
-        raise ValueError(f"options['problem_seed'] must have {num} entries (one per env), got {arr.shape}")
-    if arr.dtype.kind not in "iu":
-        raise ValueError(f"options['problem_seed'] must be integers, got {arr.dtype} values")
-    return arr.astype(np.int64)
+    if arr.shape != (num,) or arr.dtype != np.bool_:
+        raise OptionError(f"options['reset_mask'] is {value!r}; allowed: {num} booleans (one per env)")
+    return arr.copy()
+
+
+def team_info(state: Any, *, capacity: int, mask: np.ndarray, accepted: Any, reason: Any, outcome: Any,
+              task_type: Any, solved_by_type: Any, tasks_by_type: Any, spent_by_type: Any,
+              hidden_success: Any, type_names: Any, fresh: Any = lambda x: x) -> dict[str, Any]:
+    """The Team ``info`` dict, of one episode (Python numbers) or of a batch (arrays, one row per
+    env): the one place that says what it holds.
+
+    :param state: a :class:`~hbkit.sim.team.TeamBatch` or an :class:`~hbkit.sim.team.EpisodeState`
+        (the same counter names: ``task``, ``budget``, ``spent``, ``remaining`` in pico-dollars,
+        ``reserved``, ``peak_memory``, ``hires``, ``fires``, ``rejected``, ``solved``,
+        ``exhausted``, ``truncated``)
+    :param solved_by_type, tasks_by_type, spent_by_type: per task type (``spent`` in dollars);
+        copied into the dict
+    :param fresh: makes an independent copy of a value (``np.copy`` for arrays)
+    """
+    task, reserved = state.task, state.reserved
+    return {
+        "action_mask": mask.copy(),
+        "accepted": accepted,
+        "reason": reason,
+        "outcome": outcome,
+        "task": fresh(task),
+        "task_type": task_type,
+        "budget": state.budget / PICO,
+        "spent": state.spent / PICO,
+        "remaining": state.remaining / PICO,
+        "memory_used": fresh(reserved),
+        "memory_free": capacity - reserved,
+        "peak_memory": fresh(state.peak_memory),
+        "hires": fresh(state.hires),
+        "fires": fresh(state.fires),
+        "rejected": fresh(state.rejected),
+        "solved": fresh(state.solved),
+        "tasks_done": fresh(task),
+        "exhausted": fresh(state.exhausted),
+        "truncated": fresh(state.truncated),
+        "solved_by_type": np.array(solved_by_type),
+        "tasks_by_type": np.array(tasks_by_type),
+        "spent_by_type": np.array(spent_by_type),
+        "hidden_success": hidden_success,
+        "type_names": type_names,
+    }
 
 
 def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -167,7 +240,12 @@ class TeamEnv(gym.Env):
     An empty team, all memory free, nothing spent, the first task of a new stream. The expense
     budget is ``reset(options={"budget": dollars})`` (``None``: the scenario's); the stream is drawn
     from the env's generator, or ``options={"problem_seed": k}`` picks stream ``k`` (the same ``k``
-    is always the same tasks, hidden skills and luck).
+    is always the same tasks, hidden skills and luck). Any other option key, a budget out of range or
+    not a number, or a seed that is not an integer in ``0..2**63 - 1`` is an
+    :class:`~hbkit.errors.OptionError` naming the option, the value and what is allowed; a refused
+    reset leaves the env exactly as it was (every option is checked before anything changes).
+    ``info["hidden_success"]`` holds the true success probabilities of the current task (hidden
+    skills included): it exists for the clairvoyant bound, and no fair manager reads it.
 
     ## Episode End
 
@@ -199,7 +277,7 @@ class TeamEnv(gym.Env):
     ):
         self.world = _world(scenario, reward, budgets, expense_budget, memory)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode {render_mode!r} is not supported; allowed: None or 'ansi'")
+            raise OptionError(f"render_mode {render_mode!r} is not supported; allowed: None or 'ansi'")
         self.render_mode = render_mode
         w = self.world
         self.action_space = spaces.Discrete(w.num_actions)
@@ -210,6 +288,12 @@ class TeamEnv(gym.Env):
         self._last = (True, 0, -1)  # accepted, reason code, outcome
 
     @property
+    def sim(self) -> TeamBatch:
+        """The simulation state under this env (:class:`hbkit.sim.team.TeamBatch`), for figures and
+        tests to read; writing to it bypasses the env's checks."""
+        return self._batch
+
+    @property
     def scenario(self) -> Scenario:
         return self.world.scenario
 
@@ -218,14 +302,13 @@ class TeamEnv(gym.Env):
         return self._batch.mask[0].copy()
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        options = options or {}
         w = self.world
-        budget = _budget_request(w, options.get("budget"), 1)
-        if options.get("problem_seed") is not None:
-            streams = w.streams_from_seeds(_seeds(options["problem_seed"], 1))
-        else:
-            streams = w.sample_streams(self.np_random, 1)
+        # every option is checked before anything changes: a refused reset leaves the env as it was
+        options = check_options(options, RESET_OPTIONS, "TeamEnv.reset")
+        budget = _budget_request(options.get("budget"), 1, w)
+        seeds = _seed_request(options.get("problem_seed"), 1)
+        super().reset(seed=seed)
+        streams = w.sample_streams(self.np_random, 1) if seeds is None else w.streams_from_seeds(seeds)
         self._batch.reset(slice(None), streams, budget)
         self._started = True
         self._last = (True, 0, -1)
@@ -233,19 +316,19 @@ class TeamEnv(gym.Env):
 
     def step(self, action):
         if not self._started:
-            raise RuntimeError("call reset() before step()")
+            raise StateError("TeamEnv.step: call reset() before step()")
         b = self._batch
-        one = b._one
-        if one["done"] if one is not None else b.done[0]:
-            raise RuntimeError("the episode has ended; call reset() to start a new one")
+        if b.episode_done():
+            raise StateError("TeamEnv.step: the episode has ended; call reset() to start a new one")
         n = self.world.num_actions
         if type(action) is int and 0 <= action < n:
             a = action
-        elif isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) and 0 <= action < n:
+        elif (isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_))
+              and 0 <= action < n):
             a = int(action)
         else:
-            a = int(check_actions(np.asarray(action).reshape(-1), n,
-                                  f"action (0..{n - 1}: see env.unwrapped.world.action_names)", shape=(1,))[0])
+            what = f"action (0..{n - 1}: see env.unwrapped.world.action_names)"
+            a = int(check_actions(np.asarray(action).reshape(-1), n, what, shape=(1,))[0])
         # a batch of one steps in plain Python: the same rules as TeamBatch.step (see step_one)
         reward, terminated, truncated, outcome, code = b.step_one(a)
         self._last = (code == 0, code, outcome)
@@ -253,42 +336,22 @@ class TeamEnv(gym.Env):
 
     def _info(self, action: int | None = None) -> dict[str, Any]:
         b, w = self._batch, self.world
-        one = b._one if b._one is not None else b._load_one()  # the episode in Python numbers
+        one = b.episode()  # the episode in Python numbers
         accepted, code, outcome = self._last
         reason = REASONS[code]
         if code and action is not None:
             reason = f"{w.action_name(action)}: {reason}"
-        task = one["task"]
-        reserved = one["reserved"]
-        if one["sbt_a"] is None:
-            one["sbt_a"] = np.array(one["sbt"])
-        if one["spbt_a"] is None:
-            one["spbt_a"] = np.array(one["spbt"]) / PICO
-        return {
-            "action_mask": one["mask"].copy(),
-            "accepted": accepted,
-            "reason": reason,
-            "outcome": outcome,
-            "task": task,
-            "task_type": one["ttype"][min(task, w.num_tasks - 1)],
-            "budget": one["budget"] / PICO,
-            "spent": one["spent"] / PICO,
-            "remaining": one["remaining"] / PICO,
-            "memory_used": reserved,
-            "memory_free": b.capacity - reserved,
-            "peak_memory": one["peak_memory"],
-            "hires": one["hires"],
-            "fires": one["fires"],
-            "rejected": one["rejected"],
-            "solved": one["solved"],
-            "tasks_done": task,
-            "exhausted": one["exhausted"],
-            "truncated": one["truncated"],
-            "solved_by_type": one["sbt_a"].copy(),
-            "tasks_by_type": one["tbt_a"].copy(),
-            "spent_by_type": one["spbt_a"].copy(),
-            "type_names": w.type_names,
-        }
+        t = min(one.task, w.num_tasks - 1)
+        if one.sbt_arr is None:  # the counters' arrays are rebuilt only when they change
+            one.sbt_arr = np.array(one.sbt)
+        if one.spbt_arr is None:
+            one.spbt_arr = np.array(one.spbt) / PICO
+        if one.tbt_arr is None:
+            one.tbt_arr = np.array(one.tbt)
+        return team_info(one, capacity=b.capacity, mask=one.mask, accepted=accepted, reason=reason,
+                         outcome=outcome, task_type=one.ttype[t], solved_by_type=one.sbt_arr,
+                         tasks_by_type=one.tbt_arr, spent_by_type=one.spbt_arr,
+                         hidden_success=b.prob[0, t].copy(), type_names=w.type_names)
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -318,7 +381,9 @@ class TeamVectorEnv(VectorEnv):
     ``(num_envs, n_actions)``, ``accepted``, ``reason`` (text), ``outcome``, ``task``, ``budget``,
     ``spent``, ``remaining`` (dollars), ``memory_used``, ``memory_free``, ``peak_memory``, ``hires``,
     ``fires``, ``rejected``, ``solved``, ``tasks_done``, ``exhausted``, ``truncated``,
-    ``solved_by_type``, ``tasks_by_type``, ``spent_by_type`` and ``type_names``.
+    ``solved_by_type``, ``tasks_by_type``, ``spent_by_type``, ``hidden_success`` (the true success
+    probability of every catalog entry and the manager on the current task, ``(num_envs, C + 1)``:
+    hidden, for the clairvoyant bound only) and ``type_names``.
 
     :param num_envs: number of parallel episodes
     :param autoreset_mode: ``NEXT_STEP`` (default, like Gymnasium's CartPoleVectorEnv) or
@@ -349,12 +414,18 @@ class TeamVectorEnv(VectorEnv):
         self.single_observation_space = spaces.Box(w.obs_low, w.obs_high, dtype=np.float32)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._batch = TeamBatch(w, self.num_envs)
-        self._budget = _budget_request(w, None, self.num_envs)
+        self._budget = _budget_request(None, self.num_envs, w)
         self._prev_done = np.zeros(self.num_envs, bool)
         self._accepted = np.ones(self.num_envs, bool)
         self._code = np.zeros(self.num_envs, np.int64)
         self._outcome = np.full(self.num_envs, -1, np.int64)
         self._started = False
+
+    @property
+    def sim(self) -> TeamBatch:
+        """The simulation state under this env (:class:`hbkit.sim.team.TeamBatch`), for figures and
+        tests to read; writing to it bypasses the env's checks."""
+        return self._batch
 
     @property
     def scenario(self) -> Scenario:
@@ -398,20 +469,17 @@ class TeamVectorEnv(VectorEnv):
         self._batch.reset(mask, streams, self._budget[mask])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        options = options or {}
+        # every option is checked before anything changes: a refused reset leaves the env as it was
+        options = check_options(options, VECTOR_RESET_OPTIONS, "TeamVectorEnv.reset")
         mask = np.ones(self.num_envs, bool)
         if "reset_mask" in options:
-            mask = np.asarray(options["reset_mask"], bool)
-            if mask.shape != (self.num_envs,):
-                raise ValueError(f"options['reset_mask'] must have shape ({self.num_envs},), got {mask.shape}")
+            mask = _mask_request(options["reset_mask"], self.num_envs)
         budget = self._budget.copy()
         if "budget" in options:
-            budget[mask] = _budget_request(self.world, options["budget"], self.num_envs)[mask]
-        seeds = None
-        if options.get("problem_seed") is not None:
-            seeds = _seeds(options["problem_seed"], self.num_envs)
-        self._budget = budget  # validated before any state changes
+            budget[mask] = _budget_request(options["budget"], self.num_envs, self.world)[mask]
+        seeds = _seed_request(options.get("problem_seed"), self.num_envs)
+        super().reset(seed=seed)
+        self._budget = budget
         self._start(mask, seeds)
         self._prev_done[mask] = False
         self._accepted[mask] = True
@@ -422,7 +490,7 @@ class TeamVectorEnv(VectorEnv):
 
     def step(self, actions):
         if not self._started:
-            raise RuntimeError("call reset() before step()")
+            raise StateError("TeamVectorEnv.step: call reset() before step()")
         w, b = self.world, self._batch
         a = check_actions(actions, w.num_actions, f"actions (0..{w.num_actions - 1})", shape=(self.num_envs,))
         mode = self.metadata["autoreset_mode"]
@@ -439,7 +507,7 @@ class TeamVectorEnv(VectorEnv):
         self._outcome = outcome
         if restart.any():
             b.done[restart] = False
-            b._update_mask(np.flatnonzero(restart))
+            b.refresh_mask(np.flatnonzero(restart))
         ended = terminated | truncated
         self._prev_done = ended
         return b.observe(), reward.astype(np.float64), terminated, truncated, self._infos()
@@ -447,32 +515,13 @@ class TeamVectorEnv(VectorEnv):
     def _infos(self) -> dict[str, Any]:
         b, w = self._batch, self.world
         n = self.num_envs
-        t = np.minimum(b.task, w.num_tasks - 1)
-        infos: dict[str, Any] = {
-            "action_mask": b.mask.copy(),
-            "accepted": self._accepted.copy(),
-            "reason": _REASON_TEXT[self._code],
-            "outcome": self._outcome.copy(),
-            "task": b.task.copy(),
-            "task_type": b.ttype[b.rows, t],
-            "budget": b.budget / PICO,
-            "spent": b.spent / PICO,
-            "remaining": b.remaining / PICO,
-            "memory_used": b.reserved.copy(),
-            "memory_free": b.capacity - b.reserved,
-            "peak_memory": b.peak_memory.copy(),
-            "hires": b.hires.copy(),
-            "fires": b.fires.copy(),
-            "rejected": b.rejected.copy(),
-            "solved": b.solved.copy(),
-            "tasks_done": b.task.copy(),
-            "exhausted": b.exhausted.copy(),
-            "truncated": b.truncated.copy(),
-            "solved_by_type": b.solved_by_type.copy(),
-            "tasks_by_type": b.tasks_by_type.copy(),
-            "spent_by_type": b.spent_by_type / PICO,
-            "type_names": np.broadcast_to(np.array(w.type_names), (n, w.num_types)),
-        }
+        infos = team_info(b, capacity=b.capacity, mask=b.mask, accepted=self._accepted.copy(),
+                          reason=_REASON_TEXT[self._code], outcome=self._outcome.copy(),
+                          task_type=b.current_type(), solved_by_type=b.solved_by_type,
+                          tasks_by_type=b.tasks_by_type, spent_by_type=b.spent_by_type / PICO,
+                          hidden_success=b.hidden_success(),
+                          type_names=np.broadcast_to(np.array(w.type_names), (n, w.num_types)),
+                          fresh=np.copy)
         ones = np.ones(n, bool)
         for k in list(infos):
             infos["_" + k] = ones

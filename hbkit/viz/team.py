@@ -42,10 +42,13 @@ MANAGER_COLORS = {
     "no-economy": "#d62728",
     "greedy": "#ff7f0e",
     "feedback": "#17becf",
+    "bayes": "#bcbd22",
     "random": "#7f7f7f",
+    "clairvoyant": "#000000",
     "MaskablePPO": "#e377c2",
     "HBPO-router": "#393b79",
     "HBPO": "#1f77b4",
+    "HBPO-bayes": "#5254a3",
     "local": "#2ca02c",
     "cloud": "#9467bd",
     "manager": "#7f7f7f",
@@ -170,7 +173,7 @@ def team_snapshot(env: Any) -> dict[str, Any]:
         ``types``, ``successes`` and ``trials`` (lists, per worker and type), ``solved``, ``done``
     """
     u = env.unwrapped
-    w, b = u.world, u._batch
+    w, b = u.world, u.sim
     t = min(int(b.task[0]), w.num_tasks - 1)
     ty = int(b.ttype[0, t])
     return {

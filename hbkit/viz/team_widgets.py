@@ -108,7 +108,7 @@ class PlayTeam:
     def act(self, action: int) -> None:
         """Take ``action`` (an index; see ``env.world.action_names``) and redraw."""
         w = self.env.world
-        if self.env._batch.done[0]:
+        if self.env.sim.done[0]:
             self._note("The stream is over: start a new one.")
             return
         before = team_snapshot(self.env)

@@ -25,9 +25,9 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+from _common import table
 
 import hbkit  # noqa: F401
-from _common import table
 
 TITLE = "HBPO quality across seeds"
 ENV = "hbkit/Reasoning-v0"
@@ -76,11 +76,7 @@ def _one(args):
 
 
 def run(quick: bool = False, scenario: str | None = None) -> str:
-    import gymnasium as gym
 
-    from hbkit.evaluate import evaluate
-    from hbkit.managers import available
-    from hbkit.managers.reasoning import ThresholdRule, fit_threshold
     from hbkit.scenarios import load_scenario
 
     scenario = scenario or os.environ.get("HBKIT_SCENARIO", "hbpo-math")

@@ -141,7 +141,7 @@ def run(quick: bool = False) -> str:
          f"{_job_seconds(local['rows']) / n:.2f}", f"{_job_seconds(local['rows'], 'cpu') / n:.2f}",
          f"{local['start']:.1f}", ms(local["over"])],
     ]
-    same = [comparable(a) == comparable(b) for a, b in zip(serial, local["rows"])]
+    same = [comparable(a) == comparable(b) for a, b in zip(serial, local["rows"], strict=False)]
     notes = [f"Local start-up: {workers} worker processes (spawn, import hbkit), measured with {workers} "
              f"empty jobs: {local['start']:.1f} s wall, {local['start_cpu']:.1f} s CPU in the workers; it is "
              "part of the local wall time above. CPU the workers spent per job beyond the job itself "
@@ -151,7 +151,7 @@ def run(quick: bool = False) -> str:
         rows.append([f"Ray, local runtime, {workers} CPUs", "-", "-", "-", "-", "-", "-"])
         notes.append(f"Ray was not measured: {ray_['error']}.")
     else:
-        same += [comparable(a) == comparable(b) for a, b in zip(serial, ray_["rows"])]
+        same += [comparable(a) == comparable(b) for a, b in zip(serial, ray_["rows"], strict=False)]
         rows.append([f"Ray, local runtime, {workers} CPUs (warm workers)", f"{ray_['wall']:.1f}",
                      f"{t1 / ray_['wall']:.2f}x", f"{_job_seconds(ray_['rows']) / n:.2f}",
                      f"{_job_seconds(ray_['rows'], 'cpu') / n:.2f}",

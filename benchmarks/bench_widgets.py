@@ -12,7 +12,6 @@ import os
 import statistics
 
 import plotly.graph_objects as go
-
 from _common import table as markdown_table
 
 from hbkit.viz.common import control_values

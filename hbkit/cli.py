@@ -255,6 +255,36 @@ def _train_team_maskable_ppo(req: TrainRequest) -> tuple[Path, str]:
     return _save_sb3(model, req)
 
 
+def _train_team_router(req: TrainRequest) -> tuple[Path, str]:
+    """HBPO-router: HBPO over the feedback manager's cost weight and optimism, per expense budget."""
+    from hbkit.train.team import train_router
+
+    settings: dict[str, Any] = {k: v for k, v in (("budgets", req.budgets), ("reward", req.reward)) if v}
+    if req.fast:
+        settings.update(problems_per_iteration=2, rollouts_per_problem=4)
+    iterations = req.iterations or (2 if req.fast else None)
+    router = train_router(scenario=req.scenario, seed=req.seed, progress=req.progress,
+                          advantage=req.advantage, **({"iterations": iterations} if iterations else {}),
+                          **settings)
+    path = router.save(req.out or req.default_out(".json"))
+    summary = _save_history(path, router.history)
+    return path, f"{summary}\nsaved {path} (load it with: hbkit evaluate {path})"
+
+
+def _train_split_guess(req: TrainRequest) -> tuple[Path, str]:
+    """A learned productivity guess per agent, water-filled into a split (evolution strategies)."""
+    from hbkit.train.split import train
+
+    settings: dict[str, Any] = dict(req.env_kwargs())
+    if req.fast:
+        settings.update(population=2, episodes=2)
+    iterations = req.iterations or (2 if req.fast else None)
+    manager = train(scenario=req.scenario, seed=req.seed, progress=req.progress,
+                    **({"iterations": iterations} if iterations else {}), **settings)
+    path = manager.save(req.out or req.default_out(".npz"))
+    return path, f"saved {path} (load it with: hbkit evaluate {path})"
+
+
 def _save_sb3(model: Any, req: TrainRequest) -> tuple[Path, str]:
     import gymnasium as gym
 
@@ -298,11 +328,11 @@ TRAINERS: dict[str, dict[str, Trainer]] = {
     },
     "hbkit/Team-v0": {
         "hbpo": _train_team_hbpo,
+        "hbpo-router": _train_team_router,
         "maskable-ppo": _train_team_maskable_ppo,
-        # further learned Team managers (hbkit.train.team) are registered here, one line each
     },
     "hbkit/Split-v0": {
-        # structured Split trainers (hbkit.train.split) are registered here, one line each
+        "guess-es": _train_split_guess,
     },
 }
 
@@ -472,6 +502,16 @@ def _load_agent(args: argparse.Namespace) -> tuple[Any, str, Any]:
     path = Path(spec)
     if path.suffix == ".zip" and path.is_file():
         return _load_sb3_file(path, None, args)
+    if path.suffix == ".json" and path.is_file():
+        from hbkit.train.team import load_router
+
+        router = load_router(path)
+        return router, "hbkit/Team-v0", args.scenario or router.world.scenario
+    if path.suffix == ".npz" and path.is_file() and _is_split_guess(path):
+        from hbkit.train.split import load_guess_manager
+
+        manager = load_guess_manager(path)
+        return manager, "hbkit/Split-v0", args.scenario or manager.world.scenario
     if path.suffix == ".npz" or path.is_file():
         from hbkit.train import load_policy
 
@@ -486,6 +526,17 @@ def _load_agent(args: argparse.Namespace) -> tuple[Any, str, Any]:
                           f"an SB3 .zip, sb3:ALGO:PATH or a manager: {', '.join(managers)}")
     env = gym.make(env_id, **({"scenario": args.scenario} if args.scenario else {}))
     return managers[name](env), env_id, args.scenario
+
+
+def _is_split_guess(path: Path) -> bool:
+    """Whether ``path`` is a saved Split guess manager (an ``.npz`` with ``theta`` and ``meta``)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return {"theta.npy", "meta.npy"} <= set(z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def _load_sb3_spec(spec: str, args: argparse.Namespace) -> tuple[Any, str, Any]:

@@ -191,7 +191,7 @@ def run_demo(
                        "Single-seed numbers vary from seed to seed; the second table gives means and 95 % "
                        "intervals over seeds.",
                        tables=[reports_table(reports), expected],
-                       figures=list(zip(figures, captions)))
+                       figures=list(zip(figures, captions, strict=False)))
     (out / "report.html").write_text(page, encoding="utf-8")
     seconds = time.perf_counter() - t_start
     results = {"reports": reports, "histories": histories, "fixed_length": fixed,

@@ -33,17 +33,18 @@
 # %%
 import gymnasium as gym
 import numpy as np
-import hbkit                                   # registers hbkit/Reasoning-v0, Team-v0, Split-v0
+
+import hbkit  # registers hbkit/Reasoning-v0, Team-v0, Split-v0
 from hbkit.evaluate import evaluate
+from hbkit.exercises import predict
 from hbkit.train import HBPO, base_reasoner
 from hbkit.viz import reasoning as rviz
 from hbkit.viz.reasoning_widgets import budget_explorer
-from hbkit.exercises import predict
 
 FAST = hbkit.fast_mode()                       # HBKIT_FAST=1 shrinks training (used by the tests)
 env = gym.make("hbkit/Reasoning-v0", scenario="hbpo-math")
 obs, info = env.reset(seed=0)
-print("observation:", dict(zip(env.unwrapped.feature_names, np.round(obs, 3))))
+print("observation:", dict(zip(env.unwrapped.feature_names, np.round(obs, 3), strict=False)))
 print("info:", info)
 
 # %% [markdown]

@@ -57,7 +57,7 @@
 
 # %%
 import gymnasium as gym
-import numpy as np
+
 import hbkit
 from hbkit.evaluate import evaluate
 from hbkit.managers import available
@@ -155,6 +155,7 @@ tviz.success_vs_cost([{"name": n, **r} for n, r in reports.items()], y="reward",
 
 # %%
 from hbkit.exercises import check_cost_benefit, solution
+
 
 def net(p, value, quorum, dollars, money_weight):
     return value / quorum * p          # placeholder: what does the call cost?

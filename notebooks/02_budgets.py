@@ -36,15 +36,16 @@
 # %%
 import gymnasium as gym
 import numpy as np
-import hbkit                                   # registers hbkit/Split-v0
-from hbkit.managers.split import water_fill, split_value
+
+import hbkit  # registers hbkit/Split-v0
+from hbkit.managers.split import split_value, water_fill
 from hbkit.viz import split as sviz
 from hbkit.viz.split_widgets import hand_split_dashboard, oracle_budget_dashboard
 
 FAST = hbkit.fast_mode()                       # HBKIT_FAST=1 shrinks the work (used by the tests)
 world = sviz.world_of("classroom")             # the constants of environments/classroom.toml
 a, c, B = world.productivity, world.scale, world.budget
-for name, ai, ci in zip(world.names, a, c):
+for name, ai, ci in zip(world.names, a, c, strict=False):
     print(f"{name:>5}: productivity a = {ai:<4}  scale c = {ci:<4}  first hour earns {ai * np.log1p(1 / ci):.2f}"
           f"  (slope at 0: a/c = {ai / ci:.2f})")
 print("budget per round:", B, "hours")
@@ -92,7 +93,7 @@ hand_split_dashboard("classroom")
 
 # %%
 x = water_fill(a, c, B)
-print("oracle's split:", dict(zip(world.names, np.round(x, 2))), " total", x.sum())
+print("oracle's split:", dict(zip(world.names, np.round(x, 2), strict=False)), " total", x.sum())
 print("marginal returns a/(c+x):", np.round(a / (c + x), 3), "(equal for every group that gets hours)")
 print("progress: oracle", round(float(split_value(a, c, x)), 3),
       " equal split", round(float(split_value(a, c, np.full(4, B / 4))), 3))

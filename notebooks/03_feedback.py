@@ -40,10 +40,11 @@
 # %%
 import gymnasium as gym
 import numpy as np
+
 import hbkit
-from hbkit.managers.split import compare, run_managers, LEARNERS
+from hbkit.managers.split import LEARNERS, compare, run_managers
 from hbkit.viz import split as sviz
-from hbkit.viz.split_widgets import feedback_dashboard, allocation_dashboard, ppo_panel, learned_panel
+from hbkit.viz.split_widgets import allocation_dashboard, feedback_dashboard, learned_panel, ppo_panel
 
 FAST = hbkit.fast_mode()
 EPISODES = 16 if FAST else 64
@@ -51,7 +52,7 @@ EPISODES = 16 if FAST else 64
 env = gym.make("hbkit/Split-v0", scenario="drift")
 obs, info = env.reset(seed=0)
 obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
-for name, value in zip(env.unwrapped.feature_names, np.round(obs, 3)):
+for name, value in zip(env.unwrapped.feature_names, np.round(obs, 3), strict=False):
     print(f"{name:>20} {value}")
 
 # %% [markdown]
@@ -217,7 +218,6 @@ ppo
 
 # %%
 from hbkit.exercises import check_learner, solution
-from hbkit.managers.split import water_fill
 
 world = gym.make("hbkit/Split-v0", scenario="drift").unwrapped.world
 ix = world.obs_index

@@ -34,12 +34,15 @@
 # before the reward.
 
 # %%
-import numpy as np
 import hbkit
 from hbkit.exercises import check_group_advantage, predict, solution
-from hbkit.train.bandit import advantages, train_bandit
-from hbkit.viz.primer_widgets import (clip_explorer, group_explorer, learning_explorer, policy_explorer,
-                                      ppo_explorer)
+from hbkit.viz.primer_widgets import (
+    clip_explorer,
+    group_explorer,
+    learning_explorer,
+    policy_explorer,
+    ppo_explorer,
+)
 
 FAST = hbkit.fast_mode()
 

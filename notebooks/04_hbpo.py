@@ -61,9 +61,9 @@
 # intervals); nothing was tuned to match the paper.
 
 # %%
+import gymnasium as gym
 import ipywidgets as widgets
 import numpy as np
-import gymnasium as gym
 from IPython.display import display
 
 import hbkit
@@ -209,7 +209,7 @@ declared = trainers["HBPO"].policy.declare(obs)
 for lv in range(1, 6):
     m = info["level"] == lv
     values, counts = np.unique(declared[m], return_counts=True)
-    print(f"level {lv}: " + ", ".join(f"{int(v)} tokens {c / m.sum():.0%}" for v, c in zip(values, counts)))
+    print(f"level {lv}: " + ", ".join(f"{int(v)} tokens {c / m.sum():.0%}" for v, c in zip(values, counts, strict=False)))
 
 # %% [markdown]
 # ## Exploration collapse
@@ -338,7 +338,9 @@ rviz.results_table([oracle_gap("hbpo-observable"), oracle_gap("hbpo-math")],
 
 # %%
 import math
+
 from hbkit.exercises import check_hbpo_reward
+
 
 def my_reward(n, b, correct):
     if not correct:

@@ -197,6 +197,30 @@ def test_cli_trains_maskable_ppo_on_team(tmp_path, capsys):
     assert json.loads(stdout)["env_id"] == "hbkit/Team-v0"
 
 
+@pytest.mark.parametrize("env_id, algo, suffix", [
+    ("hbkit/Team-v0", "hbpo-router", ".json"),
+    ("hbkit/Split-v0", "guess-es", ".npz"),
+])
+def test_cli_trains_and_evaluates_the_learned_managers(tmp_path, capsys, env_id, algo, suffix):
+    out = tmp_path / f"m{suffix}"
+    code, stdout, err = _cli(capsys, "train", "--env", env_id, "--algo", algo, "--fast", "--out", str(out),
+                             "--no-progress")
+    assert code == 0, err
+    assert out.exists() and "saved" in stdout
+    # the file carries its world: no --env needed to evaluate it
+    code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "4", "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["env_id"] == env_id
+
+
+def test_cli_and_sweep_know_the_same_trainers():
+    """Every hbkit trainer the command line offers is also runnable in a sweep, and back."""
+    from hbkit.cli import TRAINERS as CLI_TRAINERS
+    from hbkit.sweep.jobs import TRAINERS as SWEEP_TRAINERS
+
+    assert {e: set(t) for e, t in CLI_TRAINERS.items()} == {e: set(t) for e, t in SWEEP_TRAINERS.items()}
+
+
 @pytest.mark.parametrize("env_id, manager, budget", [
     ("hbkit/Reasoning-v0", "fixed-1024", "none"),
     ("hbkit/Team-v0", "greedy", "0.1"),

@@ -8,8 +8,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from hbkit.evaluate import evaluate
 from hbkit.errors import ConfigError, TrainingError
+from hbkit.evaluate import evaluate
 from hbkit.train import HBPO, base_reasoner, hbpo_advantages
 from hbkit.train.policies import DeclaringPolicy, load_policy
 

@@ -11,9 +11,9 @@ import pytest
 
 import hbkit  # noqa: F401  (registers the environments)
 from hbkit.envs.checks import api_test
+from hbkit.errors import OptionError
 from hbkit.managers import available
 from hbkit.managers.split import MANAGERS, compare, run_managers, split_value, water_fill
-from hbkit.errors import OptionError
 from hbkit.scenarios import ScenarioError, load_scenario
 
 ENV = "hbkit/Split-v0"
@@ -52,8 +52,8 @@ def _trajectory(seed, steps=80, scenario="drift"):
 
 def test_deterministic_for_a_seed():
     a, b, c = _trajectory(3), _trajectory(3), _trajectory(4)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=False))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=False))
 
 
 def test_vector_env_matches_its_episodes_and_autoresets():

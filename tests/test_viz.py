@@ -12,7 +12,7 @@ from hbkit.evaluate import evaluate
 from hbkit.managers.reasoning import fixed_length_grid
 from hbkit.train import HBPO, base_reasoner
 from hbkit.viz import reasoning as rviz
-from hbkit.viz.common import LiveFigure, update_in_place
+from hbkit.viz.common import update_in_place
 from hbkit.viz.reasoning_widgets import TrainingPanel, budget_explorer, reward_explorer
 
 ENV = "hbkit/Reasoning-v0"

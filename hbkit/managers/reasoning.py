@@ -126,7 +126,7 @@ def fit_threshold(env: Any, token_limit: float | None = None, episodes: int = 10
             acc = world.accuracy(problems.level[None, :], problems.need[None, :], n)
             ones = np.ones(n.shape, bool)
             reward = world.reward(ones, n, np.zeros(n.shape), ~ones, "hbpo") * acc
-            for c, a, t, r in zip(cap_steps[:, 0], acc.mean(axis=1), n.mean(axis=1), reward.mean(axis=1)):
+            for c, a, t, r in zip(cap_steps[:, 0], acc.mean(axis=1), n.mean(axis=1), reward.mean(axis=1), strict=False):
                 grid.append((feature, float(th), int(c * world.chunk), float(a), float(t), float(r)))
     if token_limit is None:
         best = max(grid, key=lambda r: r[5])

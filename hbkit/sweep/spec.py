@@ -166,7 +166,7 @@ class SweepSpec:
                 settings, overrides = dict(run["settings"]), dict(run["overrides"])
                 ev = {**self.evaluation, **{k: v for k, v in run["eval"].items() if v is not None}}
                 scenario = run["scenario"] or self.scenario
-                for k, v in zip(keys, point):
+                for k, v in zip(keys, point, strict=False):
                     head, _, rest = k.partition(".")
                     if head == "scenario":
                         scenario = v

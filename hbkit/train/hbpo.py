@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import gymnasium as gym
@@ -38,7 +38,14 @@ from tqdm.auto import tqdm
 from hbkit._threads import on_one_blas_thread
 from hbkit.errors import ConfigError, TrainingError
 from hbkit.scenarios import hbpo_train_fields, load_scenario
-from hbkit.train.policies import DeclaringPolicy, Policy, base_reasoner, env_metadata, log_softmax, make_policy
+from hbkit.train.policies import (
+    DeclaringPolicy,
+    Policy,
+    base_reasoner,
+    env_metadata,
+    log_softmax,
+    make_policy,
+)
 
 __all__ = ["HBPOConfig", "HBPO", "hbpo_advantages", "subgroup_layout", "ADVANTAGES", "TRAIN_FIELDS",
            "check_config"]

@@ -41,6 +41,9 @@ within the interval over seeds; +3.5 % on
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -350,6 +353,54 @@ class LearnedRouter:
         return {"budgets": self.budgets.tolist(), "log_cost_weight": self.log_cost_weight.tolist(),
                 "ucb": self.ucb.tolist(), "name": self.name, "base": self.base}
 
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the learned parameters and the full world they were learned on to ``path`` (JSON,
+        no pickle; ``.json`` is added if missing). Load it with :func:`load_router`.
+
+        :return: the path written
+        """
+        path = Path(path)
+        if path.suffix != ".json":
+            path = path.with_suffix(path.suffix + ".json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"format": ROUTER_FORMAT, "version": 1, "env_id": ENV_ID,
+                "scenario": self.world.scenario.to_dict(), "router": self.to_dict(),
+                "history": getattr(self, "history", [])}
+        tmp = path.with_name(f".tmp-{path.name}")
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+#: The ``format`` field of a saved :class:`LearnedRouter`.
+ROUTER_FORMAT = "hbkit-team-router"
+
+
+def load_router(path: str | os.PathLike[str]) -> LearnedRouter:
+    """Load a :class:`LearnedRouter` saved by :meth:`LearnedRouter.save`, on the world it was learned
+    on (the scenario is stored in the file).
+
+    :raises PolicyFileError: if the file is not a saved learned Team manager
+    """
+    from hbkit.envs.team import TeamEnv
+    from hbkit.errors import PolicyFileError
+    from hbkit.scenarios import Scenario
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("format") != ROUTER_FORMAT:
+            raise ValueError(f"format is not {ROUTER_FORMAT!r}")
+        scenario = Scenario.from_dict(data["scenario"], source=f"{path} (saved scenario)")
+        r = data["router"]
+        arrays = [np.asarray(r[k], np.float64) for k in ("budgets", "log_cost_weight", "ucb")]
+        if any(a.ndim != 1 or len(a) != len(arrays[0]) or not np.isfinite(a).all() for a in arrays):
+            raise ValueError("budgets, log_cost_weight and ucb must be finite lists of one length")
+        router = LearnedRouter.from_dict(TeamEnv(scenario=scenario), r)
+    except (OSError, KeyError, TypeError, ValueError) as err:
+        raise PolicyFileError(f"{path}: cannot load a learned Team manager ({err})") from None
+    router.history = data.get("history", [])
+    return router
+
 
 @on_one_blas_thread
 def train_hbpo_router(
@@ -479,4 +530,4 @@ def train_router(env_id: str = ENV_ID, scenario: Any = "hashiru", seed: int = 0,
     return router
 
 
-__all__ += ["LearnedRouter", "train_hbpo_router"]
+__all__ += ["LearnedRouter", "train_hbpo_router", "train_router", "load_router"]

@@ -210,7 +210,7 @@ def _same(a: Any, b: Any) -> bool:
         except (TypeError, ValueError):
             return False
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=False))
     return type(a) is type(b) and a == b
 
 
@@ -233,10 +233,10 @@ def update_in_place(target: go.Figure, new: go.Figure) -> None:
     ctx = target.batch_update() if hasattr(target, "batch_update") else _nullcontext()
     with ctx:
         same = len(target.data) == len(new.data) and all(
-            a.type == b.type for a, b in zip(target.data, new.data)
+            a.type == b.type for a, b in zip(target.data, new.data, strict=False)
         )
         if same:
-            for old, trace in zip(target.data, fresh["data"]):
+            for old, trace in zip(target.data, fresh["data"], strict=False):
                 changes = _changes(old.to_plotly_json(), trace, keep=("uid", "type"))
                 if changes:
                     old.update(changes, overwrite=True)

@@ -103,7 +103,7 @@ def _panels(titles: Sequence[str], widths: Sequence[float] | None = None, gap: f
     span = 1.0 - gap * (n - 1)
     layout: dict[str, Any] = {"annotations": []}
     left = 0.0
-    for i, (title, w) in enumerate(zip(titles, widths)):
+    for i, (title, w) in enumerate(zip(titles, widths, strict=False)):
         right = left + w * span
         sx = "" if i == 0 else str(i + 1)
         layout[f"xaxis{sx}"] = {"domain": [left, right], "anchor": f"y{sx}"}
@@ -260,7 +260,7 @@ def oracle_budget_figure(
     layout["yaxis"]["title"] = {"text": "allocation"}
     layout["yaxis2"].update(title={"text": "output per extra unit"}, type="log")
     now = water_fill(a, c, budget)
-    active = ", ".join(f"{n} {v:.1f}" for n, v in zip(names, now) if v > 1e-9)
+    active = ", ".join(f"{n} {v:.1f}" for n, v in zip(names, now, strict=False) if v > 1e-9)
     return _figure(data, layout, f"Budget {budget:g}: the oracle gives {active}")
 
 

@@ -51,7 +51,7 @@ def sweep_figure(
     fig = subplots(rows=1, cols=len(metrics), subplot_titles=metrics, horizontal_spacing=0.12)
     labels = [_label(g, by) for g in summary]
     for col, metric in enumerate(metrics, start=1):
-        for i, (label, g) in enumerate(zip(labels, summary)):
+        for i, (label, g) in enumerate(zip(labels, summary, strict=False)):
             s = g[metric]
             hw = s["half_width"]
             hw = hw if isinstance(hw, float) and math.isfinite(hw) else 0.0

@@ -43,13 +43,11 @@ VARIANTS: dict[str, dict] = {
 
 
 def interval(x) -> tuple[float, float]:
-    """Mean and the half-width of its 95 % Student-t interval."""
-    from hbkit.sweep import t_quantile
+    """Mean and the half-width of its 95 % Student-t interval (:func:`hbkit.sweep.mean_interval`)."""
+    from hbkit.sweep import mean_interval
 
-    x = np.asarray(x, float)
-    if len(x) < 2:
-        return float(x.mean()), float("nan")
-    return float(x.mean()), float(t_quantile(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    s = mean_interval(x)
+    return s["mean"], s["half_width"]
 
 
 def fmt(x, digits=3) -> str:

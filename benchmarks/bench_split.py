@@ -91,15 +91,12 @@ def _resets(quick: bool) -> str:
     return table(["env (single, `gym.make`)", "µs per reset", "vs CartPole's reset"], rows)
 
 
-#: Student's t quantiles (97.5 %) for 95 % intervals, by degrees of freedom.
-_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
-
-
 def _ci(values) -> str:
-    """``mean ± half-width`` of a 95 % t-interval over seeds."""
-    v = np.asarray(values, dtype=np.float64)
-    half = _T975.get(len(v) - 1, 1.96) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
-    return f"{v.mean():.4f} ± {half:.4f}"
+    """``mean ± half-width`` of a 95 % t-interval over seeds (:func:`hbkit.sweep.mean_interval`)."""
+    from hbkit.sweep import mean_interval
+
+    s = mean_interval(values)
+    return f"{s['mean']:.4f} ± {s['half_width']:.4f}"
 
 
 def _train_learned(scenario, seeds, quick, **env_kwargs):
@@ -119,7 +116,8 @@ def _regret(quick: bool) -> tuple[str, list[str]]:
     import torch
 
     from hbkit.evaluate import evaluate
-    from hbkit.managers.split import MANAGERS, compare
+    from hbkit.evaluate import compare
+    from hbkit.managers.split import MANAGERS
     from hbkit.train.sb3 import train_sb3
 
     torch.set_num_threads(1)
@@ -131,7 +129,7 @@ def _regret(quick: bool) -> tuple[str, list[str]]:
     sections, notes = [], []
     for scenario in SCENARIOS:
         # every manager meets the same worlds: the seed fixes the episodes, whoever plays them
-        per_seed = [compare(list(MANAGERS), scenario, episodes=episodes, seed=SEED + s) for s in seeds]
+        per_seed = [compare("hbkit/Split-v0", list(MANAGERS), scenario, episodes=episodes, seed=SEED + s) for s in seeds]
         stat = {n: np.array([r[n]["regret"] for r in per_seed]) for n in per_seed[0]}
         tail = {n: np.mean([r[n]["final_regret"] for r in per_seed]) for n in per_seed[0]}
         lost = {n: np.mean([r[n]["relative_regret"] for r in per_seed]) for n in per_seed[0]}

@@ -204,11 +204,9 @@ def _results(quick: bool) -> tuple[str, list[str]]:
 
 def _interval(values) -> tuple[float, float]:
     """Mean and half-width of the 95 % t-interval over seeds (0 for one seed)."""
-    t975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
-    v = np.asarray(values, np.float64)
-    if len(v) < 2:
-        return float(v.mean()), 0.0
-    return float(v.mean()), float(t975.get(len(v) - 1, 1.96) * v.std(ddof=1) / np.sqrt(len(v)))
+    from hbkit.grids import mean_ci
+
+    return mean_ci(values)
 
 
 def bounds(quick: bool = False, scenarios=("hashiru", "startup", "agency")) -> str:

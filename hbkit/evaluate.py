@@ -43,11 +43,11 @@ from tqdm.auto import tqdm
 from hbkit._threads import on_one_blas_thread
 from hbkit.agents import EpisodicAgent, agent_kind, is_batched, wants_info
 from hbkit.envs import DEFAULT_SCENARIOS, check_env_id
-from hbkit.errors import WorldMismatchError, whole_number
+from hbkit.errors import ConfigError, WorldMismatchError, whole_number
 from hbkit.scenarios import Scenario
 from hbkit.train.policies import load_policy
 
-__all__ = ["evaluate", "agent_name"]
+__all__ = ["evaluate", "agent_name", "compare"]
 
 _MAX_BATCH = 4096
 #: Memory the VectorEnv of one evaluation chunk may hold; larger worlds run in smaller chunks.
@@ -298,3 +298,50 @@ def _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress):
     keys = rows[0].keys()
     columns = {k: np.asarray([r[k] if r[k] is not None else 0 for r in rows]) for k in keys}
     return columns, type(unwrapped)
+
+
+def compare(
+    env_id: str,
+    names: Any = None,
+    scenario: Any = None,
+    episodes: int = 16,
+    seed: int = 0,
+    budget: Any = "default",
+    **env_kwargs: Any,
+) -> dict[str, dict[str, Any]]:
+    """Evaluate several hand-written managers of ``env_id`` on the same episodes (the same seed).
+
+    :param env_id: the world, e.g. ``"hbkit/Split-v0"``
+    :param names: manager names of :func:`hbkit.managers.available` (default: all of them)
+    :param scenario: scenario name, path or loaded scenario (default: the world's default)
+    :param episodes: episodes per manager (they run batched on the VectorEnv)
+    :param seed: seeds the episodes, and the managers' own randomness where they have one
+    :param budget: the budget of every episode (``"default"``: the scenario's)
+    :param env_kwargs: passed to the env (``noise=``, ``drift=``, ``memory=`` ...)
+    :return: name -> the report of :func:`evaluate`
+    :raises ConfigError: for an unknown env id or manager name
+    """
+    import inspect
+
+    import gymnasium as gym
+
+    from hbkit.managers import available
+
+    check_env_id(env_id)
+    managers = available(env_id)
+    names = list(managers) if names is None else list(names)
+    unknown = [n for n in names if n not in managers]
+    if unknown:
+        raise ConfigError(f"compare: unknown manager {unknown[0]!r} for {env_id}; allowed: "
+                          f"{', '.join(managers)}")
+    env = gym.make(env_id, scenario=scenario or DEFAULT_SCENARIOS[env_id], **env_kwargs)
+    sc = env.unwrapped.scenario  # type: ignore[attr-defined]
+    out = {}
+    for name in names:
+        factory = managers[name]
+        seeded = "seed" in inspect.signature(factory).parameters
+        manager = factory(env, seed=seed) if seeded else factory(env)
+        out[name] = evaluate(manager, env_id, scenario=sc, episodes=episodes, seed=seed, budget=budget,
+                             **env_kwargs)
+    env.close()
+    return out

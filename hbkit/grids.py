@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,19 +25,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["team_grid", "reasoning_grid", "load_grid", "find_grid", "mean_ci", "main"]
-
-#: Student-t 97.5 % quantiles for small numbers of seeds (df = seeds - 1).
-_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
-
+__all__ = ["budget_memory_grid", "add_to_grid", "team_grid", "reasoning_grid", "load_grid", "find_grid", "mean_ci", "main"]
 
 def mean_ci(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and half-width of a 95 % t-interval over seeds (0 for a single value)."""
-    x = np.asarray(values, dtype=np.float64)
-    if x.size < 2:
-        return float(x.mean()), 0.0
-    t = _T975.get(x.size - 1, 1.96)
-    return float(x.mean()), float(t * x.std(ddof=1) / math.sqrt(x.size))
+    """Mean and half-width of a 95 % t-interval over seeds (0 for a single value); the rule of
+    :func:`hbkit.sweep.mean_interval`."""
+    from hbkit.sweep import mean_interval
+
+    s = mean_interval(values)
+    return s["mean"], (0.0 if s["n"] < 2 else s["half_width"])
 
 
 def _team_scenario(base: Any, fee: float, memory: int, expense: float) -> Any:
@@ -186,6 +181,44 @@ def reasoning_grid(
         "budget_sets": [list(b) for b in budget_sets],
         "points": points,
     }
+
+
+def budget_memory_grid(
+    agents: dict[str, Any],
+    expense_budgets: Sequence[float],
+    memories: Sequence[int],
+    scenario: Any = "hashiru",
+    episodes: int = 64,
+    seed: int = 0,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate every Team agent at every (expense budget, memory) point of a grid, so a figure can
+    show any point at once (what notebook 05's sliders do).
+
+    :param agents: name -> manager, hbkit Policy or SB3 model
+    :param expense_budgets: dollars per stream
+    :param memories: memory capacities (units; 100 = 16 GB)
+    :return: ``{"expense_budgets", "memories", "scenario", "episodes", "seed", "points"}`` where
+        ``points[(budget, memory)][name]`` is an :func:`hbkit.evaluate.evaluate` report
+    """
+    grid = {"expense_budgets": [float(b) for b in expense_budgets], "memories": [int(m) for m in memories],
+            "scenario": scenario, "episodes": int(episodes), "seed": int(seed), "points": {}}
+    return add_to_grid(grid, agents, progress=progress)
+
+
+def add_to_grid(grid: dict[str, Any], agents: dict[str, Any], progress: bool = False) -> dict[str, Any]:
+    """Evaluate more agents (e.g. freshly trained ones) on every point of ``grid`` (in place)."""
+    from tqdm.auto import tqdm
+
+    from hbkit.evaluate import evaluate
+
+    points = [(b, m) for m in grid["memories"] for b in grid["expense_budgets"]]
+    for b, m in tqdm(points, desc="evaluate", disable=not progress, unit="point"):
+        row = grid["points"].setdefault((b, m), {})
+        for name, agent in agents.items():
+            row[name] = evaluate(agent, "hbkit/Team-v0", scenario=grid["scenario"], episodes=grid["episodes"],
+                                 seed=grid["seed"], budget=b, memory=m)
+    return grid
 
 
 def load_grid(path: str | Path) -> dict[str, Any]:

@@ -42,7 +42,8 @@ import gymnasium as gym
 import numpy as np
 
 import hbkit
-from hbkit.managers.split import LEARNERS, compare, run_managers
+from hbkit.evaluate import compare
+from hbkit.managers.split import LEARNERS, run_managers
 from hbkit.viz import split as sviz
 from hbkit.viz.split_widgets import allocation_dashboard, feedback_dashboard, learned_panel, ppo_panel
 
@@ -76,7 +77,7 @@ for name, value in zip(env.unwrapped.feature_names, np.round(obs, 3), strict=Fal
 # | `exp-grad` | exponentiated gradient: shift shares towards teams whose next unit earns more |
 
 # %%
-reports = compare(list(LEARNERS) + ["oracle"], "classroom", episodes=EPISODES, seed=1)
+reports = compare("hbkit/Split-v0", list(LEARNERS) + ["oracle"], "classroom", episodes=EPISODES, seed=1)
 for name, r in reports.items():
     print(f"{name:>12}: regret per round {r['regret']:.3f}   in the last rounds {r['final_regret']:.3f}   "
           f"share of the best output lost {100 * r['relative_regret']:.1f}%")

@@ -50,7 +50,8 @@ import gymnasium as gym
 import numpy as np
 import hbkit
 from hbkit.evaluate import evaluate
-from hbkit.managers.team import Router, make_managers, sweep
+from hbkit.grids import budget_memory_grid
+from hbkit.managers.team import Router, make_managers
 from hbkit.viz import team as tviz
 from hbkit.viz.team_widgets import HierarchyDashboard
 from hbkit.exercises import predict
@@ -69,7 +70,7 @@ managers = make_managers(env)
 # The sliders below only pick a point: a redraw costs milliseconds.
 
 # %%
-grid = sweep(managers, BUDGETS, MEMORIES, scenario="hashiru", episodes=EPISODES, seed=123, progress=True)
+grid = budget_memory_grid(managers, BUDGETS, MEMORIES, scenario="hashiru", episodes=EPISODES, seed=123, progress=True)
 dash = HierarchyDashboard(grid, y="reward")
 dash
 

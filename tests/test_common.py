@@ -37,8 +37,6 @@ def test_check_render_mode():
         check_render_mode("human", ["ansi"], "X")
 
 
-@pytest.mark.xfail(strict=False, reason="issue 10: the VectorEnvs accept render_mode='ansi' until they pass "
-                   "render_mode to hbkit.envs._common.vector_settings")
 @pytest.mark.parametrize("env_id", hbkit.ENV_IDS)
 def test_vector_envs_refuse_render_modes_they_cannot_render(env_id):
     with pytest.raises(OptionError, match="render_mode"):
@@ -100,7 +98,7 @@ def test_evaluation_chunks_bound_the_memory_of_large_worlds():
 
     big = load_scenario("hbpo-math").with_overrides({"world.max_tokens": 65536, "world.chunk": 1})
     n = _chunk_size("hbkit/Reasoning-v0", {"scenario": big}, 2000)
-    assert 1 <= n < 2000
+    assert 1 <= n <= 2000  # the world draws its hints step by step: its memory no longer grows with L
     vec = gym.make_vec("hbkit/Reasoning-v0", num_envs=n, vectorization_mode="vector_entry_point",
                        scenario=big)
     assert _array_bytes(vec.unwrapped, set()) <= 1.2 * MEMORY_BUDGET

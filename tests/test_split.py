@@ -13,10 +13,15 @@ import hbkit  # noqa: F401  (registers the environments)
 from hbkit.envs.checks import api_test
 from hbkit.errors import OptionError
 from hbkit.managers import available
-from hbkit.managers.split import MANAGERS, compare, run_managers, split_value, water_fill
+from hbkit.evaluate import compare as _compare
+from hbkit.managers.split import MANAGERS, run_managers, split_value, water_fill
 from hbkit.scenarios import ScenarioError, load_scenario
 
 ENV = "hbkit/Split-v0"
+
+
+def compare(names, scenario, **kwargs):
+    return _compare(ENV, names, scenario, **kwargs)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -336,7 +336,8 @@ class ReasoningVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
     ):
-        self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata)
+        self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata, render_mode,
+                                                       type(self).__name__)
         self.world = _world(scenario, reward, budgets, budget_mode)
         self.feature_names = self.world.feature_names
         self.render_mode = render_mode

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import copy
+
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
@@ -301,6 +303,11 @@ class TeamEnv(gym.Env):
         """The actions that would be accepted now (bool, one per action), for MaskablePPO."""
         return self._batch.mask[0].copy()
 
+    def __copy__(self) -> TeamEnv:
+        """A copy is an independent env in the same state (a deep copy): sharing the episode's
+        arrays between two envs would let each step the other's episode."""
+        return copy.deepcopy(self)
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         w = self.world
         # every option is checked before anything changes: a refused reset leaves the env as it was
@@ -405,7 +412,8 @@ class TeamVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
     ):
-        self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata)
+        self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata, render_mode,
+                                                       type(self).__name__)
         self.world = w = _world(scenario, reward, budgets, expense_budget, memory)
         self.feature_names = w.feature_names
         self.render_mode = render_mode
@@ -467,6 +475,10 @@ class TeamVectorEnv(VectorEnv):
         else:
             streams = w.sample_streams(self.np_random, n)
         self._batch.reset(mask, streams, self._budget[mask])
+
+    def __copy__(self) -> TeamVectorEnv:
+        """A copy is an independent env in the same state (see :meth:`TeamEnv.__copy__`)."""
+        return copy.deepcopy(self)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         # every option is checked before anything changes: a refused reset leaves the env as it was

@@ -12,6 +12,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from hbkit.errors import ConfigError
+
 __all__ = ["available"]
 
 _HOMES = {
@@ -24,5 +26,5 @@ _HOMES = {
 def available(env_id: str) -> dict[str, Callable[[Any], Any]]:
     """The hand-written managers for ``env_id``: name -> factory(env) -> callable ``obs -> action``."""
     if env_id not in _HOMES:
-        raise ValueError(f"unknown env id {env_id!r}; allowed: {', '.join(_HOMES)}")
+        raise ConfigError(f"unknown env id {env_id!r}; allowed: {', '.join(_HOMES)}")
     return dict(importlib.import_module(_HOMES[env_id]).MANAGERS)

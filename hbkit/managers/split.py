@@ -307,43 +307,6 @@ LEARNERS: dict[str, Callable[[Any], SplitManager]] = {
 MANAGERS: dict[str, Callable[[Any], SplitManager]] = {**LEARNERS, "oracle": Oracle}
 
 
-def compare(
-    names: Any = None,
-    scenario: Any = "classroom",
-    episodes: int = 16,
-    seed: int = 0,
-    budget: Any = "default",
-    **env_kwargs: Any,
-) -> dict[str, dict[str, Any]]:
-    """Evaluate several managers on the same episodes (the same seed) and return their reports.
-
-    :param names: manager names (default: every learner and the oracle)
-    :param scenario: scenario name, path or loaded scenario
-    :param episodes: episodes per manager (they run batched on the VectorEnv)
-    :param seed: seeds the episodes and the managers' own randomness
-    :param budget: per-round budget for every episode (``"default"``: the scenario's)
-    :param env_kwargs: passed to the env (``noise=``, ``drift=``, ``rounds=`` ...)
-    :return: name -> the report of :func:`hbkit.evaluate.evaluate`
-    """
-    import gymnasium as gym
-
-    from hbkit.evaluate import evaluate
-
-    names = list(MANAGERS) if names is None else list(names)
-    unknown = [n for n in names if n not in MANAGERS]
-    if unknown:
-        raise ValueError(f"unknown manager {unknown[0]!r}; allowed: {', '.join(MANAGERS)}")
-    env = gym.make("hbkit/Split-v0", scenario=scenario, **env_kwargs)
-    sc = env.unwrapped.scenario
-    out = {}
-    for name in names:
-        factory = MANAGERS[name]
-        manager = factory(env, seed=seed) if factory is Thompson else factory(env)
-        out[name] = evaluate(manager, "hbkit/Split-v0", scenario=sc, episodes=episodes, seed=seed,
-                             budget=budget, **env_kwargs)
-    env.close()
-    return out
-
 
 def run_managers(
     names: Any = None,

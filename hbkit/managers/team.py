@@ -42,7 +42,7 @@ import numpy as np
 
 from hbkit.sim.team import TeamWorld
 
-__all__ = ["Router", "BayesRouter", "Clairvoyant", "RandomManager", "MANAGERS", "make_managers", "sweep", "add_to_sweep"]
+__all__ = ["Router", "BayesRouter", "Clairvoyant", "RandomManager", "MANAGERS", "make_managers"]
 
 ENV_ID = "hbkit/Team-v0"
 
@@ -377,40 +377,3 @@ def make_managers(env: Any, names: Sequence[str] | None = None) -> dict[str, Any
         raise ValueError(f"unknown manager(s) {unknown}; allowed: {', '.join(MANAGERS)}")
     return {x: MANAGERS[x](env) for x in names}
 
-
-def sweep(
-    agents: dict[str, Any],
-    expense_budgets: Sequence[float],
-    memories: Sequence[int],
-    scenario: Any = "hashiru",
-    episodes: int = 64,
-    seed: int = 0,
-    progress: bool = False,
-) -> dict[str, Any]:
-    """Evaluate every agent at every (expense budget, memory) point of a grid, so a figure can
-    show any point at once (what notebook 05's sliders do).
-
-    :param agents: name -> manager, hbkit Policy or SB3 model
-    :param expense_budgets: dollars per stream
-    :param memories: memory capacities (units; 100 = 16 GB)
-    :return: ``{"expense_budgets", "memories", "scenario", "episodes", "seed", "points"}`` where
-        ``points[(budget, memory)][name]`` is an :func:`hbkit.evaluate.evaluate` report
-    """
-    grid = {"expense_budgets": [float(b) for b in expense_budgets], "memories": [int(m) for m in memories],
-            "scenario": scenario, "episodes": int(episodes), "seed": int(seed), "points": {}}
-    return add_to_sweep(grid, agents, progress=progress)
-
-
-def add_to_sweep(grid: dict[str, Any], agents: dict[str, Any], progress: bool = False) -> dict[str, Any]:
-    """Evaluate more agents (e.g. freshly trained ones) on every point of ``grid`` (in place)."""
-    from tqdm.auto import tqdm
-
-    from hbkit.evaluate import evaluate
-
-    points = [(b, m) for m in grid["memories"] for b in grid["expense_budgets"]]
-    for b, m in tqdm(points, desc="evaluate", disable=not progress, unit="point"):
-        row = grid["points"].setdefault((b, m), {})
-        for name, agent in agents.items():
-            row[name] = evaluate(agent, ENV_ID, scenario=grid["scenario"], episodes=grid["episodes"],
-                                 seed=grid["seed"], budget=b, memory=m)
-    return grid

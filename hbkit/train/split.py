@@ -127,7 +127,7 @@ class GuessManager(SplitManager):
 
     ``theta = (w_e, b_0, b_1, w_r)``. Batched (one call acts for thousands of episodes), memoryless
     (everything it needs is in the observation) and usable wherever a hand-written manager is
-    (:func:`hbkit.evaluate.evaluate`, :func:`hbkit.managers.split.compare`).
+    (:func:`hbkit.evaluate.evaluate`, :func:`hbkit.evaluate.compare`).
 
     :param env: a Split Env or VectorEnv (its world gives the public facts)
     :param theta: the four parameters (default: zeros, the untrained policy)

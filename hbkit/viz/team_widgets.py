@@ -164,11 +164,11 @@ class PlayTeam:
 
 class HierarchyDashboard:
     """Managers on a success-versus-cost chart; sliders pick the expense budget and the memory of a
-    precomputed :func:`hbkit.managers.team.sweep` grid, so a redraw never evaluates or trains.
+    precomputed :func:`hbkit.grids.budget_memory_grid` grid, so a redraw never evaluates or trains.
     The "train" button trains MaskablePPO, HBPO and HBPO-router (progress bars), evaluates them on the grid
     and adds them to the chart; it can be pressed again (a new seed each time).
 
-    :param grid: a :func:`hbkit.managers.team.sweep` result
+    :param grid: a :func:`hbkit.grids.budget_memory_grid` result
     :param y: ``"success_rate"`` or ``"reward"``
     :param train: ``train(seed) -> {name: agent}``; default :func:`hbkit.train.team.learned_managers`
         with the scenario's settings (shrunk in fast mode)
@@ -204,7 +204,7 @@ class HierarchyDashboard:
 
     def train(self) -> dict[str, Any]:
         """Train the learned managers, evaluate them on the grid and redraw (re-runnable)."""
-        from hbkit.managers.team import add_to_sweep
+        from hbkit.grids import add_to_grid
 
         train = self._train
         if train is None:
@@ -217,7 +217,7 @@ class HierarchyDashboard:
         try:
             with self.output:
                 agents = train(self.runs)
-                add_to_sweep(self.grid, agents, progress=True)
+                add_to_grid(self.grid, agents, progress=True)
             self.runs += 1
         finally:
             self.button.disabled = False
@@ -237,14 +237,15 @@ class HierarchyDashboard:
 
 
 def fast_grid(scenario: Any = "hashiru", episodes: int = 16, seed: int = 0) -> dict[str, Any]:
-    """A small :func:`hbkit.managers.team.sweep` grid of every hand-written manager (four expense
+    """A small :func:`hbkit.grids.budget_memory_grid` grid of every hand-written manager (four expense
     budgets, three memory sizes): what notebook 05 shows in fast mode."""
     import gymnasium as gym
 
-    from hbkit.managers.team import make_managers, sweep
+    from hbkit.grids import budget_memory_grid
+    from hbkit.managers.team import make_managers
 
     env = gym.make("hbkit/Team-v0", scenario=scenario)
-    return sweep(make_managers(env), expense_budgets=(0.05, 0.1, 0.2, 0.3), memories=(50, 100, 150),
+    return budget_memory_grid(make_managers(env), expense_budgets=(0.05, 0.1, 0.2, 0.3), memories=(50, 100, 150),
                  scenario=scenario, episodes=episodes, seed=seed)
 
 

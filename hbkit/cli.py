@@ -506,12 +506,12 @@ def _load_agent(args: argparse.Namespace) -> tuple[Any, str, Any]:
         from hbkit.train.team import load_router
 
         router = load_router(path)
-        return router, "hbkit/Team-v0", args.scenario or router.world.scenario
+        return router, "hbkit/Team-v0", args.scenario
     if path.suffix == ".npz" and path.is_file() and _is_split_guess(path):
         from hbkit.train.split import load_guess_manager
 
         manager = load_guess_manager(path)
-        return manager, "hbkit/Split-v0", args.scenario or manager.world.scenario
+        return manager, "hbkit/Split-v0", args.scenario
     if path.suffix == ".npz" or path.is_file():
         from hbkit.train import load_policy
 

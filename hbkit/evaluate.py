@@ -96,9 +96,11 @@ def agent_name(agent: Any) -> str:
 
 
 def _saved_world(agent: Any, env_id: str) -> tuple[dict[str, Any], Scenario | None]:
-    """The env keyword arguments and the scenario a saved policy was trained with."""
+    """The env keyword arguments and the scenario a saved policy (or a learned manager with a
+    ``trained_world``) was trained with."""
     if agent_kind(agent) != "policy":
-        return {}, None
+        own = getattr(agent, "trained_world", None)
+        return ({"scenario": own}, own) if isinstance(own, Scenario) else ({}, None)
     meta = agent.metadata
     if meta.get("env_id") not in (None, env_id):
         raise WorldMismatchError(f"this policy was trained on {meta['env_id']}, not on {env_id}; "

@@ -142,3 +142,49 @@ def test_seed_options_accepted():
     assert check_seeds(7, 3, "problem_seed", "X") == [7, 7, 7]
     assert check_seeds([1, np.int64(2)], 2, "problem_seed", "X") == [1, 2]
     assert check_seeds(4.0, 1, "problem_seed", "X") == [4]
+
+
+@pytest.mark.parametrize("env_id", hbkit.ENV_IDS)
+@pytest.mark.parametrize("vector", [False, True])
+def test_a_bad_reset_seed_is_an_option_error_and_changes_nothing(env_id, vector):
+    env = (gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point") if vector
+           else gym.make(env_id))
+    first, _ = env.reset(seed=3)
+    for bad in (-1, 1.5, "7", 2**64):
+        with pytest.raises(OptionError, match="seed"):
+            env.reset(seed=bad)
+    again, _ = env.reset(seed=3)
+    np.testing.assert_array_equal(first, again)
+
+
+def test_learned_managers_run_on_their_own_world_and_refuse_another(tmp_path):
+    """A learned Split guess manager and a learned Team router carry the world they were trained on:
+    evaluate() uses it by default and refuses another one unless told otherwise."""
+    from hbkit.errors import WorldMismatchError
+    from hbkit.evaluate import evaluate
+    from hbkit.train.split import train as train_split
+    from hbkit.train.team import load_router, train_router
+
+    guess = train_split(scenario="drift", seed=0, iterations=1, population=2, episodes=2)
+    assert evaluate(guess, "hbkit/Split-v0", episodes=2)["scenario"] == "drift"
+    with pytest.raises(WorldMismatchError):
+        evaluate(guess, "hbkit/Split-v0", scenario="classroom", episodes=2)
+    router = train_router(scenario="startup", seed=0, iterations=1, problems_per_iteration=2,
+                          rollouts_per_problem=4)
+    router = load_router(router.save(tmp_path / "r.json"))
+    assert evaluate(router, "hbkit/Team-v0", episodes=2)["scenario"] == "startup"
+    with pytest.raises(WorldMismatchError):
+        evaluate(router, "hbkit/Team-v0", scenario="hashiru", episodes=2)
+    from hbkit.scenarios import load_scenario
+
+    other = load_scenario("startup").with_overrides({"world.expense_budget": 0.01})
+    with pytest.raises(WorldMismatchError, match="expense_budget"):
+        evaluate(router, "hbkit/Team-v0", scenario=other, episodes=2)
+    assert "reward" in evaluate(router, "hbkit/Team-v0", scenario=other, episodes=2, allow_other_world=True)
+
+
+def test_a_cloned_team_policy_carries_its_world():
+    from hbkit.train.team import imitate
+
+    policy = imitate("startup", streams=2, rounds=1, epochs=1)
+    assert policy.metadata["scenario"]["name"] == "startup" and "world_hash" in policy.metadata["scenario"]

@@ -246,7 +246,7 @@ def test_cli_evaluates_managers_by_name(capsys, env_id, manager, budget):
     (["train", "--iterations", "0"], "--iterations"),
     (["train", "--seed", "-1"], "--seed"),
     (["evaluate", "greedy", "--env", "team", "--episodes", "2.5"], "--episodes"),
-    (["train", "--env", "hbkit/Split-v0", "--algo", "dqn"], "allowed: ppo, a2c, sac, td3"),
+    (["train", "--env", "hbkit/Split-v0", "--algo", "dqn"], "allowed: guess-es, ppo, a2c, sac, td3"),
     (["train", "--env", "hbkit/Reasoning-v0", "--algo", "sac"], "allowed: hbpo, ppo, a2c, dqn"),
     (["train", "--env", "hbkit/Split-v0", "--algo", "hbpo"], "cannot train hbkit/Split-v0"),
     (["train", "--env", "hbkit/Team-v0", "--reward", "classic"], "allowed: plain, hbpo, cosine"),

@@ -162,3 +162,14 @@ def check_render_mode(render_mode: Any, allowed: Any, where: str) -> str | None:
         return render_mode
     modes = ", ".join(["None", *(repr(m) for m in allowed)])
     raise OptionError(f"{where}: render_mode {render_mode!r} is not supported; allowed: {modes}")
+
+
+def check_reset_seed(seed: Any, where: str) -> int | None:
+    """The ``seed`` of ``reset(seed=...)``: ``None`` or a whole number in ``0..MAX_SEED`` (checked
+    before anything changes, so a refused seed leaves the env as it was).
+
+    :raises OptionError: naming the argument, the value and what is allowed
+    """
+    if seed is None:
+        return None
+    return whole_number(seed, f"{where}: seed", 0, MAX_SEED, OptionError)

@@ -15,7 +15,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_actions, check_options, make_scenario, vector_settings
+from hbkit.envs._common import check_reset_seed, check_actions, check_options, make_scenario, vector_settings
 from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.reasoning import ReasoningBatch, ReasoningWorld
@@ -249,7 +249,7 @@ class ReasoningEnv(gym.Env):
         w = self.world
         seeds = _seed_request(options["problem_seed"], 1, "ReasoningEnv.reset") if "problem_seed" in options else None
         budget = _budget_request(options["budget"], 1, w.budgets, "ReasoningEnv.reset") if "budget" in options else None
-        super().reset(seed=seed)
+        super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
         rng = self.np_random
         problems = w.problems_from_seeds(seeds) if seeds is not None else w.sample_problems(rng, 1)
         if budget is None:
@@ -412,7 +412,7 @@ class ReasoningVectorEnv(VectorEnv):
         seeds = None
         if options.get("problem_seed") is not None or "problem_seed" in options:
             seeds = _seed_request(options["problem_seed"], self.num_envs, where)
-        super().reset(seed=seed)
+        super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
         if request is not None:
             self._request[mask] = request[mask]
         self._start(mask, seeds)

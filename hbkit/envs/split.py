@@ -16,6 +16,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from hbkit.envs._common import (
+    check_reset_seed,
     check_box_actions,
     check_options,
     check_render_mode,
@@ -291,7 +292,7 @@ class SplitEnv(gym.Env):
         start = None
         if options.get("productivity") is not None:
             start = _productivity_request(options["productivity"], 1, w)
-        super().reset(seed=seed)
+        super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
         self._batch.reset(self.np_random, budget, start)
         self._budget = float(budget[0])
         self._started = True
@@ -427,7 +428,7 @@ class SplitVectorEnv(VectorEnv):
         seeds = options.get("world_seed")
         if seeds is not None:
             seeds = _world_seed_request(seeds, n)
-        super().reset(seed=seed)
+        super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
         self._budgets = budgets
         self._batch.reset(self.np_random, budgets, start, seeds)
         self._needs_reset = False

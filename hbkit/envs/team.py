@@ -16,7 +16,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_actions, check_options, make_scenario, vector_settings
+from hbkit.envs._common import check_reset_seed, check_actions, check_options, make_scenario, vector_settings
 from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.team import PICO, REASONS, TeamBatch, TeamWorld
@@ -314,7 +314,7 @@ class TeamEnv(gym.Env):
         options = check_options(options, RESET_OPTIONS, "TeamEnv.reset")
         budget = _budget_request(options.get("budget"), 1, w)
         seeds = _seed_request(options.get("problem_seed"), 1)
-        super().reset(seed=seed)
+        super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
         streams = w.sample_streams(self.np_random, 1) if seeds is None else w.streams_from_seeds(seeds)
         self._batch.reset(slice(None), streams, budget)
         self._started = True
@@ -490,7 +490,7 @@ class TeamVectorEnv(VectorEnv):
         if "budget" in options:
             budget[mask] = _budget_request(options["budget"], self.num_envs, self.world)[mask]
         seeds = _seed_request(options.get("problem_seed"), self.num_envs)
-        super().reset(seed=seed)
+        super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
         self._budget = budget
         self._start(mask, seeds)
         self._prev_done[mask] = False

@@ -169,6 +169,12 @@ class GuessManager(SplitManager):
         vals = ", ".join(f"{n}={v:.3f}" for n, v in zip(self.theta_names, self.theta, strict=True))
         return f"GuessManager({vals})"
 
+    @property
+    def trained_world(self) -> Any:
+        """The scenario ``theta`` was learned on: :func:`hbkit.evaluate.evaluate` runs the manager
+        there by default and refuses another world unless told otherwise."""
+        return self.world.scenario
+
     # -- files ---------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write ``theta`` and the full world it was trained on to ``path`` (``.npz``, no pickle).

@@ -163,7 +163,7 @@ def imitate(
 
     from hbkit.managers.team import MANAGERS
     from hbkit.train.hbpo import Adam
-    from hbkit.train.policies import make_policy
+    from hbkit.train.policies import env_metadata, make_policy
 
     if expert not in MANAGERS:
         raise ValueError(f"unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
@@ -172,8 +172,8 @@ def imitate(
     u = vec.unwrapped
     teacher = MANAGERS[expert](vec)
     policy = make_policy("mlp", vec.single_observation_space.shape[0], int(vec.single_action_space.n),
-                         getattr(u, "feature_names", None), {"env_id": ENV_ID, "name": f"clone of {expert}",
-                         "env_kwargs": {"scenario": u.scenario.name}}, seed, hidden)
+                         getattr(u, "feature_names", None), {**env_metadata(vec), "name": f"clone of {expert}"},
+                         seed, hidden)
     opt = Adam(policy.params, learning_rate)
     rng = np.random.default_rng(seed)
     X, Y, M = [], [], []
@@ -347,6 +347,12 @@ class LearnedRouter:
         """Rebuild a manager saved with :meth:`to_dict` for ``env`` (a Team Env or VectorEnv)."""
         return cls(env, data["budgets"], data["log_cost_weight"], data["ucb"],
                    name=data.get("name", "HBPO-router"), base=data.get("base", "feedback"))
+
+    @property
+    def trained_world(self) -> Any:
+        """The scenario the parameters were learned on: :func:`hbkit.evaluate.evaluate` runs the
+        manager there by default and refuses another world unless told otherwise."""
+        return self.world.scenario
 
     def to_dict(self) -> dict[str, Any]:
         """The learned parameters as plain data (JSON-serialisable)."""

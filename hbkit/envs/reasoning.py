@@ -251,37 +251,44 @@ class ReasoningEnv(gym.Env):
         budget = _budget_request(options["budget"], 1, w.budgets, "ReasoningEnv.reset") if "budget" in options else None
         super().reset(seed=seed)
         rng = self.np_random
-        problems = w.problems_from_seeds(seeds) if seeds is not None else w.sample_problems(rng, 1)
-        if budget is None:
-            if w.budget_mode == "sample" and w.budgets:
-                budget = np.array([w.budgets[rng.integers(len(w.budgets))]])
-            else:
-                budget = np.zeros(1, np.int64)
-        self._batch.reset(slice(None), problems, budget, rng)
-        self._level, self._budget = int(problems.level[0]) + 1, int(budget[0]) or None
+        if seeds is not None:
+            p = w.problems_from_seeds(seeds)
+            problem = (int(p.level[0]), float(p.need[0]), float(p.level_hint[0]), float(p.need_hint[0]))
+        else:
+            problem = w.sample_problem_one(rng)
+        if budget is not None:
+            b = int(budget[0])
+        elif w.budget_mode == "sample" and w.budgets:
+            b = w.budgets[rng.integers(len(w.budgets))]
+        else:
+            b = 0
+        self._batch.reset_one(problem, b, rng)
+        self._level, self._budget = problem[0] + 1, b or None
         self._started = True
-        return self._batch.observe()[0], self._info()
+        return self._batch.observe_one(), self._info()
 
     def step(self, action):
         if not self._started:
             raise StateError("call reset() before step()")
-        if self._batch.done[0]:
+        b = self._batch
+        if b.done.item(0):
             raise StateError("the episode has ended; call reset() to start a new one")
         if not (isinstance(action, (int, np.integer)) and 0 <= action <= 1):
             action = check_actions(action, 2, "action (0 = continue, 1 = answer)", shape=())
-        reward, ended = self._batch.step(action, self.np_random)
-        return self._batch.observe()[0], float(reward[0]), bool(ended[0]), False, self._info()
+        reward, ended = b.step_one(int(action), self.np_random)
+        return b.observe_one(), reward, ended, False, self._info()
 
     def _info(self) -> dict[str, Any]:
         b = self._batch
+        tokens = b.steps.item(0) * self.world.chunk
         return {
             "level": self._level,
-            "tokens": int(b.steps[0]) * self.world.chunk,
+            "tokens": tokens,
             "budget": self._budget,
-            "correct": bool(b.correct[0]),
-            "answered": bool(b.answered[0]),
-            "truncated": bool(b.truncated[0]),
-            "found": bool(b.found[0]),
+            "correct": b.correct.item(0),
+            "answered": b.answered.item(0),
+            "truncated": b.truncated.item(0),
+            "found": tokens >= b.need.item(0),
         }
 
     def render(self) -> str | None:

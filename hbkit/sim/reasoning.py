@@ -48,11 +48,19 @@ rarely reaches the need of a hard problem: the exploration that a length penalty
 
 All randomness of a step (the hint noise) is drawn when the step happens, from the generator the
 env passes in; the uniform number that decides whether the answer is correct is drawn at reset.
+
+A batch of one is also stepped in plain Python floats (:meth:`ReasoningWorld.sample_problem_one`,
+:meth:`ReasoningBatch.reset_one`, :meth:`ReasoningBatch.step_one`, :meth:`ReasoningBatch.observe_one`):
+NumPy's cost per call dominates on a row of a dozen numbers. These draw the same random numbers in
+the same order and compute the same float64 operations (``exp``, ``log2`` and the rewards still come
+from NumPy), so a single env gives bit for bit what a VectorEnv of one gives with the same seeds
+(``tests/test_reasoning.py`` checks it).
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -281,6 +289,16 @@ class ReasoningWorld:
         self.onehot = np.zeros((k + 1, self.obs_dim), np.float32)
         self.onehot[np.arange(k + 1), self.onehot_start + np.arange(k + 1)] = 1.0
         self.budget_table = np.asarray(self.budgets + (0,), dtype=np.int64)
+        # the same constants as Python numbers, for the batch-of-one path (see ReasoningBatch.step_one)
+        self._cum_mix_py = self._cum_mix.tolist()
+        self._slot_of = {b: i for i, b in enumerate(self.budget_table.tolist())}
+        self._py = {
+            "median_need": self.median_need.tolist(), "ceiling": self.ceiling.tolist(),
+            "guess": self.guess.tolist(), "misleading": self.misleading.tolist(),
+            "false_start": self.false_start.tolist(),
+            "lo": self.obs_low[:2].astype(np.float64).tolist(), "hi": self.obs_high[:2].astype(np.float64).tolist(),
+        }
+        self._reward_memo: dict[tuple[int, int, bool], float] = {}
 
     # -- problems --------------------------------------------------------------------------
     def sample_problems(self, rng: np.random.Generator, n: int) -> Problems:
@@ -296,6 +314,22 @@ class ReasoningWorld:
             np.clip(level_hint, self.obs_low[0], self.obs_high[0]).astype(np.float32),
             np.clip(need_hint, self.obs_low[1], self.obs_high[1]).astype(np.float32),
         )
+
+    def sample_problem_one(self, rng: np.random.Generator) -> tuple[int, float, float, float]:
+        """One problem, in plain Python numbers: the same draws and the same values as
+        ``sample_problems(rng, 1)``.
+
+        :return: ``(level, need, level_hint, need_hint)`` (the hints in float64: they are rounded
+            to float32 where they are stored)
+        """
+        py = self._py
+        level = min(bisect_right(self._cum_mix_py, rng.random()), self.num_levels - 1)
+        z0, z1, z2 = rng.standard_normal(3).tolist()
+        need = py["median_need"][level] * float(np.exp(self.need_spread * z0))
+        level_hint = level / max(self.num_levels - 1, 1) + self.level_noise * z1
+        need_hint = float(np.log2(need / self.max_tokens)) + self.need_noise * z2
+        (lo0, lo1), (hi0, hi1) = py["lo"], py["hi"]
+        return level, need, min(max(level_hint, lo0), hi0), min(max(need_hint, lo1), hi1)
 
     def problems_from_seeds(self, seeds: np.ndarray) -> Problems:
         """The problem each integer seed stands for: the same seed always gives the same problem,
@@ -336,6 +370,17 @@ class ReasoningWorld:
             max_tokens=self.max_tokens, beta=self.beta, alpha=self.alpha,
             truncation_reward=self.truncation_reward,
         )
+
+    def reward_one(self, slot: int, steps: int, correct: bool) -> float:
+        """The reward of an answer (not truncated) after ``steps`` chunks under budget ``slot``, as
+        :meth:`reward` computes it (memoised: the batch-of-one path asks for it at every end)."""
+        key = (slot, steps, correct)
+        r = self._reward_memo.get(key)
+        if r is None:
+            r = self._reward_memo[key] = float(self.reward(
+                np.array([correct]), np.array([steps * self.chunk]),
+                self.budget_table[slot:slot + 1], np.zeros(1, bool))[0])
+        return r
 
     def reference_reward(self, budget, name: str | None = None) -> np.ndarray:
         """``f2(b)``: the reward of a correct answer that uses exactly its budget ``b``."""
@@ -459,6 +504,99 @@ class ReasoningBatch:
         static[:, 0] = problems.level_hint
         static[:, 1] = problems.need_hint
         self._static[idx] = static
+
+    # -- a batch of one, in plain Python ---------------------------------------------------
+    # The same rules as reset(), step() and observe(), written for Python ints and floats on
+    # episode 0; the arrays stay the state (read with .item(), written back every step), so copies,
+    # pickles and the array methods see exactly what the batched path would have left.
+    def reset_one(self, problem: tuple[int, float, float, float], budget: int,
+                  rng: np.random.Generator) -> None:
+        """:meth:`reset` of episode 0 of a batch of one, from
+        :meth:`ReasoningWorld.sample_problem_one`'s problem and a budget (``0`` = natural mode).
+
+        :raises ValueError: for a budget that is not one of the scenario's budgets
+        """
+        w = self.world
+        slot = w._slot_of.get(budget)
+        if slot is None:
+            w.budget_index(np.array([budget]))  # raises the error
+        level, need, level_hint, need_hint = problem
+        self.level[0], self.need[0] = level, need
+        self.level_hint[0], self.need_hint[0] = level_hint, need_hint
+        self.budget[0], self.slot[0] = budget, slot
+        self.steps[0] = 0
+        self.hint[0] = self.hint_mean[0] = self.hint_slow[0] = self.hint_max[0] = self.doubt_left[0] = 0.0
+        self.done[0] = self.answered[0] = self.correct[0] = self.truncated[0] = False
+        self._u_correct[0] = rng.random()
+        static = self._static[0]
+        static[:] = w.onehot[slot]
+        static[0] = self.level_hint[0]  # as float32
+        static[1] = self.need_hint[0]
+
+    def step_one(self, action: int, rng: np.random.Generator) -> tuple[float, bool]:
+        """:meth:`step` of a batch of one, for an action ``0`` or ``1``.
+
+        :return: ``(reward, ended)`` as Python numbers
+        """
+        if self.done.item(0):
+            return 0.0, False
+        w = self.world
+        steps = self.steps.item(0)
+        if action == ANSWER:
+            n, need = steps * w.chunk, self.need.item(0)
+            level = self.level.item(0)
+            extra = n - need
+            if extra >= 0:
+                p = w._py["ceiling"][level] * (1.0 - w.gap * float(np.exp(-extra / w.verify_tokens)))
+            else:
+                p = w._py["guess"][level]
+            correct = self._u_correct.item(0) < p
+            self.correct[0] = correct
+            self.answered[0] = self.done[0] = True
+            return w.reward_one(self.slot.item(0), steps, correct), True
+        steps += 1
+        self.steps[0] = steps
+        n, need, level = steps * w.chunk, self.need.item(0), self.level.item(0)
+        noise = rng.standard_normal()
+        doubt = max(self.doubt_left.item(0) - w.chunk, 0.0)
+        if rng.random() < w._py["false_start"][level] and doubt <= 0 and n < need:
+            doubt = w.doubt_tokens
+        self.doubt_left[0] = doubt
+        extra = n - need
+        strength = w.strength
+        low = strength if doubt > 0 else w._py["misleading"][level]
+        if extra >= 0:
+            low = low + (strength - low) * (1.0 - float(np.exp(-extra / w.verify_tokens)))
+        h = min(max(low + w.signal_noise * noise, 0.0), 1.0)
+        self.hint[0] = h
+        m = self.hint_mean.item(0)
+        self.hint_mean[0] = m + w.memory * (h - m)
+        m = self.hint_slow.item(0)
+        self.hint_slow[0] = m + w.slow_memory * (h - m)
+        if h > self.hint_max.item(0):
+            self.hint_max[0] = h
+        if steps >= w.max_steps:
+            self.truncated[0] = self.done[0] = True
+            return w.truncation_reward, True
+        return 0.0, False
+
+    def observe_one(self) -> np.ndarray:
+        """:meth:`observe` of a batch of one: a new float32 array of shape ``(obs_dim,)``."""
+        w = self.world
+        obs = self._static[0].copy()
+        t = self.steps.item(0) * w.chunk
+        b = w.budget_table.item(self.slot.item(0))
+        p = w.progress_index
+        obs[p] = t / w.max_tokens
+        if b > 0:
+            obs[p + 1] = min(t / b, w.max_ratio)
+            obs[p + 2] = max(t - b, 0.0) / w.max_tokens
+        h = w.hint_index
+        obs[h] = self.hint.item(0)
+        obs[h + 1] = self.hint_mean.item(0)
+        obs[h + 2] = self.hint_slow.item(0)
+        obs[h + 3] = self.hint_max.item(0)
+        return obs
 
     def step(self, actions: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Advance every episode that is not done by one action (0 = continue, 1 = answer).

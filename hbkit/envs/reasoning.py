@@ -353,6 +353,7 @@ class ReasoningVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._batch = ReasoningBatch(self.world, self.num_envs)
         self._request = np.full(self.num_envs, -1, np.int64)  # -1: the scenario's budget_mode
+        self._request_slot = np.zeros(self.num_envs, np.int64)  # its one-hot slot, where requested
         self._prev_done = np.zeros(self.num_envs, bool)
         self._started = False
 
@@ -395,11 +396,14 @@ class ReasoningVectorEnv(VectorEnv):
         else:
             problems = w.sample_problems(rng, n)
         req = self._request[mask]
-        budget = np.where(req >= 0, req, 0)
         sample = req < 0
+        budget = np.where(sample, 0, req)
+        slot = np.where(sample, len(w.budgets), self._request_slot[mask])
         if w.budget_mode == "sample" and w.budgets and sample.any():
-            budget[sample] = np.asarray(w.budgets)[rng.integers(len(w.budgets), size=int(sample.sum()))]
-        self._batch.reset(mask, problems, budget, rng)
+            drawn = rng.integers(len(w.budgets), size=int(sample.sum()))
+            budget[sample] = w.budget_table[drawn]
+            slot[sample] = drawn
+        self._batch.reset(mask, problems, budget, rng, slot)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         # every option is checked before anything changes: a refused reset leaves the env as it was
@@ -421,6 +425,7 @@ class ReasoningVectorEnv(VectorEnv):
         super().reset(seed=seed)
         if request is not None:
             self._request[mask] = request[mask]
+            self._request_slot[mask] = self.world.budget_index(request[mask])
         self._start(mask, seeds)
         self._prev_done[mask] = False
         self._started = True

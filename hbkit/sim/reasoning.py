@@ -299,6 +299,30 @@ class ReasoningWorld:
             "lo": self.obs_low[:2].astype(np.float64).tolist(), "hi": self.obs_high[:2].astype(np.float64).tolist(),
         }
         self._reward_memo: dict[tuple[int, int, bool], float] = {}
+        self._tables: tuple[np.ndarray, np.ndarray] | None = None
+
+    #: the largest (budget slots x steps) grid tabulated by :meth:`step_tables`
+    MAX_TABLE = 1 << 18
+
+    def step_tables(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per (budget slot, chunks thought) tables for the batched path, built once on first use:
+        the reward of an answer that is wrong / correct (shape ``(k + 1, max_steps + 1, 2)``, float64)
+        and the three progress features (shape ``(k + 1, max_steps + 1, 3)``, float32). They hold the
+        values :meth:`reward` and :meth:`observe_progress` compute (they are computed by them), so a
+        lookup changes no result. ``None`` for a grid larger than :attr:`MAX_TABLE` (then the batch
+        computes the values at every step)."""
+        slots, steps = len(self.budget_table), self.max_steps + 1
+        if self._tables is None and slots * steps <= self.MAX_TABLE:
+            slot = np.repeat(np.arange(slots), steps)
+            tokens = np.tile(np.arange(steps) * self.chunk, slots)
+            budget, no = self.budget_table[slot], np.zeros(slot.size, bool)
+            reward = np.stack([self.reward(no, tokens, budget, no), self.reward(~no, tokens, budget, no)], -1)
+            progress = np.zeros((slot.size, self.obs_dim), np.float32)
+            self.observe_progress(progress, tokens, slot, instruction=False)
+            p = self.progress_index
+            self._tables = (reward.reshape(slots, steps, 2),
+                            np.ascontiguousarray(progress[:, p:p + 3]).reshape(slots, steps, 3))
+        return self._tables
 
     # -- problems --------------------------------------------------------------------------
     def sample_problems(self, rng: np.random.Generator, n: int) -> Problems:
@@ -311,8 +335,8 @@ class ReasoningWorld:
         return Problems(
             level,
             need,
-            np.clip(level_hint, self.obs_low[0], self.obs_high[0]).astype(np.float32),
-            np.clip(need_hint, self.obs_low[1], self.obs_high[1]).astype(np.float32),
+            np.minimum(np.maximum(level_hint, self.obs_low[0]), self.obs_high[0]).astype(np.float32),
+            np.minimum(np.maximum(need_hint, self.obs_low[1]), self.obs_high[1]).astype(np.float32),
         )
 
     def sample_problem_one(self, rng: np.random.Generator) -> tuple[int, float, float, float]:
@@ -482,13 +506,17 @@ class ReasoningBatch:
         return self.tokens >= self.need
 
     def reset(self, idx: np.ndarray | slice, problems: Problems, budget: np.ndarray,
-              rng: np.random.Generator) -> None:
+              rng: np.random.Generator, slot: np.ndarray | None = None) -> None:
         """Start new episodes at positions ``idx`` (a bool mask, indices or a slice) with the given
-        problems and budgets (``0`` = natural mode); ``rng`` draws what decides correctness."""
+        problems and budgets (``0`` = natural mode); ``rng`` draws what decides correctness.
+        ``slot``, if given, is :meth:`ReasoningWorld.budget_index` of ``budget``, known already."""
         w = self.world
-        idx = np.arange(self.num)[idx]
+        if isinstance(idx, np.ndarray) and idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        else:
+            idx = np.arange(self.num)[idx]
         budget = np.asarray(budget, np.int64)
-        slot = w.budget_index(budget)
+        slot = w.budget_index(budget) if slot is None else slot
         self.level[idx] = problems.level
         self.need[idx] = problems.need
         self.level_hint[idx] = problems.level_hint
@@ -500,10 +528,9 @@ class ReasoningBatch:
         for arr in (self.done, self.answered, self.correct, self.truncated):
             arr[idx] = False
         self._u_correct[idx] = rng.random(len(budget))
-        static = w.onehot[slot].copy()
-        static[:, 0] = problems.level_hint
-        static[:, 1] = problems.need_hint
-        self._static[idx] = static
+        self._static[idx] = w.onehot[slot]
+        self._static[idx, 0] = problems.level_hint
+        self._static[idx, 1] = problems.need_hint
 
     # -- a batch of one, in plain Python ---------------------------------------------------
     # The same rules as reset(), step() and observe(), written for Python ints and floats on
@@ -612,7 +639,7 @@ class ReasoningBatch:
         reward = np.zeros(self.num)
         t = np.flatnonzero(think)
         if len(t):
-            self.steps[t] += 1
+            self.steps += think
             n = self.steps[t] * w.chunk
             level, need = self.level[t], self.need[t]
             noise = rng.standard_normal(len(t))
@@ -637,14 +664,24 @@ class ReasoningBatch:
         self.truncated |= over
         self.done |= ended
         i = np.flatnonzero(ended)
-        reward[i] = w.reward(self.correct[i], self.steps[i] * w.chunk, self.budget[i], self.truncated[i])
+        tables = w.step_tables()
+        if tables is None:
+            reward[i] = w.reward(self.correct[i], self.steps[i] * w.chunk, self.budget[i], self.truncated[i])
+        else:
+            r = tables[0][self.slot[i], self.steps[i], self.correct[i].view(np.int8)]
+            reward[i] = np.where(self.truncated[i], w.truncation_reward, r)
         return reward, ended
 
     def observe(self) -> np.ndarray:
         """The observation of every episode: a new float32 array of shape ``(num, obs_dim)``."""
         w = self.world
         obs = self._static.copy()
-        w.observe_progress(obs, self.tokens, self.slot, instruction=False)
+        tables = w.step_tables()
+        if tables is None:
+            w.observe_progress(obs, self.tokens, self.slot, instruction=False)
+        else:
+            p = w.progress_index
+            obs[:, p:p + 3] = tables[1][self.slot, self.steps]
         h = w.hint_index
         obs[:, h] = self.hint
         obs[:, h + 1] = self.hint_mean

@@ -388,22 +388,23 @@ class ReasoningVectorEnv(VectorEnv):
 
     def _start(self, mask: np.ndarray, problem_seed: np.ndarray | None = None) -> None:
         w, rng = self.world, self.np_random
-        n = int(mask.sum())
+        idx = np.flatnonzero(mask)
+        n = len(idx)
         if n == 0:
             return
         if problem_seed is not None:
-            problems = w.problems_from_seeds(problem_seed[mask])
+            problems = w.problems_from_seeds(problem_seed[idx])
         else:
             problems = w.sample_problems(rng, n)
-        req = self._request[mask]
+        req = self._request.take(idx)
         sample = req < 0
         budget = np.where(sample, 0, req)
-        slot = np.where(sample, len(w.budgets), self._request_slot[mask])
+        slot = np.where(sample, len(w.budgets), self._request_slot.take(idx))
         if w.budget_mode == "sample" and w.budgets and sample.any():
-            drawn = rng.integers(len(w.budgets), size=int(sample.sum()))
+            drawn = rng.integers(len(w.budgets), size=int(np.count_nonzero(sample)))
             budget[sample] = w.budget_table[drawn]
             slot[sample] = drawn
-        self._batch.reset(mask, problems, budget, rng, slot)
+        self._batch.reset(idx, problems, budget, rng, slot)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         # every option is checked before anything changes: a refused reset leaves the env as it was
@@ -434,7 +435,11 @@ class ReasoningVectorEnv(VectorEnv):
     def step(self, actions):
         if not self._started:
             raise StateError("call reset() before step()")
-        a = check_actions(actions, 2, "actions (0 = continue, 1 = answer)", shape=(self.num_envs,))
+        a = actions
+        # the usual case, an int64 array of zeros and ones, needs one comparison to be checked
+        if not (isinstance(a, np.ndarray) and a.dtype == np.int64 and a.shape == (self.num_envs,)
+                and (a.view(np.uint64) <= 1).all()):
+            a = check_actions(actions, 2, "actions (0 = continue, 1 = answer)", shape=(self.num_envs,))
         b = self._batch
         restart = np.zeros(self.num_envs, bool)
         if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:

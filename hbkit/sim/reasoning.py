@@ -305,11 +305,12 @@ class ReasoningWorld:
     MAX_TABLE = 1 << 18
 
     def step_tables(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Per (budget slot, chunks thought) tables for the batched path, built once on first use:
-        the reward of an answer that is wrong / correct (shape ``(k + 1, max_steps + 1, 2)``, float64)
-        and the three progress features (shape ``(k + 1, max_steps + 1, 3)``, float32). They hold the
-        values :meth:`reward` and :meth:`observe_progress` compute (they are computed by them), so a
-        lookup changes no result. ``None`` for a grid larger than :attr:`MAX_TABLE` (then the batch
+        """Tables for the batched path, by row ``slot * (max_steps + 1) + steps`` (budget slot, chunks
+        thought), built once on first use: the reward of an answer that is wrong / correct (shape
+        ``(rows, 2)``, float64) and the observation's columns from the one-hot budget instruction to
+        the last progress feature (shape ``(rows, k + 4)``, float32). They hold the values
+        :meth:`reward` and :meth:`observe_progress` compute (they are computed by them), so a lookup
+        changes no result. ``None`` for a grid larger than :attr:`MAX_TABLE` (then the batch
         computes the values at every step)."""
         slots, steps = len(self.budget_table), self.max_steps + 1
         if self._tables is None and slots * steps <= self.MAX_TABLE:
@@ -317,17 +318,19 @@ class ReasoningWorld:
             tokens = np.tile(np.arange(steps) * self.chunk, slots)
             budget, no = self.budget_table[slot], np.zeros(slot.size, bool)
             reward = np.stack([self.reward(no, tokens, budget, no), self.reward(~no, tokens, budget, no)], -1)
-            progress = np.zeros((slot.size, self.obs_dim), np.float32)
-            self.observe_progress(progress, tokens, slot, instruction=False)
-            p = self.progress_index
-            self._tables = (reward.reshape(slots, steps, 2),
-                            np.ascontiguousarray(progress[:, p:p + 3]).reshape(slots, steps, 3))
+            obs = np.zeros((slot.size, self.obs_dim), np.float32)
+            self.observe_progress(obs, tokens, slot, instruction=True)
+            self._tables = (reward, np.ascontiguousarray(obs[:, self.onehot_start:self.progress_index + 3]))
         return self._tables
 
     # -- problems --------------------------------------------------------------------------
     def sample_problems(self, rng: np.random.Generator, n: int) -> Problems:
         """Draw ``n`` problems from the scenario's mix with ``rng``."""
-        level = np.searchsorted(self._cum_mix, rng.random(n), side="right").clip(0, self.num_levels - 1)
+        u = rng.random(n)
+        # the number of cumulative shares <= u (searchsorted(side="right"), without its branchy search)
+        level = np.zeros(n, np.int64)
+        for c in self._cum_mix[:-1]:
+            level += u >= c
         z = rng.standard_normal((3, n))
         need = self.median_need[level] * np.exp(self.need_spread * z[0])
         level_hint = level / max(self.num_levels - 1, 1) + self.level_noise * z[1]
@@ -492,8 +495,6 @@ class ReasoningBatch:
         self.correct = np.zeros(num, bool)
         self.truncated = np.zeros(num, bool)
         self._u_correct = np.ones(num, np.float64)
-        # the parts of the observation that stay fixed during an episode (problem, instruction)
-        self._static = np.zeros((num, world.obs_dim), np.float32)
 
     @property
     def tokens(self) -> np.ndarray:
@@ -513,7 +514,7 @@ class ReasoningBatch:
         w = self.world
         if isinstance(idx, np.ndarray) and idx.dtype == bool:
             idx = np.flatnonzero(idx)
-        else:
+        elif not (isinstance(idx, np.ndarray) and idx.dtype == np.int64 and idx.ndim == 1):
             idx = np.arange(self.num)[idx]
         budget = np.asarray(budget, np.int64)
         slot = w.budget_index(budget) if slot is None else slot
@@ -528,9 +529,6 @@ class ReasoningBatch:
         for arr in (self.done, self.answered, self.correct, self.truncated):
             arr[idx] = False
         self._u_correct[idx] = rng.random(len(budget))
-        self._static[idx] = w.onehot[slot]
-        self._static[idx, 0] = problems.level_hint
-        self._static[idx, 1] = problems.need_hint
 
     # -- a batch of one, in plain Python ---------------------------------------------------
     # The same rules as reset(), step() and observe(), written for Python ints and floats on
@@ -555,10 +553,6 @@ class ReasoningBatch:
         self.hint[0] = self.hint_mean[0] = self.hint_slow[0] = self.hint_max[0] = self.doubt_left[0] = 0.0
         self.done[0] = self.answered[0] = self.correct[0] = self.truncated[0] = False
         self._u_correct[0] = rng.random()
-        static = self._static[0]
-        static[:] = w.onehot[slot]
-        static[0] = self.level_hint[0]  # as float32
-        static[1] = self.need_hint[0]
 
     def step_one(self, action: int, rng: np.random.Generator) -> tuple[float, bool]:
         """:meth:`step` of a batch of one, for an action ``0`` or ``1``.
@@ -610,14 +604,14 @@ class ReasoningBatch:
     def observe_one(self) -> np.ndarray:
         """:meth:`observe` of a batch of one: a new float32 array of shape ``(obs_dim,)``."""
         w = self.world
-        obs = self._static[0].copy()
-        t = self.steps.item(0) * w.chunk
-        b = w.budget_table.item(self.slot.item(0))
-        p = w.progress_index
-        obs[p] = t / w.max_tokens
-        if b > 0:
-            obs[p + 1] = min(t / b, w.max_ratio)
-            obs[p + 2] = max(t - b, 0.0) / w.max_tokens
+        tables = w.step_tables()
+        if tables is None:
+            return self.observe()[0]
+        obs = np.empty(w.obs_dim, np.float32)
+        obs[0] = self.level_hint.item(0)
+        obs[1] = self.need_hint.item(0)
+        row = self.slot.item(0) * (w.max_steps + 1) + self.steps.item(0)
+        obs[w.onehot_start:w.hint_index] = tables[1][row]
         h = w.hint_index
         obs[h] = self.hint.item(0)
         obs[h + 1] = self.hint_mean.item(0)
@@ -643,7 +637,9 @@ class ReasoningBatch:
             n = self.steps[t] * w.chunk
             level, need = self.level[t], self.need[t]
             noise = rng.standard_normal(len(t))
-            doubt = np.maximum(self.doubt_left[t] - w.chunk, 0.0)
+            doubt = self.doubt_left[t]
+            doubt -= w.chunk
+            np.maximum(doubt, 0.0, out=doubt)
             start = (doubt <= 0) & (n < need) & (rng.random(len(t)) < w.false_start[level])
             doubt[start] = w.doubt_tokens
             self.doubt_left[t] = doubt
@@ -668,20 +664,23 @@ class ReasoningBatch:
         if tables is None:
             reward[i] = w.reward(self.correct[i], self.steps[i] * w.chunk, self.budget[i], self.truncated[i])
         else:
-            r = tables[0][self.slot[i], self.steps[i], self.correct[i].view(np.int8)]
+            r = tables[0][self.slot[i] * (w.max_steps + 1) + self.steps[i], self.correct[i].view(np.int8)]
             reward[i] = np.where(self.truncated[i], w.truncation_reward, r)
         return reward, ended
 
     def observe(self) -> np.ndarray:
         """The observation of every episode: a new float32 array of shape ``(num, obs_dim)``."""
         w = self.world
-        obs = self._static.copy()
+        obs = np.empty((self.num, w.obs_dim), np.float32)
+        obs[:, 0] = self.level_hint
+        obs[:, 1] = self.need_hint
         tables = w.step_tables()
         if tables is None:
-            w.observe_progress(obs, self.tokens, self.slot, instruction=False)
+            obs[:, w.onehot_start:] = 0.0
+            w.observe_progress(obs, self.tokens, self.slot, instruction=True)
         else:
-            p = w.progress_index
-            obs[:, p:p + 3] = tables[1][self.slot, self.steps]
+            row = self.slot * (w.max_steps + 1) + self.steps
+            obs[:, w.onehot_start:w.hint_index] = np.take(tables[1], row, axis=0)
         h = w.hint_index
         obs[:, h] = self.hint
         obs[:, h + 1] = self.hint_mean

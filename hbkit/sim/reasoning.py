@@ -296,7 +296,8 @@ class ReasoningWorld:
             "median_need": self.median_need.tolist(), "ceiling": self.ceiling.tolist(),
             "guess": self.guess.tolist(), "misleading": self.misleading.tolist(),
             "false_start": self.false_start.tolist(),
-            "lo": self.obs_low[:2].astype(np.float64).tolist(), "hi": self.obs_high[:2].astype(np.float64).tolist(),
+            "lo": self.obs_low[:2].astype(np.float64).tolist(),
+            "hi": self.obs_high[:2].astype(np.float64).tolist(),
         }
         self._reward_memo: dict[tuple[int, int, bool], float] = {}
         self._tables: tuple[np.ndarray, np.ndarray] | None = None

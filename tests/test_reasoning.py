@@ -354,3 +354,64 @@ def test_threshold_manager_acts_as_fitted():
     assert rule(obs) == 1
     rep = evaluate(rule, ENV, episodes=500, seed=1, budget=None)
     assert 0.5 < rep["accuracy"] < 1 and rep["mean_tokens"] <= rule.cap
+
+
+# -- the single env's plain-Python path is the batched math, bit for bit -------------------------
+def _single_vs_vector_of_one(scenario, p, options, steps=1500, seed=3):
+    """Step a single env and a VectorEnv of one side by side with the same seeds and actions and
+    assert that observations, rewards and infos agree bit for bit; returns how many episodes ran."""
+    env = ReasoningEnv(scenario)
+    vec = ReasoningVectorEnv(1, scenario, autoreset_mode=AutoresetMode.DISABLED)
+    rng = np.random.default_rng(seed)
+
+    def reset(first, episode):
+        single_opts, vec_opts = options(episode, env.unwrapped.world.budgets)
+        kw = {"seed": seed} if first else {}
+        return (env.reset(**kw, options=single_opts), vec.reset(**kw, options=vec_opts))
+
+    def same(o1, i1, o2, i2):
+        assert o1.dtype == o2.dtype == np.float32 and o1.tobytes() == o2[0].tobytes()
+        for key in ("level", "tokens", "correct", "answered", "truncated", "found"):
+            assert i1[key] == i2[key][0], key
+            assert type(i1[key]) is (bool if key not in ("level", "tokens") else int), key
+        assert i1["budget"] == (int(i2["budget"][0]) or None)
+
+    ((o1, i1), (o2, i2)), episodes = reset(True, 0), 1
+    for _ in range(steps):
+        same(o1, i1, o2, i2)
+        a = int(rng.random() < p)
+        o1, r1, d1, t1, i1 = env.step(a)
+        o2, r2, d2, t2, i2 = vec.step(np.array([a]))
+        assert type(r1) is float and r1 == r2[0] and d1 == bool(d2[0]) and t1 == bool(t2[0])
+        if d1:
+            same(o1, i1, o2, i2)
+            ((o1, i1), (o2, i2)), episodes = reset(False, episodes), episodes + 1
+    return episodes
+
+
+def _no_options(k, budgets):
+    return None, None
+
+
+def _budget_options(k, budgets):
+    b = ((None,) + budgets)[k % (len(budgets) + 1)]
+    return {"budget": b}, {"budget": b}
+
+
+def _seed_options(k, budgets):
+    return ({"problem_seed": 100 + k, "budget": budgets[1]},
+            {"problem_seed": [100 + k], "budget": budgets[1]})
+
+
+@pytest.mark.parametrize("scenario", ["hbpo-math", "hbpo-observable", "hbpo-long"])
+@pytest.mark.parametrize("p", [0.5, 1 / 32])
+@pytest.mark.parametrize("options", [_no_options, _budget_options, _seed_options])
+def test_single_env_equals_vector_env_of_one_bit_for_bit(scenario, p, options):
+    assert _single_vs_vector_of_one(scenario, p, options) > 20
+
+
+def test_single_env_equals_vector_env_of_one_without_tables(monkeypatch):
+    # a scenario too large for the per-scenario tables computes rewards and features at every step
+    monkeypatch.setattr(ReasoningWorld, "MAX_TABLE", 0)
+    assert _single_vs_vector_of_one("hbpo-math", 1 / 16, _budget_options) > 20
+    assert ReasoningEnv().world.step_tables() is None

@@ -251,37 +251,44 @@ class ReasoningEnv(gym.Env):
         budget = _budget_request(options["budget"], 1, w.budgets, "ReasoningEnv.reset") if "budget" in options else None
         super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
         rng = self.np_random
-        problems = w.problems_from_seeds(seeds) if seeds is not None else w.sample_problems(rng, 1)
-        if budget is None:
-            if w.budget_mode == "sample" and w.budgets:
-                budget = np.array([w.budgets[rng.integers(len(w.budgets))]])
-            else:
-                budget = np.zeros(1, np.int64)
-        self._batch.reset(slice(None), problems, budget, rng)
-        self._level, self._budget = int(problems.level[0]) + 1, int(budget[0]) or None
+        if seeds is not None:
+            p = w.problems_from_seeds(seeds)
+            problem = (int(p.level[0]), float(p.need[0]), float(p.level_hint[0]), float(p.need_hint[0]))
+        else:
+            problem = w.sample_problem_one(rng)
+        if budget is not None:
+            b = int(budget[0])
+        elif w.budget_mode == "sample" and w.budgets:
+            b = w.budgets[rng.integers(len(w.budgets))]
+        else:
+            b = 0
+        self._batch.reset_one(problem, b, rng)
+        self._level, self._budget = problem[0] + 1, b or None
         self._started = True
-        return self._batch.observe()[0], self._info()
+        return self._batch.observe_one(), self._info()
 
     def step(self, action):
         if not self._started:
             raise StateError("call reset() before step()")
-        if self._batch.done[0]:
+        b = self._batch
+        if b.done.item(0):
             raise StateError("the episode has ended; call reset() to start a new one")
         if not (isinstance(action, (int, np.integer)) and 0 <= action <= 1):
             action = check_actions(action, 2, "action (0 = continue, 1 = answer)", shape=())
-        reward, ended = self._batch.step(action, self.np_random)
-        return self._batch.observe()[0], float(reward[0]), bool(ended[0]), False, self._info()
+        reward, ended = b.step_one(int(action), self.np_random)
+        return b.observe_one(), reward, ended, False, self._info()
 
     def _info(self) -> dict[str, Any]:
         b = self._batch
+        tokens = b.steps.item(0) * self.world.chunk
         return {
             "level": self._level,
-            "tokens": int(b.steps[0]) * self.world.chunk,
+            "tokens": tokens,
             "budget": self._budget,
-            "correct": bool(b.correct[0]),
-            "answered": bool(b.answered[0]),
-            "truncated": bool(b.truncated[0]),
-            "found": bool(b.found[0]),
+            "correct": b.correct.item(0),
+            "answered": b.answered.item(0),
+            "truncated": b.truncated.item(0),
+            "found": tokens >= b.need.item(0),
         }
 
     def render(self) -> str | None:
@@ -347,6 +354,7 @@ class ReasoningVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._batch = ReasoningBatch(self.world, self.num_envs)
         self._request = np.full(self.num_envs, -1, np.int64)  # -1: the scenario's budget_mode
+        self._request_slot = np.zeros(self.num_envs, np.int64)  # its one-hot slot, where requested
         self._prev_done = np.zeros(self.num_envs, bool)
         self._started = False
 
@@ -381,19 +389,23 @@ class ReasoningVectorEnv(VectorEnv):
 
     def _start(self, mask: np.ndarray, problem_seed: np.ndarray | None = None) -> None:
         w, rng = self.world, self.np_random
-        n = int(mask.sum())
+        idx = np.flatnonzero(mask)
+        n = len(idx)
         if n == 0:
             return
         if problem_seed is not None:
-            problems = w.problems_from_seeds(problem_seed[mask])
+            problems = w.problems_from_seeds(problem_seed[idx])
         else:
             problems = w.sample_problems(rng, n)
-        req = self._request[mask]
-        budget = np.where(req >= 0, req, 0)
+        req = self._request.take(idx)
         sample = req < 0
+        budget = np.where(sample, 0, req)
+        slot = np.where(sample, len(w.budgets), self._request_slot.take(idx))
         if w.budget_mode == "sample" and w.budgets and sample.any():
-            budget[sample] = np.asarray(w.budgets)[rng.integers(len(w.budgets), size=int(sample.sum()))]
-        self._batch.reset(mask, problems, budget, rng)
+            drawn = rng.integers(len(w.budgets), size=int(np.count_nonzero(sample)))
+            budget[sample] = w.budget_table[drawn]
+            slot[sample] = drawn
+        self._batch.reset(idx, problems, budget, rng, slot)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         # every option is checked before anything changes: a refused reset leaves the env as it was
@@ -415,6 +427,7 @@ class ReasoningVectorEnv(VectorEnv):
         super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
         if request is not None:
             self._request[mask] = request[mask]
+            self._request_slot[mask] = self.world.budget_index(request[mask])
         self._start(mask, seeds)
         self._prev_done[mask] = False
         self._started = True
@@ -423,7 +436,11 @@ class ReasoningVectorEnv(VectorEnv):
     def step(self, actions):
         if not self._started:
             raise StateError("call reset() before step()")
-        a = check_actions(actions, 2, "actions (0 = continue, 1 = answer)", shape=(self.num_envs,))
+        a = actions
+        # the usual case, an int64 array of zeros and ones, needs one comparison to be checked
+        if not (isinstance(a, np.ndarray) and a.dtype == np.int64 and a.shape == (self.num_envs,)
+                and (a.view(np.uint64) <= 1).all()):
+            a = check_actions(actions, 2, "actions (0 = continue, 1 = answer)", shape=(self.num_envs,))
         b = self._batch
         restart = np.zeros(self.num_envs, bool)
         if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:

@@ -48,11 +48,19 @@ rarely reaches the need of a hard problem: the exploration that a length penalty
 
 All randomness of a step (the hint noise) is drawn when the step happens, from the generator the
 env passes in; the uniform number that decides whether the answer is correct is drawn at reset.
+
+A batch of one is also stepped in plain Python floats (:meth:`ReasoningWorld.sample_problem_one`,
+:meth:`ReasoningBatch.reset_one`, :meth:`ReasoningBatch.step_one`, :meth:`ReasoningBatch.observe_one`):
+NumPy's cost per call dominates on a row of a dozen numbers. These draw the same random numbers in
+the same order and compute the same float64 operations (``exp``, ``log2`` and the rewards still come
+from NumPy), so a single env gives bit for bit what a VectorEnv of one gives with the same seeds
+(``tests/test_reasoning.py`` checks it).
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -281,11 +289,49 @@ class ReasoningWorld:
         self.onehot = np.zeros((k + 1, self.obs_dim), np.float32)
         self.onehot[np.arange(k + 1), self.onehot_start + np.arange(k + 1)] = 1.0
         self.budget_table = np.asarray(self.budgets + (0,), dtype=np.int64)
+        # the same constants as Python numbers, for the batch-of-one path (see ReasoningBatch.step_one)
+        self._cum_mix_py = self._cum_mix.tolist()
+        self._slot_of = {b: i for i, b in enumerate(self.budget_table.tolist())}
+        self._py = {
+            "median_need": self.median_need.tolist(), "ceiling": self.ceiling.tolist(),
+            "guess": self.guess.tolist(), "misleading": self.misleading.tolist(),
+            "false_start": self.false_start.tolist(),
+            "lo": self.obs_low[:2].astype(np.float64).tolist(),
+            "hi": self.obs_high[:2].astype(np.float64).tolist(),
+        }
+        self._reward_memo: dict[tuple[int, int, bool], float] = {}
+        self._tables: tuple[np.ndarray, np.ndarray] | None = None
+
+    #: the largest (budget slots x steps) grid tabulated by :meth:`step_tables`
+    MAX_TABLE = 1 << 18
+
+    def step_tables(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Tables for the batched path, by row ``slot * (max_steps + 1) + steps`` (budget slot, chunks
+        thought), built once on first use: the reward of an answer that is wrong / correct (shape
+        ``(rows, 2)``, float64) and the observation's columns from the one-hot budget instruction to
+        the last progress feature (shape ``(rows, k + 4)``, float32). They hold the values
+        :meth:`reward` and :meth:`observe_progress` compute (they are computed by them), so a lookup
+        changes no result. ``None`` for a grid larger than :attr:`MAX_TABLE` (then the batch
+        computes the values at every step)."""
+        slots, steps = len(self.budget_table), self.max_steps + 1
+        if self._tables is None and slots * steps <= self.MAX_TABLE:
+            slot = np.repeat(np.arange(slots), steps)
+            tokens = np.tile(np.arange(steps) * self.chunk, slots)
+            budget, no = self.budget_table[slot], np.zeros(slot.size, bool)
+            reward = np.stack([self.reward(no, tokens, budget, no), self.reward(~no, tokens, budget, no)], -1)
+            obs = np.zeros((slot.size, self.obs_dim), np.float32)
+            self.observe_progress(obs, tokens, slot, instruction=True)
+            self._tables = (reward, np.ascontiguousarray(obs[:, self.onehot_start:self.progress_index + 3]))
+        return self._tables
 
     # -- problems --------------------------------------------------------------------------
     def sample_problems(self, rng: np.random.Generator, n: int) -> Problems:
         """Draw ``n`` problems from the scenario's mix with ``rng``."""
-        level = np.searchsorted(self._cum_mix, rng.random(n), side="right").clip(0, self.num_levels - 1)
+        u = rng.random(n)
+        # the number of cumulative shares <= u (searchsorted(side="right"), without its branchy search)
+        level = np.zeros(n, np.int64)
+        for c in self._cum_mix[:-1]:
+            level += u >= c
         z = rng.standard_normal((3, n))
         need = self.median_need[level] * np.exp(self.need_spread * z[0])
         level_hint = level / max(self.num_levels - 1, 1) + self.level_noise * z[1]
@@ -293,9 +339,25 @@ class ReasoningWorld:
         return Problems(
             level,
             need,
-            np.clip(level_hint, self.obs_low[0], self.obs_high[0]).astype(np.float32),
-            np.clip(need_hint, self.obs_low[1], self.obs_high[1]).astype(np.float32),
+            np.minimum(np.maximum(level_hint, self.obs_low[0]), self.obs_high[0]).astype(np.float32),
+            np.minimum(np.maximum(need_hint, self.obs_low[1]), self.obs_high[1]).astype(np.float32),
         )
+
+    def sample_problem_one(self, rng: np.random.Generator) -> tuple[int, float, float, float]:
+        """One problem, in plain Python numbers: the same draws and the same values as
+        ``sample_problems(rng, 1)``.
+
+        :return: ``(level, need, level_hint, need_hint)`` (the hints in float64: they are rounded
+            to float32 where they are stored)
+        """
+        py = self._py
+        level = min(bisect_right(self._cum_mix_py, rng.random()), self.num_levels - 1)
+        z0, z1, z2 = rng.standard_normal(3).tolist()
+        need = py["median_need"][level] * float(np.exp(self.need_spread * z0))
+        level_hint = level / max(self.num_levels - 1, 1) + self.level_noise * z1
+        need_hint = float(np.log2(need / self.max_tokens)) + self.need_noise * z2
+        (lo0, lo1), (hi0, hi1) = py["lo"], py["hi"]
+        return level, need, min(max(level_hint, lo0), hi0), min(max(need_hint, lo1), hi1)
 
     def problems_from_seeds(self, seeds: np.ndarray) -> Problems:
         """The problem each integer seed stands for: the same seed always gives the same problem,
@@ -336,6 +398,17 @@ class ReasoningWorld:
             max_tokens=self.max_tokens, beta=self.beta, alpha=self.alpha,
             truncation_reward=self.truncation_reward,
         )
+
+    def reward_one(self, slot: int, steps: int, correct: bool) -> float:
+        """The reward of an answer (not truncated) after ``steps`` chunks under budget ``slot``, as
+        :meth:`reward` computes it (memoised: the batch-of-one path asks for it at every end)."""
+        key = (slot, steps, correct)
+        r = self._reward_memo.get(key)
+        if r is None:
+            r = self._reward_memo[key] = float(self.reward(
+                np.array([correct]), np.array([steps * self.chunk]),
+                self.budget_table[slot:slot + 1], np.zeros(1, bool))[0])
+        return r
 
     def reference_reward(self, budget, name: str | None = None) -> np.ndarray:
         """``f2(b)``: the reward of a correct answer that uses exactly its budget ``b``."""
@@ -423,8 +496,6 @@ class ReasoningBatch:
         self.correct = np.zeros(num, bool)
         self.truncated = np.zeros(num, bool)
         self._u_correct = np.ones(num, np.float64)
-        # the parts of the observation that stay fixed during an episode (problem, instruction)
-        self._static = np.zeros((num, world.obs_dim), np.float32)
 
     @property
     def tokens(self) -> np.ndarray:
@@ -437,13 +508,17 @@ class ReasoningBatch:
         return self.tokens >= self.need
 
     def reset(self, idx: np.ndarray | slice, problems: Problems, budget: np.ndarray,
-              rng: np.random.Generator) -> None:
+              rng: np.random.Generator, slot: np.ndarray | None = None) -> None:
         """Start new episodes at positions ``idx`` (a bool mask, indices or a slice) with the given
-        problems and budgets (``0`` = natural mode); ``rng`` draws what decides correctness."""
+        problems and budgets (``0`` = natural mode); ``rng`` draws what decides correctness.
+        ``slot``, if given, is :meth:`ReasoningWorld.budget_index` of ``budget``, known already."""
         w = self.world
-        idx = np.arange(self.num)[idx]
+        if isinstance(idx, np.ndarray) and idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        elif not (isinstance(idx, np.ndarray) and idx.dtype == np.int64 and idx.ndim == 1):
+            idx = np.arange(self.num)[idx]
         budget = np.asarray(budget, np.int64)
-        slot = w.budget_index(budget)
+        slot = w.budget_index(budget) if slot is None else slot
         self.level[idx] = problems.level
         self.need[idx] = problems.need
         self.level_hint[idx] = problems.level_hint
@@ -455,10 +530,95 @@ class ReasoningBatch:
         for arr in (self.done, self.answered, self.correct, self.truncated):
             arr[idx] = False
         self._u_correct[idx] = rng.random(len(budget))
-        static = w.onehot[slot].copy()
-        static[:, 0] = problems.level_hint
-        static[:, 1] = problems.need_hint
-        self._static[idx] = static
+
+    # -- a batch of one, in plain Python ---------------------------------------------------
+    # The same rules as reset(), step() and observe(), written for Python ints and floats on
+    # episode 0; the arrays stay the state (read with .item(), written back every step), so copies,
+    # pickles and the array methods see exactly what the batched path would have left.
+    def reset_one(self, problem: tuple[int, float, float, float], budget: int,
+                  rng: np.random.Generator) -> None:
+        """:meth:`reset` of episode 0 of a batch of one, from
+        :meth:`ReasoningWorld.sample_problem_one`'s problem and a budget (``0`` = natural mode).
+
+        :raises ValueError: for a budget that is not one of the scenario's budgets
+        """
+        w = self.world
+        slot = w._slot_of.get(budget)
+        if slot is None:
+            w.budget_index(np.array([budget]))  # raises the error
+        level, need, level_hint, need_hint = problem
+        self.level[0], self.need[0] = level, need
+        self.level_hint[0], self.need_hint[0] = level_hint, need_hint
+        self.budget[0], self.slot[0] = budget, slot
+        self.steps[0] = 0
+        self.hint[0] = self.hint_mean[0] = self.hint_slow[0] = self.hint_max[0] = self.doubt_left[0] = 0.0
+        self.done[0] = self.answered[0] = self.correct[0] = self.truncated[0] = False
+        self._u_correct[0] = rng.random()
+
+    def step_one(self, action: int, rng: np.random.Generator) -> tuple[float, bool]:
+        """:meth:`step` of a batch of one, for an action ``0`` or ``1``.
+
+        :return: ``(reward, ended)`` as Python numbers
+        """
+        if self.done.item(0):
+            return 0.0, False
+        w = self.world
+        steps = self.steps.item(0)
+        if action == ANSWER:
+            n, need = steps * w.chunk, self.need.item(0)
+            level = self.level.item(0)
+            extra = n - need
+            if extra >= 0:
+                p = w._py["ceiling"][level] * (1.0 - w.gap * float(np.exp(-extra / w.verify_tokens)))
+            else:
+                p = w._py["guess"][level]
+            correct = self._u_correct.item(0) < p
+            self.correct[0] = correct
+            self.answered[0] = self.done[0] = True
+            return w.reward_one(self.slot.item(0), steps, correct), True
+        steps += 1
+        self.steps[0] = steps
+        n, need, level = steps * w.chunk, self.need.item(0), self.level.item(0)
+        noise = rng.standard_normal()
+        doubt = max(self.doubt_left.item(0) - w.chunk, 0.0)
+        if rng.random() < w._py["false_start"][level] and doubt <= 0 and n < need:
+            doubt = w.doubt_tokens
+        self.doubt_left[0] = doubt
+        extra = n - need
+        strength = w.strength
+        low = strength if doubt > 0 else w._py["misleading"][level]
+        if extra >= 0:
+            low = low + (strength - low) * (1.0 - float(np.exp(-extra / w.verify_tokens)))
+        h = min(max(low + w.signal_noise * noise, 0.0), 1.0)
+        self.hint[0] = h
+        m = self.hint_mean.item(0)
+        self.hint_mean[0] = m + w.memory * (h - m)
+        m = self.hint_slow.item(0)
+        self.hint_slow[0] = m + w.slow_memory * (h - m)
+        if h > self.hint_max.item(0):
+            self.hint_max[0] = h
+        if steps >= w.max_steps:
+            self.truncated[0] = self.done[0] = True
+            return w.truncation_reward, True
+        return 0.0, False
+
+    def observe_one(self) -> np.ndarray:
+        """:meth:`observe` of a batch of one: a new float32 array of shape ``(obs_dim,)``."""
+        w = self.world
+        tables = w.step_tables()
+        if tables is None:
+            return self.observe()[0]
+        obs = np.empty(w.obs_dim, np.float32)
+        obs[0] = self.level_hint.item(0)
+        obs[1] = self.need_hint.item(0)
+        row = self.slot.item(0) * (w.max_steps + 1) + self.steps.item(0)
+        obs[w.onehot_start:w.hint_index] = tables[1][row]
+        h = w.hint_index
+        obs[h] = self.hint.item(0)
+        obs[h + 1] = self.hint_mean.item(0)
+        obs[h + 2] = self.hint_slow.item(0)
+        obs[h + 3] = self.hint_max.item(0)
+        return obs
 
     def step(self, actions: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Advance every episode that is not done by one action (0 = continue, 1 = answer).
@@ -474,11 +634,13 @@ class ReasoningBatch:
         reward = np.zeros(self.num)
         t = np.flatnonzero(think)
         if len(t):
-            self.steps[t] += 1
+            self.steps += think
             n = self.steps[t] * w.chunk
             level, need = self.level[t], self.need[t]
             noise = rng.standard_normal(len(t))
-            doubt = np.maximum(self.doubt_left[t] - w.chunk, 0.0)
+            doubt = self.doubt_left[t]
+            doubt -= w.chunk
+            np.maximum(doubt, 0.0, out=doubt)
             start = (doubt <= 0) & (n < need) & (rng.random(len(t)) < w.false_start[level])
             doubt[start] = w.doubt_tokens
             self.doubt_left[t] = doubt
@@ -499,14 +661,27 @@ class ReasoningBatch:
         self.truncated |= over
         self.done |= ended
         i = np.flatnonzero(ended)
-        reward[i] = w.reward(self.correct[i], self.steps[i] * w.chunk, self.budget[i], self.truncated[i])
+        tables = w.step_tables()
+        if tables is None:
+            reward[i] = w.reward(self.correct[i], self.steps[i] * w.chunk, self.budget[i], self.truncated[i])
+        else:
+            r = tables[0][self.slot[i] * (w.max_steps + 1) + self.steps[i], self.correct[i].view(np.int8)]
+            reward[i] = np.where(self.truncated[i], w.truncation_reward, r)
         return reward, ended
 
     def observe(self) -> np.ndarray:
         """The observation of every episode: a new float32 array of shape ``(num, obs_dim)``."""
         w = self.world
-        obs = self._static.copy()
-        w.observe_progress(obs, self.tokens, self.slot, instruction=False)
+        obs = np.empty((self.num, w.obs_dim), np.float32)
+        obs[:, 0] = self.level_hint
+        obs[:, 1] = self.need_hint
+        tables = w.step_tables()
+        if tables is None:
+            obs[:, w.onehot_start:] = 0.0
+            w.observe_progress(obs, self.tokens, self.slot, instruction=True)
+        else:
+            row = self.slot * (w.max_steps + 1) + self.steps
+            obs[:, w.onehot_start:w.hint_index] = np.take(tables[1], row, axis=0)
         h = w.hint_index
         obs[:, h] = self.hint
         obs[:, h + 1] = self.hint_mean

@@ -307,7 +307,6 @@ LEARNERS: dict[str, Callable[[Any], SplitManager]] = {
 MANAGERS: dict[str, Callable[[Any], SplitManager]] = {**LEARNERS, "oracle": Oracle}
 
 
-
 def run_managers(
     names: Any = None,
     scenario: Any = "classroom",
@@ -344,8 +343,14 @@ def run_managers(
         raise ValueError(f"unknown manager {unknown[0]!r}; allowed: {', '.join(MANAGERS)}")
     e, m = int(episodes), len(names)
     # every manager gets its own block of `episodes` envs; block j faces the same worlds as block 0
-    vec = gym.make_vec("hbkit/Split-v0", num_envs=e * m, vectorization_mode="vector_entry_point",
-                       autoreset_mode=AutoresetMode.DISABLED, scenario=scenario, **env_kwargs)
+    vec = gym.make_vec(
+        "hbkit/Split-v0",
+        num_envs=e * m,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=AutoresetMode.DISABLED,
+        scenario=scenario,
+        **env_kwargs,
+    )
     world = vec.unwrapped.world
     managers = []
     for name in names:
@@ -377,7 +382,10 @@ def run_managers(
     recorded = {k: np.stack(v, axis=1) for k, v in rows.items()} if record else {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for name, block in zip(names, blocks, strict=True):
-        out[name] = {"regret": regret[block], "reward": reward[block],
-                     **{k: v[block] for k, v in recorded.items()}}
+        out[name] = {
+            "regret": regret[block],
+            "reward": reward[block],
+            **{k: v[block] for k, v in recorded.items()},
+        }
     vec.close()
     return out

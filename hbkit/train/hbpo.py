@@ -47,8 +47,15 @@ from hbkit.train.policies import (
     make_policy,
 )
 
-__all__ = ["HBPOConfig", "HBPO", "hbpo_advantages", "subgroup_layout", "ADVANTAGES", "TRAIN_FIELDS",
-           "check_config"]
+__all__ = [
+    "HBPOConfig",
+    "HBPO",
+    "hbpo_advantages",
+    "subgroup_layout",
+    "ADVANTAGES",
+    "TRAIN_FIELDS",
+    "check_config",
+]
 
 ADVANTAGES = ("hbpo", "hbpo-code", "grpo")
 
@@ -245,21 +252,31 @@ class HBPO:
         if env_id not in DEFAULT_SCENARIOS:
             raise ConfigError(f"HBPO: unknown env id {env_id!r}; allowed: {', '.join(DEFAULT_SCENARIOS)}")
         spec = gym.spec(env_id)
-        if spec.vector_entry_point is None or "train" not in load_scenario(DEFAULT_SCENARIOS[env_id], env_id).data:
-            raise ConfigError(f"HBPO does not train on {env_id}: its world has no [train] table for HBPO; "
-                              "train it with an SB3 algorithm (hbkit.train.train_sb3)")
+        if (
+            spec.vector_entry_point is None
+            or "train" not in load_scenario(DEFAULT_SCENARIOS[env_id], env_id).data
+        ):
+            raise ConfigError(
+                f"HBPO does not train on {env_id}: its world has no [train] table for HBPO; "
+                "train it with an SB3 algorithm (hbkit.train.train_sb3)"
+            )
         sc = load_scenario(scenario or DEFAULT_SCENARIOS[env_id], env_id)
         defaults = dict(sc.data.get("train", {}))
         world = sc.data.get("world", {})
         unknown = set(config) - set(HBPOConfig.__dataclass_fields__)
         if unknown:
-            raise ConfigError(f"HBPO: unknown option(s) {sorted(unknown)}; allowed: "
-                              f"{', '.join(f for f in HBPOConfig.__dataclass_fields__ if f != 'extra')}")
+            raise ConfigError(
+                f"HBPO: unknown option(s) {sorted(unknown)}; allowed: "
+                f"{', '.join(f for f in HBPOConfig.__dataclass_fields__ if f != 'extra')}"
+            )
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ConfigError(f"HBPO: seed is {seed!r}; allowed: an integer >= 0")
         # [train] may name the reward HBPO trains with (else [world]'s); budgets come from [world]
-        merged = {k: v for k, v in defaults.items()
-                  if k in HBPOConfig.__dataclass_fields__ and k not in ("budgets", "reward")}
+        merged = {
+            k: v
+            for k, v in defaults.items()
+            if k in HBPOConfig.__dataclass_fields__ and k not in ("budgets", "reward")
+        }
         merged.update(check_config(config))
         self.config = HBPOConfig(
             budgets=tuple(budgets if budgets is not None else world.get("budgets", ())),
@@ -273,8 +290,10 @@ class HBPO:
         if c.advantage not in ADVANTAGES:
             raise ConfigError(f"HBPO: unknown advantage {c.advantage!r}; allowed: {', '.join(ADVANTAGES)}")
         if c.rollouts_per_problem < max(1, len(c.budgets)):
-            raise ConfigError(f"HBPO: rollouts_per_problem={c.rollouts_per_problem} is smaller than the "
-                              f"number of budgets ({len(c.budgets)}); each subgroup needs a rollout")
+            raise ConfigError(
+                f"HBPO: rollouts_per_problem={c.rollouts_per_problem} is smaller than the "
+                f"number of budgets ({len(c.budgets)}); each subgroup needs a rollout"
+            )
         self.env_id, self.scenario = env_id, sc
         self.num_envs = c.problems_per_iteration * c.rollouts_per_problem
         # The budget list sets the one-hot block; natural mode needs no list but keeps the layout.
@@ -291,10 +310,14 @@ class HBPO:
         self.rng = np.random.default_rng(c.seed)
         self.policy = init_policy if init_policy is not None else self._initial_policy()
         self.policy.metadata.setdefault("name", "HBPO")
-        self.optimizer = Adam({k: v for k, v in self.policy.params.items() if k not in ("Wd", "bd")},
-                              c.learning_rate)
-        self.declare_optimizer = (Adam({k: self.policy.params[k] for k in ("Wd", "bd")}, c.learning_rate)
-                                  if isinstance(self.policy, DeclaringPolicy) else None)
+        self.optimizer = Adam(
+            {k: v for k, v in self.policy.params.items() if k not in ("Wd", "bd")}, c.learning_rate
+        )
+        self.declare_optimizer = (
+            Adam({k: self.policy.params[k] for k in ("Wd", "bd")}, c.learning_rate)
+            if isinstance(self.policy, DeclaringPolicy)
+            else None
+        )
         self.num_timesteps = 0
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
@@ -314,8 +337,15 @@ class HBPO:
                 p = base_reasoner(self.vec, c.policy, c.seed, c.hidden)
         else:
             space = self.vec.single_observation_space
-            p = make_policy(c.policy, space.shape[0], int(self.vec.single_action_space.n),
-                            getattr(u, "feature_names", None), env_metadata(self.vec), c.seed, c.hidden)
+            p = make_policy(
+                c.policy,
+                space.shape[0],
+                int(self.vec.single_action_space.n),
+                getattr(u, "feature_names", None),
+                env_metadata(self.vec),
+                c.seed,
+                c.hidden,
+            )
         p.metadata["trained"] = {"algorithm": "HBPO", **{k: v for k, v in asdict(c).items() if k != "extra"}}
         return p
 
@@ -465,12 +495,16 @@ class HBPO:
         """
         if iterations is None:
             iterations = self.config.iterations
-        if (isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer))
-                or iterations < 0):
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
             raise ConfigError(f"HBPO.learn: iterations is {iterations!r}; allowed: an integer >= 0")
         iterations = int(iterations)
-        bar = tqdm(total=iterations, desc=str(self.policy.metadata.get("name", "HBPO")), disable=not progress,
-                   unit="it", leave=True)
+        bar = tqdm(
+            total=iterations,
+            desc=str(self.policy.metadata.get("name", "HBPO")),
+            disable=not progress,
+            unit="it",
+            leave=True,
+        )
         try:
             for i in range(iterations):
                 t0 = time.perf_counter()
@@ -495,8 +529,10 @@ class HBPO:
                 }
                 self.history.append(row)
                 bar.update(1)
-                bar.set_postfix({k: round(v, 3) for k, v in row.items()
-                                 if k in ("reward", "accuracy", "mean_tokens")}, refresh=False)
+                bar.set_postfix(
+                    {k: round(v, 3) for k, v in row.items() if k in ("reward", "accuracy", "mean_tokens")},
+                    refresh=False,
+                )
                 if callback is not None and callback(self, row) is False:
                     break
         finally:
@@ -512,9 +548,11 @@ class HBPO:
         if bad:
             for k, v in self.policy.params.items():
                 v[...] = self._last_good[k]
-            raise TrainingError(f"HBPO: training produced non-finite weights ({', '.join(bad)}) at iteration "
-                                f"{self.iteration + 1}; the policy keeps its last finite weights. Try a smaller "
-                                f"learning_rate (now {self.config.learning_rate})")
+            raise TrainingError(
+                f"HBPO: training produced non-finite weights ({', '.join(bad)}) at iteration "
+                f"{self.iteration + 1}; the policy keeps its last finite weights. Try a smaller "
+                f"learning_rate (now {self.config.learning_rate})"
+            )
         self._last_good = {k: v.copy() for k, v in self.policy.params.items()}
 
     def _group_metrics(self, returns: np.ndarray) -> dict[str, float]:

@@ -104,8 +104,7 @@ def train_maskable_ppo(
     cfg.update(overrides)
     steps = int(total_timesteps if total_timesteps is not None else cfg["total_timesteps"])
     env_kwargs = {"scenario": sc, **({"reward": reward} if reward else {})}
-    venv = NativeVecEnv(ENV_ID, num_envs=cfg["n_envs"], seed=seed, reset_budgets=reset_budgets,
-                        **env_kwargs)
+    venv = NativeVecEnv(ENV_ID, num_envs=cfg["n_envs"], seed=seed, reset_budgets=reset_budgets, **env_kwargs)
     train_env = VecNormalize(venv, norm_obs=False, norm_reward=True) if cfg["normalize_reward"] else venv
     hidden = int(cfg["hidden"])
     model = MaskablePPO(
@@ -126,8 +125,13 @@ def train_maskable_ppo(
     if callback is not None:
         callbacks.append(callback)
     model.learn(total_timesteps=steps, callback=CallbackList(callbacks) if callbacks else None)
-    model.hbkit_info = {"env_id": ENV_ID, "scenario": sc.name, "algorithm": "MaskablePPO",
-                        "total_timesteps": steps, "seed": seed}
+    model.hbkit_info = {
+        "env_id": ENV_ID,
+        "scenario": sc.name,
+        "algorithm": "MaskablePPO",
+        "total_timesteps": steps,
+        "seed": seed,
+    }
     return model
 
 
@@ -167,13 +171,24 @@ def imitate(
 
     if expert not in MANAGERS:
         raise ValueError(f"unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
-    vec = gym.make_vec(ENV_ID, num_envs=int(streams), vectorization_mode="vector_entry_point",
-                       scenario=scenario, autoreset_mode=AutoresetMode.DISABLED)
+    vec = gym.make_vec(
+        ENV_ID,
+        num_envs=int(streams),
+        vectorization_mode="vector_entry_point",
+        scenario=scenario,
+        autoreset_mode=AutoresetMode.DISABLED,
+    )
     u = vec.unwrapped
     teacher = MANAGERS[expert](vec)
-    policy = make_policy("mlp", vec.single_observation_space.shape[0], int(vec.single_action_space.n),
-                         getattr(u, "feature_names", None), {"env_id": ENV_ID, "name": f"clone of {expert}",
-                         "env_kwargs": {"scenario": u.scenario.name}}, seed, hidden)
+    policy = make_policy(
+        "mlp",
+        vec.single_observation_space.shape[0],
+        int(vec.single_action_space.n),
+        getattr(u, "feature_names", None),
+        {"env_id": ENV_ID, "name": f"clone of {expert}", "env_kwargs": {"scenario": u.scenario.name}},
+        seed,
+        hidden,
+    )
     opt = Adam(policy.params, learning_rate)
     rng = np.random.default_rng(seed)
     X, Y, M = [], [], []
@@ -199,8 +214,11 @@ def imitate(
                 p[np.arange(len(mb)), y[mb]] -= 1.0  # d(cross-entropy)/d(logits)
                 opt.step(policy.backward(cache, p / len(mb)))
     vec.close()
-    policy.metadata["trained"] = {"algorithm": "behaviour cloning + DAgger", "expert": expert,
-                                  "samples": int(len(y))}
+    policy.metadata["trained"] = {
+        "algorithm": "behaviour cloning + DAgger",
+        "expert": expert,
+        "samples": int(len(y)),
+    }
     return policy
 
 
@@ -239,8 +257,13 @@ def train_hbpo(
     return trainer
 
 
-def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None = None,
-                     progress: bool = True, hbpo_mlp: bool = False) -> dict[str, Any]:
+def learned_managers(
+    scenario: Any = "hashiru",
+    seed: int = 0,
+    fast: bool | None = None,
+    progress: bool = True,
+    hbpo_mlp: bool = False,
+) -> dict[str, Any]:
     """Train the learned managers notebook 05 compares, with the scenario's settings (much shorter
     in fast mode, ``HBKIT_FAST=1``):
 
@@ -262,16 +285,27 @@ def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None
     except ImportError:  # pragma: no cover - sb3 is optional
         pass
     else:
-        out["MaskablePPO"] = train_maskable_ppo(scenario, total_timesteps=4096 if fast else 30_000, seed=seed,
-                                                progress=progress, **({"n_steps": 64} if fast else {}))
+        out["MaskablePPO"] = train_maskable_ppo(
+            scenario,
+            total_timesteps=4096 if fast else 30_000,
+            seed=seed,
+            progress=progress,
+            **({"n_steps": 64} if fast else {}),
+        )
     if hbpo_mlp:
         small = dict(problems_per_iteration=4, rollouts_per_problem=4) if fast else {}
         imitation = dict(streams=32, rounds=1, epochs=3) if fast else dict(streams=128, rounds=3, epochs=15)
-        trainer = train_hbpo(scenario, iterations=2 if fast else 30, seed=seed, progress=progress,
-                             imitation=imitation, **small)
+        trainer = train_hbpo(
+            scenario, iterations=2 if fast else 30, seed=seed, progress=progress, imitation=imitation, **small
+        )
         out["HBPO"] = trainer.policy
-    out["HBPO-router"] = train_router(ENV_ID, scenario, seed=seed, progress=progress,
-                                      **(dict(iterations=3, problems_per_iteration=4) if fast else {}))
+    out["HBPO-router"] = train_router(
+        ENV_ID,
+        scenario,
+        seed=seed,
+        progress=progress,
+        **(dict(iterations=3, problems_per_iteration=4) if fast else {}),
+    )
     return out
 
 
@@ -319,8 +353,9 @@ class LearnedRouter:
     batched = True
     wants_info = True
 
-    def __init__(self, env: Any, budgets, log_cost_weight, ucb, name: str = "HBPO-router",
-                 base: str = "feedback"):
+    def __init__(
+        self, env: Any, budgets, log_cost_weight, ucb, name: str = "HBPO-router", base: str = "feedback"
+    ):
         self.router = _base_router(env, name, base)
         self.base = base
         self.world = self.router.world
@@ -332,8 +367,10 @@ class LearnedRouter:
     def params_at(self, budget: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(cost_weight, ucb)`` at the given budgets (dollars)."""
         b = np.asarray(budget, np.float64)
-        return (np.exp(np.interp(b, self.budgets, self.log_cost_weight)),
-                np.maximum(np.interp(b, self.budgets, self.ucb), 0.0))
+        return (
+            np.exp(np.interp(b, self.budgets, self.log_cost_weight)),
+            np.maximum(np.interp(b, self.budgets, self.ucb), 0.0),
+        )
 
     def __call__(self, obs: Any, info: dict[str, Any]) -> Any:
         s = self.world.decode(obs)
@@ -345,13 +382,24 @@ class LearnedRouter:
     @classmethod
     def from_dict(cls, env: Any, data: dict[str, Any]) -> LearnedRouter:
         """Rebuild a manager saved with :meth:`to_dict` for ``env`` (a Team Env or VectorEnv)."""
-        return cls(env, data["budgets"], data["log_cost_weight"], data["ucb"],
-                   name=data.get("name", "HBPO-router"), base=data.get("base", "feedback"))
+        return cls(
+            env,
+            data["budgets"],
+            data["log_cost_weight"],
+            data["ucb"],
+            name=data.get("name", "HBPO-router"),
+            base=data.get("base", "feedback"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The learned parameters as plain data (JSON-serialisable)."""
-        return {"budgets": self.budgets.tolist(), "log_cost_weight": self.log_cost_weight.tolist(),
-                "ucb": self.ucb.tolist(), "name": self.name, "base": self.base}
+        return {
+            "budgets": self.budgets.tolist(),
+            "log_cost_weight": self.log_cost_weight.tolist(),
+            "ucb": self.ucb.tolist(),
+            "name": self.name,
+            "base": self.base,
+        }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the learned parameters and the full world they were learned on to ``path`` (JSON,
@@ -363,9 +411,14 @@ class LearnedRouter:
         if path.suffix != ".json":
             path = path.with_suffix(path.suffix + ".json")
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"format": ROUTER_FORMAT, "version": 1, "env_id": ENV_ID,
-                "scenario": self.world.scenario.to_dict(), "router": self.to_dict(),
-                "history": getattr(self, "history", [])}
+        data = {
+            "format": ROUTER_FORMAT,
+            "version": 1,
+            "env_id": ENV_ID,
+            "scenario": self.world.scenario.to_dict(),
+            "router": self.to_dict(),
+            "history": getattr(self, "history", []),
+        }
         tmp = path.with_name(f".tmp-{path.name}")
         tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
         os.replace(tmp, path)
@@ -456,8 +509,14 @@ def train_hbpo_router(
     B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
     if n < B:
         raise ValueError(f"rollouts_per_problem={n} is smaller than the number of budgets ({B})")
-    vec = gym.make_vec(ENV_ID, num_envs=P * n, vectorization_mode="vector_entry_point", scenario=sc,
-                       reward=reward, autoreset_mode=AutoresetMode.DISABLED)
+    vec = gym.make_vec(
+        ENV_ID,
+        num_envs=P * n,
+        vectorization_mode="vector_entry_point",
+        scenario=sc,
+        reward=reward,
+        autoreset_mode=AutoresetMode.DISABLED,
+    )
     u = vec.unwrapped
     world = u.world
     sub = np.concatenate([np.full(len(s), j) for j, s in enumerate(np.array_split(np.arange(n), B))])
@@ -475,14 +534,15 @@ def train_hbpo_router(
         for j in range(B):
             members = start + np.flatnonzero(sub == j)
             half = len(members) // 2
-            pair_with[members[half:2 * half]] = members[:half]
+            pair_with[members[half : 2 * half]] = members[:half]
     history: list[dict[str, float]] = []
     for it in tqdm(range(int(iterations)), desc="HBPO-router", disable=not progress, unit="it"):
         theta = mu[subgroup] + sigma * _mirrored(rng, P * n, pair_with)
         _set_params(router, np.exp(theta[:, 0]), np.maximum(theta[:, 1], 0.0))
         seeds = np.repeat(rng.integers(0, 2**31 - 1, size=P), n)
-        obs, infos = vec.reset(seed=int(rng.integers(2**31 - 1)),
-                               options={"budget": budget.tolist(), "problem_seed": seeds})
+        obs, infos = vec.reset(
+            seed=int(rng.integers(2**31 - 1)), options={"budget": budget.tolist(), "problem_seed": seeds}
+        )
         done = np.zeros(P * n, bool)
         returns = np.zeros(P * n)
         while not done.all():
@@ -498,15 +558,22 @@ def train_hbpo_router(
             step = learning_rate * (1.0 - it / iterations if anneal_lr else 1.0)
             mu[j] += step * grad / (np.linalg.norm(grad) + 1e-8)
         metrics = u.training_metrics(infos, budget)
-        history.append({"iteration": it + 1, "reward": float(returns.mean()), **metrics,
-                        **{f"cost_weight@{b:g}": float(np.exp(mu[j, 0])) for j, b in enumerate(budgets)},
-                        **{f"ucb@{b:g}": float(mu[j, 1]) for j, b in enumerate(budgets)}})
+        history.append(
+            {
+                "iteration": it + 1,
+                "reward": float(returns.mean()),
+                **metrics,
+                **{f"cost_weight@{b:g}": float(np.exp(mu[j, 0])) for j, b in enumerate(budgets)},
+                **{f"ucb@{b:g}": float(mu[j, 1]) for j, b in enumerate(budgets)},
+            }
+        )
     vec.close()
     return LearnedRouter(vec, budgets, mu[:, 0], mu[:, 1], name=name, base=base), history
 
 
-def train_router(env_id: str = ENV_ID, scenario: Any = "hashiru", seed: int = 0,
-                 **settings: Any) -> LearnedRouter:
+def train_router(
+    env_id: str = ENV_ID, scenario: Any = "hashiru", seed: int = 0, **settings: Any
+) -> LearnedRouter:
     """Train the learned Team manager with its defaults: HBPO over the feedback manager's
     parameters (:func:`train_hbpo_router`, 80 iterations, about 10 s on one core). The plain
     function form that the command line (``hbkit train --env hbkit/Team-v0 --algo hbpo-router``) and

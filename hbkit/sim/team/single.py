@@ -28,8 +28,21 @@ from hbkit.sim.team.world import ASSIGN, FIRE, HIRE, PICO, _logit
 __all__ = ["EpisodeState", "SingleEpisode"]
 
 _PICO_F = float(PICO)
-_INT_FIELDS = ("reserved", "peak_memory", "budget", "spent", "remaining", "task", "part", "part_ok",
-               "steps", "hires", "fires", "rejected", "solved")
+_INT_FIELDS = (
+    "reserved",
+    "peak_memory",
+    "budget",
+    "spent",
+    "remaining",
+    "task",
+    "part",
+    "part_ok",
+    "steps",
+    "hires",
+    "fires",
+    "rejected",
+    "solved",
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -41,24 +54,24 @@ class EpisodeState:
     """
 
     # the stream (fixed for the episode)
-    ttype: list[int]            #: task type per task (and, at index N, the last task's)
-    cost: list[int]             #: call cost per task and catalog entry (K = C + 1, last: the manager)
-    ok: bytes                   #: 0/1 outcome at ``[(task * P + part) * (C + 1) + c]``
-    cost_now: list[float]       #: the observation's cost features per task (K = C)
-    skill_now: list[float]      #: published success per task and entry (K = C)
-    pub: list[float]            #: published logit per task and entry (K = C)
-    task_rows: bytes            #: the task block of the observation, float32, row after row
-    tbt: list[int]              #: tasks per type in the stream
+    ttype: list[int]  #: task type per task (and, at index N, the last task's)
+    cost: list[int]  #: call cost per task and catalog entry (K = C + 1, last: the manager)
+    ok: bytes  #: 0/1 outcome at ``[(task * P + part) * (C + 1) + c]``
+    cost_now: list[float]  #: the observation's cost features per task (K = C)
+    skill_now: list[float]  #: published success per task and entry (K = C)
+    pub: list[float]  #: published logit per task and entry (K = C)
+    task_rows: bytes  #: the task block of the observation, float32, row after row
+    tbt: list[int]  #: tasks per type in the stream
     # the team and the feedback
-    slot: list[int]             #: catalog entry per slot (-1: empty)
-    used: list[bool]            #: the slot worked on the current task
-    succ: list[list[int]]       #: successes per entry and type
-    tri: list[list[int]]        #: trials per entry and type
-    est: list[float]            #: ``(succ + 1) / (tri + 2)``, flat (entry, type)
-    tried: list[float]          #: ``tri / (tri + 4)``, flat (entry, type)
-    shift: list[list[float]]    #: feedback shift of the logit, ``[type][entry]``
-    sbt: list[int]              #: solved per type
-    spbt: list[int]             #: pico-dollars spent per type
+    slot: list[int]  #: catalog entry per slot (-1: empty)
+    used: list[bool]  #: the slot worked on the current task
+    succ: list[list[int]]  #: successes per entry and type
+    tri: list[list[int]]  #: trials per entry and type
+    est: list[float]  #: ``(succ + 1) / (tri + 2)``, flat (entry, type)
+    tried: list[float]  #: ``tri / (tri + 4)``, flat (entry, type)
+    shift: list[list[float]]  #: feedback shift of the logit, ``[type][entry]``
+    sbt: list[int]  #: solved per type
+    spbt: list[int]  #: pico-dollars spent per type
     team: tuple[Any, bytes, bytes, list[int]]  #: what depends on the team only (``_team``)
     # counters (the same names as TeamBatch's arrays)
     reserved: int
@@ -130,8 +143,8 @@ class SingleEpisode:
             ttype=self.ttype[0].tolist(),
             cost=self.cost[0].ravel().tolist(),
             ok=self.ok[0].tobytes(),
-            cost_now=task_obs[:, w.f_cost.start - tb:w.f_cost.stop - tb].ravel().tolist(),
-            skill_now=task_obs[:, w.f_skill_now.start - tb:w.f_skill_now.stop - tb - 1].ravel().tolist(),
+            cost_now=task_obs[:, w.f_cost.start - tb : w.f_cost.stop - tb].ravel().tolist(),
+            skill_now=task_obs[:, w.f_skill_now.start - tb : w.f_skill_now.stop - tb - 1].ravel().tolist(),
             pub=pub.ravel().tolist(),
             task_rows=task_obs.tobytes(),
             tbt=self.tasks_by_type[0].tolist(),
@@ -282,9 +295,13 @@ class SingleEpisode:
         if w.reward_name == "plain":
             reward = decided_value - w.money_weight * (float(step_cost) / _PICO_F)
         else:
-            ret = float(w.reward(np.array([one.solved_value / one.stream_value]),
-                                 np.array([float(one.spent) / _PICO_F]),
-                                 np.array([float(one.budget) / _PICO_F]))[0])
+            ret = float(
+                w.reward(
+                    np.array([one.solved_value / one.stream_value]),
+                    np.array([float(one.spent) / _PICO_F]),
+                    np.array([float(one.budget) / _PICO_F]),
+                )[0]
+            )
             reward = ret - one.last_return
             one.last_return = self.last_return[0] = ret
         if w.reject_penalty:
@@ -309,14 +326,19 @@ class SingleEpisode:
                 hire = self._hire_cache.get(free)
                 if hire is None:
                     hire = self._hire_cache[free] = [2 if m > free else 0 for m in w._memory_l]
-                reason = [0, *hire, *fire[w.num_workers:]]
+                reason = [0, *hire, *fire[w.num_workers :]]
             else:
-                reason = [0, *[2 if m > free else 3 if f > remaining else 0
-                               for m, f in zip(w._memory_l, w._fee_l)], *fire[w.num_workers:]]
+                reason = [
+                    0,
+                    *[2 if m > free else 3 if f > remaining else 0 for m, f in zip(w._memory_l, w._fee_l)],
+                    *fire[w.num_workers :],
+                ]
             t = one.task * (w.num_workers + 1)
             cost, run = one.cost, w._run_memory_x_l
-            reason += [4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[t + c] > remaining
-                       else 0 for c, u in zip(slot, used)]
+            reason += [
+                4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[t + c] > remaining else 0
+                for c, u in zip(slot, used)
+            ]
         one.reason = reason
         one.mask = self._mask_of(reason)
         self._mask_stale = True
@@ -357,8 +379,12 @@ class SingleEpisode:
             pick = itemgetter(*[k * (C + 1) + (c if c >= 0 else C) for k in range(6) for c in slot])
             full = -1 not in slot
             reasons = [1 if full else 0] * C + [4 if c < 0 else 0 for c in slot]
-            team = self._team_cache[key] = (pick, w._pack_hired(*[k / S for k in hired]),
-                                            w._pack_onehot(*onehot), reasons)
+            team = self._team_cache[key] = (
+                pick,
+                w._pack_hired(*[k / S for k in hired]),
+                w._pack_onehot(*onehot),
+                reasons,
+            )
         return team
 
     def observe_one(self) -> np.ndarray:
@@ -374,15 +400,26 @@ class SingleEpisode:
         if one.stale_task or one.stale_feedback:
             ty = one.ttype[min(task, N - 1)]
             # expected_logit(), then p = 1 / (1 + exp(-logit)): NumPy's exp, the rest in floats
-            pub = one.pub[task * C:(task + 1) * C]
+            pub = one.pub[task * C : (task + 1) * C]
             e = np.exp(np.array([-(a + b) for a, b in zip(pub, one.shift[ty])])).tolist()
             p_now = [1.0 / (1.0 + v) for v in e]
             est_now, tried_now = one.est[ty::T], one.tried[ty::T]
             one.now_b = w._pack_now(*est_now, *tried_now, *p_now)
             # per catalog entry (and, last, an empty slot): what the slot features pick from
             row = slice(task * C, (task + 1) * C)
-            one.cols = [*w._is_local_x_l, *one.cost_now[row], 0.0, *one.skill_now[row], 0.0,
-                         *est_now, 0.0, *tried_now, 0.0, *p_now, 0.0]
+            one.cols = [
+                *w._is_local_x_l,
+                *one.cost_now[row],
+                0.0,
+                *one.skill_now[row],
+                0.0,
+                *est_now,
+                0.0,
+                *tried_now,
+                0.0,
+                *p_now,
+                0.0,
+            ]
             if one.stale_feedback:
                 one.fb_b = w._pack_fb(*one.est, *one.tried)
         if one.stale_team:
@@ -394,12 +431,30 @@ class SingleEpisode:
         L = w._L_p
         cap = self.capacity
         row = w._task_row_bytes
-        return np.frombuffer(bytearray(b"".join((
-            one.task_rows[task * row:(task + 1) * row],
-            w._pack_scalars(
-                one.part / mp, one.part_ok / mp, task / N, rem / L, rem / budget,
-                min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi), budget / L,
-                (cap - one.reserved) / cap, min(cap / 100.0, w._memory_hi), slot.count(-1) / S),
-            one.hired_b, one.fb_b, one.now_b, one.onehot_b,
-            w._pack_tail(*one.used, *one.pick(one.cols))))), np.float32)
-
+        return np.frombuffer(
+            bytearray(
+                b"".join(
+                    (
+                        one.task_rows[task * row : (task + 1) * row],
+                        w._pack_scalars(
+                            one.part / mp,
+                            one.part_ok / mp,
+                            task / N,
+                            rem / L,
+                            rem / budget,
+                            min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi),
+                            budget / L,
+                            (cap - one.reserved) / cap,
+                            min(cap / 100.0, w._memory_hi),
+                            slot.count(-1) / S,
+                        ),
+                        one.hired_b,
+                        one.fb_b,
+                        one.now_b,
+                        one.onehot_b,
+                        w._pack_tail(*one.used, *one.pick(one.cols)),
+                    )
+                )
+            ),
+            np.float32,
+        )

@@ -150,7 +150,7 @@ def summarize(results, scenario: str, iterations: int, episodes: int, quick: boo
         spread = None
         keys = sorted((k for k in by[name][0] if k.startswith("tokens@")), key=lambda k: int(k[7:]))
         if len(keys) > 1 and all(keys[0] in r and keys[-1] in r for r in by[name]):
-            spread = col(name, lambda r: r[keys[-1]] - r[keys[0]])
+            spread = col(name, lambda r, keys=keys: r[keys[-1]] - r[keys[0]])
         rows.append(
             [
                 name,
@@ -224,7 +224,8 @@ def summarize(results, scenario: str, iterations: int, episodes: int, quick: boo
         )
         + "\n\n"
         + table(["claim", "measured", "target"], claims)
-        + f"\n\nShare of level-{top} rollouts that reach their need during training (mean of the 25 iterations "
+        + f"\n\nShare of level-{top} rollouts that reach their need during training "
+        "(mean of the 25 iterations "
         "up to each mark):\n\n" + table(["run"] + [f"it {i + 1}" for i in marks], curve_rows)
     )
 

@@ -120,8 +120,7 @@ def _train_learned(scenario, seeds, quick, **env_kwargs):
 def _regret(quick: bool) -> tuple[str, list[str]]:
     import torch
 
-    from hbkit.evaluate import evaluate
-    from hbkit.evaluate import compare
+    from hbkit.evaluate import compare, evaluate
     from hbkit.managers.split import MANAGERS
     from hbkit.train.sb3 import train_sb3
 
@@ -266,7 +265,8 @@ def run(quick: bool = False) -> str:
             "a reset <= 5x CartPole's)",
             "",
             SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
-            "random actions and a trained manager give episodes of the same length: one workload covers both.",
+            "random actions and a trained manager give episodes of the same length: "
+            "one workload covers both.",
             "",
             speed,
             "",

@@ -363,23 +363,42 @@ def bounds(quick: bool = False, scenarios=("hashiru", "startup", "agency")) -> s
     )
 
 
+_PPO_TABLE = "\n".join(
+    [
+        "| check | measured | verdict |",
+        "|---|---|---|",
+        "| observation scale | 158 features, largest \\|value\\| 17 (`money_per_task`, `cost[pro]`), 9 "
+        "constant "
+        "| not the cause |",
+        "| reward scale | per step mean 0.83, std 1.0; return 52.5, std 7.6 across streams under one manager "
+        "| fine in scale; see value loss |",
+        "| episode length vs gamma | 48-84 decisions (mean 63); 0.99^63 = 0.53 | the horizon is covered |",
+        "| masks in training and evaluation | `NativeVecEnv.action_masks()` in training, "
+        "`predict(action_masks=...)` in `evaluate`; 0 rejected actions "
+        "| reach the policy |",
+        "| feedback in the observation | 42 `est`/`tried` features per worker and task type, plus per-slot "
+        "`est_now`, `p_now` "
+        "| present |",
+        "| value loss, plain rewards | 9.9 -> 40.4; explained variance 0.02 -> 0.10 "
+        "| the critic learns nothing |",
+        "| value loss, `normalize_reward = true` | 1.03 -> 0.08; explained variance 0.06 -> 0.93 "
+        "| fixed (now the default) |",
+        "| trained policy, argmax / sampled | plain: 48.67 / 40.91; normalised: 48.67 / 47.78 "
+        "| the argmax policy is the same either way |",
+    ]
+)
+
 #: Measured with ``python benchmarks/team_ppo_diagnosis.py 40000`` (hashiru, seed 0); not re-run
 #: by this benchmark (two MaskablePPO runs), so the numbers are quoted here with their command.
-PPO_FINDINGS = """### Why MaskablePPO settles on one fixed policy
+PPO_FINDINGS = (
+    """### Why MaskablePPO settles on one fixed policy
 
 Measured by `python benchmarks/team_ppo_diagnosis.py 40000` on `hashiru` (the states the feedback
 manager visits; two MaskablePPO runs of 40k steps, seed 0):
 
-| check | measured | verdict |
-|---|---|---|
-| observation scale | 158 features, largest \\|value\\| 17 (`money_per_task`, `cost[pro]`), 9 constant | not the cause |
-| reward scale | per step mean 0.83, std 1.0; return 52.5, std 7.6 across streams under one manager | fine in scale; see value loss |
-| episode length vs gamma | 48-84 decisions (mean 63); 0.99^63 = 0.53 | the horizon is covered |
-| masks in training and evaluation | `NativeVecEnv.action_masks()` in training, `predict(action_masks=...)` in `evaluate`; 0 rejected actions | reach the policy |
-| feedback in the observation | 42 `est`/`tried` features per worker and task type, plus per-slot `est_now`, `p_now` | present |
-| value loss, plain rewards | 9.9 -> 40.4; explained variance 0.02 -> 0.10 | the critic learns nothing |
-| value loss, `normalize_reward = true` | 1.03 -> 0.08; explained variance 0.06 -> 0.93 | fixed (now the default) |
-| trained policy, argmax / sampled | plain: 48.67 / 40.91; normalised: 48.67 / 47.78 | the argmax policy is the same either way |
+"""
+    + _PPO_TABLE
+    + """
 
 With the critic fixed, the greedy (argmax) policy is still the same fixed team (4 hires, no fires,
 $0.062 per stream, reward 48.67). The reason is the signal-to-noise ratio of single decisions: under
@@ -398,6 +417,7 @@ the plain reward: 40.40 with the four expense-budget subgroups, 43.88 with one b
 split is not the cause), 48.19 with one budget and a five times smaller step (it barely moves).
 Broadcasting a rollout's advantage to its ~60 decisions carries the same noise as PPO's advantages.
 """
+)
 
 SPEED_PROFILE = """### Where the VectorEnv's time goes
 

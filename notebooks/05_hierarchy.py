@@ -47,14 +47,13 @@ hierarchy_meanings_figure()
 
 # %%
 import gymnasium as gym
-import numpy as np
+
 import hbkit
-from hbkit.evaluate import evaluate
+from hbkit.exercises import predict
 from hbkit.grids import budget_memory_grid
 from hbkit.managers.team import Router, make_managers
 from hbkit.viz import team as tviz
 from hbkit.viz.team_widgets import HierarchyDashboard
-from hbkit.exercises import predict
 
 FAST = hbkit.fast_mode()
 EPISODES = 16 if FAST else 200

@@ -26,17 +26,21 @@
 # progress bars, a world slider over the evaluation curves, an exercise with a checker. Needs the `sb3` extra (PyTorch); `make install` has it.*
 
 # %%
-import os, time, tempfile
+import os
+import tempfile
+import time
+
 import gymnasium as gym
+from stable_baselines3.common.callbacks import EvalCallback
+from stable_baselines3.common.monitor import Monitor
+
 import hbkit
 from hbkit.evaluate import evaluate
 from hbkit.managers import available
 from hbkit.train import HBPO
-from hbkit.train.sb3 import train_sb3, load_sb3
-from hbkit.viz.compare import quality_vs_time, curves_from_eval_callback
+from hbkit.train.sb3 import load_sb3, train_sb3
+from hbkit.viz.compare import curves_from_eval_callback, quality_vs_time
 from hbkit.viz.compare_widgets import curve_explorer
-from stable_baselines3.common.callbacks import EvalCallback
-from stable_baselines3.common.monitor import Monitor
 
 FAST = hbkit.fast_mode()  # HBKIT_FAST=1 shrinks everything (used by the tests)
 STEPS = 512 if FAST else 6_000  # SB3 environment steps per run (more helps; try 50_000)

@@ -12,8 +12,8 @@ import pytest
 import hbkit  # noqa: F401  (registers the environments)
 from hbkit.envs.checks import api_test
 from hbkit.errors import OptionError
-from hbkit.managers import available
 from hbkit.evaluate import compare as _compare
+from hbkit.managers import available
 from hbkit.managers.split import MANAGERS, run_managers, split_value, water_fill
 from hbkit.scenarios import ScenarioError, load_scenario
 
@@ -421,12 +421,14 @@ def test_scenario_errors_name_file_field_allowed(tmp_scenario, old, new, field, 
     [
         ('[[divisions]]\nname = "x"\nmembers = ["a", "b", "c"]\n', "divisions", "at least 2 divisions"),
         (
-            '[[divisions]]\nname = "x"\nmembers = ["a", "z"]\n[[divisions]]\nname = "y"\nmembers = ["b", "c"]\n',
+            '[[divisions]]\nname = "x"\nmembers = ["a", "z"]\n'
+            '[[divisions]]\nname = "y"\nmembers = ["b", "c"]\n',
             "divisions[0].members[1]",
             "one of agents.names",
         ),
         (
-            '[[divisions]]\nname = "x"\nmembers = ["a", "b"]\n[[divisions]]\nname = "y"\nmembers = ["b", "c"]\n',
+            '[[divisions]]\nname = "x"\nmembers = ["a", "b"]\n'
+            '[[divisions]]\nname = "y"\nmembers = ["b", "c"]\n',
             "divisions[1].members[0]",
             "exactly one division",
         ),

@@ -17,7 +17,7 @@ from hbkit.envs.checks import api_test
 from hbkit.evaluate import evaluate
 from hbkit.managers import available
 from hbkit.scenarios import ScenarioError, load_scenario
-from hbkit.sim.team import PICO, REASONS, TeamBatch, TeamWorld
+from hbkit.sim.team import REASONS, TeamBatch
 
 ENV = "hbkit/Team-v0"
 STATE = (
@@ -95,10 +95,10 @@ def test_seeded_determinism():
     a = _masked_run(gym.make(ENV), 3, mask_prob=0.8)
     b = _masked_run(gym.make(ENV), 3, mask_prob=0.8)
     assert len(a) == len(b)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert np.array_equal(x, y)
     c = _masked_run(gym.make(ENV), 4, mask_prob=0.8)
-    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=False))
 
 
 def test_problem_seed_is_the_same_stream_in_env_and_vector_env():

@@ -46,7 +46,7 @@ def _same(a, b) -> None:
             _same(a[k], b[k])
     elif isinstance(a, (tuple, list)):
         assert len(a) == len(b)
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             _same(x, y)
     else:
         assert np.array_equal(np.asarray(a), np.asarray(b)), (a, b)

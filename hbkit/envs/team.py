@@ -5,10 +5,9 @@ Both classes are thin over :mod:`hbkit.sim.team`, where the model, its rules and
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
-
-import copy
 
 import gymnasium as gym
 import numpy as np

@@ -65,7 +65,6 @@ __all__ = [
     "Oracle",
     "MANAGERS",
     "LEARNERS",
-    "compare",
 ]
 
 #: Estimates are floored at this share of the prior mean before water-filling (water-filling needs
@@ -319,8 +318,8 @@ def run_managers(
     """Run managers on the same episodes (the same seed gives the same worlds) and keep the raw
     per-episode arrays, for figures.
 
-    Unlike :func:`compare` (which returns :func:`hbkit.evaluate.evaluate` reports), this keeps every
-    episode, so a figure can show spreads and tails, and it is fast enough to re-run whenever a
+    Unlike :func:`hbkit.evaluate.compare` (which returns :func:`hbkit.evaluate.evaluate` reports), this
+    keeps every episode, so a figure can show spreads and tails, and it is fast enough to re-run whenever a
     slider moves (a few dozen episodes of every learner take some tens of milliseconds).
 
     :param names: manager names (default: every learner and the oracle)

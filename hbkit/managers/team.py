@@ -139,7 +139,7 @@ class Router:
     def decide(self, s: dict[str, np.ndarray], mask: np.ndarray) -> np.ndarray:
         """Actions for a decoded batch ``s`` under ``mask`` (see the module docstring)."""
         w = self.world
-        n, C, S = len(s["type"]), w.num_workers, w.num_slots
+        n, C = len(s["type"]), w.num_workers
         rows = np.arange(n)
         p = self.p_hat(s)
         lam = self._cost_weight(s)
@@ -380,7 +380,7 @@ MANAGERS = {
 
 def _kind(env: Any, kind: str) -> list[str]:
     w = env.unwrapped.world
-    return [x for x, local in zip(w.worker_names, w.is_local) if local == (kind == "local")]
+    return [x for x, local in zip(w.worker_names, w.is_local, strict=True) if local == (kind == "local")]
 
 
 def make_managers(env: Any, names: Sequence[str] | None = None) -> dict[str, Any]:

@@ -380,8 +380,9 @@ def make_policy(
 def base_reasoner(env: Any, kind: str = "linear", seed: int = 0, hidden: int = 32) -> Policy:
     """The scenario's untrained, verbose reasoner as a policy of the given kind.
 
-    The reasoner itself is part of the world (:meth:`hbkit.sim.reasoning.ReasoningWorld.base_reasoner_weights`,
-    the scenario's ``[base_reasoner]`` table); this wraps it as a trainable policy.
+    The reasoner itself is part of the world
+    (:meth:`hbkit.sim.reasoning.ReasoningWorld.base_reasoner_weights`, the scenario's
+    ``[base_reasoner]`` table); this wraps it as a trainable policy.
 
     :param env: a Reasoning Env or VectorEnv (wrapped or not)
     """

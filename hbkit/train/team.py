@@ -478,9 +478,10 @@ def train_hbpo_router(
     problem. What is sampled per rollout is not a token sequence but the manager's two parameters
     ``theta = (log cost_weight, ucb) ~ N(mu[b], sigma^2)`` (one Gaussian per budget ``b``: a
     budget-conditioned policy), in mirrored pairs ``mu + eps``, ``mu - eps`` inside each subgroup
-    (the pair faces the same stream, so the stream's own luck cancels from the gradient). Each rollout's return is scored with HBPO's advantage
-    (``A = A_inter + A_intra``, :func:`hbkit.train.hbpo.hbpo_advantages`, with ``f2(b)`` the reward of
-    a fully solved stream at budget ``b``) and ``mu[b]`` follows the score-function gradient
+    (the pair faces the same stream, so the stream's own luck cancels from the gradient). Each
+    rollout's return is scored with HBPO's advantage (``A = A_inter + A_intra``,
+    :func:`hbkit.train.hbpo.hbpo_advantages`, with ``f2(b)`` the reward of a fully solved stream at
+    budget ``b``) and ``mu[b]`` follows the score-function gradient
     ``mean(A * (theta - mu[b]) / sigma^2)`` (normalised steps of size ``learning_rate``).
 
     :param reward: ``plain`` (the evaluation objective: value minus ``money_weight`` per dollar) or

@@ -56,7 +56,8 @@ def quality_vs_time(results: Sequence[Mapping[str, Any]]) -> go.Figure:
                     color=method_color(r["method"], i),
                     line=dict(width=1, color="#333"),
                 ),
-                hovertemplate=f"{r['method']} ({kind})<br>reward %{{y:.3f}}<br>train %{{x:.1f}} s<extra></extra>",
+                hovertemplate=f"{r['method']} ({kind})<br>reward %{{y:.3f}}<br>train %{{x:.1f}} s"
+                "<extra></extra>",
                 row=1,
                 col=col,
             )

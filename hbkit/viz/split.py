@@ -609,7 +609,8 @@ def feedback_figure(
     head = f"{setting}: " if setting else ""
     title = head
     if best:
-        title += f"best learner {best} (mean regret {mean[best]:.3f}; equal split {mean.get('equal', float('nan')):.3f})"
+        equal = mean.get("equal", float("nan"))
+        title += f"best learner {best} (mean regret {mean[best]:.3f}; equal split {equal:.3f})"
     return _figure(data, layout, title, height=420)
 
 

@@ -82,7 +82,9 @@ def workers_figure(world_or_env: Any, height: int = 420) -> go.Figure:
     :param world_or_env: a :class:`hbkit.sim.team.TeamWorld` or a Team env
     """
     w = _world(world_or_env)
-    names = [f"{n} ({'local' if loc else 'cloud'})" for n, loc in zip(w.worker_names, w.is_local)]
+    names = [
+        f"{n} ({'local' if loc else 'cloud'})" for n, loc in zip(w.worker_names, w.is_local, strict=True)
+    ]
     fig = subplots(
         rows=1,
         cols=3,
@@ -340,7 +342,7 @@ def team_dashboard(snapshot: Mapping[str, Any], height: int = 430) -> go.Figure:
         cells.append(
             [
                 f"{int(a)}/{int(n)}  ({(a + 1) / (n + 2):.2f})" if n else "-"
-                for a, n in zip(succ[:, k], tri[:, k])
+                for a, n in zip(succ[:, k], tri[:, k], strict=True)
             ]
         )
     fig.add_trace(

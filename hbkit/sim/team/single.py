@@ -152,7 +152,11 @@ class SingleEpisode:
             used=self.used[0].tolist(),
             succ=succ,
             tri=tri,
-            est=[(s + 1.0) / (n + 2.0) for sr, nr in zip(succ, tri) for s, n in zip(sr, nr)],
+            est=[
+                (s + 1.0) / (n + 2.0)
+                for sr, nr in zip(succ, tri, strict=True)
+                for s, n in zip(sr, nr, strict=True)
+            ],
             tried=[n / (n + w._tried_k) for nr in tri for n in nr],
             shift=(_logit(q) - w.skill_logit).T.tolist(),
             sbt=self.solved_by_type[0].tolist(),
@@ -330,14 +334,17 @@ class SingleEpisode:
             else:
                 reason = [
                     0,
-                    *[2 if m > free else 3 if f > remaining else 0 for m, f in zip(w._memory_l, w._fee_l)],
+                    *[
+                        2 if m > free else 3 if f > remaining else 0
+                        for m, f in zip(w._memory_l, w._fee_l, strict=True)
+                    ],
                     *fire[w.num_workers :],
                 ]
             t = one.task * (w.num_workers + 1)
             cost, run = one.cost, w._run_memory_x_l
             reason += [
                 4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[t + c] > remaining else 0
-                for c, u in zip(slot, used)
+                for c, u in zip(slot, used, strict=True)
             ]
         one.reason = reason
         one.mask = self._mask_of(reason)
@@ -401,7 +408,7 @@ class SingleEpisode:
             ty = one.ttype[min(task, N - 1)]
             # expected_logit(), then p = 1 / (1 + exp(-logit)): NumPy's exp, the rest in floats
             pub = one.pub[task * C : (task + 1) * C]
-            e = np.exp(np.array([-(a + b) for a, b in zip(pub, one.shift[ty])])).tolist()
+            e = np.exp(np.array([-(a + b) for a, b in zip(pub, one.shift[ty], strict=True)])).tolist()
             p_now = [1.0 / (1.0 + v) for v in e]
             est_now, tried_now = one.est[ty::T], one.tried[ty::T]
             one.now_b = w._pack_now(*est_now, *tried_now, *p_now)

@@ -145,7 +145,7 @@ class TeamWorld:
 
         # task types
         self.type_names = tuple(t["name"] for t in types)
-        self.num_types = T = len(types)
+        self.num_types = len(types)
         self.share = np.array([t["share"] for t in types])
         self.value = np.array([t["value"] for t in types])
         self.parts = np.array([t["parts"] for t in types], np.int64)
@@ -153,7 +153,7 @@ class TeamWorld:
         self.prompt_median = np.array([t["prompt_tokens"] for t in types], np.float64)
         self.answer_median = np.array([t["answer_tokens"] for t in types], np.float64)
         self.slope = np.array([t["difficulty_slope"] for t in types])
-        self.max_parts = P = int(self.parts.max())
+        self.max_parts = int(self.parts.max())
         self._cum_share = np.cumsum(self.share)
         self._cum_share[-1] = 1.0
 
@@ -260,7 +260,7 @@ class TeamWorld:
 
     # -- observation layout ----------------------------------------------------------------
     def _build_features(self) -> None:
-        T, C, S = self.num_types, self.num_workers, self.num_slots
+        C, S = self.num_workers, self.num_slots
         names: list[str] = []
         hi: list[float] = []
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.sim.team.world import ASSIGN, FIRE, HIRE, PICO, _logit
+from hbkit.sim.team.world import ASSIGN, FIRE, HIRE, PICO, TeamWorld, _logit
 
 __all__ = ["EpisodeState", "SingleEpisode"]
 
@@ -115,6 +115,47 @@ class EpisodeState:
 class SingleEpisode:
     """The plain-Python path of :class:`~hbkit.sim.team.TeamBatch` for a batch of one (a mixin)."""
 
+    # state of the batch, set by TeamBatch.__init__ (one row per episode; see TeamBatch)
+    world: TeamWorld
+    capacity: int
+    cost: np.ndarray
+    ok: np.ndarray
+    done: np.ndarray
+    exhausted: np.ndarray
+    fires: np.ndarray
+    hires: np.ndarray
+    last_return: np.ndarray
+    peak_memory: np.ndarray
+    rejected: np.ndarray
+    solved: np.ndarray
+    solved_value: np.ndarray
+    stream_value: np.ndarray
+    steps: np.ndarray
+    task: np.ndarray
+    task_obs: np.ndarray
+    tasks_by_type: np.ndarray
+    truncated: np.ndarray
+    ttype: np.ndarray
+    used: np.ndarray
+    slot: np.ndarray
+    reserved: np.ndarray
+    spent: np.ndarray
+    remaining: np.ndarray
+    part: np.ndarray
+    part_ok: np.ndarray
+    successes: np.ndarray
+    trials: np.ndarray
+    solved_by_type: np.ndarray
+    spent_by_type: np.ndarray
+    budget: np.ndarray
+    _reason: np.ndarray
+    _mask: np.ndarray
+    _mask_stale: bool
+    _one: EpisodeState | None
+    _mask_cache: dict[bytes, np.ndarray]
+    _team_cache: dict[tuple[int, ...], tuple[Any, bytes, bytes, list[int]]]
+    _hire_cache: dict[int, list[int]]
+
     def episode(self) -> EpisodeState:
         """Episode 0 in Python numbers (built from the arrays if they changed)."""
         one = self._one
@@ -139,6 +180,11 @@ class SingleEpisode:
         m = w.feedback_prior
         q = (np.array(succ, np.float64) + m * w.skill) / (np.array(tri, np.float64) + m)
         slot = self.slot[0].tolist()
+        scalars: dict[str, Any] = {
+            **{k: int(getattr(self, k)[0]) for k in _INT_FIELDS},
+            **{k: bool(getattr(self, k)[0]) for k in ("done", "exhausted", "truncated")},
+            **{k: float(getattr(self, k)[0]) for k in ("solved_value", "stream_value", "last_return")},
+        }
         one = EpisodeState(
             ttype=self.ttype[0].tolist(),
             cost=self.cost[0].ravel().tolist(),
@@ -162,9 +208,7 @@ class SingleEpisode:
             sbt=self.solved_by_type[0].tolist(),
             spbt=self.spent_by_type[0].tolist(),
             team=self._team(slot),
-            **{k: int(getattr(self, k)[0]) for k in _INT_FIELDS},
-            **{k: bool(getattr(self, k)[0]) for k in ("done", "exhausted", "truncated")},
-            **{k: float(getattr(self, k)[0]) for k in ("solved_value", "stream_value", "last_return")},
+            **scalars,
         )
         self._mask_one(one)
         self._one = one
@@ -365,6 +409,7 @@ class SingleEpisode:
         """Write :meth:`step_one`'s reasons and mask into the arrays."""
         self._mask_stale = False
         one = self._one
+        assert one is not None  # only called while step_one() holds newer reasons
         self._reason[0] = one.reason
         self._mask[0] = one.mask
 

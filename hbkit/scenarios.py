@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -79,6 +79,12 @@ MAX_NAME_CHARS = 1024
 _REQUIRED = object()
 
 
+class _FailContext(Protocol):
+    """What a field check needs: a way to turn a problem into the error it raises."""
+
+    def fail(self, path: str, problem: str, allowed: str | None = None) -> Exception: ...
+
+
 @dataclass
 class _Ctx:
     source: str
@@ -121,7 +127,7 @@ class Number:
         hi = "" if self.high is None else f" <= {self.high}"
         return f"{kind}" + (f" with {lo}value{hi}" if (lo or hi) else "")
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ctx.fail(path, f"expected a number, got {value!r}", self.allowed())
         if not math.isfinite(float(value)):
@@ -153,7 +159,7 @@ class Text:
     def allowed(self) -> str:
         return "one of " + ", ".join(repr(c) for c in self.choices) if self.choices else "a string"
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
         if not isinstance(value, str):
             raise ctx.fail(path, f"expected a string, got {value!r}", self.allowed())
         if self.choices and value not in self.choices:
@@ -177,7 +183,7 @@ class Flag:
     def allowed(self) -> str:
         return "true or false"
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
         if not isinstance(value, bool):
             raise ctx.fail(path, f"expected true or false, got {value!r}", self.allowed())
         return value
@@ -217,7 +223,7 @@ class ListOf:
         total = "" if self.total is None else f", summing to {_fmt(self.total)}"
         return f"a list of {self._count()}{extra} items, each {self.item.allowed()}{total}"
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
         if not isinstance(value, list):
             raise ctx.fail(path, f"expected a list, got {_short(value)}", self.allowed())
         if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
@@ -255,7 +261,7 @@ class Table:
     def allowed(self) -> str:
         return "a table with the fields " + ", ".join(self.fields)
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> dict[str, Any]:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ctx.fail(path, f"expected a table, got {_short(value)}", self.allowed())
         unknown = sorted(set(value) - set(self.fields))
@@ -317,7 +323,7 @@ class TableList:
             + ", ".join(self.fields)
         )
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> list[dict[str, Any]]:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> list[dict[str, Any]]:
         if not isinstance(value, list):
             raise ctx.fail(path, f"expected an array of tables, got {_short(value)}", f"[[{path}]] tables")
         if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
@@ -341,12 +347,12 @@ class TableList:
 class Schema:
     """A world's scenario schema: its sections, plus a cross-field check.
 
-    :param sections: section name -> :class:`Table`
+    :param sections: section name -> :class:`Table` (or :class:`TableList`)
     :param check: ``check(data, fail)`` raises ``fail(field, problem, allowed)`` for problems that
         involve several fields (e.g. budgets below the maximum length)
     """
 
-    sections: Mapping[str, Table]
+    sections: Mapping[str, Table | TableList]
     check: Callable[[dict[str, Any], Callable[..., ScenarioError]], None] | None = None
 
 

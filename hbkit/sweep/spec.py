@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
 from hbkit.errors import ConfigError, ScenarioError
@@ -84,7 +84,13 @@ def _eval_fields(defaults: bool) -> dict[str, Any]:
     }
 
 
-_EVAL_DEFAULT = {"episodes": 1000, "seed": None, "budget": "default", "deterministic": None, "env_kwargs": {}}
+_EVAL_DEFAULT: dict[str, Any] = {
+    "episodes": 1000,
+    "seed": None,
+    "budget": "default",
+    "deterministic": None,
+    "env_kwargs": {},
+}
 
 SPEC_SCHEMA = Table(
     {
@@ -189,6 +195,10 @@ class SweepSpec:
         return out
 
 
+@overload
+def _resolve_scenario(value: str, base: Path) -> str: ...
+@overload
+def _resolve_scenario(value: None, base: Path) -> None: ...
 def _resolve_scenario(value: str | None, base: Path) -> str | None:
     if value is None:
         return None

@@ -350,7 +350,7 @@ def run_managers(
         scenario=scenario,
         **env_kwargs,
     )
-    world = vec.unwrapped.world
+    world = vec.unwrapped.world  # type: ignore[attr-defined]  # a SplitVectorEnv
     managers = []
     for name in names:
         factory = MANAGERS[name]
@@ -370,7 +370,9 @@ def run_managers(
         # every manager says what shares it wants; one call turns them all into actions
         for manager, block in zip(managers, blocks, strict=True):
             if getattr(manager, "wants_info", False):
-                shares[block] = manager.shares(obs[block], {"productivity": info["productivity"][block]})
+                shares[block] = manager.shares(  # type: ignore[call-arg]  # managers that want info take it
+                    obs[block], {"productivity": info["productivity"][block]}
+                )
             else:
                 shares[block] = manager.shares(obs[block])
         obs, r, _, _, info = vec.step(world.action_from_shares(shares))

@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -138,7 +138,9 @@ def check_config(values: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------
 # Groups and subgroups
 # ------------------------------------------------------------------------------------------------
-def subgroup_layout(problems: int, rollouts: int, budgets: Sequence[float]) -> tuple[np.ndarray, ...]:
+def subgroup_layout(
+    problems: int, rollouts: int, budgets: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How ``problems * rollouts`` rollouts are laid out: rollouts of one problem are contiguous,
     split as evenly as possible into one subgroup per budget, in order (the one place of this
     layout).
@@ -297,6 +299,7 @@ class HBPO:
         self.env_id, self.scenario = env_id, sc
         self.num_envs = c.problems_per_iteration * c.rollouts_per_problem
         # The budget list sets the one-hot block; natural mode needs no list but keeps the layout.
+        budgets_kw: dict[str, Any] = {"budgets": c.budgets} if c.budgets else {}
         self.vec = gym.make_vec(
             env_id,
             num_envs=self.num_envs,
@@ -304,7 +307,7 @@ class HBPO:
             scenario=sc,
             reward=c.reward,
             autoreset_mode=AutoresetMode.DISABLED,
-            **({"budgets": c.budgets} if c.budgets else {}),
+            **budgets_kw,
             **c.extra,
         )
         self.rng = np.random.default_rng(c.seed)
@@ -339,8 +342,8 @@ class HBPO:
             space = self.vec.single_observation_space
             p = make_policy(
                 c.policy,
-                space.shape[0],
-                int(self.vec.single_action_space.n),
+                cast(tuple[int, ...], space.shape)[0],
+                int(cast(gym.spaces.Discrete, self.vec.single_action_space).n),
                 getattr(u, "feature_names", None),
                 env_metadata(self.vec),
                 c.seed,
@@ -409,7 +412,8 @@ class HBPO:
         _, subgroup, budget = self._layout
         shape = (c.problems_per_iteration, c.rollouts_per_problem)
         mode = c.advantage if c.budgets else "grpo"  # no subgroups in natural-mode training
-        reference = self.vec.unwrapped.reference_reward(budget) if c.budgets else np.zeros(len(budget))
+        u: Any = self.vec.unwrapped  # an hbkit VectorEnv: reference_reward() is on every one
+        reference = u.reference_reward(budget) if c.budgets else np.zeros(len(budget))
         return hbpo_advantages(
             returns.reshape(shape), subgroup.reshape(shape), np.asarray(reference).reshape(shape), mode
         ).ravel()
@@ -466,11 +470,12 @@ class HBPO:
         np.add.at(value, (problem, subgroup), adv_per_rollout)
         value /= np.bincount(subgroup[: c.rollouts_per_problem], minlength=k)[None, :]
         obs = batch["first_obs"][:: c.rollouts_per_problem]
-        logits = self.policy.declare_logits(obs)
+        policy = cast(DeclaringPolicy, self.policy)  # the declare optimizer exists only for one
+        logits = policy.declare_logits(obs)
         pi = np.exp(log_softmax(logits))
         expected = (pi * value).sum(axis=1, keepdims=True)
         dlogits = -pi * (value - expected) / P
-        grads = self.policy.declare_backward(obs, dlogits)
+        grads = policy.declare_backward(obs, dlogits)
         norm = np.sqrt(sum(float((g * g).sum()) for g in grads.values()))
         if norm > c.max_grad_norm:
             grads = {key: g * (c.max_grad_norm / norm) for key, g in grads.items()}

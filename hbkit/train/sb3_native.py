@@ -105,7 +105,7 @@ class NativeVecEnv(VecEnv):
 
     def action_masks(self) -> np.ndarray:
         """``(num_envs, n_actions)`` masks of the current states."""
-        return self.vec.unwrapped.action_masks()
+        return self.vec.unwrapped.action_masks()  # type: ignore[attr-defined]  # an hbkit VectorEnv
 
     def get_attr(self, attr_name: str, indices=None) -> list[Any]:
         if attr_name == "render_mode":

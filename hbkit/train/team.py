@@ -44,13 +44,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from hbkit._threads import on_one_blas_thread
 from hbkit.scenarios import load_scenario
+
+if TYPE_CHECKING:
+    from hbkit.envs.team import TeamVectorEnv
 
 __all__ = ["train_maskable_ppo", "train_hbpo", "imitate", "learned_managers", "train_router"]
 
@@ -178,12 +181,12 @@ def imitate(
         scenario=scenario,
         autoreset_mode=AutoresetMode.DISABLED,
     )
-    u = vec.unwrapped
+    u = cast("TeamVectorEnv", vec.unwrapped)
     teacher = MANAGERS[expert](vec)
     policy = make_policy(
         "mlp",
-        vec.single_observation_space.shape[0],
-        int(vec.single_action_space.n),
+        cast(tuple[int, ...], vec.single_observation_space.shape)[0],
+        int(cast(gym.spaces.Discrete, vec.single_action_space).n),
         getattr(u, "feature_names", None),
         {"env_id": ENV_ID, "name": f"clone of {expert}", "env_kwargs": {"scenario": u.scenario.name}},
         seed,
@@ -518,7 +521,7 @@ def train_hbpo_router(
         reward=reward,
         autoreset_mode=AutoresetMode.DISABLED,
     )
-    u = vec.unwrapped
+    u = cast("TeamVectorEnv", vec.unwrapped)
     world = u.world
     sub = np.concatenate([np.full(len(s), j) for j, s in enumerate(np.array_split(np.arange(n), B))])
     subgroup = np.tile(sub, P)

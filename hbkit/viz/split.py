@@ -64,7 +64,7 @@ def world_of(scenario: Any = "classroom", **env_kwargs: Any):
     import gymnasium as gym
 
     env = gym.make("hbkit/Split-v0", scenario=scenario, **env_kwargs)
-    world = env.unwrapped.world
+    world = env.unwrapped.world  # type: ignore[attr-defined]  # a SplitEnv
     env.close()
     return world
 
@@ -236,7 +236,7 @@ def hand_split_figure(
     out_best = a * np.log1p(best / c)
     total_mine, total_best = float(out_mine.sum()), float(split_value(a, c, best))
     you, oracle = "#4c78a8", method_color("oracle")
-    data = [
+    data: list[dict[str, Any]] = [
         {
             "type": "bar",
             "x": names,
@@ -599,7 +599,7 @@ def feedback_figure(
     layout["yaxis"].update(title={"text": "regret"}, rangemode="tozero")
     layout["yaxis2"]["rangemode"] = "tozero"
     mean = {n: float(r.mean()) for n, r in regret.items()}
-    best = min((n for n in mean if n != "equal"), key=mean.get, default=None)
+    best = min((n for n in mean if n != "equal"), key=lambda n: mean[n], default=None)
     parts = [
         f"noise {noise:g}" if noise is not None else None,
         f"drift {drift:g}" if drift is not None else None,

@@ -35,7 +35,7 @@ the best candidate or fires the least useful member to make room, whichever the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -365,7 +365,7 @@ class RandomManager:
         return int(a[0]) if single else a
 
 
-MANAGERS = {
+MANAGERS: dict[str, Callable[[Any], Any]] = {
     "static": lambda env: Router(env, "static", team=("mid", "flash-lite", "flash")),
     "local-only": lambda env: Router(env, "local-only", allowed=_kind(env, "local")),
     "cloud-only": lambda env: Router(env, "cloud-only", allowed=_kind(env, "cloud")),

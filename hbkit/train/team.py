@@ -128,7 +128,7 @@ def train_maskable_ppo(
     if callback is not None:
         callbacks.append(callback)
     model.learn(total_timesteps=steps, callback=CallbackList(callbacks) if callbacks else None)
-    model.hbkit_info = {
+    model.hbkit_info = {  # type: ignore[attr-defined]  # read back by hbkit.train.sb3
         "env_id": ENV_ID,
         "scenario": sc.name,
         "algorithm": "MaskablePPO",
@@ -202,7 +202,9 @@ def imitate(
             live = np.flatnonzero(~done)
             mask = np.asarray(infos["action_mask"], bool)
             label = np.asarray(teacher(obs, infos))
-            X.append(obs[live]), Y.append(label[live]), M.append(mask[live])
+            X.append(obs[live])
+            Y.append(label[live])
+            M.append(mask[live])
             act = label if r == 0 else policy.act(obs, rng, True, mask)
             obs, _, term, trunc, infos = vec.step(np.asarray(act))
             done |= term | trunc
@@ -293,10 +295,10 @@ def learned_managers(
             total_timesteps=4096 if fast else 30_000,
             seed=seed,
             progress=progress,
-            **({"n_steps": 64} if fast else {}),
+            **cast(dict[str, Any], {"n_steps": 64} if fast else {}),
         )
     if hbpo_mlp:
-        small = dict(problems_per_iteration=4, rollouts_per_problem=4) if fast else {}
+        small: dict[str, Any] = dict(problems_per_iteration=4, rollouts_per_problem=4) if fast else {}
         imitation = dict(streams=32, rounds=1, epochs=3) if fast else dict(streams=128, rounds=3, epochs=15)
         trainer = train_hbpo(
             scenario, iterations=2 if fast else 30, seed=seed, progress=progress, imitation=imitation, **small
@@ -354,6 +356,8 @@ class LearnedRouter:
     """
 
     batched = True
+    #: per-iteration training metrics (set by :func:`train_router` and by :meth:`load`)
+    history: list[dict[str, float]]
     wants_info = True
 
     def __init__(

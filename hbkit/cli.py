@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import hbkit
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
@@ -302,7 +302,7 @@ def _train_team_router(req: TrainRequest) -> tuple[Path, str]:
         seed=req.seed,
         progress=req.progress,
         advantage=req.advantage,
-        **({"iterations": iterations} if iterations else {}),
+        **cast(dict[str, Any], {"iterations": iterations} if iterations else {}),
         **settings,
     )
     path = router.save(req.out or req.default_out(".json"))
@@ -322,7 +322,7 @@ def _train_split_guess(req: TrainRequest) -> tuple[Path, str]:
         scenario=req.scenario,
         seed=req.seed,
         progress=req.progress,
-        **({"iterations": iterations} if iterations else {}),
+        **cast(dict[str, Any], {"iterations": iterations} if iterations else {}),
         **settings,
     )
     path = manager.save(req.out or req.default_out(".npz"))

@@ -157,7 +157,7 @@ def run_demo(
     iterations = iterations or DEMO_ITERATIONS
     histories: dict[str, list[dict[str, Any]]] = {}
     reports: dict[str, dict[str, Any]] = {}
-    ev = dict(episodes=episodes, seed=eval_seed, budget=None)
+    ev: dict[str, Any] = dict(episodes=episodes, seed=eval_seed, budget=None)
 
     env = gym.make(ENV_ID, scenario=SCENARIO)
     reports["base reasoner"] = evaluate(base_reasoner(env), ENV_ID, scenario=SCENARIO, **ev)

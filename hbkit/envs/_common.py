@@ -151,10 +151,10 @@ def check_box_actions(actions: Any, shape: tuple[int, ...], what: str) -> np.nda
     if a.size and not (a.min() >= -1.0 and a.max() <= 1.0):  # also catches NaN
         bad = ~np.isfinite(a)
         if bad.any():
-            i = tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape))
-            where = i[0] if len(i) == 1 else i
+            idx = tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape))
+            where = idx[0] if len(idx) == 1 else idx
             raise ActionError(
-                f"{what}: entry {where} is {float(a[i])}; allowed: finite numbers "
+                f"{what}: entry {where} is {float(a[idx])}; allowed: finite numbers "
                 "(values outside [-1, 1] are clipped)"
             )
         a = np.clip(a, -1.0, 1.0)

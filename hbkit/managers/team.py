@@ -190,7 +190,7 @@ class Router:
             & (w.run_memory[slot_c] > free_mem[:, None])
         )
         blocked_run = np.where(run_blocked, member, -np.inf)
-        no_slot = ~(slot < 0).any(axis=1)
+        no_slot = ~np.asarray((slot < 0).any(axis=1))
         hire_blocked = (
             ~mask[:, w.hire_action]
             & ~unused_copy
@@ -365,7 +365,7 @@ class RandomManager:
         return int(a[0]) if single else a
 
 
-MANAGERS: dict[str, Callable[[Any], Any]] = {
+MANAGERS: dict[str, Callable[..., Any]] = {
     "static": lambda env: Router(env, "static", team=("mid", "flash-lite", "flash")),
     "local-only": lambda env: Router(env, "local-only", allowed=_kind(env, "local")),
     "cloud-only": lambda env: Router(env, "cloud-only", allowed=_kind(env, "cloud")),

@@ -871,7 +871,7 @@ class SplitBatch:
         np.reciprocal(np.sqrt(gg, out=obs_unc), out=obs_unc)
         return sums[1]
 
-    def step_one(self, action: list[float]) -> tuple[float, list[float]]:
+    def step_one(self, action: list[float]) -> tuple[float, np.ndarray]:
         """:meth:`step` for a batch of one episode of a one-level world, in plain Python floats.
 
         The same math as :meth:`step` (see the module docstring), written for ``K`` scalars: NumPy's

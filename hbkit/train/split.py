@@ -144,7 +144,7 @@ class GuessManager(SplitManager):
     def __init__(self, env: Any, theta: Any = None):
         super().__init__(env)
         self.theta = np.zeros(4) if theta is None else np.asarray(theta, dtype=np.float64).reshape(4)
-        self.history: list[dict[str, float]] = []
+        self.history: list[dict[str, Any]] = []
         self.config: dict[str, Any] = {}
 
     # -- the policy ----------------------------------------------------------------------

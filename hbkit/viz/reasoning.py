@@ -7,7 +7,7 @@ call them directly and widgets redraw them cheaply.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import plotly.graph_objects as go
@@ -50,7 +50,9 @@ def reward_curves(
         raise ValueError(f"unknown reward {reward!r}; allowed: {', '.join(REWARDS)}")
     n = np.linspace(0, max_tokens, 257)
     fig = new_figure()
-    kw = dict(max_tokens=max_tokens, beta=beta, alpha=alpha, truncation_reward=truncation_reward)
+    kw: dict[str, Any] = dict(
+        max_tokens=max_tokens, beta=beta, alpha=alpha, truncation_reward=truncation_reward
+    )
     ones, zeros = np.ones_like(n, bool), np.zeros_like(n, bool)
     for i, b in enumerate(list(budgets) + [0]):
         r = reasoning_reward(reward, ones, n, np.full_like(n, b), zeros, **kw)
@@ -90,7 +92,7 @@ def reward_comparison(
     """
     n = np.linspace(0, max_tokens, 257)
     ones, zeros = np.ones_like(n, bool), np.zeros_like(n, bool)
-    kw = dict(max_tokens=max_tokens, beta=beta, alpha=alpha, truncation_reward=-1.0)
+    kw: dict[str, Any] = dict(max_tokens=max_tokens, beta=beta, alpha=alpha, truncation_reward=-1.0)
     fig = subplots(
         rows=1,
         cols=2,
@@ -326,7 +328,7 @@ def results_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -
     return style(fig, title, height=60 + 32 * (len(rows) + 1))
 
 
-def _smooth(y: np.ndarray, window: int) -> np.ndarray:
+def _smooth(y: Sequence[float] | np.ndarray, window: int) -> np.ndarray:
     y = np.asarray(y, float)
     if window <= 1 or len(y) < window:
         return y
@@ -356,7 +358,10 @@ def collapse_curves(
         subplot_titles=("hardest-level rollouts that reach their need", "groups with zero reward variance"),
     )
     for i, (name, hist) in enumerate(histories.items()):
-        runs = hist if hist and isinstance(hist[0], (list, tuple)) else [hist]
+        runs = cast(
+            Sequence[Sequence[Mapping[str, Any]]],
+            hist if hist and isinstance(hist[0], (list, tuple)) else [hist],
+        )
         color = method_color(name, i)
         for j, key in enumerate(("hard_reach", "zero_variance")):
             ys = np.array([_smooth([row.get(key, np.nan) for row in h], smooth) for h in runs])

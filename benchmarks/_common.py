@@ -21,14 +21,18 @@ def machine_info() -> str:
     import numpy
 
     cpu = platform.processor() or platform.machine()
-    return (f"{platform.system()} {platform.machine()} ({cpu}), {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, NumPy {numpy.__version__}, Gymnasium {gym.__version__}")
+    return (
+        f"{platform.system()} {platform.machine()} ({cpu}), {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, NumPy {numpy.__version__}, Gymnasium {gym.__version__}"
+    )
 
 
 #: How :func:`versus_cartpole` measures, for the results file.
-SPEED_METHOD = ("Best of 5 rounds (the least disturbed run, as `timeit` advises); each round runs "
-                "CartPole and then every env, each twice in a row, so a slow spell of the machine "
-                "hits the reference and the envs alike.")
+SPEED_METHOD = (
+    "Best of 5 rounds (the least disturbed run, as `timeit` advises); each round runs "
+    "CartPole and then every env, each twice in a row, so a slow spell of the machine "
+    "hits the reference and the envs alike."
+)
 
 
 def _rate(fn: Callable[[], int]) -> float:
@@ -75,8 +79,9 @@ def vector_env_run(vec: Any, actions: np.ndarray) -> Callable[[], int]:
     return go
 
 
-def versus_cartpole(runs: dict[str, Callable[[], int]], steps: int,
-                    repeats: int = 5) -> tuple[float, dict[str, float]]:
+def versus_cartpole(
+    runs: dict[str, Callable[[], int]], steps: int, repeats: int = 5
+) -> tuple[float, dict[str, float]]:
     """Best steps/s of CartPole (``steps`` steps) and of each run (a function returning the number
     of steps it did) over ``repeats`` rounds; each round runs CartPole and then every run, each
     twice in a row (:func:`_rate`). See :data:`SPEED_METHOD`.
@@ -94,6 +99,7 @@ def versus_cartpole(runs: dict[str, Callable[[], int]], steps: int,
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A markdown table."""
+
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"

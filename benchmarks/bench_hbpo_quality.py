@@ -64,12 +64,17 @@ def _one(args):
     t = HBPO(ENV, scenario=scenario, seed=seed, **kw)
     hist = t.learn(iterations=iterations, progress=False)
     ev = dict(episodes=episodes, seed=123)
-    out = {"natural": evaluate(t.policy, ENV, scenario=scenario, budget=None, **ev),
-           "curve": [h["hard_reach"] for h in hist], "zero_variance": [h["zero_variance"] for h in hist]}
+    out = {
+        "natural": evaluate(t.policy, ENV, scenario=scenario, budget=None, **ev),
+        "curve": [h["hard_reach"] for h in hist],
+        "zero_variance": [h["zero_variance"] for h in hist],
+    }
     budgets = t.config.budgets
     if len(budgets) > 1:
         for b in (budgets[0], budgets[-1]):
-            out[f"tokens@{b}"] = evaluate(t.policy, ENV, scenario=scenario, budget=int(b), **ev)["mean_tokens"]
+            out[f"tokens@{b}"] = evaluate(t.policy, ENV, scenario=scenario, budget=int(b), **ev)[
+                "mean_tokens"
+            ]
     return scenario, name, seed, out
 
 
@@ -120,23 +125,50 @@ def summarize(results, scenario: str, iterations: int, episodes: int, quick: boo
         rule_tok.append(rr["mean_tokens"])
     shipped = evaluate(available(ENV)["threshold"](env), ENV, **ev)
 
-    rows = [["base reasoner", "-", f"{base['accuracy']:.3f}", f"{base['mean_tokens']:.0f}",
-             f"{base['by_level']['1']['accuracy']:.3f}", f"{base['by_level'][top]['accuracy']:.3f}", "-"],
-            ["threshold (shipped manager)", "-", f"{shipped['accuracy']:.3f}", f"{shipped['mean_tokens']:.0f}",
-             f"{shipped['by_level']['1']['accuracy']:.3f}", f"{shipped['by_level'][top]['accuracy']:.3f}", "-"],
-            ["best threshold at <= HBPO's tokens", len(seeds), fmt(rule_acc), fmt(rule_tok, 0), "-", "-", "-"]]
+    rows = [
+        [
+            "base reasoner",
+            "-",
+            f"{base['accuracy']:.3f}",
+            f"{base['mean_tokens']:.0f}",
+            f"{base['by_level']['1']['accuracy']:.3f}",
+            f"{base['by_level'][top]['accuracy']:.3f}",
+            "-",
+        ],
+        [
+            "threshold (shipped manager)",
+            "-",
+            f"{shipped['accuracy']:.3f}",
+            f"{shipped['mean_tokens']:.0f}",
+            f"{shipped['by_level']['1']['accuracy']:.3f}",
+            f"{shipped['by_level'][top]['accuracy']:.3f}",
+            "-",
+        ],
+        ["best threshold at <= HBPO's tokens", len(seeds), fmt(rule_acc), fmt(rule_tok, 0), "-", "-", "-"],
+    ]
     for name in by:
         spread = None
         keys = sorted((k for k in by[name][0] if k.startswith("tokens@")), key=lambda k: int(k[7:]))
         if len(keys) > 1 and all(keys[0] in r and keys[-1] in r for r in by[name]):
-            spread = col(name, lambda r: r[keys[-1]] - r[keys[0]])
-        rows.append([name, len(by[name]), fmt(col(name, lambda r: r["natural"]["accuracy"])),
-                     fmt(col(name, lambda r: r["natural"]["mean_tokens"]), 0),
-                     fmt(col(name, lambda r: r["natural"]["by_level"]["1"]["accuracy"])),
-                     fmt(col(name, lambda r: r["natural"]["by_level"][top]["accuracy"])),
-                     fmt(spread, 0) if spread is not None else "-"])
-    claims = [["(a) HBPO minus best threshold rule at <= its tokens (accuracy points)",
-               fmt(100 * np.array(gaps), 1), ">= 3"]]
+            spread = col(name, lambda r, keys=keys: r[keys[-1]] - r[keys[0]])
+        rows.append(
+            [
+                name,
+                len(by[name]),
+                fmt(col(name, lambda r: r["natural"]["accuracy"])),
+                fmt(col(name, lambda r: r["natural"]["mean_tokens"]), 0),
+                fmt(col(name, lambda r: r["natural"]["by_level"]["1"]["accuracy"])),
+                fmt(col(name, lambda r: r["natural"]["by_level"][top]["accuracy"])),
+                fmt(spread, 0) if spread is not None else "-",
+            ]
+        )
+    claims = [
+        [
+            "(a) HBPO minus best threshold rule at <= its tokens (accuracy points)",
+            fmt(100 * np.array(gaps), 1),
+            ">= 3",
+        ]
+    ]
 
     def paired(name, f):  # per-seed differences, HBPO minus the other run, on the seeds both have
         mine = {s: r for _, n, s, r in results if n == "HBPO (4 budgets)"}
@@ -148,19 +180,28 @@ def summarize(results, scenario: str, iterations: int, episodes: int, quick: boo
         return r["natural"]["by_level"][top]["accuracy"]
 
     for name, what, f, target in (
-            ("cosine reward", f"(b) HBPO minus cosine reward, level {top} (points)", l5, ">= 10"),
-            ("1 budget (512)", f"(b) HBPO minus 1 budget (512), level {top} (points)", l5, ">= 10"),
-            ("1 budget (512)", "(c) 4 budgets minus 1 budget (512), accuracy (points)",
-             lambda r: r["natural"]["accuracy"], ">= 2"),
-            ("1 budget (1536)", "(c) 4 budgets minus 1 budget (1536), accuracy (points)",
-             lambda r: r["natural"]["accuracy"], ">= 2")):
+        ("cosine reward", f"(b) HBPO minus cosine reward, level {top} (points)", l5, ">= 10"),
+        ("1 budget (512)", f"(b) HBPO minus 1 budget (512), level {top} (points)", l5, ">= 10"),
+        (
+            "1 budget (512)",
+            "(c) 4 budgets minus 1 budget (512), accuracy (points)",
+            lambda r: r["natural"]["accuracy"],
+            ">= 2",
+        ),
+        (
+            "1 budget (1536)",
+            "(c) 4 budgets minus 1 budget (1536), accuracy (points)",
+            lambda r: r["natural"]["accuracy"],
+            ">= 2",
+        ),
+    ):
         if name in by:
             claims.append([what, fmt(paired(name, f), 1), target])
     curve_rows = []
     marks = sorted(set(np.linspace(0, iterations - 1, 6).astype(int)))
     for name in [n for n in ("HBPO (4 budgets)", "cosine reward", "1 budget (512)") if n in by]:
         c = np.array([r["curve"] for r in by[name]])
-        curve_rows.append([name] + [fmt(np.nanmean(c[:, max(0, i - 24): i + 1], axis=1), 2) for i in marks])
+        curve_rows.append([name] + [fmt(np.nanmean(c[:, max(0, i - 24) : i + 1], axis=1), 2) for i in marks])
     return (
         f"## {TITLE} ({scenario}, natural mode)\n\n"
         f"Command: `{'HBKIT_SCENARIO=' + scenario + ' ' if scenario != 'hbpo-math' else ''}"
@@ -169,12 +210,23 @@ def summarize(results, scenario: str, iterations: int, episodes: int, quick: boo
         "seed 123; mean ± half-width of the "
         "95 % Student-t interval over seeds). Measured on a shared, heavily loaded 2-core machine "
         "(quality numbers do not depend on load).\n\n"
-        + table(["run", "seeds", "accuracy", "mean tokens", "level-1 accuracy", f"level-{top} accuracy",
-                 "tokens at largest minus smallest budget"], rows)
-        + "\n\n" + table(["claim", "measured", "target"], claims)
-        + f"\n\nShare of level-{top} rollouts that reach their need during training (mean of the 25 iterations "
-        "up to each mark):\n\n"
-        + table(["run"] + [f"it {i + 1}" for i in marks], curve_rows)
+        + table(
+            [
+                "run",
+                "seeds",
+                "accuracy",
+                "mean tokens",
+                "level-1 accuracy",
+                f"level-{top} accuracy",
+                "tokens at largest minus smallest budget",
+            ],
+            rows,
+        )
+        + "\n\n"
+        + table(["claim", "measured", "target"], claims)
+        + f"\n\nShare of level-{top} rollouts that reach their need during training "
+        "(mean of the 25 iterations "
+        "up to each mark):\n\n" + table(["run"] + [f"it {i + 1}" for i in marks], curve_rows)
     )
 
 

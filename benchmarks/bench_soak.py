@@ -51,13 +51,15 @@ def soak_vector(env_id: str, scenario: Any, steps: int, seed: int) -> dict[str, 
         _, reward, term, trunc, infos = vec.step(_actions(vec, infos, rng))
         done_steps += vec.num_envs
         if not np.all(np.isfinite(reward)):
-            raise AssertionError(f"{env_id} {sc.name}: non-finite reward after {done_steps} steps "
-                                 f"(seed {seed})")
+            raise AssertionError(
+                f"{env_id} {sc.name}: non-finite reward after {done_steps} steps (seed {seed})"
+            )
         try:
             check_invariants(env_id, infos, sc)
         except AssertionError as exc:
-            raise AssertionError(f"{env_id} {sc.name}, after {done_steps} steps (seed {seed}): "
-                                 f"{exc}") from None
+            raise AssertionError(
+                f"{env_id} {sc.name}, after {done_steps} steps (seed {seed}): {exc}"
+            ) from None
         episodes += int(np.count_nonzero(term | trunc))
     vec.close()
     return {"steps": done_steps, "episodes": episodes, "seconds": time.perf_counter() - t0}
@@ -106,10 +108,22 @@ def run(quick: bool = False) -> str:
             v = soak_vector(env_id, name, vec_steps, SEED + i)
             s = soak_single(env_id, name, max(1000, int(vec_steps * single_share)), SEED + 100 + i)
             totals[env_id] = totals.get(env_id, 0) + v["steps"] + s["steps"]
-            rows.append([env_id, name, f"{v['steps']:,}", f"{v['episodes']:,}", f"{s['steps']:,}",
-                         f"{s['episodes']:,}", f"{v['seconds'] + s['seconds']:.0f}", "held"])
-            print(f"  {env_id} {name}: {v['steps']:,} vector + {s['steps']:,} single steps, invariants held",
-                  flush=True)
+            rows.append(
+                [
+                    env_id,
+                    name,
+                    f"{v['steps']:,}",
+                    f"{v['episodes']:,}",
+                    f"{s['steps']:,}",
+                    f"{s['episodes']:,}",
+                    f"{v['seconds'] + s['seconds']:.0f}",
+                    "held",
+                ]
+            )
+            print(
+                f"  {env_id} {name}: {v['steps']:,} vector + {s['steps']:,} single steps, invariants held",
+                flush=True,
+            )
     lines = [
         f"## {TITLE}",
         "",
@@ -117,10 +131,22 @@ def run(quick: bool = False) -> str:
         f"(money exact and never negative or wrapped, allocations summing to the budget, tokens on "
         f"the grid); random (masked) actions, VectorEnvs of {NUM_ENVS} with autoreset, seeds "
         f"{SEED}+i (vector) and {SEED + 100}+i (single). Reproduce: `python benchmarks/run.py soak"
-        + (" --quick" if quick else "") + f"` (run on {dt.date.today().isoformat()}).",
+        + (" --quick" if quick else "")
+        + f"` (run on {dt.date.today().isoformat()}).",
         "",
-        table(["env", "scenario", "vector steps", "episodes", "single steps", "episodes", "seconds",
-               "invariants"], rows),
+        table(
+            [
+                "env",
+                "scenario",
+                "vector steps",
+                "episodes",
+                "single steps",
+                "episodes",
+                "seconds",
+                "invariants",
+            ],
+            rows,
+        ),
         "",
         "Steps per env: " + ", ".join(f"{e} {n:,}" for e, n in totals.items()) + ". Seconds are wall "
         "time on a shared machine (a record of the run, not a speed figure).",

@@ -66,8 +66,13 @@ def _speed(quick: bool) -> tuple[str, dict[str, float]]:
     for key, rate in rates.items():
         scenario, kind = key.split("/")
         what = "single env (`gym.make`)" if kind == "single" else f"VectorEnv, {n} envs"
-        rows.append((f"Split-v0 `{scenario}`, {what}", rate,
-                     f"{rate / cart:.3f}x" if kind == "single" else f"{rate / cart:.1f}x"))
+        rows.append(
+            (
+                f"Split-v0 `{scenario}`, {what}",
+                rate,
+                f"{rate / cart:.3f}x" if kind == "single" else f"{rate / cart:.1f}x",
+            )
+        )
     text = table(["env", "steps/s", "vs CartPole"], rows)
     return text + "\n\n" + _resets(quick), {k: v / cart for k, v in rates.items()}
 
@@ -115,8 +120,7 @@ def _train_learned(scenario, seeds, quick, **env_kwargs):
 def _regret(quick: bool) -> tuple[str, list[str]]:
     import torch
 
-    from hbkit.evaluate import evaluate
-    from hbkit.evaluate import compare
+    from hbkit.evaluate import compare, evaluate
     from hbkit.managers.split import MANAGERS
     from hbkit.train.sb3 import train_sb3
 
@@ -129,7 +133,10 @@ def _regret(quick: bool) -> tuple[str, list[str]]:
     sections, notes = [], []
     for scenario in SCENARIOS:
         # every manager meets the same worlds: the seed fixes the episodes, whoever plays them
-        per_seed = [compare("hbkit/Split-v0", list(MANAGERS), scenario, episodes=episodes, seed=SEED + s) for s in seeds]
+        per_seed = [
+            compare("hbkit/Split-v0", list(MANAGERS), scenario, episodes=episodes, seed=SEED + s)
+            for s in seeds
+        ]
         stat = {n: np.array([r[n]["regret"] for r in per_seed]) for n in per_seed[0]}
         tail = {n: np.mean([r[n]["final_regret"] for r in per_seed]) for n in per_seed[0]}
         lost = {n: np.mean([r[n]["relative_regret"] for r in per_seed]) for n in per_seed[0]}
@@ -140,12 +147,17 @@ def _regret(quick: bool) -> tuple[str, list[str]]:
         models, ppo_seconds = [], []
         for s in train_seeds:
             t0 = time.perf_counter()
-            models.append(train_sb3(ENV, "ppo", scenario=scenario, total_timesteps=timesteps, seed=s,
-                                    progress_bar=False))
+            models.append(
+                train_sb3(
+                    ENV, "ppo", scenario=scenario, total_timesteps=timesteps, seed=s, progress_bar=False
+                )
+            )
             ppo_seconds.append(time.perf_counter() - t0)
         for name, agents in ((learned, managers), (ppo, models)):
-            reps = [[evaluate(a, ENV, scenario=scenario, episodes=episodes, seed=SEED + s) for s in seeds]
-                    for a in agents]
+            reps = [
+                [evaluate(a, ENV, scenario=scenario, episodes=episodes, seed=SEED + s) for s in seeds]
+                for a in agents
+            ]
             stat[name] = np.array([np.mean([r["regret"] for r in rs]) for rs in reps])
             tail[name] = np.mean([r["final_regret"] for rs in reps for r in rs])
             lost[name] = np.mean([r["relative_regret"] for rs in reps for r in rs])
@@ -155,8 +167,15 @@ def _regret(quick: bool) -> tuple[str, list[str]]:
         rows = []
         for name in order:
             mean = stat[name].mean()
-            rows.append((name, _ci(stat[name]), f"{tail[name]:.4f}", f"{100 * lost[name]:.1f}%",
-                         f"{equal / mean:.1f}x" if mean > 0 else "-"))
+            rows.append(
+                (
+                    name,
+                    _ci(stat[name]),
+                    f"{tail[name]:.4f}",
+                    f"{100 * lost[name]:.1f}%",
+                    f"{equal / mean:.1f}x" if mean > 0 else "-",
+                )
+            )
         hand = [n for n in order if n in MANAGERS and n not in ("equal", "oracle")]
         best = hand[0]
         gap = stat[learned].mean() / stat[best].mean() - 1
@@ -166,13 +185,23 @@ def _regret(quick: bool) -> tuple[str, list[str]]:
             f"for hand-written managers and over {len(train_seeds)} training seeds for the trained ones; "
             f"training time per seed: ES {es_seconds:.0f} s, PPO {np.mean(ppo_seconds):.0f} s with the "
             "scenario's `[ppo]` recipe):\n\n"
-            + table(["manager", "regret per round", f"regret, last {max(1, rounds // 10)} rounds",
-                     "output lost", "equal split / this"], rows)
+            + table(
+                [
+                    "manager",
+                    "regret per round",
+                    f"regret, last {max(1, rounds // 10)} rounds",
+                    "output lost",
+                    "equal split / this",
+                ],
+                rows,
+            )
         )
-        notes.append(f"`{scenario}`: the learned guess + water-fill manager has {100 * gap:+.1f} % regret "
-                     f"against the best hand-written learner (**{best}**, {stat[best].mean():.4f}), "
-                     f"trained in {es_seconds:.0f} s per seed; raw PPO after {timesteps:,} steps ranks "
-                     f"{order.index(ppo) + 1} of {len(order)} (the oracle included).")
+        notes.append(
+            f"`{scenario}`: the learned guess + water-fill manager has {100 * gap:+.1f} % regret "
+            f"against the best hand-written learner (**{best}**, {stat[best].mean():.4f}), "
+            f"trained in {es_seconds:.0f} s per seed; raw PPO after {timesteps:,} steps ranks "
+            f"{order.index(ppo) + 1} of {len(order)} (the oracle included)."
+        )
     return "\n\n".join(sections), notes
 
 
@@ -190,27 +219,35 @@ def _two_levels(quick: bool) -> str:
     worlds = {
         "flat (one level, all six teams)": base.with_overrides({"divisions": []}),
         "greedy heads (`estimate`, the default)": base,
-        "learned heads (`policy`: the same policy splits inside each division)":
-            base.with_overrides({"world.division_rule": "policy"}),
-        "oracle heads (`oracle`: each head knows its teams)":
-            base.with_overrides({"world.division_rule": "oracle"}),
+        "learned heads (`policy`: the same policy splits inside each division)": base.with_overrides(
+            {"world.division_rule": "policy"}
+        ),
+        "oracle heads (`oracle`: each head knows its teams)": base.with_overrides(
+            {"world.division_rule": "oracle"}
+        ),
     }
     rows = []
     for label, sc in worlds.items():
         env = gym.make(ENV, scenario=sc)
-        greedy = [evaluate(Greedy(env), ENV, scenario=sc, episodes=episodes, seed=SEED + s)["regret"]
-                  for s in seeds]
+        greedy = [
+            evaluate(Greedy(env), ENV, scenario=sc, episodes=episodes, seed=SEED + s)["regret"] for s in seeds
+        ]
         managers, seconds = _train_learned(sc, train_seeds, quick)
-        learned = [np.mean([evaluate(m, ENV, scenario=sc, episodes=episodes, seed=SEED + s)["regret"]
-                            for s in seeds]) for m in managers]
+        learned = [
+            np.mean(
+                [evaluate(m, ENV, scenario=sc, episodes=episodes, seed=SEED + s)["regret"] for s in seeds]
+            )
+            for m in managers
+        ]
         rows.append((label, _ci(greedy), _ci(learned), f"{seconds:.0f} s"))
-    return (f"`divisions` (40 rounds, 2 divisions of 3 teams; regret per round against the best flat split "
-            f"of all six teams; {len(seeds)} evaluation seeds x {episodes} episodes; the learned top level "
-            f"is trained with `hbkit.train.split.train` over each kind of head, {len(train_seeds)} "
-            "training seeds; "
-            "± is a 95 % interval over seeds):\n\n"
-            + table(["division heads", "top level: greedy", "top level: learned (ES)", "training per seed"],
-                    rows))
+    return (
+        f"`divisions` (40 rounds, 2 divisions of 3 teams; regret per round against the best flat split "
+        f"of all six teams; {len(seeds)} evaluation seeds x {episodes} episodes; the learned top level "
+        f"is trained with `hbkit.train.split.train` over each kind of head, {len(train_seeds)} "
+        "training seeds; "
+        "± is a 95 % interval over seeds):\n\n"
+        + table(["division heads", "top level: greedy", "top level: learned (ES)", "training per seed"], rows)
+    )
 
 
 def run(quick: bool = False) -> str:
@@ -218,39 +255,42 @@ def run(quick: bool = False) -> str:
     regret, notes = _regret(quick)
     levels = _two_levels(quick)
     flag = " --quick" if quick else ""
-    return "\n".join([
-        f"## {TITLE}",
-        "",
-        f"Command: `python benchmarks/run.py split{flag}`",
-        "",
-        "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x, "
-        "a reset <= 5x CartPole's)",
-        "",
-        SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
-        "random actions and a trained manager give episodes of the same length: one workload covers both.",
-        "",
-        speed,
-        "",
-        SPEED_NOTE,
-        "",
-        "### Regret against the water-filling oracle",
-        "",
-        "Regret of a round = the oracle's expected output minus the expected output of the split played "
-        "(noise excluded), averaged over the rounds of an episode. Hand-written learners: see "
-        "`hbkit/managers/split.py`; the learned manager: "
-        "`hbkit/train/split.py` (a productivity guess per agent with 4 parameters, trained by evolution "
-        "strategies and turned into a split by water-filling); `oracle` knows the true "
-        "productivities (its small regret comes from the action range: a share below e^-6 of the "
-        "largest cannot be expressed).",
-        "",
-        regret,
-        "",
-        *[f"- {n}" for n in notes],
-        "",
-        "### Two levels that learn",
-        "",
-        levels,
-    ])
+    return "\n".join(
+        [
+            f"## {TITLE}",
+            "",
+            f"Command: `python benchmarks/run.py split{flag}`",
+            "",
+            "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x, "
+            "a reset <= 5x CartPole's)",
+            "",
+            SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
+            "random actions and a trained manager give episodes of the same length: "
+            "one workload covers both.",
+            "",
+            speed,
+            "",
+            SPEED_NOTE,
+            "",
+            "### Regret against the water-filling oracle",
+            "",
+            "Regret of a round = the oracle's expected output minus the expected output of the split played "
+            "(noise excluded), averaged over the rounds of an episode. Hand-written learners: see "
+            "`hbkit/managers/split.py`; the learned manager: "
+            "`hbkit/train/split.py` (a productivity guess per agent with 4 parameters, trained by evolution "
+            "strategies and turned into a split by water-filling); `oracle` knows the true "
+            "productivities (its small regret comes from the action range: a share below e^-6 of the "
+            "largest cannot be expressed).",
+            "",
+            regret,
+            "",
+            *[f"- {n}" for n in notes],
+            "",
+            "### Two levels that learn",
+            "",
+            levels,
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -33,16 +33,28 @@ def _jobs(n: int, quick: bool):
     from hbkit.sweep import Job, spawn_seeds
 
     settings = {**SHORT, "iterations": 3} if quick else SHORT
-    return [Job(ENV, "hbpo-math", "hbpo", settings, s, evaluation={"episodes": 200, "budget": "none"},
-                name="short") for s in spawn_seeds(14, n)]
+    return [
+        Job(
+            ENV,
+            "hbpo-math",
+            "hbpo",
+            settings,
+            s,
+            evaluation={"episodes": 200, "budget": "none"},
+            name="short",
+        )
+        for s in spawn_seeds(14, n)
+    ]
 
 
 def _tiny(n: int):
     """Jobs that take almost no time (one episode of a fixed-length reasoner): they measure start-up."""
     from hbkit.sweep import Job
 
-    return [Job(ENV, "hbpo-math", "manager:fixed-512", {}, i, evaluation={"episodes": 1}, name="tiny")
-            for i in range(n)]
+    return [
+        Job(ENV, "hbpo-math", "manager:fixed-512", {}, i, evaluation={"episodes": 1}, name="tiny")
+        for i in range(n)
+    ]
 
 
 def _timed(fn):
@@ -79,8 +91,14 @@ def _local_figures(jobs, workers: int) -> dict:
     c2 = _children_cpu()
     # CPU the workers spent beyond start-up and the jobs themselves: robust to a busy machine
     cpu_over = ((c2 - c1) - (c1 - c0) - _job_seconds(rows, "cpu")) / len(rows)
-    return {"start": start, "start_cpu": c1 - c0, "rows": rows, "wall": wall, "cpu_over": cpu_over,
-            "over": _overhead(wall - start, rows, workers)}
+    return {
+        "start": start,
+        "start_cpu": c1 - c0,
+        "rows": rows,
+        "wall": wall,
+        "cpu_over": cpu_over,
+        "over": _overhead(wall - start, rows, workers),
+    }
 
 
 def _ray_figures(jobs, workers: int) -> dict:
@@ -108,8 +126,15 @@ def _ray_figures(jobs, workers: int) -> dict:
         rows, wall = _timed(lambda: run_sweep(jobs, None, backend="ray", progress=False))
     finally:
         ray.shutdown()
-    return {"start": start, "warm": warm, "many": many / n, "one": one / 20, "rows": rows, "wall": wall,
-            "over": _overhead(wall, rows, workers)}
+    return {
+        "start": start,
+        "warm": warm,
+        "many": many / n,
+        "one": one / 20,
+        "rows": rows,
+        "wall": wall,
+        "over": _overhead(wall, rows, workers),
+    }
 
 
 def _full_job_seconds() -> float:
@@ -131,40 +156,67 @@ def run(quick: bool = False) -> str:
     ray_ = _ray_figures(jobs, workers)
     job_s = _job_seconds(serial) / n
     job_cpu = _job_seconds(serial, "cpu") / n
+
     def ms(x: float) -> str:
         return f"{1000 * x:.0f}" if x >= 0 else f"{1000 * x:.0f} (0 within the noise)"
 
     rows = [
-        ["one process (`workers=1`), the reference", f"{t1:.1f}", "1x", f"{job_s:.2f}", f"{job_cpu:.2f}",
-         "-", "-"],
-        [f"local backend, {workers} worker processes", f"{local['wall']:.1f}", f"{t1 / local['wall']:.2f}x",
-         f"{_job_seconds(local['rows']) / n:.2f}", f"{_job_seconds(local['rows'], 'cpu') / n:.2f}",
-         f"{local['start']:.1f}", ms(local["over"])],
+        [
+            "one process (`workers=1`), the reference",
+            f"{t1:.1f}",
+            "1x",
+            f"{job_s:.2f}",
+            f"{job_cpu:.2f}",
+            "-",
+            "-",
+        ],
+        [
+            f"local backend, {workers} worker processes",
+            f"{local['wall']:.1f}",
+            f"{t1 / local['wall']:.2f}x",
+            f"{_job_seconds(local['rows']) / n:.2f}",
+            f"{_job_seconds(local['rows'], 'cpu') / n:.2f}",
+            f"{local['start']:.1f}",
+            ms(local["over"]),
+        ],
     ]
     same = [comparable(a) == comparable(b) for a, b in zip(serial, local["rows"], strict=False)]
-    notes = [f"Local start-up: {workers} worker processes (spawn, import hbkit), measured with {workers} "
-             f"empty jobs: {local['start']:.1f} s wall, {local['start_cpu']:.1f} s CPU in the workers; it is "
-             "part of the local wall time above. CPU the workers spent per job beyond the job itself "
-             f"(pickling, pipes; `getrusage`, unaffected by other work on the machine): "
-             f"{ms(local['cpu_over'])} ms."]
+    notes = [
+        f"Local start-up: {workers} worker processes (spawn, import hbkit), measured with {workers} "
+        f"empty jobs: {local['start']:.1f} s wall, {local['start_cpu']:.1f} s CPU in the workers; it is "
+        "part of the local wall time above. CPU the workers spent per job beyond the job itself "
+        f"(pickling, pipes; `getrusage`, unaffected by other work on the machine): "
+        f"{ms(local['cpu_over'])} ms."
+    ]
     if "error" in ray_:
         rows.append([f"Ray, local runtime, {workers} CPUs", "-", "-", "-", "-", "-", "-"])
         notes.append(f"Ray was not measured: {ray_['error']}.")
     else:
         same += [comparable(a) == comparable(b) for a, b in zip(serial, ray_["rows"], strict=False)]
-        rows.append([f"Ray, local runtime, {workers} CPUs (warm workers)", f"{ray_['wall']:.1f}",
-                     f"{t1 / ray_['wall']:.2f}x", f"{_job_seconds(ray_['rows']) / n:.2f}",
-                     f"{_job_seconds(ray_['rows'], 'cpu') / n:.2f}",
-                     f"{ray_['start']:.1f} + {ray_['warm']:.1f}", ms(ray_["over"])])
-        notes.append(f"Ray start-up: `ray.init` (a local runtime) {ray_['start']:.1f} s, then "
-                     f"{ray_['warm']:.1f} s until {workers} workers had imported hbkit; not part of its wall "
-                     f"time above. An empty Ray task: {1000 * ray_['one']:.1f} ms round trip one at a time, "
-                     f"{1000 * ray_['many']:.2f} ms each with 200 in flight.")
+        rows.append(
+            [
+                f"Ray, local runtime, {workers} CPUs (warm workers)",
+                f"{ray_['wall']:.1f}",
+                f"{t1 / ray_['wall']:.2f}x",
+                f"{_job_seconds(ray_['rows']) / n:.2f}",
+                f"{_job_seconds(ray_['rows'], 'cpu') / n:.2f}",
+                f"{ray_['start']:.1f} + {ray_['warm']:.1f}",
+                ms(ray_["over"]),
+            ]
+        )
+        notes.append(
+            f"Ray start-up: `ray.init` (a local runtime) {ray_['start']:.1f} s, then "
+            f"{ray_['warm']:.1f} s until {workers} workers had imported hbkit; not part of its wall "
+            f"time above. An empty Ray task: {1000 * ray_['one']:.1f} ms round trip one at a time, "
+            f"{1000 * ray_['many']:.2f} ms each with 200 in flight."
+        )
     speedups = [t1 / local["wall"]] + ([] if "error" in ray_ else [t1 / ray_["wall"]])
     if max(speedups) > workers:
-        notes.append(f"A speed-up above {workers} with {workers} workers is not possible on an even machine: "
-                     "the other work on it changed between the runs (they run one after the other), so "
-                     "compare the CPU and overhead columns, not the speed-ups, and rerun on a quiet machine.")
+        notes.append(
+            f"A speed-up above {workers} with {workers} workers is not possible on an even machine: "
+            "the other work on it changed between the runs (they run one after the other), so "
+            "compare the CPU and overhead columns, not the speed-ups, and rerun on a quiet machine."
+        )
     text = [
         f"## {TITLE}",
         "",
@@ -177,8 +229,18 @@ def run(quick: bool = False) -> str:
         "grows with the number of workers (compare the job columns) and the speed-up is a floor, while "
         "the overhead per job still shows what the backend costs.",
         "",
-        table(["backend", "wall s", "speed-up", "job wall s (mean)", "job CPU s (mean)", "start-up s",
-               "overhead per job, ms"], rows),
+        table(
+            [
+                "backend",
+                "wall s",
+                "speed-up",
+                "job wall s (mean)",
+                "job CPU s (mean)",
+                "start-up s",
+                "overhead per job, ms",
+            ],
+            rows,
+        ),
         "",
         *[f"- {x}" for x in notes],
         f"- The reference process got {job_cpu / job_s:.0%} of a core during this run (job CPU / job wall "
@@ -205,13 +267,26 @@ def run(quick: bool = False) -> str:
         "job's time.",
         "",
     ]
-    est = [["short job (as above)", f"{job_cpu:.2f}", f"{start + waves * (job_cpu + over):.0f}",
-            f"{BIG_SWEEP * job_cpu / 3600:.2f}"]]
+    est = [
+        [
+            "short job (as above)",
+            f"{job_cpu:.2f}",
+            f"{start + waves * (job_cpu + over):.0f}",
+            f"{BIG_SWEEP * job_cpu / 3600:.2f}",
+        ]
+    ]
     if full is not None:
-        est.append([f"hbpo-ablations job (scenario training, {FULL_EPISODES} problems)", f"{full:.1f}",
-                    f"{start + waves * (full + over):.0f}", f"{BIG_SWEEP * full / 3600:.2f}"])
-    lines.append(table(["job", "job CPU s", f"{BIG_SWEEP} jobs on {NODES} nodes, s",
-                        "the same on one core, h"], est))
+        est.append(
+            [
+                f"hbpo-ablations job (scenario training, {FULL_EPISODES} problems)",
+                f"{full:.1f}",
+                f"{start + waves * (full + over):.0f}",
+                f"{BIG_SWEEP * full / 3600:.2f}",
+            ]
+        )
+    lines.append(
+        table(["job", "job CPU s", f"{BIG_SWEEP} jobs on {NODES} nodes, s", "the same on one core, h"], est)
+    )
     return "\n".join(text + lines)
 
 

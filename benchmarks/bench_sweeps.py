@@ -37,44 +37,67 @@ HBPO_TABLES = {
 
 def _sweep(name: str, quick: bool, backend: str, address: str | None, workers: int | None):
     spec = load_spec(SPECS / f"{name}.toml", quick=quick)
-    rows = run_sweep(spec, RUNS / f"{spec.name}.jsonl", backend=backend, address=address, workers=workers,
-                     progress=True)
+    rows = run_sweep(
+        spec, RUNS / f"{spec.name}.jsonl", backend=backend, address=address, workers=workers, progress=True
+    )
     return spec, rows
 
 
 def _header(spec, rows) -> str:
     failed = sum(r["status"] != "ok" for r in rows)
     ev = spec.evaluation
-    seed = f"evaluation seed {ev['seed']} (the same episodes for every row)" if ev.get("seed") is not None \
+    seed = (
+        f"evaluation seed {ev['seed']} (the same episodes for every row)"
+        if ev.get("seed") is not None
         else "each job evaluated on its own seed (paired across rows)"
-    return (f"`{Path(spec.source).relative_to(HERE.parent)}`: {len(spec.seeds)} seeds per row "
-            f"(`SeedSequence({spec.root_seed}).spawn({len(spec.seeds)})`), {ev['episodes']} episodes per "
-            "evaluation, "
-            f"{seed}; ± is the half-width of the 95 % Student-t interval over seeds."
-            + (f" **{failed} job(s) failed** (see the results file)." if failed else ""))
+    )
+    return (
+        f"`{Path(spec.source).relative_to(HERE.parent)}`: {len(spec.seeds)} seeds per row "
+        f"(`SeedSequence({spec.root_seed}).spawn({len(spec.seeds)})`), {ev['episodes']} episodes per "
+        "evaluation, "
+        f"{seed}; ± is the half-width of the 95 % Student-t interval over seeds."
+        + (f" **{failed} job(s) failed** (see the results file)." if failed else "")
+    )
 
 
-def run(quick: bool = False, backend: str = "local", address: str | None = None,
-        workers: int | None = None) -> str:
+def run(
+    quick: bool = False, backend: str = "local", address: str | None = None, workers: int | None = None
+) -> str:
     flag = " --quick" if quick else ""
-    out = [f"## {TITLE}", "",
-           f"Command: `python benchmarks/run.py sweeps`{flag} (specs in `benchmarks/sweeps/`, results in "
-           "`runs/sweeps/`; `hbkit sweep SPEC` runs one spec and prints its table)."]
+    out = [
+        f"## {TITLE}",
+        "",
+        f"Command: `python benchmarks/run.py sweeps`{flag} (specs in `benchmarks/sweeps/`, results in "
+        "`runs/sweeps/`; `hbkit sweep SPEC` runs one spec and prints its table).",
+    ]
     if quick:
-        out += ["", "**Smoke-test size (`--quick`): a few iterations and seeds; these numbers show that the "
-                "pipeline works, not what the methods achieve.**"]
+        out += [
+            "",
+            "**Smoke-test size (`--quick`): a few iterations and seeds; these numbers show that the "
+            "pipeline works, not what the methods achieve.**",
+        ]
 
     spec, rows = _sweep("hbpo-ablations", quick, backend, address, workers)
     out += ["", f"### {spec.title}", "", _header(spec, rows)]
     for title, names in HBPO_TABLES.items():
         subset = [r for r in rows if r["job"]["name"] in names]
-        out += ["", f"**{title}**", "", format_table(summarize(subset, ["name"], spec.metrics), spec.metrics,
-                                                         ["name"])]
+        out += [
+            "",
+            f"**{title}**",
+            "",
+            format_table(summarize(subset, ["name"], spec.metrics), spec.metrics, ["name"]),
+        ]
 
     for name in ("team-managers", "split-managers"):
         spec, rows = _sweep(name, quick, backend, address, workers)
-        out += ["", f"### {spec.title}", "", _header(spec, rows), "",
-                format_table(summarize(rows, spec.by, spec.metrics), spec.metrics, spec.by)]
+        out += [
+            "",
+            f"### {spec.title}",
+            "",
+            _header(spec, rows),
+            "",
+            format_table(summarize(rows, spec.by, spec.metrics), spec.metrics, spec.by),
+        ]
     return "\n".join(out)
 
 

@@ -75,29 +75,40 @@ def _env_speed(quick: bool) -> str:
     rng = np.random.default_rng(0)
     n = 1024
     vec = gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", scenario=SCENARIO)
-    cart, rates = versus_cartpole({
-        "single": _masked_random_actions(gym.make(ENV, scenario=SCENARIO), steps, None, rng),
-        "vector": _masked_random_actions(vec, 20 if quick else 100, n, rng),
-        "batched one": _batched_single_episode(steps // 5, rng),
-    }, steps)
+    cart, rates = versus_cartpole(
+        {
+            "single": _masked_random_actions(gym.make(ENV, scenario=SCENARIO), steps, None, rng),
+            "vector": _masked_random_actions(vec, 20 if quick else 100, n, rng),
+            "batched one": _batched_single_episode(steps // 5, rng),
+        },
+        steps,
+    )
     single, vec_rate, batched = rates["single"], rates["vector"], rates["batched one"]
     rows = [
         ["CartPole-v1, gym.make (reference)", cart, "1x", ""],
         ["Team-v0, gym.make (single Env)", single, f"{single / cart:.3f}x", ">= 0.3x"],
         [f"Team-v0, native VectorEnv, {n} envs", vec_rate, f"{vec_rate / cart:.2f}x", ""],
-        ["Team one episode via the batched NumPy methods (no plain-Python path)", batched,
-         f"{batched / cart:.3f}x", ""],
+        [
+            "Team one episode via the batched NumPy methods (no plain-Python path)",
+            batched,
+            f"{batched / cart:.3f}x",
+            "",
+        ],
     ]
-    return ("### Env steps per second\n\n"
-            "CartPole with uniform random actions; Team with uniformly random *allowed* actions (the "
-            "action mask read from `info`, as a masked agent does). " + SPEED_METHOD + "\n\n"
-            + table(["env", "steps/s", "vs CartPole", "target"], rows)
-            + "\n\nThe single Env is a batch of one, stepped in plain Python by `TeamBatch.step_one` "
-            "(the same rules, mask and 158-feature observation as the batched NumPy step, bit for bit; "
-            "NumPy's per-call overhead dominates on rows of a few numbers; the last row is what a "
-            f"single env would run at without that path: {single / max(batched, 1e-9):.1f}x slower, so "
-            "the plain-Python path earns its place). The trainers, `evaluate` and the managers use the "
-            "native VectorEnv.")
+    return (
+        "### Env steps per second\n\n"
+        "CartPole with uniform random actions; Team with uniformly random *allowed* actions (the "
+        "action mask read from `info`, as a masked agent does). "
+        + SPEED_METHOD
+        + "\n\n"
+        + table(["env", "steps/s", "vs CartPole", "target"], rows)
+        + "\n\nThe single Env is a batch of one, stepped in plain Python by `TeamBatch.step_one` "
+        "(the same rules, mask and 158-feature observation as the batched NumPy step, bit for bit; "
+        "NumPy's per-call overhead dominates on rows of a few numbers; the last row is what a "
+        f"single env would run at without that path: {single / max(batched, 1e-9):.1f}x slower, so "
+        "the plain-Python path earns its place). The trainers, `evaluate` and the managers use the "
+        "native VectorEnv."
+    )
 
 
 def _train(seeds, quick: bool):
@@ -131,15 +142,26 @@ def _train(seeds, quick: bool):
         except ImportError:  # pragma: no cover - sb3 is optional
             pass
     rows = [
-        ["HBPO-router (HBPO over the feedback manager's 2 parameters, NumPy)",
-         f"{router_iters} iterations x 128 streams", np.mean(times["HBPO-router"])],
-        ["HBPO (NumPy MLP; clone of the feedback manager, then HBPO)",
-         f"clone {imitation['streams']} streams x {imitation['rounds']} rounds + {hbpo_iters} iterations "
-         f"({int(np.mean(steps['HBPO']))} HBPO env steps)", np.mean(times["HBPO"])],
+        [
+            "HBPO-router (HBPO over the feedback manager's 2 parameters, NumPy)",
+            f"{router_iters} iterations x 128 streams",
+            np.mean(times["HBPO-router"]),
+        ],
+        [
+            "HBPO (NumPy MLP; clone of the feedback manager, then HBPO)",
+            f"clone {imitation['streams']} streams x {imitation['rounds']} rounds + {hbpo_iters} iterations "
+            f"({int(np.mean(steps['HBPO']))} HBPO env steps)",
+            np.mean(times["HBPO"]),
+        ],
     ]
     if times["MaskablePPO"]:
-        rows.append(["MaskablePPO (sb3-contrib, 16 native envs, 1 torch thread)", f"{ppo_steps} env steps",
-                     np.mean(times["MaskablePPO"])])
+        rows.append(
+            [
+                "MaskablePPO (sb3-contrib, 16 native envs, 1 torch thread)",
+                f"{ppo_steps} env steps",
+                np.mean(times["MaskablePPO"]),
+            ]
+        )
     return {k: v for k, v in agents.items() if v}, rows
 
 
@@ -151,20 +173,46 @@ def _results(quick: bool) -> tuple[str, list[str]]:
     seeds = (0,) if quick else (0, 1, 2)
     env = gym.make(ENV, scenario=SCENARIO)
     budget = env.unwrapped.world.expense_budget
-    hand = {name: evaluate(f(env), ENV, scenario=SCENARIO, episodes=episodes, seed=EVAL_SEED)
-            for name, f in available(ENV).items()}
+    hand = {
+        name: evaluate(f(env), ENV, scenario=SCENARIO, episodes=episodes, seed=EVAL_SEED)
+        for name, f in available(ENV).items()
+    }
     agents, train_rows = _train(seeds, quick)
-    learned = {name: [evaluate(a, ENV, scenario=SCENARIO, episodes=episodes, seed=EVAL_SEED) for a in runs]
-               for name, runs in agents.items()}
+    learned = {
+        name: [evaluate(a, ENV, scenario=SCENARIO, episodes=episodes, seed=EVAL_SEED) for a in runs]
+        for name, runs in agents.items()
+    }
 
     def row(name, reports, kind):
-        mean = {k: float(np.mean([r[k] for r in reports])) for k in
-                ("reward", "success_rate", "expense_spent", "budget_exhausted_rate", "hires", "fires", "rejected")}
-        spread = (f"{min(r['reward'] for r in reports):.2f} .. {max(r['reward'] for r in reports):.2f}"
-                  if len(reports) > 1 else "")
-        return [name, kind, f"{mean['reward']:.2f}", spread, f"{mean['success_rate']:.3f}",
-                f"{mean['expense_spent']:.4f}", f"{mean['budget_exhausted_rate']:.1%}",
-                f"{mean['hires']:.1f}", f"{mean['fires']:.1f}", f"{mean['rejected']:.2f}"], mean
+        mean = {
+            k: float(np.mean([r[k] for r in reports]))
+            for k in (
+                "reward",
+                "success_rate",
+                "expense_spent",
+                "budget_exhausted_rate",
+                "hires",
+                "fires",
+                "rejected",
+            )
+        }
+        spread = (
+            f"{min(r['reward'] for r in reports):.2f} .. {max(r['reward'] for r in reports):.2f}"
+            if len(reports) > 1
+            else ""
+        )
+        return [
+            name,
+            kind,
+            f"{mean['reward']:.2f}",
+            spread,
+            f"{mean['success_rate']:.3f}",
+            f"{mean['expense_spent']:.4f}",
+            f"{mean['budget_exhausted_rate']:.1%}",
+            f"{mean['hires']:.1f}",
+            f"{mean['fires']:.1f}",
+            f"{mean['rejected']:.2f}",
+        ], mean
 
     rows, means = [], {}
     for name, r in hand.items():
@@ -173,22 +221,44 @@ def _results(quick: bool) -> tuple[str, list[str]]:
     for name, reports in learned.items():
         line, means[name] = row(name, reports, f"trained ({len(reports)} seeds)")
         rows.append(line)
-    text = (f"### Results on `{SCENARIO}` (expense budget ${budget:g}, 40 tasks per stream)\n\n"
-            f"{episodes} streams per manager (evaluation seed {EVAL_SEED}: the same streams for every "
-            f"manager); trained managers: mean over training seeds {', '.join(map(str, seeds))} "
-            "(reward range across seeds in its own column). *Ran out* is the share of streams in "
-            "which the money ran out before the stream ended.\n\n"
-            + table(["manager", "kind", "reward", "reward range", "success", "$ spent", "ran out",
-                     "hires", "fires", "rejected"], rows))
+    text = (
+        f"### Results on `{SCENARIO}` (expense budget ${budget:g}, 40 tasks per stream)\n\n"
+        f"{episodes} streams per manager (evaluation seed {EVAL_SEED}: the same streams for every "
+        f"manager); trained managers: mean over training seeds {', '.join(map(str, seeds))} "
+        "(reward range across seeds in its own column). *Ran out* is the share of streams in "
+        "which the money ran out before the stream ended.\n\n"
+        + table(
+            [
+                "manager",
+                "kind",
+                "reward",
+                "reward range",
+                "success",
+                "$ spent",
+                "ran out",
+                "hires",
+                "fires",
+                "rejected",
+            ],
+            rows,
+        )
+    )
     # the claims the scenario must show
     handwritten = {k: v for k, v in means.items() if k in hand and k != "random"}
     best_hand = max(handwritten, key=lambda k: handwritten[k]["reward"])
     binding = [k for k, v in handwritten.items() if v["budget_exhausted_rate"] > 0]
-    beats = all(means[g]["reward"] > means[b]["reward"] for g in ("greedy", "feedback")
-                for b in ("local-only", "cloud-only"))
+    beats = all(
+        means[g]["reward"] > means[b]["reward"]
+        for g in ("greedy", "feedback")
+        for b in ("local-only", "cloud-only")
+    )
     trained = {k: v for k, v in means.items() if k in learned}
-    winners = [k for k, v in trained.items() if v["reward"] >= means[best_hand]["reward"]
-               and v["expense_spent"] <= means[best_hand]["expense_spent"]]
+    winners = [
+        k
+        for k, v in trained.items()
+        if v["reward"] >= means[best_hand]["reward"]
+        and v["expense_spent"] <= means[best_hand]["expense_spent"]
+    ]
     checks = [
         f"- the expense budget binds: {', '.join(binding) or 'no hand-written manager'} ran out of money "
         f"before the stream ended in some streams: **{'yes' if binding else 'NO'}**",
@@ -197,8 +267,10 @@ def _results(quick: bool) -> tuple[str, list[str]]:
         f"{means[best_hand]['reward']:.2f}, ${means[best_hand]['expense_spent']:.4f}) without spending more: "
         f"**{'yes: ' + ', '.join(winners) if winners else 'NO'}**",
     ]
-    timing = ("### Training time\n\nWall seconds per training run (mean over the seeds above), this "
-              "machine, in this process:\n\n" + table(["recipe", "size", "wall s"], train_rows))
+    timing = (
+        "### Training time\n\nWall seconds per training run (mean over the seeds above), this "
+        "machine, in this process:\n\n" + table(["recipe", "size", "wall s"], train_rows)
+    )
     return text + "\n\n" + "\n".join(checks), [timing]
 
 
@@ -222,8 +294,10 @@ def bounds(quick: bool = False, scenarios=("hashiru", "startup", "agency")) -> s
     parts = []
     for sc in scenarios:
         env = gym.make(ENV, scenario=sc)
-        reps = {name: evaluate(f(env), ENV, scenario=sc, episodes=episodes, seed=EVAL_SEED)
-                for name, f in available(ENV).items()}
+        reps = {
+            name: evaluate(f(env), ENV, scenario=sc, episodes=episodes, seed=EVAL_SEED)
+            for name, f in available(ENV).items()
+        }
         runs, secs = [], []
         for seed in seeds:
             t0 = time.perf_counter()
@@ -236,43 +310,95 @@ def bounds(quick: bool = False, scenarios=("hashiru", "startup", "agency")) -> s
         rows = []
         for name, r in reps.items():
             kind = "bound" if name == "clairvoyant" else "random" if name == "random" else "hand-written"
-            rows.append([name, kind, f"{r['reward']:.2f}", "", f"{top - r['reward']:.2f}",
-                         f"{r['reward'] / top:.1%}", f"{r['expense_spent']:.4f}",
-                         f"{r['budget_exhausted_rate']:.1%}"])
+            rows.append(
+                [
+                    name,
+                    kind,
+                    f"{r['reward']:.2f}",
+                    "",
+                    f"{top - r['reward']:.2f}",
+                    f"{r['reward'] / top:.1%}",
+                    f"{r['expense_spent']:.4f}",
+                    f"{r['budget_exhausted_rate']:.1%}",
+                ]
+            )
         m, h = _interval([r["reward"] for r in runs])
         ms, hs = _interval([r["expense_spent"] for r in runs])
-        rows.append([f"HBPO-router ({len(seeds)} seeds, {np.mean(secs):.0f} s each)", "trained",
-                     f"{m:.2f}", f"± {h:.2f}", f"{top - m:.2f}", f"{m / top:.1%}", f"{ms:.4f} ± {hs:.4f}",
-                     f"{np.mean([r['budget_exhausted_rate'] for r in runs]):.1%}"])
+        rows.append(
+            [
+                f"HBPO-router ({len(seeds)} seeds, {np.mean(secs):.0f} s each)",
+                "trained",
+                f"{m:.2f}",
+                f"± {h:.2f}",
+                f"{top - m:.2f}",
+                f"{m / top:.1%}",
+                f"{ms:.4f} ± {hs:.4f}",
+                f"{np.mean([r['budget_exhausted_rate'] for r in runs]):.1%}",
+            ]
+        )
         vs = (m / hand[best]["reward"] - 1.0) * 100
-        parts.append(f"**`{sc}`** (best hand-written: {best}; HBPO-router vs it: {vs:+.1f} % reward at "
-                     f"${ms:.4f} against ${hand[best]['expense_spent']:.4f})\n\n"
-                     + table(["manager", "kind", "reward", "95 % interval", "gap to clairvoyant",
-                              "share of clairvoyant", "$ spent", "ran out"], rows))
-    return ("### Bounds: every manager against the clairvoyant one\n\n"
-            f"{episodes} streams per manager (evaluation seed {EVAL_SEED}, the same streams for every "
-            "manager). The clairvoyant manager routes with the true hidden skills; the gap is how much "
-            "reward not knowing them costs each manager. Trained rows: mean and 95 % t-interval over "
-            f"training seeds {', '.join(map(str, seeds))}.\n\n" + "\n\n".join(parts))
+        parts.append(
+            f"**`{sc}`** (best hand-written: {best}; HBPO-router vs it: {vs:+.1f} % reward at "
+            f"${ms:.4f} against ${hand[best]['expense_spent']:.4f})\n\n"
+            + table(
+                [
+                    "manager",
+                    "kind",
+                    "reward",
+                    "95 % interval",
+                    "gap to clairvoyant",
+                    "share of clairvoyant",
+                    "$ spent",
+                    "ran out",
+                ],
+                rows,
+            )
+        )
+    return (
+        "### Bounds: every manager against the clairvoyant one\n\n"
+        f"{episodes} streams per manager (evaluation seed {EVAL_SEED}, the same streams for every "
+        "manager). The clairvoyant manager routes with the true hidden skills; the gap is how much "
+        "reward not knowing them costs each manager. Trained rows: mean and 95 % t-interval over "
+        f"training seeds {', '.join(map(str, seeds))}.\n\n" + "\n\n".join(parts)
+    )
 
+
+_PPO_TABLE = "\n".join(
+    [
+        "| check | measured | verdict |",
+        "|---|---|---|",
+        "| observation scale | 158 features, largest \\|value\\| 17 (`money_per_task`, `cost[pro]`), 9 "
+        "constant "
+        "| not the cause |",
+        "| reward scale | per step mean 0.83, std 1.0; return 52.5, std 7.6 across streams under one manager "
+        "| fine in scale; see value loss |",
+        "| episode length vs gamma | 48-84 decisions (mean 63); 0.99^63 = 0.53 | the horizon is covered |",
+        "| masks in training and evaluation | `NativeVecEnv.action_masks()` in training, "
+        "`predict(action_masks=...)` in `evaluate`; 0 rejected actions "
+        "| reach the policy |",
+        "| feedback in the observation | 42 `est`/`tried` features per worker and task type, plus per-slot "
+        "`est_now`, `p_now` "
+        "| present |",
+        "| value loss, plain rewards | 9.9 -> 40.4; explained variance 0.02 -> 0.10 "
+        "| the critic learns nothing |",
+        "| value loss, `normalize_reward = true` | 1.03 -> 0.08; explained variance 0.06 -> 0.93 "
+        "| fixed (now the default) |",
+        "| trained policy, argmax / sampled | plain: 48.67 / 40.91; normalised: 48.67 / 47.78 "
+        "| the argmax policy is the same either way |",
+    ]
+)
 
 #: Measured with ``python benchmarks/team_ppo_diagnosis.py 40000`` (hashiru, seed 0); not re-run
 #: by this benchmark (two MaskablePPO runs), so the numbers are quoted here with their command.
-PPO_FINDINGS = """### Why MaskablePPO settles on one fixed policy
+PPO_FINDINGS = (
+    """### Why MaskablePPO settles on one fixed policy
 
 Measured by `python benchmarks/team_ppo_diagnosis.py 40000` on `hashiru` (the states the feedback
 manager visits; two MaskablePPO runs of 40k steps, seed 0):
 
-| check | measured | verdict |
-|---|---|---|
-| observation scale | 158 features, largest \\|value\\| 17 (`money_per_task`, `cost[pro]`), 9 constant | not the cause |
-| reward scale | per step mean 0.83, std 1.0; return 52.5, std 7.6 across streams under one manager | fine in scale; see value loss |
-| episode length vs gamma | 48-84 decisions (mean 63); 0.99^63 = 0.53 | the horizon is covered |
-| masks in training and evaluation | `NativeVecEnv.action_masks()` in training, `predict(action_masks=...)` in `evaluate`; 0 rejected actions | reach the policy |
-| feedback in the observation | 42 `est`/`tried` features per worker and task type, plus per-slot `est_now`, `p_now` | present |
-| value loss, plain rewards | 9.9 -> 40.4; explained variance 0.02 -> 0.10 | the critic learns nothing |
-| value loss, `normalize_reward = true` | 1.03 -> 0.08; explained variance 0.06 -> 0.93 | fixed (now the default) |
-| trained policy, argmax / sampled | plain: 48.67 / 40.91; normalised: 48.67 / 47.78 | the argmax policy is the same either way |
+"""
+    + _PPO_TABLE
+    + """
 
 With the critic fixed, the greedy (argmax) policy is still the same fixed team (4 hires, no fires,
 $0.062 per stream, reward 48.67). The reason is the signal-to-noise ratio of single decisions: under
@@ -291,6 +417,7 @@ the plain reward: 40.40 with the four expense-budget subgroups, 43.88 with one b
 split is not the cause), 48.19 with one budget and a five times smaller step (it barely moves).
 Broadcasting a rollout's advantage to its ~60 decisions carries the same noise as PPO's advantages.
 """
+)
 
 SPEED_PROFILE = """### Where the VectorEnv's time goes
 
@@ -319,8 +446,18 @@ are printed in the training history (`cost_weight@0.05` ... `cost_weight@0.3`).
 def run(quick: bool = False) -> str:
     cmd = "`python benchmarks/run.py team`" + (" --quick" if quick else "")
     results, extra = _results(quick)
-    return "\n\n".join([f"## {TITLE}\n\nCommand: {cmd}", _env_speed(quick), results, bounds(quick),
-                        PPO_FINDINGS.strip(), HIERARCHY.strip(), SPEED_PROFILE.strip(), *extra])
+    return "\n\n".join(
+        [
+            f"## {TITLE}\n\nCommand: {cmd}",
+            _env_speed(quick),
+            results,
+            bounds(quick),
+            PPO_FINDINGS.strip(),
+            HIERARCHY.strip(),
+            SPEED_PROFILE.strip(),
+            *extra,
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -37,11 +37,23 @@ def run(quick: bool = False) -> str:
                     times.extend(live.latencies_ms[n:])
                 median = statistics.median(times)
                 worst = max(worst, median)
-                rows.append([notebook, name, key, len(times), f"{median:.1f}", f"{max(times):.1f}",
-                             "yes" if median <= TARGET_MS else "**no**"])
-    table = markdown_table(["notebook", "live figure", "control", "moves", "median ms", "max ms",
-                            f"<= {TARGET_MS:.0f} ms"], rows)
+                rows.append(
+                    [
+                        notebook,
+                        name,
+                        key,
+                        len(times),
+                        f"{median:.1f}",
+                        f"{max(times):.1f}",
+                        "yes" if median <= TARGET_MS else "**no**",
+                    ]
+                )
+    table = markdown_table(
+        ["notebook", "live figure", "control", "moves", "median ms", "max ms", f"<= {TARGET_MS:.0f} ms"], rows
+    )
     verdict = "every control meets" if worst <= TARGET_MS else "NOT every control meets"
-    return (f"## {TITLE}\n\n{table}\n\nSlowest median {worst:.1f} ms: {verdict} the {TARGET_MS:.0f} ms target. "
-            "Latency = rebuild the figure from the control values and copy it into the FigureWidget "
-            "(`LiveFigure.refresh`); the browser's own redraw is not included.")
+    return (
+        f"## {TITLE}\n\n{table}\n\nSlowest median {worst:.1f} ms: {verdict} the {TARGET_MS:.0f} ms target. "
+        "Latency = rebuild the figure from the control values and copy it into the FigureWidget "
+        "(`LiveFigure.refresh`); the browser's own redraw is not included."
+    )

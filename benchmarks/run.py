@@ -22,13 +22,14 @@ from _common import machine_info  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("names", nargs="*", help="benchmark names (bench_NAME.py); default: all")
     parser.add_argument("--quick", action="store_true", help="short runs; writes RESULTS.quick.md")
     parser.add_argument("--out", type=Path, default=None, help="output file")
     args = parser.parse_args(argv)
-    names = args.names or sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
+    names = args.names or sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     out = args.out or HERE / ("RESULTS.quick.md" if args.quick else "RESULTS.md")
     previous = out.read_text() if out.exists() and args.names else ""
     existing = _sections(previous)
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {module.TITLE}", flush=True)
         existing[name] = module.run(quick=args.quick).strip()
         print(existing[name], flush=True)
-    order = sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
+    order = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     header = (
         "# hbkit benchmark results\n\n"
         f"Written by `make bench` (`python benchmarks/run.py`) on {dt.date.today().isoformat()}.\n\n"

@@ -29,8 +29,13 @@ ENV = "hbkit/Team-v0"
 
 def observe_feedback_manager(streams: int = 256) -> dict:
     """Observation and reward statistics along the feedback manager's episodes."""
-    vec = gym.make_vec(ENV, num_envs=streams, vectorization_mode="vector_entry_point", scenario=SCENARIO,
-                       autoreset_mode=AutoresetMode.DISABLED)
+    vec = gym.make_vec(
+        ENV,
+        num_envs=streams,
+        vectorization_mode="vector_entry_point",
+        scenario=SCENARIO,
+        autoreset_mode=AutoresetMode.DISABLED,
+    )
     manager = available(ENV)["feedback"](vec)
     obs, info = vec.reset(seed=0)
     seen, rewards = [], []
@@ -50,10 +55,13 @@ def observe_feedback_manager(streams: int = 256) -> dict:
         "obs_dim": x.shape[1],
         "obs_features_max_gt_5": {names[i]: float(top[i]) for i in np.flatnonzero(top > 5)},
         "obs_features_constant": int((x.std(axis=0) < 1e-6).sum()),
-        "reward_step_mean": float(r.mean()), "reward_step_std": float(r.std()),
+        "reward_step_mean": float(r.mean()),
+        "reward_step_std": float(r.std()),
         "reward_step_nonzero_share": float((r != 0).mean()),
-        "return_mean": float(returns.mean()), "return_std": float(returns.std()),
-        "episode_len_mean": float(length.mean()), "episode_len_min": float(length.min()),
+        "return_mean": float(returns.mean()),
+        "return_std": float(returns.std()),
+        "episode_len_mean": float(length.mean()),
+        "episode_len_min": float(length.min()),
         "episode_len_max": float(length.max()),
         "gamma_0.99_weight_at_mean_len": float(0.99 ** length.mean()),
         "feedback_features": sum(1 for n in names if n.startswith(("est[", "tried["))),
@@ -82,12 +90,18 @@ def ppo_runs(steps: int) -> None:
 
     for label, normalize in (("plain rewards", False), ("normalize_reward", True)):
         log, t0 = Log(), time.time()
-        model = train_maskable_ppo(SCENARIO, total_timesteps=steps, seed=0, progress=False, callback=log,
-                                   normalize_reward=normalize)
-        ev = {mode: evaluate(model, ENV, scenario=SCENARIO, episodes=300, seed=123, deterministic=det)
-              for mode, det in (("argmax", True), ("sampled", False))}
-        summary = {"first": log.rows[:2], "last": log.rows[-2:],
-                   **{m: [r["reward"], r["expense_spent"], r["hires"], r["fires"]] for m, r in ev.items()}}
+        model = train_maskable_ppo(
+            SCENARIO, total_timesteps=steps, seed=0, progress=False, callback=log, normalize_reward=normalize
+        )
+        ev = {
+            mode: evaluate(model, ENV, scenario=SCENARIO, episodes=300, seed=123, deterministic=det)
+            for mode, det in (("argmax", True), ("sampled", False))
+        }
+        summary = {
+            "first": log.rows[:2],
+            "last": log.rows[-2:],
+            **{m: [r["reward"], r["expense_spent"], r["hires"], r["fires"]] for m, r in ev.items()},
+        }
         print(label, f"{time.time() - t0:.0f}s", json.dumps(summary), flush=True)
 
 

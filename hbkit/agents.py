@@ -55,8 +55,9 @@ class SB3Model(Protocol):
 
     policy: Any
 
-    def predict(self, observation: Any, state: Any = None, episode_start: Any = None,
-                deterministic: bool = False) -> tuple[Any, Any]:
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = False
+    ) -> tuple[Any, Any]:
         """``(actions, state)``; masked models also take ``action_masks=``."""
         ...
 

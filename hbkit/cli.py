@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import hbkit
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
@@ -62,17 +62,26 @@ class World:
 
 WORLDS: dict[str, World] = {
     "hbkit/Reasoning-v0": World(
-        "tokens", True, "budgets", True,
+        "tokens",
+        True,
+        "budgets",
+        True,
         "hbkit train --env hbkit/Reasoning-v0 --reward hbpo --budgets 512,1024,2048,2560",
         "hbkit evaluate runs/hbpo-hbpo-s0.npz --budget none",
     ),
     "hbkit/Team-v0": World(
-        "dollars of expense budget", False, "budgets", False,
+        "dollars of expense budget",
+        False,
+        "budgets",
+        False,
         "hbkit train --env hbkit/Team-v0 --algo maskable-ppo --budgets 0.05,0.1,0.2",
         "hbkit evaluate greedy --env hbkit/Team-v0 --budget 0.1",
     ),
     "hbkit/Split-v0": World(
-        "budget per round", False, "budget", False,
+        "budget per round",
+        False,
+        "budget",
+        False,
         "hbkit train --env hbkit/Split-v0 --algo ppo --budgets 2.5 --timesteps 20000",
         "hbkit evaluate ucb --env hbkit/Split-v0 --budget 2.5",
     ),
@@ -118,8 +127,7 @@ def _number(text: str, world: World, what: str) -> int | float:
     try:
         value: int | float = int(text) if world.integer else float(text)
     except ValueError:
-        raise ConfigError(f"{what}: {text!r} is not a number; allowed: {kind}{world.unit} "
-                          f"(> 0)") from None
+        raise ConfigError(f"{what}: {text!r} is not a number; allowed: {kind}{world.unit} (> 0)") from None
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{what}: {text!r} is out of range; allowed: {kind}{world.unit} (> 0)")
     return value
@@ -133,13 +141,16 @@ def parse_budgets(text: str | None, env_id: str) -> tuple[int | float, ...] | No
     world = WORLDS[env_id]
     if text.strip().lower() in ("", "none"):
         if not world.natural:
-            raise ConfigError(f"--budgets none: {env_id} has no natural mode; allowed: "
-                              f"comma-separated {world.unit}")
+            raise ConfigError(
+                f"--budgets none: {env_id} has no natural mode; allowed: comma-separated {world.unit}"
+            )
         return ()
     values = tuple(_number(t.strip(), world, "--budgets") for t in text.split(","))
     if world.budgets_kwarg == "budget" and len(values) != 1:
-        raise ConfigError(f"--budgets {text}: {env_id} trains with one {world.unit}; allowed: a "
-                          "single number, e.g. --budgets 2.5")
+        raise ConfigError(
+            f"--budgets {text}: {env_id} trains with one {world.unit}; allowed: a "
+            "single number, e.g. --budgets 2.5"
+        )
     return values
 
 
@@ -152,8 +163,10 @@ def parse_budget(text: str, env_id: str) -> Any:
         return "default"
     if t in ("none", "natural"):
         if not world.natural:
-            raise ConfigError(f"--budget {text}: {env_id} has no natural mode; allowed: 'default' "
-                              f"or a number of {world.unit}")
+            raise ConfigError(
+                f"--budget {text}: {env_id} has no natural mode; allowed: 'default' "
+                f"or a number of {world.unit}"
+            )
         return None
     return _number(t, world, "--budget")
 
@@ -219,8 +232,15 @@ def _train_hbpo(req: TrainRequest) -> tuple[Path, str]:
     if req.fast:
         extra.update(problems_per_iteration=2, rollouts_per_problem=max(4, len(req.budgets or ())))
     budgets = None if req.budgets is None else [int(b) for b in req.budgets]  # tokens
-    trainer = HBPO(req.env_id, scenario=req.scenario, budgets=budgets, reward=req.reward,
-                   advantage=req.advantage, seed=req.seed, **extra)
+    trainer = HBPO(
+        req.env_id,
+        scenario=req.scenario,
+        budgets=budgets,
+        reward=req.reward,
+        advantage=req.advantage,
+        seed=req.seed,
+        **extra,
+    )
     history = trainer.learn(iterations=req.iterations or (2 if req.fast else None), progress=req.progress)
     path = trainer.policy.save(req.out or Path("runs") / f"hbpo-{trainer.config.reward}-s{req.seed}.npz")
     summary = _save_history(path, history)
@@ -231,14 +251,22 @@ def _train_team_hbpo(req: TrainRequest) -> tuple[Path, str]:
     """HBPO on the Team world, started from a clone of the feedback manager."""
     from hbkit.train.team import train_hbpo
 
-    config: dict[str, Any] = {k: v for k, v in (("budgets", req.budgets), ("reward", req.reward),
-                                                 ("policy", req.policy)) if v}
+    config: dict[str, Any] = {
+        k: v for k, v in (("budgets", req.budgets), ("reward", req.reward), ("policy", req.policy)) if v
+    }
     imitation = None
     if req.fast:
         config.update(problems_per_iteration=2, rollouts_per_problem=max(4, len(req.budgets or ())))
         imitation = {"streams": 8, "rounds": 1, "epochs": 1}
-    trainer = train_hbpo(req.scenario, iterations=req.iterations or (1 if req.fast else None), seed=req.seed,
-                         progress=req.progress, imitation=imitation, advantage=req.advantage, **config)
+    trainer = train_hbpo(
+        req.scenario,
+        iterations=req.iterations or (1 if req.fast else None),
+        seed=req.seed,
+        progress=req.progress,
+        imitation=imitation,
+        advantage=req.advantage,
+        **config,
+    )
     path = trainer.policy.save(req.out or req.default_out(".npz"))
     summary = _save_history(path, trainer.history)
     return path, f"{summary}\nsaved {path} ({trainer.num_timesteps} env steps)"
@@ -249,9 +277,15 @@ def _train_team_maskable_ppo(req: TrainRequest) -> tuple[Path, str]:
     from hbkit.train.team import train_maskable_ppo
 
     steps = req.timesteps or (128 if req.fast else None)
-    model = train_maskable_ppo(req.scenario, total_timesteps=steps, seed=req.seed, progress=req.progress,
-                               reward=req.reward, reset_budgets=req.budgets,
-                               **({"n_steps": 32, "n_envs": 2, "batch_size": 32} if req.fast else {}))
+    model = train_maskable_ppo(
+        req.scenario,
+        total_timesteps=steps,
+        seed=req.seed,
+        progress=req.progress,
+        reward=req.reward,
+        reset_budgets=req.budgets,
+        **({"n_steps": 32, "n_envs": 2, "batch_size": 32} if req.fast else {}),
+    )
     return _save_sb3(model, req)
 
 
@@ -263,9 +297,14 @@ def _train_team_router(req: TrainRequest) -> tuple[Path, str]:
     if req.fast:
         settings.update(problems_per_iteration=2, rollouts_per_problem=4)
     iterations = req.iterations or (2 if req.fast else None)
-    router = train_router(scenario=req.scenario, seed=req.seed, progress=req.progress,
-                          advantage=req.advantage, **({"iterations": iterations} if iterations else {}),
-                          **settings)
+    router = train_router(
+        scenario=req.scenario,
+        seed=req.seed,
+        progress=req.progress,
+        advantage=req.advantage,
+        **cast(dict[str, Any], {"iterations": iterations} if iterations else {}),
+        **settings,
+    )
     path = router.save(req.out or req.default_out(".json"))
     summary = _save_history(path, router.history)
     return path, f"{summary}\nsaved {path} (load it with: hbkit evaluate {path})"
@@ -279,8 +318,13 @@ def _train_split_guess(req: TrainRequest) -> tuple[Path, str]:
     if req.fast:
         settings.update(population=2, episodes=2)
     iterations = req.iterations or (2 if req.fast else None)
-    manager = train(scenario=req.scenario, seed=req.seed, progress=req.progress,
-                    **({"iterations": iterations} if iterations else {}), **settings)
+    manager = train(
+        scenario=req.scenario,
+        seed=req.seed,
+        progress=req.progress,
+        **cast(dict[str, Any], {"iterations": iterations} if iterations else {}),
+        **settings,
+    )
     path = manager.save(req.out or req.default_out(".npz"))
     return path, f"saved {path} (load it with: hbkit evaluate {path})"
 
@@ -296,8 +340,9 @@ def _save_sb3(model: Any, req: TrainRequest) -> tuple[Path, str]:
     probe = gym.make(req.env_id, scenario=req.scenario, **req.env_kwargs())
     sc = probe.unwrapped.scenario  # type: ignore[attr-defined]  # the resolved world it trained on
     probe.close()
-    _sidecar(out).write_text(json.dumps({"env_id": req.env_id, "algo": req.algo,
-                                         "scenario": sc.to_dict()}, indent=1))
+    _sidecar(out).write_text(
+        json.dumps({"env_id": req.env_id, "algo": req.algo, "scenario": sc.to_dict()}, indent=1)
+    )
     return out, f"saved {out} (load it with: hbkit evaluate {out})"
 
 
@@ -312,8 +357,16 @@ def _sb3_trainer(algo: str) -> Trainer:
 
         fast = {"ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}}.get(algo, {}) if req.fast else {}
         steps = req.timesteps or (128 if req.fast else None)
-        model = train_sb3(req.env_id, algo, scenario=req.scenario, total_timesteps=steps, seed=req.seed,
-                          progress_bar=req.progress, env_kwargs=req.env_kwargs(), algo_kwargs=fast)
+        model = train_sb3(
+            req.env_id,
+            algo,
+            scenario=req.scenario,
+            total_timesteps=steps,
+            seed=req.seed,
+            progress_bar=req.progress,
+            env_kwargs=req.env_kwargs(),
+            algo_kwargs=fast,
+        )
         return _save_sb3(model, req)
 
     run.__doc__ = f"Stable-Baselines3 {algo.upper()} (SB3's own settings, the scenario's [{algo}] table)"
@@ -357,70 +410,104 @@ def _examples(kind: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
-    p = argparse.ArgumentParser(prog="hbkit", description="hbkit: hierarchical budgets kit",
-                                epilog=_examples("train") + "\n" + _examples("evaluate")[9:],
-                                formatter_class=raw)
+    p = argparse.ArgumentParser(
+        prog="hbkit",
+        description="hbkit: hierarchical budgets kit",
+        epilog=_examples("train") + "\n" + _examples("evaluate")[9:],
+        formatter_class=raw,
+    )
     p.add_argument("--version", action="version", version=f"hbkit {hbkit.__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="train HBPO and the comparison runs, write an HTML report")
     d.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder")
-    d.add_argument("--episodes", type=_positive_int("--episodes"), default=2000,
-                   help="evaluation problems per method")
+    d.add_argument(
+        "--episodes", type=_positive_int("--episodes"), default=2000, help="evaluation problems per method"
+    )
     d.add_argument("--seed", type=_seed, default=0)
-    d.add_argument("--iterations", type=_positive_int("--iterations"), default=None,
-                   help="training iterations per run")
+    d.add_argument(
+        "--iterations", type=_positive_int("--iterations"), default=None, help="training iterations per run"
+    )
     d.add_argument("--fast", action="store_true", help="a few iterations only (a smoke test, seconds)")
 
     s = sub.add_parser("scenarios", help="list scenarios, describe one, or export a JSON Schema")
     s.add_argument("name", nargs="?", help="a scenario name or path")
     s.add_argument("--env", type=_env_id, default=None, help="only this world's scenarios")
-    s.add_argument("--schema", action="store_true",
-                   help="print the JSON Schema of the scenario files (of --env, else of every world)")
+    s.add_argument(
+        "--schema",
+        action="store_true",
+        help="print the JSON Schema of the scenario files (of --env, else of every world)",
+    )
 
     t = sub.add_parser(
-        "train", help="train an agent (HBPO, a world's own trainer or an SB3 algorithm)",
+        "train",
+        help="train an agent (HBPO, a world's own trainer or an SB3 algorithm)",
         description="Train an agent and save it. --budgets and --reward are read in the world's "
-                    "terms: tokens (Reasoning), dollars (Team), budget per round (Split).",
-        epilog=_examples("train"), formatter_class=raw,
+        "terms: tokens (Reasoning), dollars (Team), budget per round (Split).",
+        epilog=_examples("train"),
+        formatter_class=raw,
     )
     t.add_argument("--env", type=_env_id, default="hbkit/Reasoning-v0", help=", ".join(ENV_IDS))
     t.add_argument("--scenario", default=None, help="scenario name or path (default: the world's)")
-    t.add_argument("--algo", default=None,
-                   help="a trainer of the world (default: its first; `--algo list` lists them)")
-    t.add_argument("--reward", default=None,
-                   help="reward function: Reasoning hbpo/cosine/classic, Team plain/hbpo/cosine")
-    t.add_argument("--budgets", default=None,
-                   help="comma-separated budgets in the world's unit (Reasoning: tokens or 'none'; "
-                        "Team: dollars; Split: one budget per round)")
+    t.add_argument(
+        "--algo", default=None, help="a trainer of the world (default: its first; `--algo list` lists them)"
+    )
+    t.add_argument(
+        "--reward",
+        default=None,
+        help="reward function: Reasoning hbpo/cosine/classic, Team plain/hbpo/cosine",
+    )
+    t.add_argument(
+        "--budgets",
+        default=None,
+        help="comma-separated budgets in the world's unit (Reasoning: tokens or 'none'; "
+        "Team: dollars; Split: one budget per round)",
+    )
     t.add_argument("--advantage", default="hbpo", help="HBPO advantage: hbpo, hbpo-code or grpo")
     t.add_argument("--policy", default=None, help="linear or mlp (HBPO)")
-    t.add_argument("--iterations", type=_positive_int("--iterations"), default=None,
-                   help="HBPO iterations (default: the scenario's)")
-    t.add_argument("--timesteps", type=_positive_int("--timesteps"), default=None,
-                   help="SB3 total timesteps (default: the scenario's recipe, else 50000)")
+    t.add_argument(
+        "--iterations",
+        type=_positive_int("--iterations"),
+        default=None,
+        help="HBPO iterations (default: the scenario's)",
+    )
+    t.add_argument(
+        "--timesteps",
+        type=_positive_int("--timesteps"),
+        default=None,
+        help="SB3 total timesteps (default: the scenario's recipe, else 50000)",
+    )
     t.add_argument("--seed", type=_seed, default=0)
     t.add_argument("--out", type=Path, default=None, help="where to save (.npz for HBPO, .zip for SB3)")
     t.add_argument("--fast", action="store_true", help="tiny settings (a smoke test)")
     t.add_argument("--no-progress", action="store_true")
 
     e = sub.add_parser(
-        "evaluate", help="evaluate a saved policy, a manager or an SB3 model",
+        "evaluate",
+        help="evaluate a saved policy, a manager or an SB3 model",
         description="AGENT is a policy .npz, an SB3 model .zip saved by `hbkit train`, a manager "
-                    "name (see --list-managers), 'manager:NAME' or 'sb3:ALGO:PATH'.",
-        epilog=_examples("evaluate"), formatter_class=raw,
+        "name (see --list-managers), 'manager:NAME' or 'sb3:ALGO:PATH'.",
+        epilog=_examples("evaluate"),
+        formatter_class=raw,
     )
     e.add_argument("agent", nargs="?", help="what to evaluate (see above)")
-    e.add_argument("--env", type=_env_id, default=None,
-                   help="default: the saved agent's world, else hbkit/Reasoning-v0")
+    e.add_argument(
+        "--env", type=_env_id, default=None, help="default: the saved agent's world, else hbkit/Reasoning-v0"
+    )
     e.add_argument("--scenario", default=None, help="default: the world the agent was trained on")
-    e.add_argument("--other-world", action="store_true",
-                   help="allow evaluating a saved agent on a world other than its own")
+    e.add_argument(
+        "--other-world",
+        action="store_true",
+        help="allow evaluating a saved agent on a world other than its own",
+    )
     e.add_argument("--episodes", type=_positive_int("--episodes"), default=2000)
     e.add_argument("--seed", type=_seed, default=123)
-    e.add_argument("--budget", default="default",
-                   help="'default' (the scenario decides), a number in the world's unit, or "
-                        "'none' (natural mode, Reasoning)")
+    e.add_argument(
+        "--budget",
+        default="default",
+        help="'default' (the scenario decides), a number in the world's unit, or "
+        "'none' (natural mode, Reasoning)",
+    )
     e.add_argument("--json", action="store_true", help="print the whole report as JSON")
     e.add_argument("--list-managers", action="store_true", help="list the world's managers and exit")
 
@@ -480,10 +567,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
         allowed = ", ".join(rewards) if rewards else f"none ({env_id} has a single reward)"
         raise ConfigError(f"--reward {args.reward!r} is not a reward of {env_id}; allowed: {allowed}")
     req = TrainRequest(
-        env_id=env_id, scenario=args.scenario or DEFAULT_SCENARIOS[env_id], algo=args.algo, seed=args.seed,
-        budgets=parse_budgets(args.budgets, env_id), reward=args.reward, iterations=args.iterations,
-        timesteps=args.timesteps, policy=args.policy, advantage=args.advantage, out=args.out,
-        progress=not args.no_progress, fast=args.fast,
+        env_id=env_id,
+        scenario=args.scenario or DEFAULT_SCENARIOS[env_id],
+        algo=args.algo,
+        seed=args.seed,
+        budgets=parse_budgets(args.budgets, env_id),
+        reward=args.reward,
+        iterations=args.iterations,
+        timesteps=args.timesteps,
+        policy=args.policy,
+        advantage=args.advantage,
+        out=args.out,
+        progress=not args.no_progress,
+        fast=args.fast,
     )
     _, message = trainers[args.algo](req)
     print(message)
@@ -522,8 +618,10 @@ def _load_agent(args: argparse.Namespace) -> tuple[Any, str, Any]:
     name = spec.split(":", 1)[1] if spec.startswith("manager:") else spec
     managers = available(env_id)
     if name not in managers:
-        raise ConfigError(f"{spec!r} is neither a file nor a manager of {env_id}; allowed: a policy .npz, "
-                          f"an SB3 .zip, sb3:ALGO:PATH or a manager: {', '.join(managers)}")
+        raise ConfigError(
+            f"{spec!r} is neither a file nor a manager of {env_id}; allowed: a policy .npz, "
+            f"an SB3 .zip, sb3:ALGO:PATH or a manager: {', '.join(managers)}"
+        )
     env = gym.make(env_id, **({"scenario": args.scenario} if args.scenario else {}))
     return managers[name](env), env_id, args.scenario
 
@@ -544,8 +642,10 @@ def _load_sb3_spec(spec: str, args: argparse.Namespace) -> tuple[Any, str, Any]:
 
     parts = spec.split(":", 2)
     if len(parts) < 3 or not parts[2]:
-        raise ConfigError(f"agent {spec!r}: no model path; allowed: sb3:ALGO:PATH, e.g. "
-                          "sb3:ppo:runs/ppo-Reasoning-v0-s0.zip (ALGO one of " + ", ".join(ALGOS) + ")")
+        raise ConfigError(
+            f"agent {spec!r}: no model path; allowed: sb3:ALGO:PATH, e.g. "
+            "sb3:ppo:runs/ppo-Reasoning-v0-s0.zip (ALGO one of " + ", ".join(ALGOS) + ")"
+        )
     _, algo, path = parts
     if algo not in ALGOS:
         raise ConfigError(f"agent {spec!r}: unknown algorithm {algo!r}; allowed: {', '.join(ALGOS)}")
@@ -566,8 +666,10 @@ def _load_sb3_file(path: Path, algo: str | None, args: argparse.Namespace) -> tu
             raise ConfigError(f"{_sidecar(path)}: not readable ({exc})") from None
     algo = algo or saved.get("algo")
     if algo is None:
-        raise ConfigError(f"{path}: no {_sidecar(path).name} beside it says which algorithm trained it; "
-                          "allowed: sb3:ALGO:PATH")
+        raise ConfigError(
+            f"{path}: no {_sidecar(path).name} beside it says which algorithm trained it; "
+            "allowed: sb3:ALGO:PATH"
+        )
     env_id = args.env or saved.get("env_id") or "hbkit/Reasoning-v0"
     scenario: Any = args.scenario
     if scenario is None and saved.get("scenario") and saved.get("env_id") == env_id:
@@ -585,8 +687,9 @@ def _print_report(report: dict[str, Any]) -> None:
             print(f"\n{key}:")
             print(f"{'':>10} " + " ".join(f"{c:>16}" for c in cols))
             for row, stats in value.items():
-                cells = (f"{stats[c]:>16.4g}" if isinstance(stats[c], float) else f"{stats[c]:>16}"
-                         for c in cols)
+                cells = (
+                    f"{stats[c]:>16.4g}" if isinstance(stats[c], float) else f"{stats[c]:>16}" for c in cols
+                )
                 print(f"{row:>10} " + " ".join(cells))
 
 
@@ -599,12 +702,22 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print("\n".join(available(args.env or "hbkit/Reasoning-v0")))
         return 0
     if not args.agent:
-        raise ConfigError("hbkit evaluate: no AGENT given; allowed: a policy .npz, an SB3 .zip, "
-                          "sb3:ALGO:PATH or a manager name (hbkit evaluate --list-managers --env ENV)")
+        raise ConfigError(
+            "hbkit evaluate: no AGENT given; allowed: a policy .npz, an SB3 .zip, "
+            "sb3:ALGO:PATH or a manager name (hbkit evaluate --list-managers --env ENV)"
+        )
     agent, env_id, scenario = _load_agent(args)
     budget = parse_budget(args.budget, env_id)
-    report = evaluate(agent, env_id, scenario=scenario, episodes=args.episodes, seed=args.seed,
-                      budget=budget, progress=True, allow_other_world=args.other_world)
+    report = evaluate(
+        agent,
+        env_id,
+        scenario=scenario,
+        episodes=args.episodes,
+        seed=args.seed,
+        budget=budget,
+        progress=True,
+        allow_other_world=args.other_world,
+    )
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -619,8 +732,13 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from hbkit.demo import run_demo
 
-    run_demo(out=args.out, episodes=args.episodes, seed=args.seed, iterations=args.iterations,
-             fast=args.fast or hbkit.fast_mode())
+    run_demo(
+        out=args.out,
+        episodes=args.episodes,
+        seed=args.seed,
+        iterations=args.iterations,
+        fast=args.fast or hbkit.fast_mode(),
+    )
     return 0
 
 

@@ -74,9 +74,14 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def run_ablations(iterations: int | None = None, seed: int = 0, episodes: int = 2000,
-                  eval_seed: int = 123, progress: bool = True,
-                  trained: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def run_ablations(
+    iterations: int | None = None,
+    seed: int = 0,
+    episodes: int = 2000,
+    eval_seed: int = 123,
+    progress: bool = True,
+    trained: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
     """Train every run of :data:`ABLATIONS` and evaluate it in natural mode.
 
     :param trained: policies already trained the same way, by ablation name (they are reused)
@@ -94,9 +99,16 @@ def run_ablations(iterations: int | None = None, seed: int = 0, episodes: int = 
         r = evaluate(trained[name], ENV_ID, scenario=SCENARIO, episodes=episodes, seed=eval_seed, budget=None)
         lv = r["by_level"]
         hi, lo = max(lv, key=int), min(lv, key=int)
-        rows.append({"run": name, "accuracy": r["accuracy"], "mean_tokens": r["mean_tokens"],
-                     f"L{hi} accuracy": lv[hi]["accuracy"], f"L{lo} tokens": lv[lo]["mean_tokens"],
-                     f"L{hi} tokens": lv[hi]["mean_tokens"]})
+        rows.append(
+            {
+                "run": name,
+                "accuracy": r["accuracy"],
+                "mean_tokens": r["mean_tokens"],
+                f"L{hi} accuracy": lv[hi]["accuracy"],
+                f"L{lo} tokens": lv[lo]["mean_tokens"],
+                f"L{hi} tokens": lv[hi]["mean_tokens"],
+            }
+        )
     return rows
 
 
@@ -104,13 +116,17 @@ def format_table(reports: dict[str, dict[str, Any]], base: str = "base reasoner"
     """A plain-text table: accuracy and mean tokens, overall and by level, change against ``base``."""
     levels = sorted(next(iter(reports.values()))["by_level"], key=int)
     head = f"{'method':<15}{'accuracy':>9}{'tokens':>8}{'vs base':>9}  " + "  ".join(
-        f"{'L' + lv + ' acc/tok':>13}" for lv in levels)
+        f"{'L' + lv + ' acc/tok':>13}" for lv in levels
+    )
     lines = [head, "-" * len(head)]
     b = reports.get(base)
     for name, r in reports.items():
-        delta = "" if b is None or name == base else f"{100 * (r['mean_tokens'] / b['mean_tokens'] - 1):+.1f}%"
+        delta = (
+            "" if b is None or name == base else f"{100 * (r['mean_tokens'] / b['mean_tokens'] - 1):+.1f}%"
+        )
         cells = "  ".join(
-            f"{r['by_level'][lv]['accuracy']:>6.3f}/{r['by_level'][lv]['mean_tokens']:<6.0f}" for lv in levels)
+            f"{r['by_level'][lv]['accuracy']:>6.3f}/{r['by_level'][lv]['mean_tokens']:<6.0f}" for lv in levels
+        )
         lines.append(f"{name:<15}{r['accuracy']:>9.3f}{r['mean_tokens']:>8.0f}{delta:>9}  {cells}")
     return "\n".join(lines)
 
@@ -141,7 +157,7 @@ def run_demo(
     iterations = iterations or DEMO_ITERATIONS
     histories: dict[str, list[dict[str, Any]]] = {}
     reports: dict[str, dict[str, Any]] = {}
-    ev = dict(episodes=episodes, seed=eval_seed, budget=None)
+    ev: dict[str, Any] = dict(episodes=episodes, seed=eval_seed, budget=None)
 
     env = gym.make(ENV_ID, scenario=SCENARIO)
     reports["base reasoner"] = evaluate(base_reasoner(env), ENV_ID, scenario=SCENARIO, **ev)
@@ -161,8 +177,10 @@ def run_demo(
     print(f"\nNatural mode (no budget), {episodes} problems of {SCENARIO}, seed {eval_seed}:\n")
     print(table)
     hb, base = reports["HBPO"], reports["base reasoner"]
-    print(f"\nHBPO vs base reasoner: tokens {100 * (hb['mean_tokens'] / base['mean_tokens'] - 1):+.1f}%, "
-          f"accuracy {100 * (hb['accuracy'] - base['accuracy']):+.2f} points")
+    print(
+        f"\nHBPO vs base reasoner: tokens {100 * (hb['mean_tokens'] / base['mean_tokens'] - 1):+.1f}%, "
+        f"accuracy {100 * (hb['accuracy'] - base['accuracy']):+.2f} points"
+    )
 
     figures = [
         rviz.collapse_curves(histories),
@@ -175,27 +193,39 @@ def run_demo(
     ]
     from hbkit.viz.report import DEMO_CAPTIONS, Table, html_report, reports_table
 
-    expected = Table("What to expect over training seeds (hbpo-math, natural mode, 2000 problems, 300 "
-                     "iterations, 5 seeds; mean ± 95 % interval; benchmarks/RESULTS.md)",
-                     ["run", "accuracy", "mean tokens", "level-1 accuracy", "level-5 accuracy"],
-                     EXPECTED_ROWS, notes=list(EXPECTED_NOTES))
+    expected = Table(
+        "What to expect over training seeds (hbpo-math, natural mode, 2000 problems, 300 "
+        "iterations, 5 seeds; mean ± 95 % interval; benchmarks/RESULTS.md)",
+        ["run", "accuracy", "mean tokens", "level-1 accuracy", "level-5 accuracy"],
+        EXPECTED_ROWS,
+        notes=list(EXPECTED_NOTES),
+    )
     captions = (
         "Exploration during training: the share of level-5 rollouts whose thinking reaches the problem's "
         "need (left) and the share of problem groups whose rewards are all equal, so their advantage is "
         "zero (right). A run whose left curve sinks has stopped exploring long solutions.",
         "HBPO's rollouts per budget subgroup during training (dashed: the budgets): does it follow them?",
     ) + tuple(DEMO_CAPTIONS)
-    page = html_report("hbkit demo: HBPO on hbpo-math",
-                       f"Natural mode (no budget in the prompt: trained policies declare their own), {episodes} "
-                       f"problems (seed {eval_seed}); one training seed ({seed}), {iterations} iterations per run. "
-                       "Single-seed numbers vary from seed to seed; the second table gives means and 95 % "
-                       "intervals over seeds.",
-                       tables=[reports_table(reports), expected],
-                       figures=list(zip(figures, captions, strict=False)))
+    page = html_report(
+        "hbkit demo: HBPO on hbpo-math",
+        f"Natural mode (no budget in the prompt: trained policies declare their own), {episodes} "
+        f"problems (seed {eval_seed}); one training seed ({seed}), {iterations} iterations per run. "
+        "Single-seed numbers vary from seed to seed; the second table gives means and 95 % "
+        "intervals over seeds.",
+        tables=[reports_table(reports), expected],
+        figures=list(zip(figures, captions, strict=False)),
+    )
     (out / "report.html").write_text(page, encoding="utf-8")
     seconds = time.perf_counter() - t_start
-    results = {"reports": reports, "histories": histories, "fixed_length": fixed,
-               "train_seconds": train_seconds, "seconds": seconds, "seed": seed, "episodes": episodes}
+    results = {
+        "reports": reports,
+        "histories": histories,
+        "fixed_length": fixed,
+        "train_seconds": train_seconds,
+        "seconds": seconds,
+        "seed": seed,
+        "episodes": episodes,
+    }
     (out / "results.json").write_text(json.dumps(results, indent=1))
     print(f"\nwrote {out / 'report.html'} and {out / 'results.json'} in {seconds:.0f} s")
     return results

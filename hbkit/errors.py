@@ -90,8 +90,9 @@ class StateError(HbkitError, RuntimeError):
     """A call came at the wrong time, e.g. ``step()`` before ``reset()``."""
 
 
-def whole_number(value: Any, name: str, low: int = 0, high: int | None = None,
-                 error: type[HbkitError] = ConfigError) -> int:
+def whole_number(
+    value: Any, name: str, low: int = 0, high: int | None = None, error: type[HbkitError] = ConfigError
+) -> int:
     """``value`` as an ``int`` if it is a whole number in ``[low, high]``: the one check for counts
     and seeds (``episodes=2.5``, ``num_envs=True`` and ``seed=-1`` are refused, never truncated).
 

@@ -77,8 +77,13 @@ def _chunk_size(env_id: str, kwargs: dict[str, Any], episodes: int) -> int:
     two small VectorEnvs: the growth per env is what a larger one costs)."""
     sizes = []
     for n in (8, 16):
-        vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point",
-                           autoreset_mode=AutoresetMode.DISABLED, **kwargs)
+        vec = gym.make_vec(
+            env_id,
+            num_envs=n,
+            vectorization_mode="vector_entry_point",
+            autoreset_mode=AutoresetMode.DISABLED,
+            **kwargs,
+        )
         sizes.append(_array_bytes(vec.unwrapped, set()))
         vec.close()
     per_env = max(1, (sizes[1] - sizes[0]) // 8)
@@ -103,8 +108,10 @@ def _saved_world(agent: Any, env_id: str) -> tuple[dict[str, Any], Scenario | No
         return ({"scenario": own}, own) if isinstance(own, Scenario) else ({}, None)
     meta = agent.metadata
     if meta.get("env_id") not in (None, env_id):
-        raise WorldMismatchError(f"this policy was trained on {meta['env_id']}, not on {env_id}; "
-                                 f"allowed: evaluate it on {meta['env_id']}")
+        raise WorldMismatchError(
+            f"this policy was trained on {meta['env_id']}, not on {env_id}; "
+            f"allowed: evaluate it on {meta['env_id']}"
+        )
     kwargs = dict(meta.get("env_kwargs") or {})
     saved = meta.get("scenario")
     if not saved:
@@ -114,8 +121,9 @@ def _saved_world(agent: Any, env_id: str) -> tuple[dict[str, Any], Scenario | No
     return kwargs, sc
 
 
-def _spec_kwargs(env_id: str, agent: Any, scenario: Any, env_kwargs: dict[str, Any],
-                 allow_other_world: bool) -> tuple[dict[str, Any], Scenario]:
+def _spec_kwargs(
+    env_id: str, agent: Any, scenario: Any, env_kwargs: dict[str, Any], allow_other_world: bool
+) -> tuple[dict[str, Any], Scenario]:
     """The env keyword arguments to evaluate on, and the resolved scenario they make.
 
     :raises WorldMismatchError: if a saved policy would run on a world other than its own
@@ -244,8 +252,13 @@ def _run_vector(env_id, kwargs, act, episodes, seed, options, progress):
     size = _chunk_size(env_id, kwargs, episodes)
     for chunk in range(0, episodes, size):
         n = min(size, episodes - chunk)
-        vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point",
-                           autoreset_mode=AutoresetMode.DISABLED, **kwargs)
+        vec = gym.make_vec(
+            env_id,
+            num_envs=n,
+            vectorization_mode="vector_entry_point",
+            autoreset_mode=AutoresetMode.DISABLED,
+            **kwargs,
+        )
         env_cls = type(vec.unwrapped)
         obs, infos = vec.reset(seed=int(seed) + start, options=dict(options))
         start += n
@@ -334,8 +347,9 @@ def compare(
     names = list(managers) if names is None else list(names)
     unknown = [n for n in names if n not in managers]
     if unknown:
-        raise ConfigError(f"compare: unknown manager {unknown[0]!r} for {env_id}; allowed: "
-                          f"{', '.join(managers)}")
+        raise ConfigError(
+            f"compare: unknown manager {unknown[0]!r} for {env_id}; allowed: {', '.join(managers)}"
+        )
     env = gym.make(env_id, scenario=scenario or DEFAULT_SCENARIOS[env_id], **env_kwargs)
     sc = env.unwrapped.scenario  # type: ignore[attr-defined]
     out = {}
@@ -343,7 +357,8 @@ def compare(
         factory = managers[name]
         seeded = "seed" in inspect.signature(factory).parameters
         manager = factory(env, seed=seed) if seeded else factory(env)
-        out[name] = evaluate(manager, env_id, scenario=sc, episodes=episodes, seed=seed, budget=budget,
-                             **env_kwargs)
+        out[name] = evaluate(
+            manager, env_id, scenario=sc, episodes=episodes, seed=seed, budget=budget, **env_kwargs
+        )
     env.close()
     return out

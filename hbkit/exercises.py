@@ -241,7 +241,9 @@ def check_hbpo_reward(
     )
 
 
-def _frontier(env: Any, episodes: int, seed: int, scenario: str = "hbpo-math") -> tuple[np.ndarray, np.ndarray]:
+def _frontier(
+    env: Any, episodes: int, seed: int, scenario: str = "hbpo-math"
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean tokens and accuracy of the fixed-length reasoners (the non-adaptive frontier)."""
     from hbkit.evaluate import evaluate
     from hbkit.managers.reasoning import fixed_length_grid
@@ -256,8 +258,9 @@ def _frontier(env: Any, episodes: int, seed: int, scenario: str = "hbpo-math") -
     return tokens[order], np.maximum.accumulate(accuracy[order])
 
 
-def check_reasoner(fn: Callable[[np.ndarray], int], episodes: int = 1000, seed: int = 2718,
-                   scenario: str = "hbpo-observable") -> CheckResult:
+def check_reasoner(
+    fn: Callable[[np.ndarray], int], episodes: int = 1000, seed: int = 2718, scenario: str = "hbpo-observable"
+) -> CheckResult:
     """Evaluate a learner's reasoner ``fn(obs) -> 0/1`` in natural mode and under every budget of
     the default scenario, on hidden problems (``seed``), against targets computed from the world:
 
@@ -293,8 +296,9 @@ def check_reasoner(fn: Callable[[np.ndarray], int], episodes: int = 1000, seed: 
     mine: dict[Any, dict[str, Any]] = {}
     for b in [None, *budgets]:
         try:
-            mine[b] = evaluate(fn, "hbkit/Reasoning-v0", scenario=scenario, episodes=episodes, seed=seed,
-                               budget=b)
+            mine[b] = evaluate(
+                fn, "hbkit/Reasoning-v0", scenario=scenario, episodes=episodes, seed=seed, budget=b
+            )
         except Exception as exc:  # noqa: BLE001
             return CheckResult(
                 False, f"evaluating your reasoner (budget={b}) raised {type(exc).__name__}: {exc}"

@@ -23,9 +23,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+__all__ = [
+    "budget_memory_grid",
+    "add_to_grid",
+    "team_grid",
+    "reasoning_grid",
+    "load_grid",
+    "find_grid",
+    "mean_ci",
+    "main",
+]
 
-__all__ = ["budget_memory_grid", "add_to_grid", "team_grid", "reasoning_grid", "load_grid", "find_grid", "mean_ci", "main"]
 
 def mean_ci(values: Sequence[float]) -> tuple[float, float]:
     """Mean and half-width of a 95 % t-interval over seeds (0 for a single value); the rule of
@@ -201,8 +209,14 @@ def budget_memory_grid(
     :return: ``{"expense_budgets", "memories", "scenario", "episodes", "seed", "points"}`` where
         ``points[(budget, memory)][name]`` is an :func:`hbkit.evaluate.evaluate` report
     """
-    grid = {"expense_budgets": [float(b) for b in expense_budgets], "memories": [int(m) for m in memories],
-            "scenario": scenario, "episodes": int(episodes), "seed": int(seed), "points": {}}
+    grid = {
+        "expense_budgets": [float(b) for b in expense_budgets],
+        "memories": [int(m) for m in memories],
+        "scenario": scenario,
+        "episodes": int(episodes),
+        "seed": int(seed),
+        "points": {},
+    }
     return add_to_grid(grid, agents, progress=progress)
 
 
@@ -216,8 +230,15 @@ def add_to_grid(grid: dict[str, Any], agents: dict[str, Any], progress: bool = F
     for b, m in tqdm(points, desc="evaluate", disable=not progress, unit="point"):
         row = grid["points"].setdefault((b, m), {})
         for name, agent in agents.items():
-            row[name] = evaluate(agent, "hbkit/Team-v0", scenario=grid["scenario"], episodes=grid["episodes"],
-                                 seed=grid["seed"], budget=b, memory=m)
+            row[name] = evaluate(
+                agent,
+                "hbkit/Team-v0",
+                scenario=grid["scenario"],
+                episodes=grid["episodes"],
+                seed=grid["seed"],
+                budget=b,
+                memory=m,
+            )
     return grid
 
 

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -79,6 +79,12 @@ MAX_NAME_CHARS = 1024
 _REQUIRED = object()
 
 
+class _FailContext(Protocol):
+    """What a field check needs: a way to turn a problem into the error it raises."""
+
+    def fail(self, path: str, problem: str, allowed: str | None = None) -> Exception: ...
+
+
 @dataclass
 class _Ctx:
     source: str
@@ -121,16 +127,14 @@ class Number:
         hi = "" if self.high is None else f" <= {self.high}"
         return f"{kind}" + (f" with {lo}value{hi}" if (lo or hi) else "")
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ctx.fail(path, f"expected a number, got {value!r}", self.allowed())
         if not math.isfinite(float(value)):
             raise ctx.fail(path, f"{value!r} is not finite", self.allowed())
         if self.integer and not float(value).is_integer():
             raise ctx.fail(path, f"expected an integer, got {value!r}", self.allowed())
-        too_low = self.low is not None and (
-            value <= self.low if self.open_low else value < self.low
-        )
+        too_low = self.low is not None and (value <= self.low if self.open_low else value < self.low)
         if too_low or (self.high is not None and value > self.high):
             raise ctx.fail(path, f"{value!r} is out of range", self.allowed())
         return int(value) if self.integer else float(value)
@@ -155,7 +159,7 @@ class Text:
     def allowed(self) -> str:
         return "one of " + ", ".join(repr(c) for c in self.choices) if self.choices else "a string"
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
         if not isinstance(value, str):
             raise ctx.fail(path, f"expected a string, got {value!r}", self.allowed())
         if self.choices and value not in self.choices:
@@ -179,7 +183,7 @@ class Flag:
     def allowed(self) -> str:
         return "true or false"
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
         if not isinstance(value, bool):
             raise ctx.fail(path, f"expected true or false, got {value!r}", self.allowed())
         return value
@@ -219,14 +223,12 @@ class ListOf:
         total = "" if self.total is None else f", summing to {_fmt(self.total)}"
         return f"a list of {self._count()}{extra} items, each {self.item.allowed()}{total}"
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
         if not isinstance(value, list):
             raise ctx.fail(path, f"expected a list, got {_short(value)}", self.allowed())
         if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
             hi = "" if self.max_len is None else f" and at most {self.max_len}"
-            raise ctx.fail(
-                path, f"has {len(value)} items", f"at least {self.min_len}{hi} items"
-            )
+            raise ctx.fail(path, f"has {len(value)} items", f"at least {self.min_len}{hi} items")
         out = [self.item.check(v, f"{path}[{i}]", ctx) for i, v in enumerate(value)]
         if self.increasing and any(b <= a for a, b in zip(out, out[1:], strict=False)):
             raise ctx.fail(path, f"{out} is not strictly increasing", "strictly increasing values")
@@ -235,8 +237,7 @@ class ListOf:
         return out
 
     def json_schema(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "array", "items": self.item.json_schema(),
-                               "minItems": self.min_len}
+        out: dict[str, Any] = {"type": "array", "items": self.item.json_schema(), "minItems": self.min_len}
         if self.max_len is not None:
             out["maxItems"] = self.max_len
         if isinstance(self.length, int):
@@ -260,7 +261,7 @@ class Table:
     def allowed(self) -> str:
         return "a table with the fields " + ", ".join(self.fields)
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> dict[str, Any]:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ctx.fail(path, f"expected a table, got {_short(value)}", self.allowed())
         unknown = sorted(set(value) - set(self.fields))
@@ -317,13 +318,14 @@ class TableList:
 
     def allowed(self) -> str:
         hi = "" if self.max_len is None else f" and at most {self.max_len}"
-        return (f"an array of at least {self.min_len}{hi} tables ([[...]] in TOML) with the fields "
-                + ", ".join(self.fields))
+        return (
+            f"an array of at least {self.min_len}{hi} tables ([[...]] in TOML) with the fields "
+            + ", ".join(self.fields)
+        )
 
-    def check(self, value: Any, path: str, ctx: _Ctx) -> list[dict[str, Any]]:
+    def check(self, value: Any, path: str, ctx: _FailContext) -> list[dict[str, Any]]:
         if not isinstance(value, list):
-            raise ctx.fail(path, f"expected an array of tables, got {_short(value)}",
-                           f"[[{path}]] tables")
+            raise ctx.fail(path, f"expected an array of tables, got {_short(value)}", f"[[{path}]] tables")
         if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
             hi = "" if self.max_len is None else f" and at most {self.max_len}"
             raise ctx.fail(path, f"has {len(value)} entries", f"at least {self.min_len}{hi}")
@@ -331,8 +333,11 @@ class TableList:
         return [table.check(v, f"{path}[{i}]", ctx) for i, v in enumerate(value)]
 
     def json_schema(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "array", "items": Table(self.fields).json_schema(),
-                               "minItems": self.min_len}
+        out: dict[str, Any] = {
+            "type": "array",
+            "items": Table(self.fields).json_schema(),
+            "minItems": self.min_len,
+        }
         if self.max_len is not None:
             out["maxItems"] = self.max_len
         return _with_default(out, self)
@@ -342,12 +347,12 @@ class TableList:
 class Schema:
     """A world's scenario schema: its sections, plus a cross-field check.
 
-    :param sections: section name -> :class:`Table`
+    :param sections: section name -> :class:`Table` (or :class:`TableList`)
     :param check: ``check(data, fail)`` raises ``fail(field, problem, allowed)`` for problems that
         involve several fields (e.g. budgets below the maximum length)
     """
 
-    sections: Mapping[str, Table]
+    sections: Mapping[str, Table | TableList]
     check: Callable[[dict[str, Any], Callable[..., ScenarioError]], None] | None = None
 
 
@@ -428,8 +433,11 @@ class Scenario:
     def _world(self) -> dict[str, Any]:
         """The sections and fields that make the world (not :data:`TRAINING_SECTIONS` and
         :data:`TRAINING_FIELDS`)."""
-        world = {k: dict(v) if isinstance(v, Mapping) else v
-                 for k, v in self.data.items() if k not in TRAINING_SECTIONS}
+        world = {
+            k: dict(v) if isinstance(v, Mapping) else v
+            for k, v in self.data.items()
+            if k not in TRAINING_SECTIONS
+        }
         for dotted in TRAINING_FIELDS:
             section, _, key = dotted.partition(".")
             if isinstance(world.get(section), dict):
@@ -439,9 +447,15 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         """The full resolved scenario as plain JSON data (what a saved policy carries), with its
         :attr:`world_hash`; :meth:`from_dict` reads it back."""
-        return {"name": self.name, "env": self.env_id, "title": self.title,
-                "description": self.description, "source": self.source,
-                "data": copy.deepcopy(dict(self.data)), "world_hash": self.world_hash}
+        return {
+            "name": self.name,
+            "env": self.env_id,
+            "title": self.title,
+            "description": self.description,
+            "source": self.source,
+            "data": copy.deepcopy(dict(self.data)),
+            "world_hash": self.world_hash,
+        }
 
     @classmethod
     def from_dict(cls, saved: Mapping[str, Any], source: str = "<saved scenario>") -> Scenario:
@@ -457,13 +471,22 @@ class Scenario:
             {k: saved.get(k, "") for k in ("name", "env", "title", "description")}, "scenario", ctx
         )
         data = _validate_sections(copy.deepcopy(dict(saved["data"])), header["env"], ctx)
-        sc = cls(header["name"], header["env"], header["title"], header["description"],
-                 str(saved.get("source", source)), data)
+        sc = cls(
+            header["name"],
+            header["env"],
+            header["title"],
+            header["description"],
+            str(saved.get("source", source)),
+            data,
+        )
         want = saved.get("world_hash")
         if want is not None and want != sc.world_hash:
-            raise ScenarioError(source, "scenario.world_hash",
-                                "does not match the saved content (edited by hand, or saved by "
-                                "an hbkit whose scenario rules differ)")
+            raise ScenarioError(
+                source,
+                "scenario.world_hash",
+                "does not match the saved content (edited by hand, or saved by "
+                "an hbkit whose scenario rules differ)",
+            )
         return sc
 
     def differences(self, other: Scenario, limit: int = 3) -> list[str]:
@@ -560,8 +583,9 @@ def _toml_files(folder: Path | Traversable) -> Iterator[Path | Traversable]:
 def _resolve(name_or_path: Any) -> Path | Traversable:
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise ScenarioError(
-            "<argument>", "scenario", f"expected a scenario name or path, got "
-            f"{type(name_or_path).__name__} {_short(name_or_path)}",
+            "<argument>",
+            "scenario",
+            f"expected a scenario name or path, got {type(name_or_path).__name__} {_short(name_or_path)}",
             "a name such as 'hbpo-math' (see `hbkit scenarios`), a .toml path or a Scenario",
         )
     text = os.fspath(name_or_path)
@@ -569,7 +593,9 @@ def _resolve(name_or_path: Any) -> Path | Traversable:
         text = os.fsdecode(text)
     if not text.strip() or len(text) > MAX_NAME_CHARS or "\x00" in text:
         raise ScenarioError(
-            _short(text, 60), "<name>", f"not a usable scenario name or path ({len(text)} characters)",
+            _short(text, 60),
+            "<name>",
+            f"not a usable scenario name or path ({len(text)} characters)",
             f"a name such as 'hbpo-math' or a .toml path of at most {MAX_NAME_CHARS} characters",
         )
     path = Path(text)
@@ -597,8 +623,12 @@ def _read(path: Path | Traversable) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError(source, "<file>", f"not UTF-8 text ({exc})") from None
     except RecursionError:
-        raise ScenarioError(source, "<toml>", "nested too deeply to read",
-                            "the tables and arrays of a scenario file (a few levels deep)") from None
+        raise ScenarioError(
+            source,
+            "<toml>",
+            "nested too deeply to read",
+            "the tables and arrays of a scenario file (a few levels deep)",
+        ) from None
     except OSError as exc:
         raise ScenarioError(source, "<file>", f"cannot be read ({exc.strerror or exc})") from None
     ctx = _Ctx(source)
@@ -607,13 +637,16 @@ def _read(path: Path | Traversable) -> Scenario:
     header = _HEADER.check(raw.pop("scenario"), "scenario", ctx)
     data = _validate_sections(raw, header["env"], ctx)
     return Scenario(
-        header["name"], header["env"], header["title"], header["description"].strip(), source, data,
+        header["name"],
+        header["env"],
+        header["title"],
+        header["description"].strip(),
+        source,
+        data,
     )
 
 
-def load_scenario(
-    name_or_path: str | os.PathLike[str] | Scenario, env_id: str | None = None
-) -> Scenario:
+def load_scenario(name_or_path: str | os.PathLike[str] | Scenario, env_id: str | None = None) -> Scenario:
     """Load and validate a scenario by name (``"hbpo-math"``) or path.
 
     :param name_or_path: a scenario name from :func:`scenario_dirs`, a ``.toml`` path, or an
@@ -624,7 +657,9 @@ def load_scenario(
     sc = name_or_path if isinstance(name_or_path, Scenario) else _read(_resolve(name_or_path))
     if env_id is not None and sc.env_id != env_id:
         raise ScenarioError(
-            sc.source, "scenario.env", f"is {sc.env_id!r}, but {env_id!r} was asked for",
+            sc.source,
+            "scenario.env",
+            f"is {sc.env_id!r}, but {env_id!r} was asked for",
             f"a scenario for {env_id} (see `hbkit scenarios`)",
         )
     return sc
@@ -652,8 +687,9 @@ def scenario_json_schema(env_id: str) -> dict[str, Any]:
     for editor completion of the TOML files (``hbkit scenarios --schema``). Cross-field rules (such
     as budgets below the maximum length) are checked by hbkit only."""
     if env_id not in SCHEMA_HOMES:
-        raise ScenarioError("<argument>", "env_id", f"unknown env id {env_id!r}",
-                            "one of " + ", ".join(SCHEMA_HOMES))
+        raise ScenarioError(
+            "<argument>", "env_id", f"unknown env id {env_id!r}", "one of " + ", ".join(SCHEMA_HOMES)
+        )
     header = _HEADER.json_schema()
     header["properties"]["env"] = {"const": env_id}
     body = Table(_schema_for(env_id).sections).json_schema()

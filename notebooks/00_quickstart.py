@@ -41,7 +41,7 @@ from hbkit.train import HBPO, base_reasoner
 from hbkit.viz import reasoning as rviz
 from hbkit.viz.reasoning_widgets import budget_explorer
 
-FAST = hbkit.fast_mode()                       # HBKIT_FAST=1 shrinks training (used by the tests)
+FAST = hbkit.fast_mode()  # HBKIT_FAST=1 shrinks training (used by the tests)
 env = gym.make("hbkit/Reasoning-v0", scenario="hbpo-math")
 obs, info = env.reset(seed=0)
 print("observation:", dict(zip(env.unwrapped.feature_names, np.round(obs, 3), strict=False)))
@@ -88,21 +88,25 @@ rviz.learning_curves({"HBPO": history})
 # %%
 episodes = 200 if FAST else 1000
 reports = {
-    b: {name: evaluate(agent, "hbkit/Reasoning-v0", episodes=episodes, seed=123,
-                       budget=None if b == "none" else b)
-        for name, agent in (("base reasoner", base), ("HBPO", trainer.policy))}
+    b: {
+        name: evaluate(
+            agent, "hbkit/Reasoning-v0", episodes=episodes, seed=123, budget=None if b == "none" else b
+        )
+        for name, agent in (("base reasoner", base), ("HBPO", trainer.policy))
+    }
     for b in ["none", 512, 1024, 2048, 2560]
 }
 explorer = budget_explorer(reports)
 explorer
 
 # %%
-used = reports[512]["HBPO"]["mean_tokens"]            # the checker's answer; not printed yet
+used = reports[512]["HBPO"]["mean_tokens"]  # the checker's answer; not printed yet
 options = ["yes, it stays within the budget", "no, it uses clearly more (over 10 % more)"]
 budget_question = predict(
     "Before you print the numbers: under a budget of 512 tokens in the prompt, does the trained reasoner "
     "stay within 512 tokens on average?",
-    options, options[0] if used <= 1.1 * 512 else options[1],
+    options,
+    options[0] if used <= 1.1 * 512 else options[1],
     f"It uses {used:.0f} tokens on average under the 512 budget. A short run learns mostly to stop checking "
     "once the answer is found, which saves tokens in every mode; keeping to a tight budget is a second "
     "skill that needs longer training (notebook 04).",
@@ -112,7 +116,9 @@ budget_question
 # %%
 for b in (512, "none"):
     for name, r in reports[b].items():
-        print(f"budget {b!s:>4}  {name:14s} accuracy {r['accuracy']:.3f}   mean tokens {r['mean_tokens']:6.0f}")
+        print(
+            f"budget {b!s:>4}  {name:14s} accuracy {r['accuracy']:.3f}   mean tokens {r['mean_tokens']:6.0f}"
+        )
 
 # %%
 for name, r in reports["none"].items():
@@ -137,8 +143,10 @@ from hbkit.exercises import check_reasoner, predict, solution
 
 col = {name: i for i, name in enumerate(env.unwrapped.feature_names)}
 
+
 def my_reasoner(obs):
-    return 0          # placeholder: always thinks on. Replace it with your rule
+    return 0  # placeholder: always thinks on. Replace it with your rule
+
 
 check_reasoner(my_reasoner, episodes=300 if FAST else 1000)
 

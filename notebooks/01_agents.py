@@ -138,10 +138,15 @@ predict(
 )
 
 # %%
-reports = {name: evaluate(f(env), "hbkit/Team-v0", episodes=EPISODES, seed=123) for name, f in available("hbkit/Team-v0").items()}
+reports = {
+    name: evaluate(f(env), "hbkit/Team-v0", episodes=EPISODES, seed=123)
+    for name, f in available("hbkit/Team-v0").items()
+}
 for name, r in reports.items():
-    print(f"{name:12s} reward {r['reward']:6.2f}  success {r['success_rate']:.2f}  spent ${r['expense_spent']:.3f}  "
-          f"ran out of money {r['budget_exhausted_rate']:.0%}  hires {r['hires']:.1f}  fires {r['fires']:.1f}")
+    print(
+        f"{name:12s} reward {r['reward']:6.2f}  success {r['success_rate']:.2f}  spent ${r['expense_spent']:.3f}  "
+        f"ran out of money {r['budget_exhausted_rate']:.0%}  hires {r['hires']:.1f}  fires {r['fires']:.1f}"
+    )
 tviz.success_vs_cost([{"name": n, **r} for n, r in reports.items()], y="reward", budget=world.expense_budget)
 
 # %% [markdown]
@@ -158,9 +163,10 @@ from hbkit.exercises import check_cost_benefit, solution
 
 
 def net(p, value, quorum, dollars, money_weight):
-    return value / quorum * p          # placeholder: what does the call cost?
+    return value / quorum * p  # placeholder: what does the call cost?
+
 
 check_cost_benefit(net)
 
 # %%
-solution("net_value")                  # open it after you have tried
+solution("net_value")  # open it after you have tried

@@ -42,12 +42,14 @@ from hbkit.managers.split import split_value, water_fill
 from hbkit.viz import split as sviz
 from hbkit.viz.split_widgets import hand_split_dashboard, oracle_budget_dashboard
 
-FAST = hbkit.fast_mode()                       # HBKIT_FAST=1 shrinks the work (used by the tests)
-world = sviz.world_of("classroom")             # the constants of environments/classroom.toml
+FAST = hbkit.fast_mode()  # HBKIT_FAST=1 shrinks the work (used by the tests)
+world = sviz.world_of("classroom")  # the constants of environments/classroom.toml
 a, c, B = world.productivity, world.scale, world.budget
 for name, ai, ci in zip(world.names, a, c, strict=False):
-    print(f"{name:>5}: productivity a = {ai:<4}  scale c = {ci:<4}  first hour earns {ai * np.log1p(1 / ci):.2f}"
-          f"  (slope at 0: a/c = {ai / ci:.2f})")
+    print(
+        f"{name:>5}: productivity a = {ai:<4}  scale c = {ci:<4}  first hour earns {ai * np.log1p(1 / ci):.2f}"
+        f"  (slope at 0: a/c = {ai / ci:.2f})"
+    )
 print("budget per round:", B, "hours")
 
 # %% [markdown]
@@ -95,8 +97,12 @@ hand_split_dashboard("classroom")
 x = water_fill(a, c, B)
 print("oracle's split:", dict(zip(world.names, np.round(x, 2), strict=False)), " total", x.sum())
 print("marginal returns a/(c+x):", np.round(a / (c + x), 3), "(equal for every group that gets hours)")
-print("progress: oracle", round(float(split_value(a, c, x)), 3),
-      " equal split", round(float(split_value(a, c, np.full(4, B / 4))), 3))
+print(
+    "progress: oracle",
+    round(float(split_value(a, c, x)), 3),
+    " equal split",
+    round(float(split_value(a, c, np.full(4, B / 4))), 3),
+)
 
 # %% [markdown]
 # ## Move the budget
@@ -125,9 +131,11 @@ env = gym.make("hbkit/Split-v0", scenario="classroom")
 for label, shares in (("equal", np.full(4, 0.25)), ("oracle", x / B)):
     obs, info = env.reset(seed=0, options={"productivity": a})
     obs, reward, terminated, truncated, info = env.step(world.action_from_shares(shares))
-    print(f"{label:>6}: allocation {np.round(info['allocation'], 2)}  measured output {reward:.2f}  "
-          f"regret {info['regret']:.3f}  budget spent {info['budget_spent']:g} of "
-          f"{info['budget_spent'] + info['budget_left']:g}")
+    print(
+        f"{label:>6}: allocation {np.round(info['allocation'], 2)}  measured output {reward:.2f}  "
+        f"regret {info['regret']:.3f}  budget spent {info['budget_spent']:g} of "
+        f"{info['budget_spent'] + info['budget_left']:g}"
+    )
 
 # %% [markdown]
 # ## Exercise: write water-filling yourself
@@ -147,7 +155,7 @@ from hbkit.exercises import check_water_filling
 def my_water_fill(a, c, B):
     a, c = np.asarray(a, float), np.asarray(c, float)
     # your code here: find the water level and return max(0, a * level - c) for the active agents
-    return np.full(len(a), B / len(a))     # placeholder: the equal split
+    return np.full(len(a), B / len(a))  # placeholder: the equal split
 
 
 check_water_filling(my_water_fill)
@@ -158,14 +166,19 @@ from hbkit.exercises import predict, solution
 predict(
     "Before you write it: with a tiny budget (B = 0.5 hours for the four groups above), who gets hours "
     "under water-filling?",
-    ["everybody, a little", "only the group whose first hour earns the most (largest a/c)",
-     "the group with the largest productivity a"],
+    [
+        "everybody, a little",
+        "only the group whose first hour earns the most (largest a/c)",
+        "the group with the largest productivity a",
+    ],
     "only the group whose first hour earns the most (largest a/c)",
     "At x = 0 the marginal return of group i is a_i / c_i. A small budget never lifts the water level below "
     "the second-best a_i / c_i, so only the best group is active; the others join one by one as B grows "
     "(the budget slider above shows when).",
-    hints={"the group with the largest productivity a": "a large a with a large c flattens late but starts slow."},
+    hints={
+        "the group with the largest productivity a": "a large a with a large c flattens late but starts slow."
+    },
 )
 
 # %%
-solution("water_fill")                 # open it after you have tried
+solution("water_fill")  # open it after you have tried

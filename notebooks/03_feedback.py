@@ -79,10 +79,13 @@ for name, value in zip(env.unwrapped.feature_names, np.round(obs, 3), strict=Fal
 # %%
 reports = compare("hbkit/Split-v0", list(LEARNERS) + ["oracle"], "classroom", episodes=EPISODES, seed=1)
 for name, r in reports.items():
-    print(f"{name:>12}: regret per round {r['regret']:.3f}   in the last rounds {r['final_regret']:.3f}   "
-          f"share of the best output lost {100 * r['relative_regret']:.1f}%")
-sviz.regret_curves_figure({n: r["regret_curve"] for n, r in reports.items() if n != "oracle"},
-                          title="classroom: regret per round")
+    print(
+        f"{name:>12}: regret per round {r['regret']:.3f}   in the last rounds {r['final_regret']:.3f}   "
+        f"share of the best output lost {100 * r['relative_regret']:.1f}%"
+    )
+sviz.regret_curves_figure(
+    {n: r["regret_curve"] for n, r in reports.items() if n != "oracle"}, title="classroom: regret per round"
+)
 
 # %% [markdown]
 # ## Noise, drift and budget
@@ -105,10 +108,18 @@ feedback_dashboard("drift", episodes=12 if FAST else 24)
 # trying such groups exactly as often as its uncertainty warrants, so it rarely gets stuck.
 
 # %%
-runs = run_managers(["greedy", "ucb", "thompson", "exp-grad"], "classroom",
-                    episodes=48 if FAST else 200, seed=3, noise=2.0, rounds=100)
-sviz.final_regret_figure({n: r["regret"] for n, r in runs.items()},
-                         title="classroom with noise 2: regret at the end of each episode")
+runs = run_managers(
+    ["greedy", "ucb", "thompson", "exp-grad"],
+    "classroom",
+    episodes=48 if FAST else 200,
+    seed=3,
+    noise=2.0,
+    rounds=100,
+)
+sviz.final_regret_figure(
+    {n: r["regret"] for n, r in runs.items()},
+    title="classroom with noise 2: regret at the end of each episode",
+)
 
 # %% [markdown]
 # ## Two levels: divisions
@@ -225,14 +236,14 @@ ix = world.obs_index
 
 
 def my_learner(obs):
-    shares = np.full(world.num_agents, 1 / world.num_agents)      # placeholder: the equal split
+    shares = np.full(world.num_agents, 1 / world.num_agents)  # placeholder: the equal split
     return world.action_from_shares(shares)
 
 
 check_learner(my_learner, scenario="drift", episodes=32 if FAST else 128)
 
 # %%
-solution("split_learner")      # open it after you have tried
+solution("split_learner")  # open it after you have tried
 
 # %%
 from hbkit.evaluate import evaluate
@@ -240,15 +251,25 @@ from hbkit.exercises import predict
 from hbkit.managers.split import UCB, Greedy
 
 drift_env = gym.make("hbkit/Split-v0", scenario="drift")
-regret = {name: evaluate(m(drift_env), "hbkit/Split-v0", scenario="drift", episodes=16 if FAST else 64,
-                         seed=3)["regret"] for name, m in (("greedy", Greedy), ("UCB", UCB))}
-options = ["UCB: exploring always pays", "greedy: the estimates are good enough here",
-           "a tie (within 5 %)"]
-answer = (options[2] if abs(regret["UCB"] - regret["greedy"]) <= 0.05 * regret["greedy"]
-          else options[0] if regret["UCB"] < regret["greedy"] else options[1])
+regret = {
+    name: evaluate(m(drift_env), "hbkit/Split-v0", scenario="drift", episodes=16 if FAST else 64, seed=3)[
+        "regret"
+    ]
+    for name, m in (("greedy", Greedy), ("UCB", UCB))
+}
+options = ["UCB: exploring always pays", "greedy: the estimates are good enough here", "a tie (within 5 %)"]
+answer = (
+    options[2]
+    if abs(regret["UCB"] - regret["greedy"]) <= 0.05 * regret["greedy"]
+    else options[0]
+    if regret["UCB"] < regret["greedy"]
+    else options[1]
+)
 predict(
     "On the drift world at its default noise, which has less regret: greedy (no exploration) or UCB "
-    "(optimism, beta = 2)?", options, answer,
+    "(optimism, beta = 2)?",
+    options,
+    answer,
     f"Measured here: greedy {regret['greedy']:.3f}, UCB {regret['UCB']:.3f} per round. Exploration costs "
     "regret while it gathers evidence; it pays only when the noise is large enough that greedy locks onto a "
     "wrong estimate. Raise the noise slider above and compare again.",

@@ -72,14 +72,19 @@ policy_explorer()
 offset_question = predict(
     "Add 5 to every reward (the reward offset slider). Arm B is still better by 0.2. What happens to "
     "learning without a baseline?",
-    ["nothing: only differences matter", "it learns faster: bigger rewards", "it gets much noisier and some "
-     "runs settle on the wrong arm"],
+    [
+        "nothing: only differences matter",
+        "it learns faster: bigger rewards",
+        "it gets much noisier and some runs settle on the wrong arm",
+    ],
     "it gets much noisier and some runs settle on the wrong arm",
     "Without a baseline every pulled arm is pushed up by about 5, so which arm gets pushed depends on which "
     "was pulled, not on which paid: the gradient's noise grows about 7-fold. The baseline removes the "
     "offset exactly, so with it the curve does not move at all.",
-    hints={"nothing: only differences matter": "Only differences matter *on average*; a single estimate "
-           "from 8 pulls is another matter."},
+    hints={
+        "nothing: only differences matter": "Only differences matter *on average*; a single estimate "
+        "from 8 pulls is another matter."
+    },
 )
 offset_question
 
@@ -118,14 +123,16 @@ group_explorer()
 # rollout. The placeholder returns the raw rewards; the checker tries hidden groups (including ones
 # where every reward is the same) and says what is off.
 
+
 # %%
 def my_advantage(rewards):
-    return rewards                     # placeholder: the raw reward is not an advantage
+    return rewards  # placeholder: the raw reward is not an advantage
+
 
 check_group_advantage(my_advantage)
 
 # %%
-solution("group_advantage")            # open it after you have tried
+solution("group_advantage")  # open it after you have tried
 
 # %% [markdown]
 # In the bandit, the toggle *group* of section 2 uses exactly this advantage. It also rescales the

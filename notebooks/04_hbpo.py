@@ -123,12 +123,14 @@ reward_explorer()
 # %%
 RUNS = {"HBPO": {}, "cosine": {"reward": "cosine"}, "single budget": {"budgets": (512,)}}
 
+
 def make_trainers():
     out = {}
     for name, kw in RUNS.items():
         out[name] = HBPO(ENV, scenario="hbpo-math", seed=0, **kw)
         out[name].policy.metadata["name"] = name
     return out
+
 
 panel = TrainingPanel(make_trainers, iterations=ITERATIONS, every=10)
 panel
@@ -156,22 +158,40 @@ f2 = t.vec.unwrapped.reference_reward(budget)
 tokens = batch["infos"]["tokens"][:n]
 correct = batch["infos"]["correct"][:n]
 
+
 def advantage_rows(mode):
     a_inter = hbpo_advantages(R, subgroup, f2, "grpo")
     a = hbpo_advantages(R, subgroup, f2, mode)
     a_intra = (a - a_inter) / (2.0 if mode == "hbpo-code" else 1.0) if mode != "grpo" else 0 * a
-    return [{"rollout": i, "budget": int(budget[i]), "tokens": int(tokens[i]), "correct": bool(correct[i]),
-             "R": float(R[i]), "A_inter": float(a_inter[i]), "A_intra": float(a_intra[i]), "A": float(a[i])}
-            for i in range(n)]
+    return [
+        {
+            "rollout": i,
+            "budget": int(budget[i]),
+            "tokens": int(tokens[i]),
+            "correct": bool(correct[i]),
+            "R": float(R[i]),
+            "A_inter": float(a_inter[i]),
+            "A_intra": float(a_intra[i]),
+            "A": float(a[i]),
+        }
+        for i in range(n)
+    ]
+
 
 mode = widgets.Dropdown(options=["hbpo", "hbpo-code", "grpo"], value="hbpo", description="advantage")
 table = widgets.Output()
 
+
 def show(*_):
     with table:
         table.clear_output(wait=True)
-        display(rviz.results_table(advantage_rows(mode.value), f"one problem (level {batch['infos']['level'][0]}), "
-                                   f"advantage = {mode.value}"))
+        display(
+            rviz.results_table(
+                advantage_rows(mode.value),
+                f"one problem (level {batch['infos']['level'][0]}), advantage = {mode.value}",
+            )
+        )
+
 
 mode.observe(show, names="value")
 show()
@@ -209,7 +229,10 @@ declared = trainers["HBPO"].policy.declare(obs)
 for lv in range(1, 6):
     m = info["level"] == lv
     values, counts = np.unique(declared[m], return_counts=True)
-    print(f"level {lv}: " + ", ".join(f"{int(v)} tokens {c / m.sum():.0%}" for v, c in zip(values, counts, strict=False)))
+    print(
+        f"level {lv}: "
+        + ", ".join(f"{int(v)} tokens {c / m.sum():.0%}" for v, c in zip(values, counts, strict=False))
+    )
 
 # %% [markdown]
 # ## Exploration collapse
@@ -253,18 +276,68 @@ rviz.frontier(fixed, reports)
 # %%
 # natural mode, 2000 problems (seed 123), 300 iterations per run: mean and 95 % half-width over seeds
 BENCHMARK = [
-    {'run': 'HBPO (4 budgets)', 'seeds': 5, 'accuracy': 0.8259, 'accuracy ±': 0.0032, 'L1 accuracy': 0.9506, 'L1 accuracy ±': 0.0014, 'L5 accuracy': 0.5947, 'L5 accuracy ±': 0.0141, 'mean_tokens': 1498.0, 'mean_tokens ±': 20.0},
-    {'run': 'grpo advantage', 'seeds': 5, 'accuracy': 0.7998, 'accuracy ±': 0.0081, 'L1 accuracy': 0.9537, 'L1 accuracy ±': 0.0, 'L5 accuracy': 0.4819, 'L5 accuracy ±': 0.0381, 'mean_tokens': 1372.0, 'mean_tokens ±': 30.0},
-    {'run': 'cosine reward', 'seeds': 5, 'accuracy': 0.784, 'accuracy ±': 0.0096, 'L1 accuracy': 0.8905, 'L1 accuracy ±': 0.0112, 'L5 accuracy': 0.5835, 'L5 accuracy ±': 0.0394, 'mean_tokens': 1313.0, 'mean_tokens ±': 51.0},
-    {'run': '1 budget (512)', 'seeds': 5, 'accuracy': 0.7565, 'accuracy ±': 0.0125, 'L1 accuracy': 0.9208, 'L1 accuracy ±': 0.0076, 'L5 accuracy': 0.458, 'L5 accuracy ±': 0.0463, 'mean_tokens': 1225.0, 'mean_tokens ±': 32.0},
+    {
+        "run": "HBPO (4 budgets)",
+        "seeds": 5,
+        "accuracy": 0.8259,
+        "accuracy ±": 0.0032,
+        "L1 accuracy": 0.9506,
+        "L1 accuracy ±": 0.0014,
+        "L5 accuracy": 0.5947,
+        "L5 accuracy ±": 0.0141,
+        "mean_tokens": 1498.0,
+        "mean_tokens ±": 20.0,
+    },
+    {
+        "run": "grpo advantage",
+        "seeds": 5,
+        "accuracy": 0.7998,
+        "accuracy ±": 0.0081,
+        "L1 accuracy": 0.9537,
+        "L1 accuracy ±": 0.0,
+        "L5 accuracy": 0.4819,
+        "L5 accuracy ±": 0.0381,
+        "mean_tokens": 1372.0,
+        "mean_tokens ±": 30.0,
+    },
+    {
+        "run": "cosine reward",
+        "seeds": 5,
+        "accuracy": 0.784,
+        "accuracy ±": 0.0096,
+        "L1 accuracy": 0.8905,
+        "L1 accuracy ±": 0.0112,
+        "L5 accuracy": 0.5835,
+        "L5 accuracy ±": 0.0394,
+        "mean_tokens": 1313.0,
+        "mean_tokens ±": 51.0,
+    },
+    {
+        "run": "1 budget (512)",
+        "seeds": 5,
+        "accuracy": 0.7565,
+        "accuracy ±": 0.0125,
+        "L1 accuracy": 0.9208,
+        "L1 accuracy ±": 0.0076,
+        "L5 accuracy": 0.458,
+        "L5 accuracy ±": 0.0463,
+        "mean_tokens": 1225.0,
+        "mean_tokens ±": 32.0,
+    },
 ]
 
-RUN_SEEDS = False   # True: train 3 seeds of each run here (about 10 minutes) and plot those instead
+RUN_SEEDS = False  # True: train 3 seeds of each run here (about 10 minutes) and plot those instead
+
 
 def ablation_rows(seeds=(0, 1, 2), iterations=ITERATIONS):
     from hbkit.sweep import t_quantile
-    runs = {"HBPO (4 budgets)": {}, "grpo advantage": {"advantage": "grpo"},
-            "cosine reward": {"reward": "cosine"}, "1 budget (512)": {"budgets": (512,)}}
+
+    runs = {
+        "HBPO (4 budgets)": {},
+        "grpo advantage": {"advantage": "grpo"},
+        "cosine reward": {"reward": "cosine"},
+        "1 budget (512)": {"budgets": (512,)},
+    }
     rows = []
     for name, kw in runs.items():
         reps = []
@@ -273,13 +346,20 @@ def ablation_rows(seeds=(0, 1, 2), iterations=ITERATIONS):
             tr.learn(iterations=iterations, progress=False)
             reps.append(evaluate(tr.policy, ENV, episodes=EPISODES, seed=123, budget=None))
         row = {"run": name, "seeds": len(seeds)}
-        for key, get in (("accuracy", lambda r: r["accuracy"]), ("L1 accuracy", lambda r: r["by_level"]["1"]["accuracy"]),
-                         ("L5 accuracy", lambda r: r["by_level"]["5"]["accuracy"]), ("mean_tokens", lambda r: r["mean_tokens"])):
+        for key, get in (
+            ("accuracy", lambda r: r["accuracy"]),
+            ("L1 accuracy", lambda r: r["by_level"]["1"]["accuracy"]),
+            ("L5 accuracy", lambda r: r["by_level"]["5"]["accuracy"]),
+            ("mean_tokens", lambda r: r["mean_tokens"]),
+        ):
             x = np.array([get(r) for r in reps])
             row[key] = x.mean()
-            row[key + " ±"] = t_quantile(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else 0.0
+            row[key + " ±"] = (
+                t_quantile(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else 0.0
+            )
         rows.append(row)
     return rows
+
 
 rows = ablation_rows(seeds=(0, 1) if FAST else (0, 1, 2)) if (RUN_SEEDS or FAST) else BENCHMARK
 rviz.ablation_bars(rows)
@@ -313,6 +393,7 @@ rviz.results_table(rows, "ablations over seeds (natural mode; ± is the 95 % hal
 # oracle that knows the need, so training has little to add. In `hbpo-math` the best threshold is
 # far from that oracle, and a trained policy has room to do better.
 
+
 # %%
 def oracle_gap(name):
     e = gym.make(ENV, scenario=name)
@@ -321,11 +402,19 @@ def oracle_gap(name):
     n = np.minimum(np.ceil((p.need + 2 * w.verify_tokens) / w.chunk) * w.chunk, w.max_tokens - w.chunk)
     oracle = float(w.accuracy(p.level, p.need, n).mean())
     best = fit_threshold(e, token_limit=float(n.mean()), episodes=EPISODES, seed=0)
-    return {"world": name, "oracle accuracy": oracle, "oracle tokens": float(n.mean()),
-            "best threshold accuracy": best["accuracy"], "threshold tokens": best["mean_tokens"]}
+    return {
+        "world": name,
+        "oracle accuracy": oracle,
+        "oracle tokens": float(n.mean()),
+        "best threshold accuracy": best["accuracy"],
+        "threshold tokens": best["mean_tokens"],
+    }
 
-rviz.results_table([oracle_gap("hbpo-observable"), oracle_gap("hbpo-math")],
-                   "an oracle that knows the need vs the best threshold rule at the same tokens")
+
+rviz.results_table(
+    [oracle_gap("hbpo-observable"), oracle_gap("hbpo-math")],
+    "an oracle that knows the need vs the best threshold rule at the same tokens",
+)
 
 # %% [markdown]
 # ## Exercises
@@ -345,7 +434,8 @@ from hbkit.exercises import check_hbpo_reward
 def my_reward(n, b, correct):
     if not correct:
         return 0.0
-    return 4 * math.cos(math.pi * n / (2 * 4096))   # the cosine reward: fix it to HBPO's
+    return 4 * math.cos(math.pi * n / (2 * 4096))  # the cosine reward: fix it to HBPO's
+
 
 check_hbpo_reward(my_reward)
 
@@ -364,4 +454,4 @@ predict(
 )
 
 # %%
-solution("hbpo_reward")                # open it after you have tried
+solution("hbpo_reward")  # open it after you have tried

@@ -47,14 +47,13 @@ hierarchy_meanings_figure()
 
 # %%
 import gymnasium as gym
-import numpy as np
+
 import hbkit
-from hbkit.evaluate import evaluate
+from hbkit.exercises import predict
 from hbkit.grids import budget_memory_grid
 from hbkit.managers.team import Router, make_managers
 from hbkit.viz import team as tviz
 from hbkit.viz.team_widgets import HierarchyDashboard
-from hbkit.exercises import predict
 
 FAST = hbkit.fast_mode()
 EPISODES = 16 if FAST else 200
@@ -70,7 +69,9 @@ managers = make_managers(env)
 # The sliders below only pick a point: a redraw costs milliseconds.
 
 # %%
-grid = budget_memory_grid(managers, BUDGETS, MEMORIES, scenario="hashiru", episodes=EPISODES, seed=123, progress=True)
+grid = budget_memory_grid(
+    managers, BUDGETS, MEMORIES, scenario="hashiru", episodes=EPISODES, seed=123, progress=True
+)
 dash = HierarchyDashboard(grid, y="reward")
 dash
 
@@ -115,8 +116,10 @@ print(dash.describe())
 rows = tviz.sweep_point(grid, 0.2, 100)
 top = next(r["reward"] for r in rows if r["name"] == "clairvoyant")
 for r in rows:
-    print(f"{r['name']:12s} reward {r['reward']:6.2f}  gap {top - r['reward']:5.2f}  success {r['success_rate']:.2f}  "
-          f"spent ${r['expense_spent']:.3f}  ran out {r['budget_exhausted_rate']:.0%}  rejected {r['rejected']:.1f}")
+    print(
+        f"{r['name']:12s} reward {r['reward']:6.2f}  gap {top - r['reward']:5.2f}  success {r['success_rate']:.2f}  "
+        f"spent ${r['expense_spent']:.3f}  ran out {r['budget_exhausted_rate']:.0%}  rejected {r['rejected']:.1f}"
+    )
 tviz.success_vs_cost(rows, y="success_rate", budget=0.2)
 
 # %% [markdown]
@@ -161,17 +164,22 @@ from hbkit.grids import load_grid
 from hbkit.viz.grids import grid_point
 
 if find_grid("team"):
-    g = load_grid(find_grid("team"))                 # the checker's answer comes from the grid itself
-    before, after = (grid_point(g, fee=fee, memory=100, expense=0.05)["results"]["cloud-only"]["reward"][0]
-                     for fee in (0.0, 0.05))
+    g = load_grid(find_grid("team"))  # the checker's answer comes from the grid itself
+    before, after = (
+        grid_point(g, fee=fee, memory=100, expense=0.05)["results"]["cloud-only"]["reward"][0]
+        for fee in (0.0, 0.05)
+    )
     options = ["almost nothing (within 5 %)", "it falls sharply", "it rises"]
     answer = options[1] if after < 0.95 * before else options[2] if after > 1.05 * before else options[0]
     grid_question = predict(
         "With an expense budget of $0.05 and 100 memory units, what happens to cloud-only's reward when the "
-        "hiring fee of cloud workers goes from $0 to $0.05?", options, answer,
+        "hiring fee of cloud workers goes from $0 to $0.05?",
+        options,
+        answer,
         f"It goes from {before:.1f} to {after:.1f}. A $0.05 fee is the whole budget: a cloud-only team cannot "
         "afford to hire and pay for calls as well. Check it with the sliders, and with the 'ran out of money' "
-        "metric.")
+        "metric.",
+    )
 else:
     grid_question = "no grid shipped"
 grid_question
@@ -190,10 +198,12 @@ grid_question
 # %%
 from hbkit.exercises import check_team_manager, solution
 
+
 def my_manager(env):
-    return Router(env, "mine", cost_weight=0.0, pace=False)      # placeholder: ignores what calls cost
+    return Router(env, "mine", cost_weight=0.0, pace=False)  # placeholder: ignores what calls cost
+
 
 check_team_manager(my_manager, episodes=20 if FAST else 200)
 
 # %%
-solution("team_manager")       # open it after you have tried
+solution("team_manager")  # open it after you have tried

@@ -26,31 +26,35 @@
 # progress bars, a world slider over the evaluation curves, an exercise with a checker. Needs the `sb3` extra (PyTorch); `make install` has it.*
 
 # %%
-import os, time, tempfile
+import os
+import tempfile
+import time
+
 import gymnasium as gym
+from stable_baselines3.common.callbacks import EvalCallback
+from stable_baselines3.common.monitor import Monitor
+
 import hbkit
 from hbkit.evaluate import evaluate
 from hbkit.managers import available
 from hbkit.train import HBPO
-from hbkit.train.sb3 import train_sb3, load_sb3
-from hbkit.viz.compare import quality_vs_time, curves_from_eval_callback
+from hbkit.train.sb3 import load_sb3, train_sb3
+from hbkit.viz.compare import curves_from_eval_callback, quality_vs_time
 from hbkit.viz.compare_widgets import curve_explorer
-from stable_baselines3.common.callbacks import EvalCallback
-from stable_baselines3.common.monitor import Monitor
 
-FAST = hbkit.fast_mode()                  # HBKIT_FAST=1 shrinks everything (used by the tests)
-STEPS = 512 if FAST else 6_000            # SB3 environment steps per run (more helps; try 50_000)
-EVAL_EPISODES = 2 if FAST else 5          # episodes per EvalCallback evaluation
+FAST = hbkit.fast_mode()  # HBKIT_FAST=1 shrinks everything (used by the tests)
+STEPS = 512 if FAST else 6_000  # SB3 environment steps per run (more helps; try 50_000)
+EVAL_EPISODES = 2 if FAST else 5  # episodes per EvalCallback evaluation
 # PPO collects n_steps (default 2048) before each update; short runs need shorter rollouts
 ALGO_KWARGS = {"ppo": {"n_steps": 128 if FAST else 1024, "batch_size": 64}, "a2c": {"n_steps": 16}}
-EPISODES = 50 if FAST else 200            # episodes of the final hbkit.evaluate
-WORLDS = {                                # world -> (env id, scenario)
+EPISODES = 50 if FAST else 200  # episodes of the final hbkit.evaluate
+WORLDS = {  # world -> (env id, scenario)
     "Reasoning": ("hbkit/Reasoning-v0", "hbpo-math"),
     "Team": ("hbkit/Team-v0", "hashiru"),
     "Split": ("hbkit/Split-v0", "classroom"),
 }
 ALGOS = ("ppo", "a2c")
-folder = tempfile.mkdtemp(prefix="hbkit-sb3-")   # models and evaluation logs of this notebook
+folder = tempfile.mkdtemp(prefix="hbkit-sb3-")  # models and evaluation logs of this notebook
 
 # %% [markdown]
 # ## 1 · The worlds are ordinary Gymnasium environments
@@ -76,17 +80,33 @@ for world, (env_id, scenario) in WORLDS.items():
 # environment (`n_envs=1`), so `eval_freq` counts environment steps (with `n` parallel environments it
 # counts calls, i.e. `n` steps each).
 
+
 # %%
 def train_with_eval(world, algo):
     env_id, scenario = WORLDS[world]
     eval_env = Monitor(gym.make(env_id, scenario=scenario))
-    callback = EvalCallback(eval_env, eval_freq=STEPS // 4, n_eval_episodes=EVAL_EPISODES,
-                            deterministic=True, verbose=0,
-                            log_path=os.path.join(folder, f"eval-{world}-{algo}"))  # keeps the curve
+    callback = EvalCallback(
+        eval_env,
+        eval_freq=STEPS // 4,
+        n_eval_episodes=EVAL_EPISODES,
+        deterministic=True,
+        verbose=0,
+        log_path=os.path.join(folder, f"eval-{world}-{algo}"),
+    )  # keeps the curve
     t0 = time.perf_counter()
-    model = train_sb3(env_id, algo, scenario=scenario, total_timesteps=STEPS, seed=0, n_envs=1,
-                      algo_kwargs=ALGO_KWARGS[algo], callback=callback, progress_bar=True)
+    model = train_sb3(
+        env_id,
+        algo,
+        scenario=scenario,
+        total_timesteps=STEPS,
+        seed=0,
+        n_envs=1,
+        algo_kwargs=ALGO_KWARGS[algo],
+        callback=callback,
+        progress_bar=True,
+    )
     return model, curves_from_eval_callback(callback), time.perf_counter() - t0
+
 
 models, curves, seconds = {}, {}, {}
 for world in WORLDS:
@@ -124,13 +144,17 @@ results, references = [], {}
 for world, (env_id, scenario) in WORLDS.items():
     for algo in ALGOS:
         rep = evaluate(models[world, algo], env_id, scenario=scenario, episodes=EPISODES, seed=123)
-        results.append(dict(env=world, method=algo.upper(), kind="SB3", reward=rep["reward"],
-                            seconds=seconds[world, algo]))
+        results.append(
+            dict(
+                env=world, method=algo.upper(), kind="SB3", reward=rep["reward"], seconds=seconds[world, algo]
+            )
+        )
     for name, make in available(env_id).items():
         if name.startswith("fixed-") and name not in ("fixed-1024",):
-            continue                         # Reasoning has a whole grid of fixed lengths; keep one
-        rep = evaluate(make(gym.make(env_id, scenario=scenario)), env_id, scenario=scenario,
-                       episodes=EPISODES, seed=123)
+            continue  # Reasoning has a whole grid of fixed lengths; keep one
+        rep = evaluate(
+            make(gym.make(env_id, scenario=scenario)), env_id, scenario=scenario, episodes=EPISODES, seed=123
+        )
         results.append(dict(env=world, method=name, kind="hand-written", reward=rep["reward"], seconds=0.0))
         references.setdefault(world, {})[name] = rep["reward"]
 
@@ -146,11 +170,18 @@ references["Reasoning"]["HBPO"] = rep["reward"]
 from hbkit.train.team import train_router
 
 t0 = time.perf_counter()
-router = train_router("hbkit/Team-v0", "hashiru", seed=0, progress=True,
-                      **({"iterations": 3, "problems_per_iteration": 4} if FAST else {}))
+router = train_router(
+    "hbkit/Team-v0",
+    "hashiru",
+    seed=0,
+    progress=True,
+    **({"iterations": 3, "problems_per_iteration": 4} if FAST else {}),
+)
 router_seconds = time.perf_counter() - t0
 rep = evaluate(router, "hbkit/Team-v0", scenario="hashiru", episodes=EPISODES, seed=123)
-results.append(dict(env="Team", method="HBPO-router", kind="HBPO", reward=rep["reward"], seconds=router_seconds))
+results.append(
+    dict(env="Team", method="HBPO-router", kind="HBPO", reward=rep["reward"], seconds=router_seconds)
+)
 references["Team"]["HBPO-router"] = rep["reward"]
 
 quality_vs_time(results)
@@ -192,12 +223,14 @@ predict(
 # %%
 from hbkit.exercises import check_sb3_agent
 
+
 def make_agent(model):
-    return lambda obs: model.predict(obs)     # placeholder: look at what predict returns
+    return lambda obs: model.predict(obs)  # placeholder: look at what predict returns
+
 
 check_sb3_agent(make_agent, models["Split", "ppo"], "hbkit/Split-v0", scenario="classroom")
 
 # %%
 from hbkit.exercises import predict, solution
 
-solution("make_agent")                        # open it after you have tried
+solution("make_agent")  # open it after you have tried

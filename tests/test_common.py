@@ -43,13 +43,16 @@ def test_vector_envs_refuse_render_modes_they_cannot_render(env_id):
         gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point", render_mode="ansi")
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"episodes": 2.5}, "episodes must be a whole number >= 1, got 2.5"),
-    ({"episodes": 0}, "episodes"),
-    ({"episodes": True}, "episodes"),
-    ({"seed": -1}, "seed must be a whole number >= 0, got -1"),
-    ({"seed": 1.5}, "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"episodes": 2.5}, "episodes must be a whole number >= 1, got 2.5"),
+        ({"episodes": 0}, "episodes"),
+        ({"episodes": True}, "episodes"),
+        ({"seed": -1}, "seed must be a whole number >= 0, got -1"),
+        ({"seed": 1.5}, "seed"),
+    ],
+)
 def test_evaluate_refuses_bad_counts(kwargs, words):
     with pytest.raises(ConfigError, match=words):
         evaluate(lambda obs: 1, "hbkit/Reasoning-v0", **kwargs)
@@ -99,16 +102,23 @@ def test_evaluation_chunks_bound_the_memory_of_large_worlds():
     big = load_scenario("hbpo-math").with_overrides({"world.max_tokens": 65536, "world.chunk": 1})
     n = _chunk_size("hbkit/Reasoning-v0", {"scenario": big}, 2000)
     assert 1 <= n <= 2000  # the world draws its hints step by step: its memory no longer grows with L
-    vec = gym.make_vec("hbkit/Reasoning-v0", num_envs=n, vectorization_mode="vector_entry_point",
-                       scenario=big)
+    vec = gym.make_vec(
+        "hbkit/Reasoning-v0", num_envs=n, vectorization_mode="vector_entry_point", scenario=big
+    )
     assert _array_bytes(vec.unwrapped, set()) <= 1.2 * MEMORY_BUDGET
     assert _chunk_size("hbkit/Reasoning-v0", {"scenario": "hbpo-math"}, 2000) == 2000
 
 
-@pytest.mark.parametrize("action, shown", [
-    (2**63, "9223372036854775808"), (np.uint64(2**64 - 1), "18446744073709551615"),
-    (1e30, "1e+30"), (-1, "-1"), (4, "4"),
-])
+@pytest.mark.parametrize(
+    "action, shown",
+    [
+        (2**63, "9223372036854775808"),
+        (np.uint64(2**64 - 1), "18446744073709551615"),
+        (1e30, "1e+30"),
+        (-1, "-1"),
+        (4, "4"),
+    ],
+)
 def test_huge_actions_are_reported_as_they_are(action, shown):
     import re
 

@@ -72,8 +72,14 @@ def test_sb3_model_is_evaluated_batched():
     pytest.importorskip("stable_baselines3")
     from hbkit.train.sb3 import train_sb3
 
-    model = train_sb3(ENV, "ppo", total_timesteps=256, seed=0, progress_bar=False,
-                      algo_kwargs={"n_steps": 128, "batch_size": 64, "n_epochs": 1})
+    model = train_sb3(
+        ENV,
+        "ppo",
+        total_timesteps=256,
+        seed=0,
+        progress_bar=False,
+        algo_kwargs={"n_steps": 128, "batch_size": 64, "n_epochs": 1},
+    )
     rep = evaluate(model, ENV, episodes=64, seed=0, budget=None)
     assert 0.0 <= rep["accuracy"] <= 1.0 and rep["agent"] == "PPO"
 
@@ -94,9 +100,20 @@ def test_demo_fast(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "HBPO vs base reasoner" in out and "L5 acc/tok" in out
     html = (tmp_path / "report.html").read_text()
-    assert html.count("plotly-graph-div") >= 4 and "<table" in html and "What to expect over training seeds" in html
+    assert (
+        html.count("plotly-graph-div") >= 4
+        and "<table" in html
+        and "What to expect over training seeds" in html
+    )
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert set(saved["reports"]) == {"base reasoner", "threshold rule", "HBPO", "cosine", "classic", "single budget"}
+    assert set(saved["reports"]) == {
+        "base reasoner",
+        "threshold rule",
+        "HBPO",
+        "cosine",
+        "classic",
+        "single budget",
+    }
     saved = {p.name for p in tmp_path.glob("*.npz")}
     assert saved == {"HBPO.npz", "cosine.npz", "classic.npz", "single-budget.npz"}
     assert res["reports"]["HBPO"]["episodes"] == 300
@@ -108,8 +125,23 @@ def test_cli_scenarios_train_evaluate(tmp_path, capsys):
     assert main(["scenarios", "hbpo-math"]) == 0
     assert "max_tokens = 4096" in capsys.readouterr().out
     out = tmp_path / "p.npz"
-    assert main(["train", "--iterations", "2", "--reward", "cosine", "--budgets", "512,2560",
-                 "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--iterations",
+                "2",
+                "--reward",
+                "cosine",
+                "--budgets",
+                "512,2560",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert out.exists() and out.with_suffix(".history.json").exists()
     capsys.readouterr()
     assert main(["evaluate", str(out), "--episodes", "100", "--budget", "none", "--json"]) == 0
@@ -149,16 +181,33 @@ def _cli(capsys, *argv: str) -> tuple[object, str, str]:
 @pytest.mark.parametrize(
     "env_id, train, evaluate_args",
     [
-        ("hbkit/Reasoning-v0", ["--algo", "hbpo", "--budgets", "512,2560", "--reward", "cosine"],
-         ["--budget", "none"]),
-        ("hbkit/Team-v0", ["--algo", "hbpo", "--budgets", "0.1,0.2", "--reward", "hbpo"],
-         ["--budget", "0.15"]),
+        (
+            "hbkit/Reasoning-v0",
+            ["--algo", "hbpo", "--budgets", "512,2560", "--reward", "cosine"],
+            ["--budget", "none"],
+        ),
+        (
+            "hbkit/Team-v0",
+            ["--algo", "hbpo", "--budgets", "0.1,0.2", "--reward", "hbpo"],
+            ["--budget", "0.15"],
+        ),
     ],
 )
 def test_cli_trains_and_evaluates_hbpo_per_world(tmp_path, capsys, env_id, train, evaluate_args):
     out = tmp_path / "p.npz"
-    code, stdout, err = _cli(capsys, "train", "--env", env_id, *train, "--fast", "--iterations", "1",
-                             "--out", str(out), "--no-progress")
+    code, stdout, err = _cli(
+        capsys,
+        "train",
+        "--env",
+        env_id,
+        *train,
+        "--fast",
+        "--iterations",
+        "1",
+        "--out",
+        str(out),
+        "--no-progress",
+    )
     assert code == 0, err
     assert out.exists() and "saved" in stdout
     code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "8", "--json", *evaluate_args)
@@ -170,8 +219,20 @@ def test_cli_trains_and_evaluates_hbpo_per_world(tmp_path, capsys, env_id, train
 def test_cli_trains_sb3_on_split_and_evaluates_the_saved_model(tmp_path, capsys):
     pytest.importorskip("stable_baselines3")
     out = tmp_path / "split.zip"
-    code, stdout, err = _cli(capsys, "train", "--env", "split", "--algo", "ppo", "--budgets", "2.5", "--fast",
-                             "--out", str(out), "--no-progress")
+    code, stdout, err = _cli(
+        capsys,
+        "train",
+        "--env",
+        "split",
+        "--algo",
+        "ppo",
+        "--budgets",
+        "2.5",
+        "--fast",
+        "--out",
+        str(out),
+        "--no-progress",
+    )
     assert code == 0, err
     assert out.exists() and out.with_suffix(".hbkit.json").exists()
     # the saved model knows its world and algorithm
@@ -179,9 +240,18 @@ def test_cli_trains_sb3_on_split_and_evaluates_the_saved_model(tmp_path, capsys)
     assert code == 0, err
     rep = json.loads(stdout)
     assert rep["env_id"] == "hbkit/Split-v0" and rep["agent"] == "PPO"
-    code, stdout, err = _cli(capsys, "evaluate", f"sb3:ppo:{out}", "--env", "hbkit/Split-v0",
-                             "--episodes", "4",
-                             "--budget", "2.5", "--json")
+    code, stdout, err = _cli(
+        capsys,
+        "evaluate",
+        f"sb3:ppo:{out}",
+        "--env",
+        "hbkit/Split-v0",
+        "--episodes",
+        "4",
+        "--budget",
+        "2.5",
+        "--json",
+    )
     assert code == 0, err
     assert json.loads(stdout)["budget"] == 2.5
 
@@ -189,22 +259,36 @@ def test_cli_trains_sb3_on_split_and_evaluates_the_saved_model(tmp_path, capsys)
 def test_cli_trains_maskable_ppo_on_team(tmp_path, capsys):
     pytest.importorskip("sb3_contrib")
     out = tmp_path / "team.zip"
-    code, _, err = _cli(capsys, "train", "--env", "hbkit/Team-v0", "--algo", "maskable-ppo", "--fast",
-                        "--out", str(out), "--no-progress")
+    code, _, err = _cli(
+        capsys,
+        "train",
+        "--env",
+        "hbkit/Team-v0",
+        "--algo",
+        "maskable-ppo",
+        "--fast",
+        "--out",
+        str(out),
+        "--no-progress",
+    )
     assert code == 0, err
     code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "3", "--json")
     assert code == 0, err
     assert json.loads(stdout)["env_id"] == "hbkit/Team-v0"
 
 
-@pytest.mark.parametrize("env_id, algo, suffix", [
-    ("hbkit/Team-v0", "hbpo-router", ".json"),
-    ("hbkit/Split-v0", "guess-es", ".npz"),
-])
+@pytest.mark.parametrize(
+    "env_id, algo, suffix",
+    [
+        ("hbkit/Team-v0", "hbpo-router", ".json"),
+        ("hbkit/Split-v0", "guess-es", ".npz"),
+    ],
+)
 def test_cli_trains_and_evaluates_the_learned_managers(tmp_path, capsys, env_id, algo, suffix):
     out = tmp_path / f"m{suffix}"
-    code, stdout, err = _cli(capsys, "train", "--env", env_id, "--algo", algo, "--fast", "--out", str(out),
-                             "--no-progress")
+    code, stdout, err = _cli(
+        capsys, "train", "--env", env_id, "--algo", algo, "--fast", "--out", str(out), "--no-progress"
+    )
     assert code == 0, err
     assert out.exists() and "saved" in stdout
     # the file carries its world: no --env needed to evaluate it
@@ -221,15 +305,18 @@ def test_cli_and_sweep_know_the_same_trainers():
     assert {e: set(t) for e, t in CLI_TRAINERS.items()} == {e: set(t) for e, t in SWEEP_TRAINERS.items()}
 
 
-@pytest.mark.parametrize("env_id, manager, budget", [
-    ("hbkit/Reasoning-v0", "fixed-1024", "none"),
-    ("hbkit/Team-v0", "greedy", "0.1"),
-    ("hbkit/Split-v0", "ucb", "2.5"),
-])
+@pytest.mark.parametrize(
+    "env_id, manager, budget",
+    [
+        ("hbkit/Reasoning-v0", "fixed-1024", "none"),
+        ("hbkit/Team-v0", "greedy", "0.1"),
+        ("hbkit/Split-v0", "ucb", "2.5"),
+    ],
+)
 def test_cli_evaluates_managers_by_name(capsys, env_id, manager, budget):
-    code, stdout, err = _cli(capsys, "evaluate", manager, "--env", env_id, "--episodes", "4",
-                             "--budget", budget,
-                             "--json")
+    code, stdout, err = _cli(
+        capsys, "evaluate", manager, "--env", env_id, "--episodes", "4", "--budget", budget, "--json"
+    )
     assert code == 0, err
     rep = json.loads(stdout)
     assert rep["env_id"] == env_id and rep["agent"]

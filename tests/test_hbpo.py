@@ -72,7 +72,15 @@ def test_history_callback_and_save(tmp_path):
     h = t.learn(iterations=5, progress=False, callback=lambda tr, row: seen.append(row) or len(seen) < 3)
     assert len(h) == 3 and seen == h  # returning False stopped training
     row = h[-1]
-    for key in ("reward", "accuracy", "mean_tokens", "truncation_rate", "tokens@512", "tokens@2560", "num_timesteps"):
+    for key in (
+        "reward",
+        "accuracy",
+        "mean_tokens",
+        "truncation_rate",
+        "tokens@512",
+        "tokens@2560",
+        "num_timesteps",
+    ):
         assert key in row
     path = t.policy.save(tmp_path / "p.npz")
     from hbkit.train import load_policy
@@ -92,9 +100,21 @@ def test_bad_options_are_refused():
         HBPO(ENV).learn(iterations=-1, progress=False)
 
 
-@pytest.mark.parametrize("kwargs", [dict(learning_rate=float("nan")), dict(learning_rate=-5), dict(clip_low=5),
-                                    dict(clip_high=-1), dict(epochs=1.5), dict(policy="cnn"), dict(seed=-1),
-                                    dict(anneal_lr="yes"), dict(max_grad_norm=0)], ids=repr)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(learning_rate=float("nan")),
+        dict(learning_rate=-5),
+        dict(clip_low=5),
+        dict(clip_high=-1),
+        dict(epochs=1.5),
+        dict(policy="cnn"),
+        dict(seed=-1),
+        dict(anneal_lr="yes"),
+        dict(max_grad_norm=0),
+    ],
+    ids=repr,
+)
 def test_keyword_arguments_follow_the_train_table_rules(kwargs):
     with pytest.raises(ConfigError):
         HBPO(ENV, **kwargs)
@@ -118,8 +138,9 @@ def test_unknown_or_unsupported_env_is_a_config_error():
 def test_scenario_train_table_sets_clipping_and_annealing(tmp_path):
     from hbkit.scenarios import load_scenario
 
-    sc = load_scenario("hbpo-math").with_overrides({"train.clip_low": 0.1, "train.clip_high": 0.5,
-                                                     "train.anneal_lr": False})
+    sc = load_scenario("hbpo-math").with_overrides(
+        {"train.clip_low": 0.1, "train.clip_high": 0.5, "train.anneal_lr": False}
+    )
     c = HBPO(ENV, scenario=sc).config
     assert (c.clip_low, c.clip_high, c.anneal_lr) == (0.1, 0.5, False)
 

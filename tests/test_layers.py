@@ -25,9 +25,10 @@ def _tool(name: str) -> str:
 def test_import_contracts_are_kept():
     """`lint-imports`: the layers contract, sim without Gymnasium, training without figures."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    r = subprocess.run([_tool("lint-imports"), "--no-cache"], cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=300)
-    report = r.stdout[r.stdout.find("Contracts"):]
+    r = subprocess.run(
+        [_tool("lint-imports"), "--no-cache"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    report = r.stdout[r.stdout.find("Contracts") :]
     assert r.returncode == 0, f"an import crosses the layers:\n{report}\n{r.stderr[-2000:]}"
 
 

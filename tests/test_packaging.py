@@ -47,9 +47,10 @@ def test_environment_yml_matches_pyproject():
     for req in required:
         name = _name(req)
         assert name in conda, f"environment.yml lacks {name} (pyproject.toml requires {req})"
-        want = req.split(";")[0].replace(" ", "")[len(name):]
+        want = req.split(";")[0].replace(" ", "")[len(name) :]
         assert conda[name].replace(" ", "").lower().endswith(want.lower()), (
-            f"environment.yml has {conda[name]!r}, pyproject.toml has {req!r}")
+            f"environment.yml has {conda[name]!r}, pyproject.toml has {req!r}"
+        )
     py = project["requires-python"].lstrip(">=")
     assert any(v.startswith("python=") and v.split("=")[1] >= py for v in conda.values())
     assert "torch==2.13.0" in pip and "-e .[sb3,lab,dev]" in pip
@@ -119,9 +120,25 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HBKIT_SCENARIO_PATH")}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                    "-q", "-w", str(wheels), str(src)],
-                   check=True, capture_output=True, env=env, cwd=tmp_path)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(wheels),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=tmp_path,
+    )
     (wheel,) = wheels.glob("hbkit-*.whl")
     shipped = sorted(p.stem for p in (ROOT / "environments").glob("*.toml"))
     import zipfile
@@ -133,10 +150,20 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     venv.EnvBuilder(with_pip=True, symlinks=os.name != "nt").create(env_dir)
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     py = bindir / "python"
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True, env=env).stdout.strip()
-    subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
-                   check=True, capture_output=True, env=env, cwd=tmp_path)
+    site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout.strip()
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=tmp_path,
+    )
     # then the dependencies: this interpreter's site-packages, after the venv's own (a path in a
     # .pth file does not run that folder's own .pth files, so an editable hbkit there stays out)
     (Path(site) / "_deps.pth").write_text("\n".join(_site_packages()) + "\n")

@@ -99,16 +99,34 @@ def test_corrupt_and_mismatched_files_raise_clear_errors(tmp_path):
     meta = json.loads(str(np.load(good)["__metadata__"]))
     # wrong shape
     with pytest.raises(PolicyFileError, match="'W' has shape"):
-        load_policy(_write_npz(tmp_path / "shape.npz", W=np.zeros((4, 2)), b=np.zeros(2),
-                               __metadata__=np.array(json.dumps(meta))))
+        load_policy(
+            _write_npz(
+                tmp_path / "shape.npz",
+                W=np.zeros((4, 2)),
+                b=np.zeros(2),
+                __metadata__=np.array(json.dumps(meta)),
+            )
+        )
     # non-finite weights
     with pytest.raises(PolicyFileError, match="non-finite"):
-        load_policy(_write_npz(tmp_path / "nan.npz", W=np.full((3, 2), np.nan), b=np.zeros(2),
-                               __metadata__=np.array(json.dumps(meta))))
+        load_policy(
+            _write_npz(
+                tmp_path / "nan.npz",
+                W=np.full((3, 2), np.nan),
+                b=np.zeros(2),
+                __metadata__=np.array(json.dumps(meta)),
+            )
+        )
     # future format version
     with pytest.raises(PolicyFileError, match="version 99"):
-        load_policy(_write_npz(tmp_path / "v99.npz", W=np.zeros((3, 2)), b=np.zeros(2),
-                               __metadata__=np.array(json.dumps({**meta, "version": 99}))))
+        load_policy(
+            _write_npz(
+                tmp_path / "v99.npz",
+                W=np.zeros((3, 2)),
+                b=np.zeros(2),
+                __metadata__=np.array(json.dumps({**meta, "version": 99})),
+            )
+        )
     # a pickled object array inside is refused, not executed
     with zipfile.ZipFile(tmp_path / "pickle.npz", "w") as z:
         import io
@@ -196,8 +214,17 @@ def test_header_claiming_1e14_floats_is_refused_before_reading(tmp_path):
         load_policy(path)
 
 
-@pytest.mark.parametrize("field, value", [("obs_dim", 10**7), ("hidden", 10**7), ("obs_dim", 1e7),
-                                          ("n_actions", 0), ("obs_dim", True), ("hidden", "32")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("obs_dim", 10**7),
+        ("hidden", 10**7),
+        ("obs_dim", 1e7),
+        ("n_actions", 0),
+        ("obs_dim", True),
+        ("hidden", "32"),
+    ],
+)
 def test_absurd_dimensions_are_refused_before_allocating(tmp_path, field, value):
     good = MLPPolicy(3, 2, hidden=4).save(tmp_path / "good.npz")
     meta = _meta_of(good)
@@ -236,8 +263,9 @@ def test_saved_policy_carries_the_full_scenario(tmp_path):
     from hbkit.scenarios import Scenario
 
     env = gym.make("hbkit/Team-v0", memory=40)
-    p = make_policy("linear", env.observation_space.shape[0], int(env.action_space.n),
-                    metadata=env_metadata(env))
+    p = make_policy(
+        "linear", env.observation_space.shape[0], int(env.action_space.n), metadata=env_metadata(env)
+    )
     q = load_policy(p.save(tmp_path / "team.npz"))
     saved = Scenario.from_dict(q.metadata["scenario"])
     assert saved["world"]["memory"] == 40
@@ -249,8 +277,9 @@ def test_policy_is_evaluated_on_its_own_world_and_refuses_another(tmp_path):
     from hbkit.evaluate import evaluate
 
     env = gym.make("hbkit/Team-v0", memory=40)
-    p = make_policy("linear", env.observation_space.shape[0], int(env.action_space.n),
-                    metadata=env_metadata(env))
+    p = make_policy(
+        "linear", env.observation_space.shape[0], int(env.action_space.n), metadata=env_metadata(env)
+    )
     path = p.save(tmp_path / "team.npz")
     own = evaluate(str(path), "hbkit/Team-v0", episodes=2, seed=0)
     assert own["world_hash"] == env.unwrapped.scenario.world_hash

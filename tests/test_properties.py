@@ -34,12 +34,21 @@ from hbkit.scenarios import Scenario, load_scenario
 
 # The default run: derandomized, few examples, no shrinking (shrinking a failure can cost minutes);
 # `explore` shrinks as usual.
-settings.register_profile("default", max_examples=int(os.environ.get("HBKIT_EXAMPLES", 8)), deadline=None,
-                          derandomize=True, phases=[Phase.explicit, Phase.generate],
-                          report_multiple_bugs=False,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("explore", max_examples=300, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "default",
+    max_examples=int(os.environ.get("HBKIT_EXAMPLES", 8)),
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "explore",
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 settings.load_profile(os.environ.get("HBKIT_HYPOTHESIS", "default"))
 
 TEAM, SPLIT, REASONING = "hbkit/Team-v0", "hbkit/Split-v0", "hbkit/Reasoning-v0"
@@ -121,8 +130,15 @@ def test_team_money_is_exact_never_negative_never_wrapped(sc, seed):
 
 def test_team_money_in_the_worst_valid_scenario():
     """The four in-range edits of hashiru that made call costs wrap around."""
-    sc = edited("hashiru", {("world", "token_spread"): 3.0, ("task_types", 2, "answer_tokens"): 10_000_000,
-                            ("workers", 6, "price_out"): 1000.0, ("workers", 6, "verbosity"): 50.0})
+    sc = edited(
+        "hashiru",
+        {
+            ("world", "token_spread"): 3.0,
+            ("task_types", 2, "answer_tokens"): 10_000_000,
+            ("workers", 6, "price_out"): 1000.0,
+            ("workers", 6, "verbosity"): 50.0,
+        },
+    )
     assert sc["workers"][6]["name"] == "pro" and sc["task_types"][2]["name"] == "review"
     rng = np.random.default_rng(0)
     vec = gym.make_vec(TEAM, num_envs=64, vectorization_mode="vector_entry_point", scenario=sc)
@@ -187,15 +203,18 @@ def test_split_allocations_sum_to_tiny_budgets(sc, seed):
 
 @st.composite
 def reasoning_scenarios(draw: st.DrawFn) -> Scenario:
-    return edited("hbpo-math", {
-        ("world", "reward"): draw(st.sampled_from(["hbpo", "cosine", "classic"])),
-        ("world", "chunk"): draw(st.sampled_from([16, 32, 64, 128, 256])),
-        ("world", "budget_mode"): draw(st.sampled_from(["sample", "none"])),
-        ("world", "truncation_reward"): draw(st.floats(-100.0, 0.0)),
-        ("levels", "need_spread"): draw(st.floats(0.0, 3.0)),
-        ("signal", "noise"): draw(st.floats(0.0, 2.0)),
-        ("signal", "doubt_tokens"): draw(st.integers(0, 2048)),
-    })
+    return edited(
+        "hbpo-math",
+        {
+            ("world", "reward"): draw(st.sampled_from(["hbpo", "cosine", "classic"])),
+            ("world", "chunk"): draw(st.sampled_from([16, 32, 64, 128, 256])),
+            ("world", "budget_mode"): draw(st.sampled_from(["sample", "none"])),
+            ("world", "truncation_reward"): draw(st.floats(-100.0, 0.0)),
+            ("levels", "need_spread"): draw(st.floats(0.0, 3.0)),
+            ("signal", "noise"): draw(st.floats(0.0, 2.0)),
+            ("signal", "doubt_tokens"): draw(st.integers(0, 2048)),
+        },
+    )
 
 
 @given(sc=reasoning_scenarios(), seed=st.integers(0, 2**31 - 1))
@@ -252,12 +271,15 @@ def _leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return [path]
 
 
-BAD_VALUES = st.sampled_from(["text", True, -1e9, 1e300, float("nan"), float("inf"), 0, -1, [], [1, "a"],
-                              {"x": 1}, 2**70, 0.5])
+BAD_VALUES = st.sampled_from(
+    ["text", True, -1e9, 1e300, float("nan"), float("inf"), 0, -1, [], [1, "a"], {"x": 1}, 2**70, 0.5]
+)
 
 
-@given(name=st.sampled_from(["hbpo-math", "hashiru", "startup", "classroom", "divisions", "drift"]),
-       data=st.data())
+@given(
+    name=st.sampled_from(["hbpo-math", "hashiru", "startup", "classroom", "divisions", "drift"]),
+    data=st.data(),
+)
 def test_malformed_scenarios_give_one_clear_scenario_error(tmp_path_factory, name, data):
     import sys
 
@@ -352,8 +374,11 @@ def _clone(obj: Any, how: str) -> Any:
 def test_copy_continues_exactly_like_the_original(env_id, how, seed, cut):
     actions = _actions(env_id, 40, seed)
     for vector in (False, True):
-        env = (gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point") if vector
-               else gym.make(env_id).unwrapped)
+        env = (
+            gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point")
+            if vector
+            else gym.make(env_id).unwrapped
+        )
         env.reset(seed=seed)
         steps = [np.asarray([a, a]) if vector else a for a in actions]
         for a in steps[:cut]:
@@ -361,7 +386,7 @@ def test_copy_continues_exactly_like_the_original(env_id, how, seed, cut):
             if not vector and (term or trunc):
                 env.reset(seed=seed + 1)
         twin = _clone(env, how)
-        for t, a in enumerate(steps[cut:cut + 15]):
+        for t, a in enumerate(steps[cut : cut + 15]):
             o1, r1, te1, tr1, _ = env.step(a)
             o2, r2, te2, tr2, _ = twin.step(a)
             where = f"{'vector' if vector else 'single'} {how}, step {cut + t}"
@@ -374,17 +399,34 @@ def test_copy_continues_exactly_like_the_original(env_id, how, seed, cut):
 # ------------------------------------------------------------------------------------------------
 # Random option dicts: a refused reset leaves the state unchanged
 # ------------------------------------------------------------------------------------------------
-OPTION_KEYS = ["budget", "budgets", "problem_seed", "productivity", "productivities", "world_seed",
-               "expense_budget", "memory", "seed"]
+OPTION_KEYS = [
+    "budget",
+    "budgets",
+    "problem_seed",
+    "productivity",
+    "productivities",
+    "world_seed",
+    "expense_budget",
+    "memory",
+    "seed",
+]
 OPTION_VALUES = st.one_of(
-    st.none(), st.integers(-5, 10**6), st.sampled_from([10**30, 2**64, -1, 0, 1.5, float("nan"), 1e9]),
-    st.sampled_from(["512", "none", "x"]), st.lists(st.integers(-3, 5000), max_size=3),
+    st.none(),
+    st.integers(-5, 10**6),
+    st.sampled_from([10**30, 2**64, -1, 0, 1.5, float("nan"), 1e9]),
+    st.sampled_from(["512", "none", "x"]),
+    st.lists(st.integers(-3, 5000), max_size=3),
 )
 
+
 @pytest.mark.parametrize("env_id", [pytest.param(e, id=e.split("/")[1]) for e in (REASONING, TEAM, SPLIT)])
-@given(options=st.one_of(st.dictionaries(st.sampled_from(OPTION_KEYS), OPTION_VALUES, min_size=1, max_size=3),
-                         st.sampled_from([["budget"], "budget", 3])),
-       seed=st.integers(0, 2**31 - 1))
+@given(
+    options=st.one_of(
+        st.dictionaries(st.sampled_from(OPTION_KEYS), OPTION_VALUES, min_size=1, max_size=3),
+        st.sampled_from([["budget"], "budget", 3]),
+    ),
+    seed=st.integers(0, 2**31 - 1),
+)
 def test_refused_reset_leaves_the_env_unchanged(env_id, options, seed):
     actions = _actions(env_id, 12, seed)
     envs = [gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point") for _ in range(2)]

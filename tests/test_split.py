@@ -12,8 +12,8 @@ import pytest
 import hbkit  # noqa: F401  (registers the environments)
 from hbkit.envs.checks import api_test
 from hbkit.errors import OptionError
-from hbkit.managers import available
 from hbkit.evaluate import compare as _compare
+from hbkit.managers import available
 from hbkit.managers.split import MANAGERS, run_managers, split_value, water_fill
 from hbkit.scenarios import ScenarioError, load_scenario
 
@@ -131,8 +131,9 @@ def test_vector_spending_is_exact():
     for _ in range(vec.unwrapped.world.rounds):
         obs, _, _, _, info = vec.step(rng.uniform(-1, 1, (64, 4)))
         np.testing.assert_allclose(info["allocation"].sum(axis=1), budgets, rtol=1e-12)
-        np.testing.assert_array_equal(info["budget_spent"] + info["budget_left"],
-                                      vec.unwrapped.world.rounds * budgets)
+        np.testing.assert_array_equal(
+            info["budget_spent"] + info["budget_left"], vec.unwrapped.world.rounds * budgets
+        )
 
 
 def test_out_of_range_actions_are_clipped():
@@ -153,7 +154,9 @@ def _grid_best(a, c, budget, steps):
     """Brute force: every split on a grid of the simplex with ``steps`` units."""
     k = len(a)
     cuts = np.array(list(itertools.combinations(range(steps + k - 1), k - 1)))  # stars and bars
-    edges = np.concatenate([np.full((len(cuts), 1), -1), cuts, np.full((len(cuts), 1), steps + k - 1)], axis=1)
+    edges = np.concatenate(
+        [np.full((len(cuts), 1), -1), cuts, np.full((len(cuts), 1), steps + k - 1)], axis=1
+    )
     parts = np.diff(edges, axis=1) - 1
     return float(split_value(a, c, parts * budget / steps).max())
 
@@ -245,8 +248,9 @@ def test_action_from_shares_round_trip():
         w = env.unwrapped.world
         target = np.random.default_rng(0).dirichlet(np.ones(w.num_agents), 8) * 0.9 + 0.1 / w.num_agents
         action = w.action_from_shares(target)
-        got = w.allocate(action.astype(np.float64), np.ones(8), np.ones((8, w.num_agents)),
-                         np.ones((8, w.num_agents)))
+        got = w.allocate(
+            action.astype(np.float64), np.ones(8), np.ones((8, w.num_agents)), np.ones((8, w.num_agents))
+        )
         if rule == "equal":  # only the divisions' totals are the manager's
             np.testing.assert_allclose(got @ w.membership, target @ w.membership, rtol=1e-5)
         else:
@@ -254,8 +258,10 @@ def test_action_from_shares_round_trip():
 
 
 def test_hierarchy_costs_what_its_heads_cost():
-    regret = {rule: compare(["oracle"], "divisions", episodes=16, seed=0, division_rule=rule)["oracle"]["regret"]
-              for rule in ("oracle", "estimate", "equal")}
+    regret = {
+        rule: compare(["oracle"], "divisions", episodes=16, seed=0, division_rule=rule)["oracle"]["regret"]
+        for rule in ("oracle", "estimate", "equal")
+    }
     assert regret["oracle"] < 0.01 < regret["estimate"] < regret["equal"]
 
 
@@ -304,14 +310,17 @@ def test_budget_option_reaches_the_report():
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad,msg", [
-    (np.array([np.nan, 0, 0, 0]), "entry 0"),
-    (np.array([0, 0, np.inf, 0]), "entry 2"),
-    (np.zeros(3), "shape"),
-    (np.zeros((4, 2)), "shape"),
-    ("abc", "numbers"),
-    ([0.0, 0.0, None, 0.0], "entry 2"),
-])
+@pytest.mark.parametrize(
+    "bad,msg",
+    [
+        (np.array([np.nan, 0, 0, 0]), "entry 0"),
+        (np.array([0, 0, np.inf, 0]), "entry 2"),
+        (np.zeros(3), "shape"),
+        (np.zeros((4, 2)), "shape"),
+        ("abc", "numbers"),
+        ([0.0, 0.0, None, 0.0], "entry 2"),
+    ],
+)
 def test_bad_actions_raise_and_change_nothing(bad, msg):
     env = gym.make(ENV)
     obs, _ = env.reset(seed=0)
@@ -381,16 +390,24 @@ scale = [1.0, 1.0, 1.0]
 """
 
 
-@pytest.mark.parametrize("old,new,field,allowed", [
-    ("noise = 0.1", "noise = -0.1", "world.noise", "0.0 <= value"),
-    ("budget = 4.0", "budget = 9.0", "world.budget", "budget <= world.max_budget"),
-    ("productivity = [1.0, 2.0, 3.0]", "productivity = [1.0, 2.0]", "agents.productivity", "as many items as 'names'"),
-    ("scale = [1.0, 1.0, 1.0]", "scale = [1.0, 0.0, 1.0]", "agents.scale[1]", "0.0 < value"),
-    ('names = ["a", "b", "c"]', 'names = ["a", "b", "a"]', "agents.names[2]", "distinct names"),
-    ("rounds = 5", "rounds = 2.5", "world.rounds", "an integer"),
-    ("noise = 0.1", "noise = 0.1\nnoize = 2", "world.noize", "the fields"),
-    ("noise = 0.1", 'noise = 0.1\ndivision_rule = "vote"', "world.division_rule", "'estimate'"),
-])
+@pytest.mark.parametrize(
+    "old,new,field,allowed",
+    [
+        ("noise = 0.1", "noise = -0.1", "world.noise", "0.0 <= value"),
+        ("budget = 4.0", "budget = 9.0", "world.budget", "budget <= world.max_budget"),
+        (
+            "productivity = [1.0, 2.0, 3.0]",
+            "productivity = [1.0, 2.0]",
+            "agents.productivity",
+            "as many items as 'names'",
+        ),
+        ("scale = [1.0, 1.0, 1.0]", "scale = [1.0, 0.0, 1.0]", "agents.scale[1]", "0.0 < value"),
+        ('names = ["a", "b", "c"]', 'names = ["a", "b", "a"]', "agents.names[2]", "distinct names"),
+        ("rounds = 5", "rounds = 2.5", "world.rounds", "an integer"),
+        ("noise = 0.1", "noise = 0.1\nnoize = 2", "world.noize", "the fields"),
+        ("noise = 0.1", 'noise = 0.1\ndivision_rule = "vote"', "world.division_rule", "'estimate'"),
+    ],
+)
 def test_scenario_errors_name_file_field_allowed(tmp_scenario, old, new, field, allowed):
     path = tmp_scenario(GOOD.replace(old, new))
     with pytest.raises(ScenarioError) as err:
@@ -399,15 +416,29 @@ def test_scenario_errors_name_file_field_allowed(tmp_scenario, old, new, field, 
     assert allowed in str(err.value)
 
 
-@pytest.mark.parametrize("divisions,field,allowed", [
-    ('[[divisions]]\nname = "x"\nmembers = ["a", "b", "c"]\n', "divisions", "at least 2 divisions"),
-    ('[[divisions]]\nname = "x"\nmembers = ["a", "z"]\n[[divisions]]\nname = "y"\nmembers = ["b", "c"]\n',
-     "divisions[0].members[1]", "one of agents.names"),
-    ('[[divisions]]\nname = "x"\nmembers = ["a", "b"]\n[[divisions]]\nname = "y"\nmembers = ["b", "c"]\n',
-     "divisions[1].members[0]", "exactly one division"),
-    ('[[divisions]]\nname = "x"\nmembers = ["a"]\n[[divisions]]\nname = "y"\nmembers = ["b"]\n',
-     "divisions", "exactly one division"),
-])
+@pytest.mark.parametrize(
+    "divisions,field,allowed",
+    [
+        ('[[divisions]]\nname = "x"\nmembers = ["a", "b", "c"]\n', "divisions", "at least 2 divisions"),
+        (
+            '[[divisions]]\nname = "x"\nmembers = ["a", "z"]\n'
+            '[[divisions]]\nname = "y"\nmembers = ["b", "c"]\n',
+            "divisions[0].members[1]",
+            "one of agents.names",
+        ),
+        (
+            '[[divisions]]\nname = "x"\nmembers = ["a", "b"]\n'
+            '[[divisions]]\nname = "y"\nmembers = ["b", "c"]\n',
+            "divisions[1].members[0]",
+            "exactly one division",
+        ),
+        (
+            '[[divisions]]\nname = "x"\nmembers = ["a"]\n[[divisions]]\nname = "y"\nmembers = ["b"]\n',
+            "divisions",
+            "exactly one division",
+        ),
+    ],
+)
 def test_division_errors(tmp_scenario, divisions, field, allowed):
     path = tmp_scenario(GOOD + "\n" + divisions)
     with pytest.raises(ScenarioError) as err:
@@ -449,7 +480,9 @@ def test_figures():
     assert len([t for t in fig.data if t.stackgroup]) == 4
     runs = run_managers(["equal", "greedy"], "divisions", episodes=2, record=True)
     w = vs.world_of("divisions")
-    fig = vs.allocation_figure(runs["greedy"]["shares"][0], w.names, w.divisions, runs["greedy"]["oracle_shares"][0])
+    fig = vs.allocation_figure(
+        runs["greedy"]["shares"][0], w.names, w.divisions, runs["greedy"]["oracle_shares"][0]
+    )
     assert len(fig.data) == 2 * (6 + 1)  # six teams and one division boundary, in two panels
     fig = vs.feedback_figure("classroom", noise=0.5, episodes=4, names=("equal", "greedy"))
     assert "best learner greedy" in fig.layout.title.text
@@ -495,14 +528,35 @@ def test_cli_train_and_evaluate(tmp_path, tmp_scenario, capsys):
     from hbkit.cli import main
 
     # a tiny world with a tiny PPO recipe, so that `hbkit train` takes a second
-    recipe = "\n[ppo]\ntimesteps = 32\nn_envs = 1\nn_steps = 16\nbatch_size = 16\nn_epochs = 1\nhidden = [8]\n"
+    recipe = (
+        "\n[ppo]\ntimesteps = 32\nn_envs = 1\nn_steps = 16\nbatch_size = 16\nn_epochs = 1\nhidden = [8]\n"
+    )
     scenario = str(tmp_scenario(GOOD + recipe, "tiny.toml"))
     out = tmp_path / "ppo.zip"
-    assert main(["train", "--env", ENV, "--algo", "ppo", "--out", str(out), "--no-progress",
-                 "--scenario", scenario]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--env",
+                ENV,
+                "--algo",
+                "ppo",
+                "--out",
+                str(out),
+                "--no-progress",
+                "--scenario",
+                scenario,
+            ]
+        )
+        == 0
+    )
     assert out.exists()
-    assert main(["evaluate", f"sb3:ppo:{out}", "--env", ENV, "--scenario", scenario, "--episodes", "8",
-                 "--json"]) == 0
+    assert (
+        main(
+            ["evaluate", f"sb3:ppo:{out}", "--env", ENV, "--scenario", scenario, "--episodes", "8", "--json"]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out.split("saved")[-1].split("\n", 1)[1])
     assert len(report["regret_curve"]) == 5 and report["episodes"] == 8
     assert main(["evaluate", "manager:ucb", "--env", ENV, "--scenario", "drift", "--episodes", "8"]) == 0

@@ -27,20 +27,22 @@ def worlds(draw):
     k = draw(st.integers(1, 6))
     positive = st.floats(1e-3, 1e3)
     budget = draw(st.floats(1e-6, 1e6))
-    return load_scenario("classroom").with_overrides({
-        "agents.names": [f"a{i}" for i in range(k)],
-        "agents.productivity": [draw(positive) for _ in range(k)],
-        "agents.scale": [draw(st.floats(1e-3, 1e9)) for _ in range(k)],
-        "agents.spread": draw(st.floats(0.0, 3.0)),
-        "world.rounds": draw(st.integers(1, 12)),
-        "world.budget": budget,
-        "world.max_budget": budget * draw(st.floats(1.0, 10.0)),
-        "world.noise": draw(st.floats(0.0, 10.0)),
-        "world.drift": draw(st.sampled_from([0.0, 0.1, 2.0])),
-        "world.reversion": draw(st.floats(0.0, 1.0)),
-        "world.memory": draw(st.floats(0.05, 1.0)),
-        "world.prior_sd": draw(st.floats(1e-2, 1e3)),
-    })
+    return load_scenario("classroom").with_overrides(
+        {
+            "agents.names": [f"a{i}" for i in range(k)],
+            "agents.productivity": [draw(positive) for _ in range(k)],
+            "agents.scale": [draw(st.floats(1e-3, 1e9)) for _ in range(k)],
+            "agents.spread": draw(st.floats(0.0, 3.0)),
+            "world.rounds": draw(st.integers(1, 12)),
+            "world.budget": budget,
+            "world.max_budget": budget * draw(st.floats(1.0, 10.0)),
+            "world.noise": draw(st.floats(0.0, 10.0)),
+            "world.drift": draw(st.sampled_from([0.0, 0.1, 2.0])),
+            "world.reversion": draw(st.floats(0.0, 1.0)),
+            "world.memory": draw(st.floats(0.05, 1.0)),
+            "world.prior_sd": draw(st.floats(1e-2, 1e3)),
+        }
+    )
 
 
 @SETTINGS
@@ -67,17 +69,24 @@ def test_random_worlds_keep_the_invariants(scenario, seed):
         np.testing.assert_allclose(r, vr[0], rtol=1e-9, atol=1e-9)
         spent += x.sum()
     assert term and not trunc
-    np.testing.assert_allclose(info["budget_spent"] + info["budget_left"],
-                               env.unwrapped.world.rounds * info["budget"], rtol=1e-12)
+    np.testing.assert_allclose(
+        info["budget_spent"] + info["budget_left"], env.unwrapped.world.rounds * info["budget"], rtol=1e-12
+    )
 
 
 option_values = st.one_of(
-    st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**30),
-    st.text(max_size=3), st.lists(st.floats(-1e9, 1e9), max_size=5), st.booleans(),
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-10, 10**30),
+    st.text(max_size=3),
+    st.lists(st.floats(-1e9, 1e9), max_size=5),
+    st.booleans(),
 )
 option_dicts = st.dictionaries(
     st.sampled_from(["budget", "productivity", "productivities", "world_seed", "reset_mask"]),
-    option_values, max_size=3)
+    option_values,
+    max_size=3,
+)
 
 
 @SETTINGS
@@ -107,8 +116,11 @@ def test_random_options_are_accepted_or_change_nothing(options, played):
 @SETTINGS
 @given(st.sampled_from(["classroom", "drift", "divisions"]), st.integers(0, 60), st.booleans())
 def test_copies_at_random_points_continue_like_the_original(scenario, played, vector):
-    env = (gym.make_vec(ENV, num_envs=2, vectorization_mode="vector_entry_point", scenario=scenario)
-           if vector else gym.make(ENV, scenario=scenario))
+    env = (
+        gym.make_vec(ENV, num_envs=2, vectorization_mode="vector_entry_point", scenario=scenario)
+        if vector
+        else gym.make(ENV, scenario=scenario)
+    )
     rng = np.random.default_rng(played)
     env.reset(seed=played)
     rounds = env.unwrapped.world.rounds

@@ -33,8 +33,13 @@ def _play(env, actions, vector):
     out = []
     for a in actions:
         obs, r, term, trunc, info = env.step(a)
-        out += [obs, np.asarray(r), np.asarray(term), np.asarray(info["allocation"]),
-                np.asarray(info["productivity"])]
+        out += [
+            obs,
+            np.asarray(r),
+            np.asarray(term),
+            np.asarray(info["allocation"]),
+            np.asarray(info["productivity"]),
+        ]
         if not vector and term:
             obs, info = env.reset()
             out.append(obs)
@@ -42,8 +47,11 @@ def _play(env, actions, vector):
 
 
 def _twins(env):
-    return {"pickle": pickle.loads(pickle.dumps(env)), "deepcopy": copy.deepcopy(env),
-            "copy": copy.copy(env.unwrapped)}
+    return {
+        "pickle": pickle.loads(pickle.dumps(env)),
+        "deepcopy": copy.deepcopy(env),
+        "copy": copy.copy(env.unwrapped),
+    }
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -212,11 +220,14 @@ def test_single_env_refuses_non_real_actions(bad, msg):
     np.testing.assert_array_equal(env.unwrapped._batch.observe(), before)
 
 
-@pytest.mark.parametrize("bad,msg", [
-    (np.full((3, 4), "0"), "strings"),
-    (np.zeros((3, 4), complex), "complex"),
-    (np.zeros((3, 4), object), "objects"),
-])
+@pytest.mark.parametrize(
+    "bad,msg",
+    [
+        (np.full((3, 4), "0"), "strings"),
+        (np.zeros((3, 4), complex), "complex"),
+        (np.zeros((3, 4), object), "objects"),
+    ],
+)
 def test_vector_env_refuses_non_real_actions(bad, msg, recwarn):
     vec = _vector("classroom")
     vec.reset(seed=0)
@@ -265,9 +276,14 @@ def test_water_fill_near_ties_with_a_tiny_budget():
 def test_two_level_allocations_spend_the_budget_in_the_worst_case(rule):
     # the worst case of the schema (the smallest budget against the largest scales), and far beyond
     for budget in (MIN_BUDGET, 1e-12, 1e-200):
-        sc = load_scenario("divisions").with_overrides({
-            "world.division_rule": rule, "world.budget": MIN_BUDGET, "world.max_budget": MIN_BUDGET,
-            "agents.scale": [1e9] * 6})
+        sc = load_scenario("divisions").with_overrides(
+            {
+                "world.division_rule": rule,
+                "world.budget": MIN_BUDGET,
+                "world.max_budget": MIN_BUDGET,
+                "agents.scale": [1e9] * 6,
+            }
+        )
         w = SplitWorld(sc)
         rng = np.random.default_rng(0)
         n = 500

@@ -101,10 +101,17 @@ def test_save_and_load_without_pickle(trained, tmp_path):
         load_guess_manager(tmp_path / "bad.npz")
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"iterations": 0}, {"iterations": 1.5}, {"population": -1}, {"sigma": float("nan")},
-    {"learning_rate": -5}, {"episodes": True},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"iterations": 0},
+        {"iterations": 1.5},
+        {"population": -1},
+        {"sigma": float("nan")},
+        {"learning_rate": -5},
+        {"episodes": True},
+    ],
+)
 def test_bad_settings_are_config_errors(kwargs):
     with pytest.raises(ConfigError, match=next(iter(kwargs))):
         train(ENV, "classroom", **kwargs)
@@ -129,7 +136,15 @@ def test_learned_panel_trains_on_its_button():
 def test_a_sweep_job_trains_and_evaluates_the_learned_manager():
     from hbkit.sweep import Job, run_job
 
-    row = run_job(Job(ENV, "classroom", "guess-es", {"iterations": 2, "population": 2, "episodes": 2}, 1,
-                      evaluation={"episodes": 8}))
+    row = run_job(
+        Job(
+            ENV,
+            "classroom",
+            "guess-es",
+            {"iterations": 2, "population": 2, "episodes": 2},
+            1,
+            evaluation={"episodes": 8},
+        )
+    )
     assert row["status"] == "ok", row["error"]
     assert row["report"]["regret"] > 0

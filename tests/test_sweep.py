@@ -41,13 +41,43 @@ TINY = {"iterations": 2, "problems_per_iteration": 4, "rollouts_per_problem": 4}
 def tiny_jobs() -> list[Job]:
     """A few jobs of every kind, each well under a second."""
     seeds = spawn_seeds(7, 2)
-    jobs = [Job(REASONING, "hbpo-math", "hbpo", TINY, s, evaluation={"episodes": 40, "budget": "none"},
-                name="HBPO") for s in seeds]
-    jobs += [Job(REASONING, "hbpo-math", "hbpo", {**TINY, "reward": "cosine"}, s,
-                 evaluation={"episodes": 40, "budget": "none", "seed": 123}, name="cosine") for s in seeds]
+    jobs = [
+        Job(
+            REASONING,
+            "hbpo-math",
+            "hbpo",
+            TINY,
+            s,
+            evaluation={"episodes": 40, "budget": "none"},
+            name="HBPO",
+        )
+        for s in seeds
+    ]
+    jobs += [
+        Job(
+            REASONING,
+            "hbpo-math",
+            "hbpo",
+            {**TINY, "reward": "cosine"},
+            s,
+            evaluation={"episodes": 40, "budget": "none", "seed": 123},
+            name="cosine",
+        )
+        for s in seeds
+    ]
     jobs += [Job("hbkit/Team-v0", None, "manager:greedy", {}, s, evaluation={"episodes": 8}) for s in seeds]
-    jobs += [Job("hbkit/Split-v0", "classroom", "manager:thompson", {}, s, overrides={"world.noise": 0.2},
-                 evaluation={"episodes": 8}) for s in seeds]
+    jobs += [
+        Job(
+            "hbkit/Split-v0",
+            "classroom",
+            "manager:thompson",
+            {},
+            s,
+            overrides={"world.noise": 0.2},
+            evaluation={"episodes": 8},
+        )
+        for s in seeds
+    ]
     jobs.append(Job(REASONING, None, "hbpo", {**TINY, "advantage": "no-such-advantage"}, 1, name="broken"))
     return jobs
 
@@ -70,10 +100,19 @@ def test_interval_on_a_hand_worked_case():
     assert (s["low"], s["high"]) == pytest.approx((3 - 1.963, 3 + 1.963), abs=1e-3)
 
 
-@pytest.mark.parametrize("p, df, expected", [
-    (0.975, 1, 12.7062), (0.975, 2, 4.3027), (0.975, 10, 2.2281), (0.975, 30, 2.0423),
-    (0.95, 5, 2.0150), (0.995, 3, 5.8409), (0.975, 1000, 1.9623), (0.025, 4, -2.7764),
-])
+@pytest.mark.parametrize(
+    "p, df, expected",
+    [
+        (0.975, 1, 12.7062),
+        (0.975, 2, 4.3027),
+        (0.975, 10, 2.2281),
+        (0.975, 30, 2.0423),
+        (0.95, 5, 2.0150),
+        (0.995, 3, 5.8409),
+        (0.975, 1000, 1.9623),
+        (0.025, 4, -2.7764),
+    ],
+)
 def test_t_quantile_matches_the_tables(p, df, expected):
     assert t_quantile(p, df) == pytest.approx(expected, abs=1e-4)
 
@@ -93,10 +132,22 @@ def test_seeds_come_from_seed_sequence_spawn():
 
 
 def test_job_key_is_canonical_and_stable():
-    a = Job(REASONING, "hbpo-math", "hbpo", {"reward": "cosine", "budgets": (512, 1024)}, 3,
-            evaluation={"episodes": 10, "budget": "none"})
-    b = Job(REASONING, "hbpo-math", "hbpo", {"budgets": [512, 1024], "reward": "cosine"}, 3,
-            evaluation={"budget": "none", "episodes": 10})
+    a = Job(
+        REASONING,
+        "hbpo-math",
+        "hbpo",
+        {"reward": "cosine", "budgets": (512, 1024)},
+        3,
+        evaluation={"episodes": 10, "budget": "none"},
+    )
+    b = Job(
+        REASONING,
+        "hbpo-math",
+        "hbpo",
+        {"budgets": [512, 1024], "reward": "cosine"},
+        3,
+        evaluation={"budget": "none", "episodes": 10},
+    )
     assert a.key == b.key
     assert a.key != Job(REASONING, "hbpo-math", "hbpo", {"reward": "cosine"}, 4).key
     # the canonical JSON is part of the file format: a key must not change between versions
@@ -180,7 +231,8 @@ SLOW = {"iterations": 25, "problems_per_iteration": 8, "rollouts_per_problem": 8
 
 def _slow_spec(tmp_path: Path, seeds: int = 12) -> Path:
     spec = tmp_path / "slow.toml"
-    spec.write_text(textwrap.dedent(f"""
+    spec.write_text(
+        textwrap.dedent(f"""
         [sweep]
         name = "slow"
         env = "hbkit/Reasoning-v0"
@@ -196,7 +248,8 @@ def _slow_spec(tmp_path: Path, seeds: int = 12) -> Path:
         name = "HBPO"
         agent = "hbpo"
         settings = {json.dumps(SLOW).replace('":', '" =')}
-        """))
+        """)
+    )
     return spec
 
 
@@ -206,10 +259,13 @@ def _env() -> dict[str, str]:
 
 def test_a_killed_sweep_resumes_without_duplicates(tmp_path):
     spec, path = _slow_spec(tmp_path), tmp_path / "r.jsonl"
-    code = (f"from hbkit.sweep import load_spec, run_sweep; "
-            f"run_sweep(load_spec({str(spec)!r}), {str(path)!r}, workers=1, progress=False)")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    code = (
+        f"from hbkit.sweep import load_spec, run_sweep; "
+        f"run_sweep(load_spec({str(spec)!r}), {str(path)!r}, workers=1, progress=False)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     _wait_for_rows(path, 2, proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -228,8 +284,18 @@ def test_a_killed_sweep_resumes_without_duplicates(tmp_path):
 
 def test_ctrl_c_keeps_every_finished_row(tmp_path):
     spec, path = _slow_spec(tmp_path), tmp_path / "r.jsonl"
-    cmd = [sys.executable, "-m", "hbkit.cli", "sweep", str(spec), "--out", str(path), "--workers", "2",
-           "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hbkit.cli",
+        "sweep",
+        str(spec),
+        "--out",
+        str(path),
+        "--workers",
+        "2",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_rows(path, 1, proc)
     proc.send_signal(signal.SIGINT)
@@ -296,22 +362,31 @@ def test_a_spec_gives_runs_times_grid_times_seeds(tmp_scenario):
     assert {j.settings.get("iterations") for j in qjobs} == {1, None}  # managers take no iterations
 
 
-@pytest.mark.parametrize("edit, field, allowed", [
-    (("seeds = 3", "seeds = 0"), "sweep.seeds", "an integer with 1 <= value"),
-    (("seeds = 3", "seeds = 3\ncolour = 1"), "sweep.colour", "the fields name"),
-    (('env = "hbkit/Reasoning-v0"', 'env = "hbkit/Chess-v0"'), "sweep.env", "hbkit/Team-v0"),
-    (('agent = "hbpo"', 'agent = "hbpoo"'), "run[0].agent", "manager:fixed-512"),
-    (("settings = { iterations = 2,", "settings = { iterationz = 2,"), "run[0].settings.iterationz",
-     "iterations"),
-    (("[grid]\n", '[grid]\n"overrides.levels.spread" = [1]\n'), "grid.overrides.levels.spread", None),
-    (('"overrides.levels.need_spread" = [0.3, 0.4]', '"overrides.levels.need_spread" = [-1.0]'),
-     "grid.overrides.levels.need_spread", "value"),
-    (('"overrides.levels.need_spread"', '"seed"'), "grid.seed", "settings.NAME"),
-    (('budget = "none"', 'budget = "lots"'), "eval.budget", "'none' (natural mode)"),
-    (('name = "fixed"', 'name = "HBPO"'), "run[1].name", "a different name"),
-    (('scenario = "hbpo-math"', 'scenario = "no-such-world"'), "sweep.scenario", "a scenario name"),
-    (('scenario = "hbpo-math"', 'scenario = "hashiru"'), "sweep.scenario", "Reasoning"),
-])
+@pytest.mark.parametrize(
+    "edit, field, allowed",
+    [
+        (("seeds = 3", "seeds = 0"), "sweep.seeds", "an integer with 1 <= value"),
+        (("seeds = 3", "seeds = 3\ncolour = 1"), "sweep.colour", "the fields name"),
+        (('env = "hbkit/Reasoning-v0"', 'env = "hbkit/Chess-v0"'), "sweep.env", "hbkit/Team-v0"),
+        (('agent = "hbpo"', 'agent = "hbpoo"'), "run[0].agent", "manager:fixed-512"),
+        (
+            ("settings = { iterations = 2,", "settings = { iterationz = 2,"),
+            "run[0].settings.iterationz",
+            "iterations",
+        ),
+        (("[grid]\n", '[grid]\n"overrides.levels.spread" = [1]\n'), "grid.overrides.levels.spread", None),
+        (
+            ('"overrides.levels.need_spread" = [0.3, 0.4]', '"overrides.levels.need_spread" = [-1.0]'),
+            "grid.overrides.levels.need_spread",
+            "value",
+        ),
+        (('"overrides.levels.need_spread"', '"seed"'), "grid.seed", "settings.NAME"),
+        (('budget = "none"', 'budget = "lots"'), "eval.budget", "'none' (natural mode)"),
+        (('name = "fixed"', 'name = "HBPO"'), "run[1].name", "a different name"),
+        (('scenario = "hbpo-math"', 'scenario = "no-such-world"'), "sweep.scenario", "a scenario name"),
+        (('scenario = "hbpo-math"', 'scenario = "hashiru"'), "sweep.scenario", "Reasoning"),
+    ],
+)
 def test_a_bad_spec_names_file_field_and_what_is_allowed(tmp_scenario, edit, field, allowed):
     old, new = edit
     assert old in GOOD
@@ -344,8 +419,12 @@ def test_a_grid_over_scenarios_and_per_run_quick_settings(tmp_scenario):
         """)
     spec = load_spec(tmp_scenario(text, "s.toml"))
     jobs = spec.jobs()
-    assert [(j.scenario, j.name) for j in jobs[::2]] == [("classroom", "ucb"), ("classroom", "ppo"),
-                                                         ("drift", "ucb"), ("drift", "ppo")]
+    assert [(j.scenario, j.name) for j in jobs[::2]] == [
+        ("classroom", "ucb"),
+        ("classroom", "ppo"),
+        ("drift", "ucb"),
+        ("drift", "ppo"),
+    ]
     quick = load_spec(tmp_scenario(text, "s.toml"), quick=True).jobs()
     assert [j.settings for j in quick if j.name == "ppo"] == [{"total_timesteps": 256}] * 4
     bad = text.replace('"drift"]', '"hashiru"]')
@@ -400,8 +479,11 @@ def test_cli_runs_a_spec_and_prints_the_table(tmp_scenario, tmp_path, capsys):
 def test_summary_figure_has_the_intervals_as_error_bars():
     from hbkit.viz.sweep import sweep_figure
 
-    rows = [{"job": {"name": n}, "status": "ok", "report": {"accuracy": v}}
-            for n, vals in (("a", [1, 2, 3, 4, 5]), ("b", [2, 2, 2])) for v in vals]
+    rows = [
+        {"job": {"name": n}, "status": "ok", "report": {"accuracy": v}}
+        for n, vals in (("a", [1, 2, 3, 4, 5]), ("b", [2, 2, 2]))
+        for v in vals
+    ]
     summary = summarize(rows, by=["name"], metrics=["accuracy"])
     assert [g["n"] for g in summary] == [5, 3]
     fig = sweep_figure(summary, ["accuracy"], by=["name"])
@@ -420,8 +502,12 @@ def ray_runtime():
     # work that can run out, so a failed start is tried again (a real runtime either way, no mock)
     for attempt in range(3):
         try:
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}})
+            ray.init(
+                num_cpus=2,
+                include_dashboard=False,
+                log_to_driver=False,
+                runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}},
+            )
             break
         except Exception:
             ray.shutdown()

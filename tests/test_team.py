@@ -17,12 +17,32 @@ from hbkit.envs.checks import api_test
 from hbkit.evaluate import evaluate
 from hbkit.managers import available
 from hbkit.scenarios import ScenarioError, load_scenario
-from hbkit.sim.team import PICO, REASONS, TeamBatch, TeamWorld
+from hbkit.sim.team import REASONS, TeamBatch
 
 ENV = "hbkit/Team-v0"
-STATE = ("slot", "used", "reserved", "peak_memory", "budget", "spent", "remaining", "task", "part",
-         "part_ok", "successes", "trials", "hires", "fires", "solved", "solved_by_type",
-         "spent_by_type", "solved_value", "done", "exhausted", "truncated")
+STATE = (
+    "slot",
+    "used",
+    "reserved",
+    "peak_memory",
+    "budget",
+    "spent",
+    "remaining",
+    "task",
+    "part",
+    "part_ok",
+    "successes",
+    "trials",
+    "hires",
+    "fires",
+    "solved",
+    "solved_by_type",
+    "spent_by_type",
+    "solved_value",
+    "done",
+    "exhausted",
+    "truncated",
+)
 
 
 def world_state(env) -> dict[str, np.ndarray]:
@@ -75,16 +95,17 @@ def test_seeded_determinism():
     a = _masked_run(gym.make(ENV), 3, mask_prob=0.8)
     b = _masked_run(gym.make(ENV), 3, mask_prob=0.8)
     assert len(a) == len(b)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert np.array_equal(x, y)
     c = _masked_run(gym.make(ENV), 4, mask_prob=0.8)
-    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=False))
 
 
 def test_problem_seed_is_the_same_stream_in_env_and_vector_env():
     env = gym.make(ENV)
-    vec = gym.make_vec(ENV, num_envs=3, vectorization_mode="vector_entry_point",
-                       autoreset_mode=AutoresetMode.DISABLED)
+    vec = gym.make_vec(
+        ENV, num_envs=3, vectorization_mode="vector_entry_point", autoreset_mode=AutoresetMode.DISABLED
+    )
     vobs, vinfo = vec.reset(seed=0, options={"problem_seed": [7, 8, 7]})
     obs, info = env.reset(seed=99, options={"problem_seed": 7})
     assert np.array_equal(vobs[0], vobs[2]) and np.array_equal(vobs[0], obs)
@@ -150,8 +171,13 @@ def test_single_env_and_vector_env_agree_step_by_step(scenario):
     actions: the same observations, rewards, ends and infos."""
     for seed in range(3):
         env = gym.make(ENV, scenario=scenario)
-        vec = gym.make_vec(ENV, num_envs=2, vectorization_mode="vector_entry_point", scenario=scenario,
-                           autoreset_mode=AutoresetMode.DISABLED)
+        vec = gym.make_vec(
+            ENV,
+            num_envs=2,
+            vectorization_mode="vector_entry_point",
+            scenario=scenario,
+            autoreset_mode=AutoresetMode.DISABLED,
+        )
         rng = np.random.default_rng(seed)
         ceiling = env.unwrapped.world.spend_ceiling
         for episode in range(4):
@@ -169,7 +195,9 @@ def test_single_env_and_vector_env_agree_step_by_step(scenario):
                         assert list(v) == list(vinfo[k][0])
                     else:
                         assert np.array_equal(v, vinfo[k][0]), k
-                allowed = np.flatnonzero(info["action_mask"]) if episode % 2 else np.arange(env.action_space.n)
+                allowed = (
+                    np.flatnonzero(info["action_mask"]) if episode % 2 else np.arange(env.action_space.n)
+                )
                 a = int(rng.choice(allowed))
                 obs, r, term, trunc, info = env.step(a)
                 vobs, vr, vterm, vtrunc, vinfo = vec.step(np.array([a, a]))
@@ -201,10 +229,12 @@ def test_single_env_pickles_and_copies_mid_episode():
 # Accounting
 # ------------------------------------------------------------------------------------------------
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**31 - 1),
-       actions=st.lists(st.integers(0, 15), min_size=50, max_size=400),
-       budget=st.one_of(st.none(), st.floats(0.001, 0.4)),
-       memory=st.integers(1, 150))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    actions=st.lists(st.integers(0, 15), min_size=50, max_size=400),
+    budget=st.one_of(st.none(), st.floats(0.001, 0.4)),
+    memory=st.integers(1, 150),
+)
 def test_accounting_invariants_under_random_actions(seed, actions, budget, memory):
     env = gym.make(ENV, memory=memory).unwrapped
     env.reset(seed=seed, options={"budget": budget})
@@ -249,8 +279,9 @@ def _states(seed: int, count: int):
     out = []
     for k in range(count):
         env = gym.make(ENV, memory=int(rng.integers(20, 120))).unwrapped
-        _, info = env.reset(seed=int(rng.integers(1 << 30)),
-                            options={"budget": float(rng.choice([0.001, 0.006, 0.05, 0.2]))})
+        _, info = env.reset(
+            seed=int(rng.integers(1 << 30)), options={"budget": float(rng.choice([0.001, 0.006, 0.05, 0.2]))}
+        )
         for _ in range(int(rng.integers(0, 60))):
             _, _, term, trunc, info = env.step(int(rng.choice(np.flatnonzero(info["action_mask"]))))
             if term or trunc:
@@ -426,12 +457,24 @@ def _hashiru_text():
         ("share = 0.40", "share = 0.50", "task_types.share", "sum to 1"),
         ("quorum = 2", "quorum = 4", "task_types[2].quorum", "quorum <= parts"),
         ("skill = [0.55, 0.35, 0.30]", "skill = [0.55, 0.35]", "workers[0].skill", "per task type"),
-        ('kind = "local"\nafter = "llama3.2 3B (2.0 GB)"',
-         'kind = "local"\nafter = "llama3.2 3B (2.0 GB)"\nprice_in = 0.1', "workers[0].price_in", "0 for a local"),
-        ("budgets = [0.05, 0.10, 0.20, 0.30]", "budgets = [0.05, 0.10, 0.20, 0.50]", "world.budgets[3]",
-         "spend_ceiling"),
-        ("expense_budget = 0.20", "expense_budget = 0.20\nexpense_budgt = 1", "world.expense_budgt",
-         "the fields"),
+        (
+            'kind = "local"\nafter = "llama3.2 3B (2.0 GB)"',
+            'kind = "local"\nafter = "llama3.2 3B (2.0 GB)"\nprice_in = 0.1',
+            "workers[0].price_in",
+            "0 for a local",
+        ),
+        (
+            "budgets = [0.05, 0.10, 0.20, 0.30]",
+            "budgets = [0.05, 0.10, 0.20, 0.50]",
+            "world.budgets[3]",
+            "spend_ceiling",
+        ),
+        (
+            "expense_budget = 0.20",
+            "expense_budget = 0.20\nexpense_budgt = 1",
+            "world.expense_budgt",
+            "the fields",
+        ),
         ("skill_noise = 0.7", 'skill_noise = "high"', "world.skill_noise", "a number"),
         ("max_steps = 200", "max_steps = 100", "world.max_steps", "at least"),
         ("verbosity = 3.0", "verbosity = nan", "workers[6].verbosity", "a number"),
@@ -514,8 +557,17 @@ def reports():
 
 def test_evaluate_report(reports):
     r = reports["greedy"]
-    for key in ("reward", "success_rate", "expense_spent", "budget_exhausted_rate", "peak_memory",
-                "hires", "fires", "rejected", "by_type"):
+    for key in (
+        "reward",
+        "success_rate",
+        "expense_spent",
+        "budget_exhausted_rate",
+        "peak_memory",
+        "hires",
+        "fires",
+        "rejected",
+        "by_type",
+    ):
         assert key in r
     assert set(r["by_type"]) == {"math", "reasoning", "review"}
     assert sum(v["count"] for v in r["by_type"].values()) == 200 * 40
@@ -610,8 +662,15 @@ def test_imitation_warm_start_for_hbpo(tmp_path):
     assert clone.metadata["trained"]["expert"] == "feedback" and clone.metadata["trained"]["samples"] > 1000
     with pytest.raises(ValueError, match="unknown expert"):
         imitate("hashiru", expert="nobody")
-    trainer = train_hbpo("hashiru", iterations=1, seed=0, progress=False, problems_per_iteration=4,
-                         rollouts_per_problem=4, imitation=dict(streams=16, rounds=1, epochs=2))
+    trainer = train_hbpo(
+        "hashiru",
+        iterations=1,
+        seed=0,
+        progress=False,
+        problems_per_iteration=4,
+        rollouts_per_problem=4,
+        imitation=dict(streams=16, rounds=1, epochs=2),
+    )
     assert trainer.policy.metadata["trained"]["init"] == "clone of feedback"
     r = evaluate(load_policy(trainer.policy.save(tmp_path / "h.npz")), ENV, episodes=20, seed=0)
     assert r["rejected"] == 0
@@ -649,7 +708,11 @@ def test_notebook_dashboards_redraw_in_place_when_controls_move():
             figure = live.figure
             for control in live.controls.values():
                 options = getattr(control, "options", None)
-                values = [o[1] if isinstance(o, tuple) else o for o in options] if options else [control.min, control.max]
+                values = (
+                    [o[1] if isinstance(o, tuple) else o for o in options]
+                    if options
+                    else [control.min, control.max]
+                )
                 before = json.loads(figure.to_json())["data"]
                 control.value = values[-1] if control.value != values[-1] else values[0]
                 assert live.figure is figure  # redrawn in place

@@ -16,8 +16,10 @@ ENV = "hbkit/Team-v0"
 @pytest.mark.parametrize("scenario", ["hashiru", "startup", "agency"])
 def test_the_clairvoyant_manager_is_at_least_as_good_as_every_hand_written_one(scenario):
     env = gym.make(ENV, scenario=scenario)
-    reports = {name: evaluate(f(env), ENV, scenario=scenario, episodes=300, seed=11)
-               for name, f in available(ENV).items()}
+    reports = {
+        name: evaluate(f(env), ENV, scenario=scenario, episodes=300, seed=11)
+        for name, f in available(ENV).items()
+    }
     best = reports.pop("clairvoyant")
     assert best["rejected"] == 0
     for name, r in reports.items():
@@ -25,8 +27,12 @@ def test_the_clairvoyant_manager_is_at_least_as_good_as_every_hand_written_one(s
 
 
 def test_the_clairvoyant_manager_reads_the_hidden_skills_and_others_do_not():
-    env = gym.make_vec(ENV, num_envs=64, vectorization_mode="vector_entry_point",
-                       autoreset_mode=gym.vector.AutoresetMode.DISABLED)
+    env = gym.make_vec(
+        ENV,
+        num_envs=64,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=gym.vector.AutoresetMode.DISABLED,
+    )
     obs, info = env.reset(seed=3)
     m = available(ENV)["clairvoyant"](env)
     flipped = dict(info, hidden_success=1.0 - np.asarray(info["hidden_success"]))

@@ -46,7 +46,7 @@ def _same(a, b) -> None:
             _same(a[k], b[k])
     elif isinstance(a, (tuple, list)):
         assert len(a) == len(b)
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             _same(x, y)
     else:
         assert np.array_equal(np.asarray(a), np.asarray(b)), (a, b)
@@ -87,11 +87,15 @@ def test_a_refused_reset_leaves_the_single_env_exactly_as_it_was(options, name):
     _same(env.reset(), twin.reset())
 
 
-@pytest.mark.parametrize("options, name", BAD_OPTIONS + [
-    ({"reset_mask": [1, 0]}, "reset_mask"),
-    ({"budget": [0.1, "x"]}, "budget"),
-    ({"problem_seed": [3, -3]}, "problem_seed"),
-])
+@pytest.mark.parametrize(
+    "options, name",
+    BAD_OPTIONS
+    + [
+        ({"reset_mask": [1, 0]}, "reset_mask"),
+        ({"budget": [0.1, "x"]}, "budget"),
+        ({"problem_seed": [3, -3]}, "problem_seed"),
+    ],
+)
 def test_a_refused_reset_leaves_the_vector_env_exactly_as_it_was(options, name):
     if name == "budget" and options["budget"] == [0.1, 0.2, 0.3]:
         options = {"budget": [0.1, 0.2, 0.3, 0.1]}  # wrong length for 2 envs too
@@ -145,10 +149,12 @@ def _edited(tmp_scenario, edits: list[tuple[str, str]], name: str):
 
 
 # the four in-range edits that wrapped int64 call costs around before the schema's bounds
-FOUR_EDITS = [("token_spread = 0.4", "token_spread = 3.0"),
-              ("answer_tokens = 800", "answer_tokens = 10000000"),
-              ("price_out = 10.0", "price_out = 1000"),
-              ("verbosity = 3.0            # thinking", "verbosity = 50            # thinking")]
+FOUR_EDITS = [
+    ("token_spread = 0.4", "token_spread = 3.0"),
+    ("answer_tokens = 800", "answer_tokens = 10000000"),
+    ("price_out = 10.0", "price_out = 1000"),
+    ("verbosity = 3.0            # thinking", "verbosity = 50            # thinking"),
+]
 
 
 def _exact_costs(world: TeamWorld, streams) -> np.ndarray:
@@ -157,8 +163,9 @@ def _exact_costs(world: TeamWorld, streams) -> np.ndarray:
     for idx in np.ndindex(streams.prompt.shape):
         for c in range(world.num_workers):
             tokens_out = round(int(streams.answer[idx]) * float(world.verbosity[c]))
-            out[idx + (c,)] = (int(streams.prompt[idx]) * int(world.price_in_p[c])
-                               + tokens_out * int(world.price_out_p[c]))
+            out[idx + (c,)] = int(streams.prompt[idx]) * int(world.price_in_p[c]) + tokens_out * int(
+                world.price_out_p[c]
+            )
     return out
 
 
@@ -191,15 +198,17 @@ def test_the_four_edits_that_overflowed_give_exact_costs_and_accounts(tmp_scenar
 
 
 def test_the_largest_scenario_the_schema_allows_keeps_money_exact(tmp_scenario):
-    edits = [("token_spread = 0.4", "token_spread = 3.0"),
-             ("expense_budget = 0.20", "expense_budget = 1000000"),
-             ("budgets = [0.05, 0.10, 0.20, 0.30]", "budgets = [1000000]"),
-             ("spend_ceiling = 0.40", "spend_ceiling = 1000000"),
-             ("prompt_tokens = 9000", "prompt_tokens = 10000000"),
-             ("answer_tokens = 800", "answer_tokens = 10000000"),
-             ("price_in = 1.25", "price_in = 1000"),
-             ("price_out = 10.0", "price_out = 1000"),
-             ("hire_fee = 0.005\nverbosity = 3.0", "hire_fee = 1000\nverbosity = 50")]
+    edits = [
+        ("token_spread = 0.4", "token_spread = 3.0"),
+        ("expense_budget = 0.20", "expense_budget = 1000000"),
+        ("budgets = [0.05, 0.10, 0.20, 0.30]", "budgets = [1000000]"),
+        ("spend_ceiling = 0.40", "spend_ceiling = 1000000"),
+        ("prompt_tokens = 9000", "prompt_tokens = 10000000"),
+        ("answer_tokens = 800", "answer_tokens = 10000000"),
+        ("price_in = 1.25", "price_in = 1000"),
+        ("price_out = 10.0", "price_out = 1000"),
+        ("hire_fee = 0.005\nverbosity = 3.0", "hire_fee = 1000\nverbosity = 50"),
+    ]
     path = _edited(tmp_scenario, edits, "largest.toml")
     vec = gym.make_vec(ENV, num_envs=64, vectorization_mode="vector_entry_point", scenario=str(path))
     w = vec.unwrapped.world
@@ -282,10 +291,19 @@ def test_the_single_env_state_has_named_fields():
 # ------------------------------------------------------------------------------------------------
 # Random option dicts: a refused reset changes nothing, an accepted one takes the values as given
 # ------------------------------------------------------------------------------------------------
-_values = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True),
-                    st.text(max_size=4), st.lists(st.floats(0.001, 0.4), max_size=3))
-_options = st.dictionaries(st.sampled_from(["budget", "problem_seed", "reset_mask", "budgets",
-                                            "expense_budget"]), _values, max_size=3)
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=4),
+    st.lists(st.floats(0.001, 0.4), max_size=3),
+)
+_options = st.dictionaries(
+    st.sampled_from(["budget", "problem_seed", "reset_mask", "budgets", "expense_budget"]),
+    _values,
+    max_size=3,
+)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -30,7 +30,7 @@ def test_reward_curves_follow_the_reward():
     y = np.asarray(budget_trace.y)
     x = np.asarray(budget_trace.x)
     assert np.allclose(y[x <= 1024], 4 * np.cos(np.pi * 1024 / 8192))  # flat inside the budget
-    assert np.all(np.diff(y[x > 1024]) < 0)                            # decaying past it
+    assert np.all(np.diff(y[x > 1024]) < 0)  # decaying past it
     with pytest.raises(ValueError, match="unknown reward"):
         rviz.reward_curves(reward="nope")
     left, right = rviz.reward_comparison(budget=2048).data

@@ -14,8 +14,13 @@ from hbkit.scenarios import Scenario, load_scenario
 MAX_NUM_ENVS = 10_000_000
 
 
-def vector_settings(num_envs: Any, autoreset_mode: Any, metadata: Mapping[str, Any],
-                    render_mode: Any = None, where: str = "VectorEnv") -> tuple[int, dict[str, Any]]:
+def vector_settings(
+    num_envs: Any,
+    autoreset_mode: Any,
+    metadata: Mapping[str, Any],
+    render_mode: Any = None,
+    where: str = "VectorEnv",
+) -> tuple[int, dict[str, Any]]:
     """Validate a native VectorEnv's ``num_envs``, ``autoreset_mode`` and ``render_mode``.
 
     :return: ``(num_envs, metadata)``, the metadata carrying the chosen autoreset mode
@@ -29,8 +34,9 @@ def vector_settings(num_envs: Any, autoreset_mode: Any, metadata: Mapping[str, A
     except ValueError:
         mode = None
     if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.DISABLED):
-        raise OptionError(f"{where}: autoreset_mode {autoreset_mode!r} is not supported; allowed: "
-                          "NEXT_STEP or DISABLED")
+        raise OptionError(
+            f"{where}: autoreset_mode {autoreset_mode!r} is not supported; allowed: NEXT_STEP or DISABLED"
+        )
     check_render_mode(render_mode, metadata.get("render_modes", ()), where)
     return int(num_envs), {**metadata, "autoreset_mode": mode}
 
@@ -40,9 +46,7 @@ def make_scenario(scenario: str | Scenario, env_id: str, overrides: Mapping[str,
     return load_scenario(scenario, env_id).with_overrides(overrides)
 
 
-def check_actions(
-    actions: Any, n: int, what: str, shape: tuple[int, ...] | None = None
-) -> np.ndarray:
+def check_actions(actions: Any, n: int, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Validate discrete actions in ``range(n)``; return them as an int64 array.
 
     :raises ActionError: naming the first bad entry and what is allowed
@@ -81,8 +85,10 @@ def check_options(options: Any, allowed: tuple[str, ...], where: str) -> dict[st
     if options is None:
         return {}
     if not isinstance(options, Mapping):
-        raise OptionError(f"{where}: options must be a dict or None, got {type(options).__name__} "
-                          f"{options!r}; allowed keys: {', '.join(allowed)}")
+        raise OptionError(
+            f"{where}: options must be a dict or None, got {type(options).__name__} "
+            f"{options!r}; allowed keys: {', '.join(allowed)}"
+        )
     unknown = [k for k in options if k not in allowed]
     if unknown:
         raise OptionError(f"{where}: unknown option {unknown[0]!r}; allowed keys: {', '.join(allowed)}")
@@ -105,8 +111,10 @@ def check_seeds(value: Any, num: int, name: str, where: str) -> list[int]:
     else:
         values = list(value)
         if len(values) != num:
-            raise OptionError(f"{where}: options[{name!r}] has {len(values)} entries; allowed: one "
-                              f"whole number, or {num} of them (one per env)")
+            raise OptionError(
+                f"{where}: options[{name!r}] has {len(values)} entries; allowed: one "
+                f"whole number, or {num} of them (one per env)"
+            )
     return [whole_number(v, f"{where}: options[{name!r}]", 0, MAX_SEED, OptionError) for v in values]
 
 
@@ -134,7 +142,8 @@ def check_box_actions(actions: Any, shape: tuple[int, ...], what: str) -> np.nda
                 raise ActionError(f"{what}: entry {where} is {v!r}; allowed: {allowed}")
     if arr.dtype.kind not in "fiub":
         kind = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects"}.get(
-            arr.dtype.kind, f"{arr.dtype} values")
+            arr.dtype.kind, f"{arr.dtype} values"
+        )
         raise ActionError(f"{what}: expected {allowed}, got {kind} ({actions!r})")
     if arr.shape != shape:
         raise ActionError(f"{what}: expected shape {shape}, got {arr.shape}")
@@ -142,10 +151,12 @@ def check_box_actions(actions: Any, shape: tuple[int, ...], what: str) -> np.nda
     if a.size and not (a.min() >= -1.0 and a.max() <= 1.0):  # also catches NaN
         bad = ~np.isfinite(a)
         if bad.any():
-            i = tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape))
-            where = i[0] if len(i) == 1 else i
-            raise ActionError(f"{what}: entry {where} is {float(a[i])}; allowed: finite numbers "
-                              "(values outside [-1, 1] are clipped)")
+            idx = tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape))
+            where = idx[0] if len(idx) == 1 else idx
+            raise ActionError(
+                f"{what}: entry {where} is {float(a[idx])}; allowed: finite numbers "
+                "(values outside [-1, 1] are clipped)"
+            )
         a = np.clip(a, -1.0, 1.0)
     return a
 

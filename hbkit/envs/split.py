@@ -29,8 +29,16 @@ from hbkit.sim.split import MIN_BUDGET, RANGE_FACTOR, SplitBatch, SplitWorld
 
 __all__ = ["SplitEnv", "SplitVectorEnv", "summarize_episodes"]
 
-_STEP_KEYS = ("round", "budget", "budget_spent", "budget_left", "allocation", "output", "regret",
-              "productivity")
+_STEP_KEYS = (
+    "round",
+    "budget",
+    "budget_spent",
+    "budget_left",
+    "allocation",
+    "output",
+    "regret",
+    "productivity",
+)
 _FINAL_KEYS = ("regret_curve", "oracle_output")
 
 
@@ -38,8 +46,13 @@ def _world(scenario, noise, drift, rounds, budget, division_rule) -> SplitWorld:
     sc = make_scenario(
         scenario,
         "hbkit/Split-v0",
-        {"world.noise": noise, "world.drift": drift, "world.rounds": rounds, "world.budget": budget,
-         "world.division_rule": division_rule},
+        {
+            "world.noise": noise,
+            "world.drift": drift,
+            "world.rounds": rounds,
+            "world.budget": budget,
+            "world.division_rule": division_rule,
+        },
     )
     return SplitWorld(sc)
 
@@ -54,8 +67,10 @@ def _budget_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
 
     :raises OptionError: naming the entry, its value and the allowed range
     """
-    allowed = (f"None (the scenario's, {world.budget:g}) or a number with {MIN_BUDGET:g} <= budget <= "
-               f"{world.max_budget:g} (world.max_budget)")
+    allowed = (
+        f"None (the scenario's, {world.budget:g}) or a number with {MIN_BUDGET:g} <= budget <= "
+        f"{world.max_budget:g} (world.max_budget)"
+    )
     if value is None or np.isscalar(value):
         value = [value] * num
     try:
@@ -63,8 +78,9 @@ def _budget_request(value: Any, num: int, world: SplitWorld) -> np.ndarray:
     except TypeError:
         raise OptionError(f"options['budget'] is {value!r}; allowed: {allowed}, or one per env") from None
     if len(value) != num:
-        raise OptionError(f"options['budget'] has {len(value)} entries; allowed: one per env ({num}), "
-                          f"each {allowed}")
+        raise OptionError(
+            f"options['budget'] has {len(value)} entries; allowed: one per env ({num}), each {allowed}"
+        )
     out = np.empty(num)
     for i, b in enumerate(value):
         if b is None:
@@ -95,8 +111,10 @@ def _productivity_request(value: Any, num: int, world: SplitWorld) -> np.ndarray
     :raises OptionError: for a wrong shape, non-numbers, or values outside the world's range
     """
     k = world.num_agents
-    allowed = (f"numbers with {world.a_low:g} <= a <= {world.a_high:g} (the scenario's typical "
-               f"productivities / {RANGE_FACTOR:g} to x {RANGE_FACTOR:g}), shape ({k},) or ({num}, {k})")
+    allowed = (
+        f"numbers with {world.a_low:g} <= a <= {world.a_high:g} (the scenario's typical "
+        f"productivities / {RANGE_FACTOR:g} to x {RANGE_FACTOR:g}), shape ({k},) or ({num}, {k})"
+    )
     arr = _as_array(value)
     if arr is None or arr.dtype.kind not in "fiu":
         raise OptionError(f"options['productivity'] is {value!r}; allowed: {allowed}")
@@ -116,10 +134,16 @@ def _productivity_request(value: Any, num: int, world: SplitWorld) -> np.ndarray
 def _world_seed_request(value: Any, num: int) -> np.ndarray:
     """Per-env world seeds from a ``world_seed`` reset option, shape ``(num,)``."""
     arr = _as_array(value)
-    if (arr is None or arr.shape != (num,) or arr.dtype.kind not in "iu"
-            or (arr.size and (arr.min() < 0 or arr.max() > np.iinfo(np.int64).max))):
-        raise OptionError(f"options['world_seed'] is {value!r}; allowed: {num} integers with "
-                          "0 <= seed < 2**63 (one per env)")
+    if (
+        arr is None
+        or arr.shape != (num,)
+        or arr.dtype.kind not in "iu"
+        or (arr.size and (arr.min() < 0 or arr.max() > np.iinfo(np.int64).max))
+    ):
+        raise OptionError(
+            f"options['world_seed'] is {value!r}; allowed: {num} integers with "
+            "0 <= seed < 2**63 (one per env)"
+        )
     return arr.astype(np.int64)
 
 
@@ -302,8 +326,11 @@ class SplitEnv(gym.Env):
         b = self._batch
         t = b.round
         if t >= self._rounds:
-            raise StateError("call reset() before step()" if not self._started else
-                             "the episode has ended; call reset() to start a new one")
+            raise StateError(
+                "call reset() before step()"
+                if not self._started
+                else "the episode has ended; call reset() to start a new one"
+            )
         # the common case (an in-range float array of the right shape) is checked in plain Python
         vals = None
         if type(action) is np.ndarray and action.shape == self._shape and action.dtype.kind == "f":
@@ -343,8 +370,10 @@ class SplitEnv(gym.Env):
         if self.render_mode != "ansi":
             return None
         b, w = self._batch, self.world
-        rows = [f"round {b.round}/{w.rounds}  budget {self._budget:g} per round, "
-                f"regret {float(b.last_regret[0]):.3f}"]
+        rows = [
+            f"round {b.round}/{w.rounds}  budget {self._budget:g} per round, "
+            f"regret {float(b.last_regret[0]):.3f}"
+        ]
         for i, name in enumerate(w.names):
             bar = "#" * int(round(30 * b.shares[0, i]))
             rows.append(f"  {name:>10} {b.allocation[0, i]:8.2f} {bar:<30} output {b.output[0, i]:7.3f}")

@@ -5,10 +5,9 @@ Both classes are thin over :mod:`hbkit.sim.team`, where the model, its rules and
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
-
-import copy
 
 import gymnasium as gym
 import numpy as np
@@ -21,8 +20,14 @@ from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.team import PICO, REASONS, TeamBatch, TeamWorld
 
-__all__ = ["TeamEnv", "TeamVectorEnv", "summarize_episodes", "team_info", "RESET_OPTIONS",
-           "VECTOR_RESET_OPTIONS"]
+__all__ = [
+    "TeamEnv",
+    "TeamVectorEnv",
+    "summarize_episodes",
+    "team_info",
+    "RESET_OPTIONS",
+    "VECTOR_RESET_OPTIONS",
+]
 
 _REASON_TEXT = np.array([REASONS[k] for k in range(len(REASONS))])
 
@@ -31,8 +36,12 @@ def _world(scenario, reward, budgets, expense_budget, memory) -> TeamWorld:
     sc = make_scenario(
         scenario,
         "hbkit/Team-v0",
-        {"world.reward": reward, "world.budgets": budgets, "world.expense_budget": expense_budget,
-         "world.memory": memory},
+        {
+            "world.reward": reward,
+            "world.budgets": budgets,
+            "world.expense_budget": expense_budget,
+            "world.memory": memory,
+        },
     )
     return TeamWorld(sc)
 
@@ -49,12 +58,14 @@ def _per_env(value: Any, num: int, name: str) -> list[Any]:
     if value is None or np.isscalar(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
         return [value] * num
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
-        raise OptionError(f"options[{name!r}] is {value!r}; allowed: one value or a sequence of {num} "
-                          "(one per env)")
+        raise OptionError(
+            f"options[{name!r}] is {value!r}; allowed: one value or a sequence of {num} (one per env)"
+        )
     value = list(value)
     if len(value) != num:
-        raise OptionError(f"options[{name!r}] has {len(value)} entries; allowed: one value or {num} "
-                          "entries (one per env)")
+        raise OptionError(
+            f"options[{name!r}] has {len(value)} entries; allowed: one value or {num} entries (one per env)"
+        )
     return value
 
 
@@ -82,8 +93,10 @@ def _seed_request(value: Any, num: int) -> np.ndarray | None:
         ok = isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_))
         if not ok or not 0 <= int(s) <= _SEED_MAX:
             where = "" if num == 1 else f" entry {i}"
-            raise OptionError(f"options['problem_seed']{where} is {s!r}; allowed: None (a stream from "
-                              f"the env's generator) or an integer 0 <= seed <= 2**63 - 1")
+            raise OptionError(
+                f"options['problem_seed']{where} is {s!r}; allowed: None (a stream from "
+                f"the env's generator) or an integer 0 <= seed <= 2**63 - 1"
+            )
         out[i] = int(s)
     return out
 
@@ -96,9 +109,22 @@ def _mask_request(value: Any, num: int) -> np.ndarray:
     return arr.copy()
 
 
-def team_info(state: Any, *, capacity: int, mask: np.ndarray, accepted: Any, reason: Any, outcome: Any,
-              task_type: Any, solved_by_type: Any, tasks_by_type: Any, spent_by_type: Any,
-              hidden_success: Any, type_names: Any, fresh: Any = lambda x: x) -> dict[str, Any]:
+def team_info(
+    state: Any,
+    *,
+    capacity: int,
+    mask: np.ndarray,
+    accepted: Any,
+    reason: Any,
+    outcome: Any,
+    task_type: Any,
+    solved_by_type: Any,
+    tasks_by_type: Any,
+    spent_by_type: Any,
+    hidden_success: Any,
+    type_names: Any,
+    fresh: Any = lambda x: x,
+) -> dict[str, Any]:
     """The Team ``info`` dict, of one episode (Python numbers) or of a batch (arrays, one row per
     env): the one place that says what it holds.
 
@@ -330,8 +356,11 @@ class TeamEnv(gym.Env):
         n = self.world.num_actions
         if type(action) is int and 0 <= action < n:
             a = action
-        elif (isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_))
-              and 0 <= action < n):
+        elif (
+            isinstance(action, (int, np.integer))
+            and not isinstance(action, (bool, np.bool_))
+            and 0 <= action < n
+        ):
             a = int(action)
         else:
             what = f"action (0..{n - 1}: see env.unwrapped.world.action_names)"
@@ -355,10 +384,20 @@ class TeamEnv(gym.Env):
             one.spbt_arr = np.array(one.spbt) / PICO
         if one.tbt_arr is None:
             one.tbt_arr = np.array(one.tbt)
-        return team_info(one, capacity=b.capacity, mask=one.mask, accepted=accepted, reason=reason,
-                         outcome=outcome, task_type=one.ttype[t], solved_by_type=one.sbt_arr,
-                         tasks_by_type=one.tbt_arr, spent_by_type=one.spbt_arr,
-                         hidden_success=b.prob[0, t].copy(), type_names=w.type_names)
+        return team_info(
+            one,
+            capacity=b.capacity,
+            mask=one.mask,
+            accepted=accepted,
+            reason=reason,
+            outcome=outcome,
+            task_type=one.ttype[t],
+            solved_by_type=one.sbt_arr,
+            tasks_by_type=one.tbt_arr,
+            spent_by_type=one.spbt_arr,
+            hidden_success=b.prob[0, t].copy(),
+            type_names=w.type_names,
+        )
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -412,8 +451,9 @@ class TeamVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
     ):
-        self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata, render_mode,
-                                                       type(self).__name__)
+        self.num_envs, self.metadata = vector_settings(
+            num_envs, autoreset_mode, self.metadata, render_mode, type(self).__name__
+        )
         self.world = w = _world(scenario, reward, budgets, expense_budget, memory)
         self.feature_names = w.feature_names
         self.render_mode = render_mode
@@ -527,13 +567,21 @@ class TeamVectorEnv(VectorEnv):
     def _infos(self) -> dict[str, Any]:
         b, w = self._batch, self.world
         n = self.num_envs
-        infos = team_info(b, capacity=b.capacity, mask=b.mask, accepted=self._accepted.copy(),
-                          reason=_REASON_TEXT[self._code], outcome=self._outcome.copy(),
-                          task_type=b.current_type(), solved_by_type=b.solved_by_type,
-                          tasks_by_type=b.tasks_by_type, spent_by_type=b.spent_by_type / PICO,
-                          hidden_success=b.hidden_success(),
-                          type_names=np.broadcast_to(np.array(w.type_names), (n, w.num_types)),
-                          fresh=np.copy)
+        infos = team_info(
+            b,
+            capacity=b.capacity,
+            mask=b.mask,
+            accepted=self._accepted.copy(),
+            reason=_REASON_TEXT[self._code],
+            outcome=self._outcome.copy(),
+            task_type=b.current_type(),
+            solved_by_type=b.solved_by_type,
+            tasks_by_type=b.tasks_by_type,
+            spent_by_type=b.spent_by_type / PICO,
+            hidden_success=b.hidden_success(),
+            type_names=np.broadcast_to(np.array(w.type_names), (n, w.num_types)),
+            fresh=np.copy,
+        )
         ones = np.ones(n, bool)
         for k in list(infos):
             infos["_" + k] = ones

@@ -23,7 +23,7 @@ _HOMES = {
 }
 
 
-def available(env_id: str) -> dict[str, Callable[[Any], Any]]:
+def available(env_id: str) -> dict[str, Callable[..., Any]]:
     """The hand-written managers for ``env_id``: name -> factory(env) -> callable ``obs -> action``."""
     if env_id not in _HOMES:
         raise ConfigError(f"unknown env id {env_id!r}; allowed: {', '.join(_HOMES)}")

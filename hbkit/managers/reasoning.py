@@ -99,8 +99,9 @@ def _always_continue(world: ReasoningWorld, episodes: int, seed: int) -> tuple[A
     return problems, path
 
 
-def fit_threshold(env: Any, token_limit: float | None = None, episodes: int = 1000, seed: int = 0,
-                  thresholds: int = 40) -> dict[str, Any]:
+def fit_threshold(
+    env: Any, token_limit: float | None = None, episodes: int = 1000, seed: int = 0, thresholds: int = 40
+) -> dict[str, Any]:
     """Grid-search the threshold rules (every feature of :data:`THRESHOLD_FEATURES`, ``thresholds``
     levels in (0, 1], every token cap in whole chunks) on ``episodes`` problems drawn with ``seed``
     (natural mode), scoring each by its expected accuracy and mean tokens.
@@ -126,7 +127,9 @@ def fit_threshold(env: Any, token_limit: float | None = None, episodes: int = 10
             acc = world.accuracy(problems.level[None, :], problems.need[None, :], n)
             ones = np.ones(n.shape, bool)
             reward = world.reward(ones, n, np.zeros(n.shape), ~ones, "hbpo") * acc
-            for c, a, t, r in zip(cap_steps[:, 0], acc.mean(axis=1), n.mean(axis=1), reward.mean(axis=1), strict=False):
+            for c, a, t, r in zip(
+                cap_steps[:, 0], acc.mean(axis=1), n.mean(axis=1), reward.mean(axis=1), strict=False
+            ):
                 grid.append((feature, float(th), int(c * world.chunk), float(a), float(t), float(r)))
     if token_limit is None:
         best = max(grid, key=lambda r: r[5])
@@ -135,11 +138,19 @@ def fit_threshold(env: Any, token_limit: float | None = None, episodes: int = 10
         if not ok:
             raise ValueError(f"no threshold rule uses at most {token_limit} tokens on average")
         best = max(ok, key=lambda r: r[3])
-    return {"feature": best[0], "threshold": best[1], "cap": best[2], "accuracy": best[3],
-            "mean_tokens": best[4], "grid": [r[:5] for r in grid]}
+    return {
+        "feature": best[0],
+        "threshold": best[1],
+        "cap": best[2],
+        "accuracy": best[3],
+        "mean_tokens": best[4],
+        "grid": [r[:5] for r in grid],
+    }
 
 
-def threshold(env: Any, token_limit: float | None = None, episodes: int = 1000, seed: int = 0) -> ThresholdRule:
+def threshold(
+    env: Any, token_limit: float | None = None, episodes: int = 1000, seed: int = 0
+) -> ThresholdRule:
     """The best threshold rule of the grid for ``env``'s scenario (see :func:`fit_threshold`)."""
     fit = fit_threshold(env, token_limit, episodes, seed)
     return ThresholdRule(env, fit["feature"], fit["threshold"], fit["cap"])

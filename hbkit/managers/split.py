@@ -65,7 +65,6 @@ __all__ = [
     "Oracle",
     "MANAGERS",
     "LEARNERS",
-    "compare",
 ]
 
 #: Estimates are floored at this share of the prior mean before water-filling (water-filling needs
@@ -307,7 +306,6 @@ LEARNERS: dict[str, Callable[[Any], SplitManager]] = {
 MANAGERS: dict[str, Callable[[Any], SplitManager]] = {**LEARNERS, "oracle": Oracle}
 
 
-
 def run_managers(
     names: Any = None,
     scenario: Any = "classroom",
@@ -320,8 +318,8 @@ def run_managers(
     """Run managers on the same episodes (the same seed gives the same worlds) and keep the raw
     per-episode arrays, for figures.
 
-    Unlike :func:`compare` (which returns :func:`hbkit.evaluate.evaluate` reports), this keeps every
-    episode, so a figure can show spreads and tails, and it is fast enough to re-run whenever a
+    Unlike :func:`hbkit.evaluate.compare` (which returns :func:`hbkit.evaluate.evaluate` reports), this
+    keeps every episode, so a figure can show spreads and tails, and it is fast enough to re-run whenever a
     slider moves (a few dozen episodes of every learner take some tens of milliseconds).
 
     :param names: manager names (default: every learner and the oracle)
@@ -344,9 +342,15 @@ def run_managers(
         raise ValueError(f"unknown manager {unknown[0]!r}; allowed: {', '.join(MANAGERS)}")
     e, m = int(episodes), len(names)
     # every manager gets its own block of `episodes` envs; block j faces the same worlds as block 0
-    vec = gym.make_vec("hbkit/Split-v0", num_envs=e * m, vectorization_mode="vector_entry_point",
-                       autoreset_mode=AutoresetMode.DISABLED, scenario=scenario, **env_kwargs)
-    world = vec.unwrapped.world
+    vec = gym.make_vec(
+        "hbkit/Split-v0",
+        num_envs=e * m,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=AutoresetMode.DISABLED,
+        scenario=scenario,
+        **env_kwargs,
+    )
+    world = vec.unwrapped.world  # type: ignore[attr-defined]  # a SplitVectorEnv
     managers = []
     for name in names:
         factory = MANAGERS[name]
@@ -366,7 +370,9 @@ def run_managers(
         # every manager says what shares it wants; one call turns them all into actions
         for manager, block in zip(managers, blocks, strict=True):
             if getattr(manager, "wants_info", False):
-                shares[block] = manager.shares(obs[block], {"productivity": info["productivity"][block]})
+                shares[block] = manager.shares(  # type: ignore[call-arg]  # managers that want info take it
+                    obs[block], {"productivity": info["productivity"][block]}
+                )
             else:
                 shares[block] = manager.shares(obs[block])
         obs, r, _, _, info = vec.step(world.action_from_shares(shares))
@@ -377,7 +383,10 @@ def run_managers(
     recorded = {k: np.stack(v, axis=1) for k, v in rows.items()} if record else {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for name, block in zip(names, blocks, strict=True):
-        out[name] = {"regret": regret[block], "reward": reward[block],
-                     **{k: v[block] for k, v in recorded.items()}}
+        out[name] = {
+            "regret": regret[block],
+            "reward": reward[block],
+            **{k: v[block] for k, v in recorded.items()},
+        }
     vec.close()
     return out

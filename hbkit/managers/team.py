@@ -35,7 +35,7 @@ the best candidate or fires the least useful member to make room, whichever the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -139,7 +139,7 @@ class Router:
     def decide(self, s: dict[str, np.ndarray], mask: np.ndarray) -> np.ndarray:
         """Actions for a decoded batch ``s`` under ``mask`` (see the module docstring)."""
         w = self.world
-        n, C, S = len(s["type"]), w.num_workers, w.num_slots
+        n, C = len(s["type"]), w.num_workers
         rows = np.arange(n)
         p = self.p_hat(s)
         lam = self._cost_weight(s)
@@ -182,12 +182,20 @@ class Router:
 
         # an option blocked only by slots or memory: fire the least useful member that unblocks it
         free_mem = s["memory_free"]
-        run_blocked = (on_team & ~used & ~mask[:, w.assign_action]
-                       & w.is_local[slot_c] & (w.run_memory[slot_c] > free_mem[:, None]))
+        run_blocked = (
+            on_team
+            & ~used
+            & ~mask[:, w.assign_action]
+            & w.is_local[slot_c]
+            & (w.run_memory[slot_c] > free_mem[:, None])
+        )
         blocked_run = np.where(run_blocked, member, -np.inf)
-        no_slot = ~(slot < 0).any(axis=1)
-        hire_blocked = ~mask[:, w.hire_action] & ~unused_copy & (
-            no_slot[:, None] | (w.is_local & (w.worker_memory > free_mem[:, None])))
+        no_slot = ~np.asarray((slot < 0).any(axis=1))
+        hire_blocked = (
+            ~mask[:, w.hire_action]
+            & ~unused_copy
+            & (no_slot[:, None] | (w.is_local & (w.worker_memory > free_mem[:, None])))
+        )
         hire_blocked &= (w.hire_fee + s["cost"] <= s["remaining"][:, None]) | w.is_local
         blocked_hire = np.where(hire_blocked, score_w - fee, -np.inf)
         gain = np.maximum(blocked_run.max(axis=1), blocked_hire.max(axis=1)) - best_now
@@ -196,7 +204,6 @@ class Router:
             if fire >= 0:
                 actions[i] = w.fire_action[fire]
         return actions
-
 
     def _unblock(self, i, s, mask, member, blocked_run, blocked_hire, best_now) -> int:
         """The slot to fire so that the best blocked option becomes possible, or -1.
@@ -295,8 +302,15 @@ class BayesRouter(Router):
     :param kwargs: any other :class:`Router` argument (``cost_weight``, ``fire_margin``, ...)
     """
 
-    def __init__(self, env: Any, name: str = "bayes", explore: Any = 0.0, prior_scale: Any = 1.0,
-                 grid: int = 33, **kwargs: Any):
+    def __init__(
+        self,
+        env: Any,
+        name: str = "bayes",
+        explore: Any = 0.0,
+        prior_scale: Any = 1.0,
+        grid: int = 33,
+        **kwargs: Any,
+    ):
         super().__init__(env, name, feedback=True, **kwargs)
         self.explore, self.prior_scale = explore, prior_scale
         self._z = np.linspace(-4.0, 4.0, int(grid))  # in prior stds
@@ -315,13 +329,13 @@ class BayesRouter(Router):
         x = base + dev
         # log-likelihood of the counts, log p = -log(1 + e^-x), log(1 - p) = -log(1 + e^x)
         loglik = -succ * np.logaddexp(0.0, -x) - (tri - succ) * np.logaddexp(0.0, x)
-        logpost = loglik - 0.5 * self._z ** 2
+        logpost = loglik - 0.5 * self._z**2
         post = np.exp(logpost - logpost.max(axis=-1, keepdims=True))
         post /= post.sum(axis=-1, keepdims=True)
         logit_now = w.published_logit(tt, s["difficulty"])  # (n, C + 1)
         p = _sigmoid(logit_now[:, :-1, None] + dev)  # (n, C, G)
         mean = (post * p).sum(axis=-1)
-        std = np.sqrt(np.maximum((post * p * p).sum(axis=-1) - mean ** 2, 0.0))
+        std = np.sqrt(np.maximum((post * p * p).sum(axis=-1) - mean**2, 0.0))
         out = np.empty((n, w.num_workers + 1))
         out[:, :-1] = np.clip(mean + np.reshape(np.asarray(self.explore, np.float64), (-1, 1)) * std, 0, 1)
         out[:, -1] = _sigmoid(logit_now[:, -1])
@@ -351,7 +365,7 @@ class RandomManager:
         return int(a[0]) if single else a
 
 
-MANAGERS = {
+MANAGERS: dict[str, Callable[..., Any]] = {
     "static": lambda env: Router(env, "static", team=("mid", "flash-lite", "flash")),
     "local-only": lambda env: Router(env, "local-only", allowed=_kind(env, "local")),
     "cloud-only": lambda env: Router(env, "cloud-only", allowed=_kind(env, "cloud")),
@@ -366,7 +380,7 @@ MANAGERS = {
 
 def _kind(env: Any, kind: str) -> list[str]:
     w = env.unwrapped.world
-    return [x for x, local in zip(w.worker_names, w.is_local) if local == (kind == "local")]
+    return [x for x, local in zip(w.worker_names, w.is_local, strict=True) if local == (kind == "local")]
 
 
 def make_managers(env: Any, names: Sequence[str] | None = None) -> dict[str, Any]:
@@ -376,4 +390,3 @@ def make_managers(env: Any, names: Sequence[str] | None = None) -> dict[str, Any
     if unknown:
         raise ValueError(f"unknown manager(s) {unknown}; allowed: {', '.join(MANAGERS)}")
     return {x: MANAGERS[x](env) for x in names}
-

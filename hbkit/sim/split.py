@@ -222,8 +222,11 @@ def split_value(productivity: Any, scale: Any, allocation: Any) -> np.ndarray:
 def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> None:
     w, ag, divs = data["world"], data["agents"], data["divisions"]
     if w["budget"] > w["max_budget"]:
-        raise fail("world.budget", f"{w['budget']} is above max_budget={w['max_budget']}",
-                   f"{MIN_BUDGET:g} <= budget <= world.max_budget")
+        raise fail(
+            "world.budget",
+            f"{w['budget']} is above max_budget={w['max_budget']}",
+            f"{MIN_BUDGET:g} <= budget <= world.max_budget",
+        )
     names = ag["names"]
     for i, n in enumerate(names):
         if names.index(n) != i:
@@ -243,13 +246,17 @@ def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> No
             if member not in names:
                 raise fail(where, f"{member!r} is not an agent", "one of agents.names: " + ", ".join(names))
             if member in seen:
-                raise fail(where, f"{member!r} is already in division {seen[member]!r}",
-                           "each agent in exactly one division")
+                raise fail(
+                    where,
+                    f"{member!r} is already in division {seen[member]!r}",
+                    "each agent in exactly one division",
+                )
             seen[member] = div["name"]
     missing = [n for n in names if n not in seen]
     if missing:
-        raise fail("divisions", f"agent {missing[0]!r} is in no division",
-                   "each agent in exactly one division")
+        raise fail(
+            "divisions", f"agent {missing[0]!r} is in no division", "each agent in exactly one division"
+        )
 
 
 SCHEMA = Schema(
@@ -258,25 +265,36 @@ SCHEMA = Schema(
             {
                 "rounds": Number(1, 10_000, integer=True, help="rounds per episode"),
                 "budget": Number(MIN_BUDGET, 1e9, help="budget per round (e.g. hours)"),
-                "max_budget": Number(MIN_BUDGET, 1e9,
-                                     help="largest per-round budget a reset option may ask for"),
+                "max_budget": Number(
+                    MIN_BUDGET, 1e9, help="largest per-round budget a reset option may ask for"
+                ),
                 "noise": Number(0.0, 1e6, help="sigma: standard deviation of each output's noise"),
                 "drift": Number(0.0, 2.0, default=0.0, help="sd of log productivity's step per round"),
                 "reversion": Number(0.0, 1.0, default=0.0, help="pull towards the starting level per round"),
-                "memory": Number(0.0, 1.0, open_low=True, default=1.0,
-                                 help="discount of old rounds in the observation's estimates"),
-                "prior_sd": Number(0.0, 1e6, open_low=True,
-                                   help="tau: how far a productivity may lie from the prior mean"),
-                "share_gain": Number(0.0, 20.0, open_low=True, default=3.0,
-                                     help="shares = softmax(share_gain * action)"),
+                "memory": Number(
+                    0.0,
+                    1.0,
+                    open_low=True,
+                    default=1.0,
+                    help="discount of old rounds in the observation's estimates",
+                ),
+                "prior_sd": Number(
+                    0.0, 1e6, open_low=True, help="tau: how far a productivity may lie from the prior mean"
+                ),
+                "share_gain": Number(
+                    0.0, 20.0, open_low=True, default=3.0, help="shares = softmax(share_gain * action)"
+                ),
                 "division_rule": Text(DIVISION_RULES, default="equal"),
             }
         ),
         "agents": Table(
             {
                 "names": ListOf(Text(), max_len=64),
-                "productivity": ListOf(Number(0.0, 1e6, open_low=True), length="names",
-                                       help="typical a_i (hidden from the manager)"),
+                "productivity": ListOf(
+                    Number(0.0, 1e6, open_low=True),
+                    length="names",
+                    help="typical a_i (hidden from the manager)",
+                ),
                 "scale": ListOf(Number(0.0, 1e9, open_low=True), length="names", help="c_i (public)"),
                 "spread": Number(0.0, 3.0, default=0.0, help="sd of log a_i(0) around its typical value"),
                 "shuffle": Flag(default=False, help="permute the productivities across agents per episode"),
@@ -300,9 +318,17 @@ SCHEMA = Schema(
                 "hidden": ListOf(Number(1, 4096, integer=True), max_len=4, default=[64, 64]),
             },
             default={
-                "timesteps": 100_000, "n_envs": 8, "n_steps": 256, "batch_size": 256, "n_epochs": 10,
-                "learning_rate": 3e-4, "gamma": 0.9, "gae_lambda": 0.95, "ent_coef": 0.0,
-                "log_std_init": -0.5, "hidden": [64, 64],
+                "timesteps": 100_000,
+                "n_envs": 8,
+                "n_steps": 256,
+                "batch_size": 256,
+                "n_epochs": 10,
+                "learning_rate": 3e-4,
+                "gamma": 0.9,
+                "gae_lambda": 0.95,
+                "ent_coef": 0.0,
+                "log_std_init": -0.5,
+                "hidden": [64, 64],
             },
         ),
     },
@@ -430,10 +456,12 @@ class SplitWorld:
     @staticmethod
     def join_draws(draws: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         """Several :meth:`draw` results as one batch."""
-        return {"order": np.concatenate([d["order"] for d in draws]),
-                "start": np.concatenate([d["start"] for d in draws]),
-                "steps": np.concatenate([d["steps"] for d in draws], axis=1),
-                "noise": np.concatenate([d["noise"] for d in draws], axis=2)}
+        return {
+            "order": np.concatenate([d["order"] for d in draws]),
+            "start": np.concatenate([d["start"] for d in draws]),
+            "steps": np.concatenate([d["steps"] for d in draws], axis=1),
+            "noise": np.concatenate([d["noise"] for d in draws], axis=2),
+        }
 
     def sample_productivity(self, draws: dict[str, np.ndarray]) -> np.ndarray:
         """Starting productivities ``p_i * exp(spread * z_i)`` (shuffled if ``shuffle``), ``(n, K)``."""
@@ -501,8 +529,9 @@ class SplitWorld:
         z += 1.0 - z.max(axis=1, keepdims=True)
         return np.maximum(z, -1.0, out=z)
 
-    def allocate(self, action: np.ndarray, budget: np.ndarray, estimate: np.ndarray,
-                 productivity: np.ndarray) -> np.ndarray:
+    def allocate(
+        self, action: np.ndarray, budget: np.ndarray, estimate: np.ndarray, productivity: np.ndarray
+    ) -> np.ndarray:
         """Shares over the ``K`` agents for validated, in-range actions, shape ``(n, K)``.
 
         :param action: shape ``(n, action_dim)``
@@ -603,15 +632,47 @@ class SplitBatch:
         self._obs_unc = self._obs[ix["uncertainty"]]
         self._obs_head = self._obs[:2]
         self._header = self.world.header[:, :, None]  # (rounds + 1, 2, 1)
-        self._hot = (self._obs_shares, self._e, self._gain, self._budget_kn, self._bc,
-                     self._ones_kn, self._z_sums, self._z_yg, self._z_gg, self._q,
-                     self._ledger, self._led_gy, self._led_gg, self._obs_head, self._obs_output,
-                     self._obs_est, self._obs_unc)
+        self._hot = (
+            self._obs_shares,
+            self._e,
+            self._gain,
+            self._budget_kn,
+            self._bc,
+            self._ones_kn,
+            self._z_sums,
+            self._z_yg,
+            self._z_gg,
+            self._q,
+            self._ledger,
+            self._led_gy,
+            self._led_gg,
+            self._obs_head,
+            self._obs_output,
+            self._obs_est,
+            self._obs_unc,
+        )
 
     #: attributes that are views of other arrays (made again by :meth:`_bind_views`)
-    _VIEWS = ("_ledger_rows", "_led_gy", "_led_gg", "_z_rows", "_z_mean", "_z_y", "_z_g", "_z_g2",
-              "_z_sums", "_z_yg", "_z_gg", "_obs_shares", "_obs_output", "_obs_est", "_obs_unc",
-              "_obs_head", "_header", "_hot")
+    _VIEWS = (
+        "_ledger_rows",
+        "_led_gy",
+        "_led_gg",
+        "_z_rows",
+        "_z_mean",
+        "_z_y",
+        "_z_g",
+        "_z_g2",
+        "_z_sums",
+        "_z_yg",
+        "_z_gg",
+        "_obs_shares",
+        "_obs_output",
+        "_obs_est",
+        "_obs_unc",
+        "_obs_head",
+        "_header",
+        "_hot",
+    )
 
     def __getstate__(self) -> dict[str, Any]:
         self._sync_ledger()
@@ -682,8 +743,13 @@ class SplitBatch:
         return self._best.sum(axis=0)
 
     # -- episodes -------------------------------------------------------------------------
-    def reset(self, rng: np.random.Generator, budget: np.ndarray,
-              productivity: np.ndarray | None = None, world_seeds: np.ndarray | None = None) -> None:
+    def reset(
+        self,
+        rng: np.random.Generator,
+        budget: np.ndarray,
+        productivity: np.ndarray | None = None,
+        world_seeds: np.ndarray | None = None,
+    ) -> None:
         """Start new episodes in every row.
 
         :param rng: draws the productivities (unless given), their drift and the noise
@@ -699,8 +765,12 @@ class SplitBatch:
             seeds = np.asarray(world_seeds, dtype=np.int64).reshape(n)
             uniq, inverse = np.unique(seeds, return_inverse=True)
             one = w.join_draws([w.draw(np.random.default_rng([int(u), 0x5B17]), 1) for u in uniq])
-            draws = {"order": one["order"][inverse], "start": one["start"][inverse],
-                     "steps": one["steps"][:, inverse], "noise": one["noise"][:, :, inverse]}
+            draws = {
+                "order": one["order"][inverse],
+                "start": one["start"][inverse],
+                "steps": one["steps"][:, inverse],
+                "noise": one["noise"][:, :, inverse],
+            }
         start = w.sample_productivity(draws) if productivity is None else productivity
         path = w.productivity_path(start, draws)  # (n, rounds or 1, K)
         noise = draws["noise"]
@@ -729,11 +799,17 @@ class SplitBatch:
         self._obs_est[:] = w.prior_mean
         self._obs_unc[:] = 1.0 / math.sqrt(w.prior_weight)
         if n == 1 and not w.hierarchical:  # the plain-float copy of the episode that step_one() uses
-            self._one = {"path": self._path[:, :, 0].tolist(), "noise": noise[:, :, 0].tolist(),
-                         "best": self._best[:, 0].tolist(), "bc": self._bc[:, 0].tolist(),
-                         "gy": self._led_gy[:, 0].tolist(), "gg": self._led_gg[:, 0].tolist(),
-                         "budget": float(budget[0]), "header": w.header_rows,
-                         "refresh": self._refresh_one}
+            self._one = {
+                "path": self._path[:, :, 0].tolist(),
+                "noise": noise[:, :, 0].tolist(),
+                "best": self._best[:, 0].tolist(),
+                "bc": self._bc[:, 0].tolist(),
+                "gy": self._led_gy[:, 0].tolist(),
+                "gg": self._led_gg[:, 0].tolist(),
+                "budget": float(budget[0]),
+                "header": w.header_rows,
+                "refresh": self._refresh_one,
+            }
 
     def step(self, action: np.ndarray) -> np.ndarray:
         """Play one round with validated actions (finite, in [-1, 1]).
@@ -748,8 +824,25 @@ class SplitBatch:
         t = self.round
         step = self._path_step
         a_t = self._path[t * step]
-        (shares, ebuf, gain, budget_kn, bc, ones_kn, z_sums, z_yg, z_gg, q,
-         ledger, gy, gg, obs_head, obs_output, obs_est, obs_unc) = self._hot
+        (
+            shares,
+            ebuf,
+            gain,
+            budget_kn,
+            bc,
+            ones_kn,
+            z_sums,
+            z_yg,
+            z_gg,
+            q,
+            ledger,
+            gy,
+            gg,
+            obs_head,
+            obs_output,
+            obs_est,
+            obs_unc,
+        ) = self._hot
         if w.hierarchical:
             shares[:] = w.allocate(action.T, self._budget, self.estimate, a_t.T).T
         else:  # shares = softmax(share_gain * action)
@@ -778,7 +871,7 @@ class SplitBatch:
         np.reciprocal(np.sqrt(gg, out=obs_unc), out=obs_unc)
         return sums[1]
 
-    def step_one(self, action: list[float]) -> tuple[float, list[float]]:
+    def step_one(self, action: list[float]) -> tuple[float, np.ndarray]:
         """:meth:`step` for a batch of one episode of a one-level world, in plain Python floats.
 
         The same math as :meth:`step` (see the module docstring), written for ``K`` scalars: NumPy's
@@ -814,8 +907,14 @@ class SplitBatch:
         regret = one["best"][t * self._path_step] - expected
         t += 1
         self.round = t
-        self._obs[:, 0] = [*one["header"][t], budget / w.max_budget, *shares, *y,
-                           *[a / b for a, b in zip(gy, gg, strict=True)], *[1.0 / math.sqrt(v) for v in gg]]
+        self._obs[:, 0] = [
+            *one["header"][t],
+            budget / w.max_budget,
+            *shares,
+            *y,
+            *[a / b for a, b in zip(gy, gg, strict=True)],
+            *[1.0 / math.sqrt(v) for v in gg],
+        ]
         self._x = np.array(shares)[:, None] * budget
         self._y = np.array(y)[:, None]
         self.expected[0] = expected

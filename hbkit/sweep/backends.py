@@ -17,8 +17,16 @@ from hbkit.sweep.store import ResultStore
 __all__ = ["run_sweep", "default_workers"]
 
 
-_ONE_THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+_ONE_THREAD_ENV = {
+    k: "1"
+    for k in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+    )
+}
 
 
 def _init_worker() -> None:
@@ -40,8 +48,9 @@ def _run_local(todo: Sequence[Job], workers: int, on_row: Callable[[dict[str, An
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                             initializer=_init_worker)
+    ex = ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker
+    )
     futures = {ex.submit(run_job, job): job for job in todo}
     try:
         for fut in as_completed(futures):
@@ -50,7 +59,8 @@ def _run_local(todo: Sequence[Job], workers: int, on_row: Callable[[dict[str, An
             except BrokenProcessPool as exc:
                 raise RuntimeError(
                     "a sweep worker process died (out of memory, or killed); the finished rows are "
-                    "kept: run the sweep again to resume") from exc
+                    "kept: run the sweep again to resume"
+                ) from exc
             except Exception as exc:  # e.g. a result that cannot be sent back
                 row = _error_row(futures[fut], exc)
             on_row(row)
@@ -64,16 +74,20 @@ def _run_local(todo: Sequence[Job], workers: int, on_row: Callable[[dict[str, An
     ex.shutdown(wait=True)
 
 
-def _run_ray(todo: Sequence[Job], address: str | None, workers: int | None,
-             on_row: Callable[[dict[str, Any]], None]) -> None:
+def _run_ray(
+    todo: Sequence[Job], address: str | None, workers: int | None, on_row: Callable[[dict[str, Any]], None]
+) -> None:
     try:
         import ray
     except ImportError:  # pragma: no cover - depends on the install
         raise ImportError("the Ray backend needs the ray extra: pip install 'hbkit[ray]'") from None
     started = False
     if not ray.is_initialized():
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                  "runtime_env": {"env_vars": dict(_ONE_THREAD_ENV)}}
+        kwargs: dict[str, Any] = {
+            "include_dashboard": False,
+            "log_to_driver": False,
+            "runtime_env": {"env_vars": dict(_ONE_THREAD_ENV)},
+        }
         if address in (None, "", "local"):
             kwargs["num_cpus"] = workers
         else:
@@ -155,8 +169,9 @@ def run_sweep(
         store.read(repair=True)  # cut a line torn by a crash before appending after it
     results = dict(store.done(retry_errors)) if store is not None else {}
     todo = [job for key, job in unique.items() if key not in results]
-    bar = tqdm(total=len(unique), initial=len(unique) - len(todo), desc="sweep", unit="job",
-               disable=not progress)
+    bar = tqdm(
+        total=len(unique), initial=len(unique) - len(todo), desc="sweep", unit="job", disable=not progress
+    )
     failed = 0
 
     def on_row(row: dict[str, Any]) -> None:

@@ -22,8 +22,19 @@ from hbkit.envs import DEFAULT_SCENARIOS
 from hbkit.errors import ConfigError
 from hbkit.scenarios import load_scenario
 
-__all__ = ["Job", "TRAINERS", "spawn_seeds", "canonical_json", "agent_names", "agent_settings",
-           "hbpo_trainer", "run_job", "comparable", "versions", "UNSTABLE_FIELDS"]
+__all__ = [
+    "Job",
+    "TRAINERS",
+    "spawn_seeds",
+    "canonical_json",
+    "agent_names",
+    "agent_settings",
+    "hbpo_trainer",
+    "run_job",
+    "comparable",
+    "versions",
+    "UNSTABLE_FIELDS",
+]
 
 
 def canonical_json(value: Any) -> str:
@@ -72,16 +83,18 @@ class Job:
 
     def to_dict(self) -> dict[str, Any]:
         """The job as plain JSON data (what is hashed and stored in every row)."""
-        return _plain({
-            "env_id": self.env_id,
-            "scenario": self.scenario,
-            "agent": self.agent,
-            "settings": dict(self.settings),
-            "seed": int(self.seed),
-            "overrides": dict(self.overrides),
-            "evaluation": dict(self.evaluation),
-            "name": self.name or self.agent,
-        })
+        return _plain(
+            {
+                "env_id": self.env_id,
+                "scenario": self.scenario,
+                "agent": self.agent,
+                "settings": dict(self.settings),
+                "seed": int(self.seed),
+                "overrides": dict(self.overrides),
+                "evaluation": dict(self.evaluation),
+                "name": self.name or self.agent,
+            }
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Job:
@@ -129,8 +142,14 @@ TRAINERS: dict[str, dict[str, str]] = {
 _CALLER_ARGS = ("env_id", "scenario", "seed", "progress", "progress_bar")
 
 
-def hbpo_trainer(env_id: str, scenario: Any, seed: int, iterations: int | None = None,
-                 progress: bool = False, **settings: Any):
+def hbpo_trainer(
+    env_id: str,
+    scenario: Any,
+    seed: int,
+    iterations: int | None = None,
+    progress: bool = False,
+    **settings: Any,
+):
     """The HBPO trainer of :mod:`hbkit.train.hbpo`:
     ``HBPO(env_id, scenario=..., seed=..., **settings).learn(iterations)``.
 
@@ -163,8 +182,11 @@ def agent_names(env_id: str) -> list[str]:
     from hbkit.train.sb3 import ALGOS
 
     algos = [a for a in ALGOS if a != "maskable-ppo" or env_id == "hbkit/Team-v0"]
-    return (list(TRAINERS.get(env_id, {})) + [f"manager:{m}" for m in available(env_id)]
-            + [f"sb3:{a}" for a in algos])
+    return (
+        list(TRAINERS.get(env_id, {}))
+        + [f"manager:{m}" for m in available(env_id)]
+        + [f"sb3:{a}" for a in algos]
+    )
 
 
 def agent_settings(env_id: str, agent: str) -> set[str] | None:
@@ -173,8 +195,9 @@ def agent_settings(env_id: str, agent: str) -> set[str] | None:
     :raises ConfigError: if ``agent`` is not a runnable agent of ``env_id``
     """
     if agent not in agent_names(env_id):
-        raise ConfigError(f"agent {agent!r} is not runnable on {env_id}; allowed: "
-                          f"{', '.join(agent_names(env_id))}")
+        raise ConfigError(
+            f"agent {agent!r} is not runnable on {env_id}; allowed: {', '.join(agent_names(env_id))}"
+        )
     if agent.startswith("manager:"):
         from hbkit.managers import available
 
@@ -217,13 +240,21 @@ def _build_agent(job: Job, scenario: Any) -> tuple[Any, Any, Any]:
     if job.agent.startswith("sb3:"):
         from hbkit.train.sb3 import train_sb3
 
-        model = train_sb3(job.env_id, job.agent.split(":", 1)[1], scenario=scenario, seed=int(job.seed),
-                          progress_bar=False, **settings)
+        model = train_sb3(
+            job.env_id,
+            job.agent.split(":", 1)[1],
+            scenario=scenario,
+            seed=int(job.seed),
+            progress_bar=False,
+            **settings,
+        )
         return model, None, model
     trainers = TRAINERS.get(job.env_id, {})
     if job.agent not in trainers:
-        raise ConfigError(f"agent {job.agent!r} is not runnable on {job.env_id}; allowed: "
-                          f"{', '.join(agent_names(job.env_id))}")
+        raise ConfigError(
+            f"agent {job.agent!r} is not runnable on {job.env_id}; allowed: "
+            f"{', '.join(agent_names(job.env_id))}"
+        )
     fn = _resolve(trainers[job.agent])
     params = inspect.signature(fn).parameters
     if "env_id" in params:
@@ -243,8 +274,11 @@ def _history_summary(history: Any, trainer: Any) -> dict[str, Any] | None:
         return None if steps is None else {"num_timesteps": int(steps)}
 
     def numbers(row: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-                and "seconds" not in k and k != "time"}
+        return {
+            k: v
+            for k, v in row.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and "seconds" not in k and k != "time"
+        }
 
     out = {"iterations": len(history), "first": numbers(history[0]), "last": numbers(history[-1])}
     if steps is not None:
@@ -258,8 +292,12 @@ def versions() -> dict[str, str]:
 
     import hbkit
 
-    return {"python": platform.python_version(), "hbkit": hbkit.__version__, "numpy": np.__version__,
-            "gymnasium": gymnasium.__version__}
+    return {
+        "python": platform.python_version(),
+        "hbkit": hbkit.__version__,
+        "numpy": np.__version__,
+        "gymnasium": gymnasium.__version__,
+    }
 
 
 def _budget(value: Any) -> Any:
@@ -286,8 +324,14 @@ def run_job(job: Job | Mapping[str, Any]) -> dict[str, Any]:
     from hbkit._threads import one_blas_thread
 
     t0, cpu0 = time.perf_counter(), time.process_time()
-    row: dict[str, Any] = {"key": job.key, "job": job.to_dict(), "status": "ok", "report": None,
-                           "history": None, "error": None}
+    row: dict[str, Any] = {
+        "key": job.key,
+        "job": job.to_dict(),
+        "status": "ok",
+        "report": None,
+        "history": None,
+        "error": None,
+    }
     t_train = t_eval = 0.0
     try:
         with one_blas_thread():
@@ -312,8 +356,12 @@ def run_job(job: Job | Mapping[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # a failed job is a result too; KeyboardInterrupt is not caught
         row.update(status="error", report=None, history=None, error=_error(exc))
     wall = time.perf_counter() - t0
-    row["timing"] = {"train_seconds": t_train, "eval_seconds": t_eval, "wall_seconds": wall,
-                     "cpu_seconds": time.process_time() - cpu0}
+    row["timing"] = {
+        "train_seconds": t_train,
+        "eval_seconds": t_eval,
+        "wall_seconds": wall,
+        "cpu_seconds": time.process_time() - cpu0,
+    }
     row["versions"] = versions()
     row["host"] = platform.node()
     return row
@@ -326,8 +374,17 @@ def _error(exc: BaseException) -> dict[str, str]:
 
 def _error_row(job: Job, exc: BaseException) -> dict[str, Any]:
     """The row of a job that failed outside :func:`run_job` (e.g. its worker died)."""
-    return {"key": job.key, "job": job.to_dict(), "status": "error", "report": None, "history": None,
-            "error": _error(exc), "timing": None, "versions": versions(), "host": platform.node()}
+    return {
+        "key": job.key,
+        "job": job.to_dict(),
+        "status": "error",
+        "report": None,
+        "history": None,
+        "error": _error(exc),
+        "timing": None,
+        "versions": versions(),
+        "host": platform.node(),
+    }
 
 
 #: Row fields that legitimately differ between two runs of the same job.

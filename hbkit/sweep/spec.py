@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
 from hbkit.errors import ConfigError, ScenarioError
@@ -84,37 +84,52 @@ def _eval_fields(defaults: bool) -> dict[str, Any]:
     }
 
 
-_EVAL_DEFAULT = {"episodes": 1000, "seed": None, "budget": "default", "deterministic": None, "env_kwargs": {}}
+_EVAL_DEFAULT: dict[str, Any] = {
+    "episodes": 1000,
+    "seed": None,
+    "budget": "default",
+    "deterministic": None,
+    "env_kwargs": {},
+}
 
-SPEC_SCHEMA = Table({
-    "sweep": Table({
-        "name": Text(help="short id: the default results file is runs/sweeps/<name>.jsonl"),
-        "title": Text(default=""),
-        "description": Text(default=""),
-        "env": Text(choices=ENV_IDS),
-        "scenario": Text(default=None, help="a scenario name or path (default: the env's)"),
-        "seeds": Number(1, 100_000, integer=True, help="seeds per run, spawned from root_seed"),
-        "root_seed": Number(0, 2**63 - 1, integer=True, default=0),
-        "by": ListOf(Text(), default=None, help="summary groups (default: name and the grid keys)"),
-        "metrics": ListOf(Text(), default=None, help="report fields to summarise"),
-    }),
-    "eval": Table(_eval_fields(True), default=dict(_EVAL_DEFAULT)),
-    "run": TableList({
-        "name": Text(),
-        "agent": Text(),
-        "settings": _Free(),
-        "overrides": _Free(),
-        "scenario": Text(default=None),
-        "eval": Table(_eval_fields(False), default={}),
-        "quick": _Free(help="settings of this run in --quick mode"),
-    }),
-    "grid": _Free(),
-    "quick": Table({
-        "seeds": Number(1, 100_000, integer=True, default=None),
-        "episodes": Number(1, 10**7, integer=True, default=None),
-        "settings": _Free(),
-    }, default={"seeds": None, "episodes": None, "settings": {}}),
-})
+SPEC_SCHEMA = Table(
+    {
+        "sweep": Table(
+            {
+                "name": Text(help="short id: the default results file is runs/sweeps/<name>.jsonl"),
+                "title": Text(default=""),
+                "description": Text(default=""),
+                "env": Text(choices=ENV_IDS),
+                "scenario": Text(default=None, help="a scenario name or path (default: the env's)"),
+                "seeds": Number(1, 100_000, integer=True, help="seeds per run, spawned from root_seed"),
+                "root_seed": Number(0, 2**63 - 1, integer=True, default=0),
+                "by": ListOf(Text(), default=None, help="summary groups (default: name and the grid keys)"),
+                "metrics": ListOf(Text(), default=None, help="report fields to summarise"),
+            }
+        ),
+        "eval": Table(_eval_fields(True), default=dict(_EVAL_DEFAULT)),
+        "run": TableList(
+            {
+                "name": Text(),
+                "agent": Text(),
+                "settings": _Free(),
+                "overrides": _Free(),
+                "scenario": Text(default=None),
+                "eval": Table(_eval_fields(False), default={}),
+                "quick": _Free(help="settings of this run in --quick mode"),
+            }
+        ),
+        "grid": _Free(),
+        "quick": Table(
+            {
+                "seeds": Number(1, 100_000, integer=True, default=None),
+                "episodes": Number(1, 10**7, integer=True, default=None),
+                "settings": _Free(),
+            },
+            default={"seeds": None, "episodes": None, "settings": {}},
+        ),
+    }
+)
 
 #: What a spec's summary reports when it names no metrics.
 DEFAULT_METRICS: dict[str, list[str]] = {
@@ -174,11 +189,16 @@ class SweepSpec:
                         {"settings": settings, "overrides": overrides, "eval": ev}[head][rest] = v
                 ev = {k: v for k, v in ev.items() if v is not None and v != {}}
                 for seed in self.seeds:
-                    out.append(Job(self.env_id, scenario, run["agent"], settings, seed, overrides, ev,
-                                   run["name"]))
+                    out.append(
+                        Job(self.env_id, scenario, run["agent"], settings, seed, overrides, ev, run["name"])
+                    )
         return out
 
 
+@overload
+def _resolve_scenario(value: str, base: Path) -> str: ...
+@overload
+def _resolve_scenario(value: None, base: Path) -> None: ...
 def _resolve_scenario(value: str | None, base: Path) -> str | None:
     if value is None:
         return None
@@ -211,25 +231,31 @@ def load_spec(path: str | os.PathLike[str], quick: bool = False) -> SweepSpec:
     names = [r["name"] for r in data["run"]]
     for i, name in enumerate(names):
         if names.index(name) != i:
-            raise ctx.fail(f"run[{i}].name", f"{name!r} is used by run[{names.index(name)}] too",
-                           "a different name for every run")
+            raise ctx.fail(
+                f"run[{i}].name",
+                f"{name!r} is used by run[{names.index(name)}] too",
+                "a different name for every run",
+            )
     grid = data["grid"]
     for key, values in grid.items():
         if key != "scenario" and (not key.startswith(_GRID_PREFIXES) or key in _GRID_PREFIXES):
             raise ctx.fail(f"grid.{key}", "unknown grid key", _GRID_ALLOWED)
         if not isinstance(values, list) or not values:
-            raise ctx.fail(f"grid.{key}", f"expected a non-empty list of values, got {values!r}",
-                           "a list of values")
+            raise ctx.fail(
+                f"grid.{key}", f"expected a non-empty list of values, got {values!r}", "a list of values"
+            )
         if key == "scenario":
             for j, v in enumerate(values):
                 if not isinstance(v, str):
-                    raise ctx.fail(f"grid.scenario[{j}]", f"expected a string, got {v!r}",
-                                   "scenario names or paths")
+                    raise ctx.fail(
+                        f"grid.scenario[{j}]", f"expected a string, got {v!r}", "scenario names or paths"
+                    )
                 try:
                     load_scenario(_resolve_scenario(v, base), env_id)
                 except ScenarioError as exc:
-                    raise ctx.fail(f"grid.scenario[{j}]", f"{v!r}: {exc}", "a scenario name or path for "
-                                   + env_id) from None
+                    raise ctx.fail(
+                        f"grid.scenario[{j}]", f"{v!r}: {exc}", "a scenario name or path for " + env_id
+                    ) from None
             grid[key] = [_resolve_scenario(v, base) for v in values]
         if key.startswith("eval."):
             field_ = key.split(".", 1)[1]
@@ -248,17 +274,26 @@ def load_spec(path: str | os.PathLike[str], quick: bool = False) -> SweepSpec:
         try:
             allowed = agent_settings(env_id, run["agent"])
         except ConfigError:
-            raise ctx.fail(f"run[{i}].agent", f"{run['agent']!r} is not a runnable agent for {env_id}",
-                           ", ".join(agent_names(env_id))) from None
+            raise ctx.fail(
+                f"run[{i}].agent",
+                f"{run['agent']!r} is not a runnable agent for {env_id}",
+                ", ".join(agent_names(env_id)),
+            ) from None
         for key in list(run["settings"]) + grid_settings:
             if allowed is not None and key not in allowed:
                 where = f"run[{i}].settings.{key}" if key in run["settings"] else f"grid.settings.{key}"
-                raise ctx.fail(where, f"{run['agent']} takes no setting {key!r}",
-                               ", ".join(sorted(allowed)) or "no settings")
+                raise ctx.fail(
+                    where,
+                    f"{run['agent']} takes no setting {key!r}",
+                    ", ".join(sorted(allowed)) or "no settings",
+                )
         for key in run["quick"]:
             if allowed is not None and key not in allowed:
-                raise ctx.fail(f"run[{i}].quick.{key}", f"{run['agent']} takes no setting {key!r}",
-                               ", ".join(sorted(allowed)) or "no settings")
+                raise ctx.fail(
+                    f"run[{i}].quick.{key}",
+                    f"{run['agent']} takes no setting {key!r}",
+                    ", ".join(sorted(allowed)) or "no settings",
+                )
         if quick:  # [quick].settings where the agent takes them, then the run's own quick table
             for key, value in quick_settings.items():
                 if (key in allowed) if allowed is not None else (key in run["settings"]):
@@ -270,8 +305,9 @@ def load_spec(path: str | os.PathLike[str], quick: bool = False) -> SweepSpec:
             try:
                 sc = load_scenario(sc_name, env_id)
             except ScenarioError as exc:
-                raise ctx.fail(where, f"{sc_name!r}: {exc}",
-                               "a scenario name or path for " + env_id) from None
+                raise ctx.fail(
+                    where, f"{sc_name!r}: {exc}", "a scenario name or path for " + env_id
+                ) from None
             try:
                 sc.with_overrides({**run["overrides"], **grid_overrides})
             except ScenarioError as exc:
@@ -284,6 +320,17 @@ def load_spec(path: str | os.PathLike[str], quick: bool = False) -> SweepSpec:
         evaluation["episodes"] = data["quick"]["episodes"]
     by = tuple(head["by"] or ["name", *grid])
     metrics = tuple(head["metrics"] or DEFAULT_METRICS[env_id])
-    return SweepSpec(head["name"] + ("-quick" if quick else ""), env_id, scenario, tuple(runs),
-                     tuple(spawn_seeds(head["root_seed"], n_seeds)), evaluation, grid, by, metrics,
-                     source, head["title"], head["root_seed"])
+    return SweepSpec(
+        head["name"] + ("-quick" if quick else ""),
+        env_id,
+        scenario,
+        tuple(runs),
+        tuple(spawn_seeds(head["root_seed"], n_seeds)),
+        evaluation,
+        grid,
+        by,
+        metrics,
+        source,
+        head["title"],
+        head["root_seed"],
+    )

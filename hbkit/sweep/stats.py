@@ -125,8 +125,12 @@ def row_value(row: Mapping[str, Any], name: str) -> Any:
     return _lookup(row.get("report") or {}, name)
 
 
-def summarize(rows: Iterable[Mapping[str, Any]], by: Sequence[str] = ("name",),
-              metrics: Sequence[str] = ("accuracy",), confidence: float = 0.95) -> list[dict[str, Any]]:
+def summarize(
+    rows: Iterable[Mapping[str, Any]],
+    by: Sequence[str] = ("name",),
+    metrics: Sequence[str] = ("accuracy",),
+    confidence: float = 0.95,
+) -> list[dict[str, Any]]:
     """Mean and Student-t interval of each metric per group of rows.
 
     :param rows: result rows (failed rows are counted, not averaged)
@@ -158,8 +162,12 @@ def _fmt(x: float, digits: int) -> str:
     return f"{x:.{digits}g}" if abs(x) < 10**digits else f"{x:.0f}"
 
 
-def format_table(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str] | None = None,
-                 by: Sequence[str] | None = None, digits: int = 3) -> str:
+def format_table(
+    summary: Sequence[Mapping[str, Any]],
+    metrics: Sequence[str] | None = None,
+    by: Sequence[str] | None = None,
+    digits: int = 3,
+) -> str:
     """A markdown table of :func:`summarize`'s output: ``mean ± half-width`` per metric (the 95 %
     Student-t interval over seeds), and the number of seeds."""
     if not summary:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -47,8 +47,15 @@ from hbkit.train.policies import (
     make_policy,
 )
 
-__all__ = ["HBPOConfig", "HBPO", "hbpo_advantages", "subgroup_layout", "ADVANTAGES", "TRAIN_FIELDS",
-           "check_config"]
+__all__ = [
+    "HBPOConfig",
+    "HBPO",
+    "hbpo_advantages",
+    "subgroup_layout",
+    "ADVANTAGES",
+    "TRAIN_FIELDS",
+    "check_config",
+]
 
 ADVANTAGES = ("hbpo", "hbpo-code", "grpo")
 
@@ -131,7 +138,9 @@ def check_config(values: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------
 # Groups and subgroups
 # ------------------------------------------------------------------------------------------------
-def subgroup_layout(problems: int, rollouts: int, budgets: Sequence[float]) -> tuple[np.ndarray, ...]:
+def subgroup_layout(
+    problems: int, rollouts: int, budgets: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How ``problems * rollouts`` rollouts are laid out: rollouts of one problem are contiguous,
     split as evenly as possible into one subgroup per budget, in order (the one place of this
     layout).
@@ -245,21 +254,31 @@ class HBPO:
         if env_id not in DEFAULT_SCENARIOS:
             raise ConfigError(f"HBPO: unknown env id {env_id!r}; allowed: {', '.join(DEFAULT_SCENARIOS)}")
         spec = gym.spec(env_id)
-        if spec.vector_entry_point is None or "train" not in load_scenario(DEFAULT_SCENARIOS[env_id], env_id).data:
-            raise ConfigError(f"HBPO does not train on {env_id}: its world has no [train] table for HBPO; "
-                              "train it with an SB3 algorithm (hbkit.train.train_sb3)")
+        if (
+            spec.vector_entry_point is None
+            or "train" not in load_scenario(DEFAULT_SCENARIOS[env_id], env_id).data
+        ):
+            raise ConfigError(
+                f"HBPO does not train on {env_id}: its world has no [train] table for HBPO; "
+                "train it with an SB3 algorithm (hbkit.train.train_sb3)"
+            )
         sc = load_scenario(scenario or DEFAULT_SCENARIOS[env_id], env_id)
         defaults = dict(sc.data.get("train", {}))
         world = sc.data.get("world", {})
         unknown = set(config) - set(HBPOConfig.__dataclass_fields__)
         if unknown:
-            raise ConfigError(f"HBPO: unknown option(s) {sorted(unknown)}; allowed: "
-                              f"{', '.join(f for f in HBPOConfig.__dataclass_fields__ if f != 'extra')}")
+            raise ConfigError(
+                f"HBPO: unknown option(s) {sorted(unknown)}; allowed: "
+                f"{', '.join(f for f in HBPOConfig.__dataclass_fields__ if f != 'extra')}"
+            )
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ConfigError(f"HBPO: seed is {seed!r}; allowed: an integer >= 0")
         # [train] may name the reward HBPO trains with (else [world]'s); budgets come from [world]
-        merged = {k: v for k, v in defaults.items()
-                  if k in HBPOConfig.__dataclass_fields__ and k not in ("budgets", "reward")}
+        merged = {
+            k: v
+            for k, v in defaults.items()
+            if k in HBPOConfig.__dataclass_fields__ and k not in ("budgets", "reward")
+        }
         merged.update(check_config(config))
         self.config = HBPOConfig(
             budgets=tuple(budgets if budgets is not None else world.get("budgets", ())),
@@ -273,11 +292,14 @@ class HBPO:
         if c.advantage not in ADVANTAGES:
             raise ConfigError(f"HBPO: unknown advantage {c.advantage!r}; allowed: {', '.join(ADVANTAGES)}")
         if c.rollouts_per_problem < max(1, len(c.budgets)):
-            raise ConfigError(f"HBPO: rollouts_per_problem={c.rollouts_per_problem} is smaller than the "
-                              f"number of budgets ({len(c.budgets)}); each subgroup needs a rollout")
+            raise ConfigError(
+                f"HBPO: rollouts_per_problem={c.rollouts_per_problem} is smaller than the "
+                f"number of budgets ({len(c.budgets)}); each subgroup needs a rollout"
+            )
         self.env_id, self.scenario = env_id, sc
         self.num_envs = c.problems_per_iteration * c.rollouts_per_problem
         # The budget list sets the one-hot block; natural mode needs no list but keeps the layout.
+        budgets_kw: dict[str, Any] = {"budgets": c.budgets} if c.budgets else {}
         self.vec = gym.make_vec(
             env_id,
             num_envs=self.num_envs,
@@ -285,16 +307,20 @@ class HBPO:
             scenario=sc,
             reward=c.reward,
             autoreset_mode=AutoresetMode.DISABLED,
-            **({"budgets": c.budgets} if c.budgets else {}),
+            **budgets_kw,
             **c.extra,
         )
         self.rng = np.random.default_rng(c.seed)
         self.policy = init_policy if init_policy is not None else self._initial_policy()
         self.policy.metadata.setdefault("name", "HBPO")
-        self.optimizer = Adam({k: v for k, v in self.policy.params.items() if k not in ("Wd", "bd")},
-                              c.learning_rate)
-        self.declare_optimizer = (Adam({k: self.policy.params[k] for k in ("Wd", "bd")}, c.learning_rate)
-                                  if isinstance(self.policy, DeclaringPolicy) else None)
+        self.optimizer = Adam(
+            {k: v for k, v in self.policy.params.items() if k not in ("Wd", "bd")}, c.learning_rate
+        )
+        self.declare_optimizer = (
+            Adam({k: self.policy.params[k] for k in ("Wd", "bd")}, c.learning_rate)
+            if isinstance(self.policy, DeclaringPolicy)
+            else None
+        )
         self.num_timesteps = 0
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
@@ -314,8 +340,15 @@ class HBPO:
                 p = base_reasoner(self.vec, c.policy, c.seed, c.hidden)
         else:
             space = self.vec.single_observation_space
-            p = make_policy(c.policy, space.shape[0], int(self.vec.single_action_space.n),
-                            getattr(u, "feature_names", None), env_metadata(self.vec), c.seed, c.hidden)
+            p = make_policy(
+                c.policy,
+                cast(tuple[int, ...], space.shape)[0],
+                int(cast(gym.spaces.Discrete, self.vec.single_action_space).n),
+                getattr(u, "feature_names", None),
+                env_metadata(self.vec),
+                c.seed,
+                c.hidden,
+            )
         p.metadata["trained"] = {"algorithm": "HBPO", **{k: v for k, v in asdict(c).items() if k != "extra"}}
         return p
 
@@ -379,7 +412,8 @@ class HBPO:
         _, subgroup, budget = self._layout
         shape = (c.problems_per_iteration, c.rollouts_per_problem)
         mode = c.advantage if c.budgets else "grpo"  # no subgroups in natural-mode training
-        reference = self.vec.unwrapped.reference_reward(budget) if c.budgets else np.zeros(len(budget))
+        u: Any = self.vec.unwrapped  # an hbkit VectorEnv: reference_reward() is on every one
+        reference = u.reference_reward(budget) if c.budgets else np.zeros(len(budget))
         return hbpo_advantages(
             returns.reshape(shape), subgroup.reshape(shape), np.asarray(reference).reshape(shape), mode
         ).ravel()
@@ -436,11 +470,12 @@ class HBPO:
         np.add.at(value, (problem, subgroup), adv_per_rollout)
         value /= np.bincount(subgroup[: c.rollouts_per_problem], minlength=k)[None, :]
         obs = batch["first_obs"][:: c.rollouts_per_problem]
-        logits = self.policy.declare_logits(obs)
+        policy = cast(DeclaringPolicy, self.policy)  # the declare optimizer exists only for one
+        logits = policy.declare_logits(obs)
         pi = np.exp(log_softmax(logits))
         expected = (pi * value).sum(axis=1, keepdims=True)
         dlogits = -pi * (value - expected) / P
-        grads = self.policy.declare_backward(obs, dlogits)
+        grads = policy.declare_backward(obs, dlogits)
         norm = np.sqrt(sum(float((g * g).sum()) for g in grads.values()))
         if norm > c.max_grad_norm:
             grads = {key: g * (c.max_grad_norm / norm) for key, g in grads.items()}
@@ -465,12 +500,16 @@ class HBPO:
         """
         if iterations is None:
             iterations = self.config.iterations
-        if (isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer))
-                or iterations < 0):
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
             raise ConfigError(f"HBPO.learn: iterations is {iterations!r}; allowed: an integer >= 0")
         iterations = int(iterations)
-        bar = tqdm(total=iterations, desc=str(self.policy.metadata.get("name", "HBPO")), disable=not progress,
-                   unit="it", leave=True)
+        bar = tqdm(
+            total=iterations,
+            desc=str(self.policy.metadata.get("name", "HBPO")),
+            disable=not progress,
+            unit="it",
+            leave=True,
+        )
         try:
             for i in range(iterations):
                 t0 = time.perf_counter()
@@ -495,8 +534,10 @@ class HBPO:
                 }
                 self.history.append(row)
                 bar.update(1)
-                bar.set_postfix({k: round(v, 3) for k, v in row.items()
-                                 if k in ("reward", "accuracy", "mean_tokens")}, refresh=False)
+                bar.set_postfix(
+                    {k: round(v, 3) for k, v in row.items() if k in ("reward", "accuracy", "mean_tokens")},
+                    refresh=False,
+                )
                 if callback is not None and callback(self, row) is False:
                     break
         finally:
@@ -512,9 +553,11 @@ class HBPO:
         if bad:
             for k, v in self.policy.params.items():
                 v[...] = self._last_good[k]
-            raise TrainingError(f"HBPO: training produced non-finite weights ({', '.join(bad)}) at iteration "
-                                f"{self.iteration + 1}; the policy keeps its last finite weights. Try a smaller "
-                                f"learning_rate (now {self.config.learning_rate})")
+            raise TrainingError(
+                f"HBPO: training produced non-finite weights ({', '.join(bad)}) at iteration "
+                f"{self.iteration + 1}; the policy keeps its last finite weights. Try a smaller "
+                f"learning_rate (now {self.config.learning_rate})"
+            )
         self._last_good = {k: v.copy() for k, v in self.policy.params.items()}
 
     def _group_metrics(self, returns: np.ndarray) -> dict[str, float]:

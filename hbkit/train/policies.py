@@ -74,9 +74,7 @@ class Policy:
         self.obs_dim, self.n_actions = int(obs_dim), int(n_actions)
         self.feature_names = tuple(feature_names) if feature_names is not None else None
         if self.feature_names is not None and len(self.feature_names) != self.obs_dim:
-            raise ValueError(
-                f"feature_names has {len(self.feature_names)} names for obs_dim={self.obs_dim}"
-            )
+            raise ValueError(f"feature_names has {len(self.feature_names)} names for obs_dim={self.obs_dim}")
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.params: dict[str, np.ndarray] = {}
         self._rng = np.random.default_rng(seed)
@@ -186,8 +184,9 @@ class Policy:
 
     def copy(self) -> Policy:
         """An independent copy (same parameters, same metadata)."""
-        other = _KINDS[self.kind](self.obs_dim, self.n_actions, self.feature_names, self.metadata,
-                                  **self._config())
+        other = _KINDS[self.kind](
+            self.obs_dim, self.n_actions, self.feature_names, self.metadata, **self._config()
+        )
         other.params = {k: v.copy() for k, v in self.params.items()}
         return other
 
@@ -225,8 +224,9 @@ class MLPPolicy(Policy):
 
     kind = "mlp"
 
-    def __init__(self, obs_dim, n_actions, feature_names=None, metadata=None, seed: int = 0,
-                 hidden: int = 32):
+    def __init__(
+        self, obs_dim, n_actions, feature_names=None, metadata=None, seed: int = 0, hidden: int = 32
+    ):
         super().__init__(obs_dim, n_actions, feature_names, metadata, seed)
         self.hidden = int(hidden)
         if self.hidden < 0:
@@ -288,15 +288,18 @@ class DeclaringPolicy(MLPPolicy):
 
     kind = "declaring"
 
-    def __init__(self, obs_dim, n_actions, feature_names=None, metadata=None, seed: int = 0,
-                 hidden: int = 32):
+    def __init__(
+        self, obs_dim, n_actions, feature_names=None, metadata=None, seed: int = 0, hidden: int = 32
+    ):
         super().__init__(obs_dim, n_actions, feature_names, metadata, seed, hidden)
         names = list(self.feature_names or ())
         need = ("level_hint", "need_hint", "budget=none", "tokens/max", "tokens/budget", "over_budget")
         missing = [n for n in need if n not in names]
         if missing or "max_tokens" not in self.metadata:
-            raise ValueError(f"a declaring policy needs the features {need} and metadata['max_tokens'] "
-                             f"(missing: {missing or 'max_tokens'})")
+            raise ValueError(
+                f"a declaring policy needs the features {need} and metadata['max_tokens'] "
+                f"(missing: {missing or 'max_tokens'})"
+            )
         self.budget_slots = [i for i, n in enumerate(names) if n.startswith("budget=") and n != "budget=none"]
         self.budget_values = np.array([float(names[i].split("=", 1)[1]) for i in self.budget_slots])
         self.problem_slots = [names.index("level_hint"), names.index("need_hint")]
@@ -308,8 +311,11 @@ class DeclaringPolicy(MLPPolicy):
         self.params["bd"] = np.zeros(k)
 
     def param_shapes(self):
-        return {**super().param_shapes(), "Wd": (len(self.problem_slots), len(self.budget_slots)),
-                "bd": (len(self.budget_slots),)}
+        return {
+            **super().param_shapes(),
+            "Wd": (len(self.problem_slots), len(self.budget_slots)),
+            "bd": (len(self.budget_slots),),
+        }
 
     def declare_logits(self, obs: Any) -> np.ndarray:
         """Scores of the budgets ``(N, k)`` for a batch of observations (only the problem features
@@ -355,8 +361,15 @@ class DeclaringPolicy(MLPPolicy):
 _KINDS: dict[str, type[Policy]] = {"linear": LinearPolicy, "mlp": MLPPolicy, "declaring": DeclaringPolicy}
 
 
-def make_policy(kind: str, obs_dim: int, n_actions: int, feature_names=None, metadata=None,
-                seed: int = 0, hidden: int = 32) -> Policy:
+def make_policy(
+    kind: str,
+    obs_dim: int,
+    n_actions: int,
+    feature_names=None,
+    metadata=None,
+    seed: int = 0,
+    hidden: int = 32,
+) -> Policy:
     """Create a fresh ``"linear"`` or ``"mlp"`` policy."""
     if kind not in _KINDS:
         raise ValueError(f"unknown policy kind {kind!r}; allowed: {', '.join(_KINDS)}")
@@ -367,8 +380,9 @@ def make_policy(kind: str, obs_dim: int, n_actions: int, feature_names=None, met
 def base_reasoner(env: Any, kind: str = "linear", seed: int = 0, hidden: int = 32) -> Policy:
     """The scenario's untrained, verbose reasoner as a policy of the given kind.
 
-    The reasoner itself is part of the world (:meth:`hbkit.sim.reasoning.ReasoningWorld.base_reasoner_weights`,
-    the scenario's ``[base_reasoner]`` table); this wraps it as a trainable policy.
+    The reasoner itself is part of the world
+    (:meth:`hbkit.sim.reasoning.ReasoningWorld.base_reasoner_weights`, the scenario's
+    ``[base_reasoner]`` table); this wraps it as a trainable policy.
 
     :param env: a Reasoning Env or VectorEnv (wrapped or not)
     """
@@ -390,8 +404,11 @@ def env_metadata(env: Any) -> dict[str, Any]:
     """
     u = env.unwrapped
     sc = u.world.scenario
-    meta: dict[str, Any] = {"env_id": sc.env_id, "env_kwargs": {"scenario": sc.name},
-                            "scenario": sc.to_dict()}
+    meta: dict[str, Any] = {
+        "env_id": sc.env_id,
+        "env_kwargs": {"scenario": sc.name},
+        "scenario": sc.to_dict(),
+    }
     if hasattr(u.world, "budgets"):
         meta["env_kwargs"]["budgets"] = list(u.world.budgets)
     if hasattr(u.world, "max_tokens"):
@@ -453,8 +470,10 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
 
             def meta_ok(shape: tuple[int, ...], dtype: np.dtype) -> None:
                 if shape != () or dtype.kind != "U" or dtype.itemsize // 4 > MAX_METADATA_CHARS:
-                    raise fail(f"'{_META_KEY}' is {dtype} of shape {shape}, expected one JSON string "
-                               f"of at most {MAX_METADATA_CHARS} characters")
+                    raise fail(
+                        f"'{_META_KEY}' is {dtype} of shape {shape}, expected one JSON string "
+                        f"of at most {MAX_METADATA_CHARS} characters"
+                    )
 
             meta = _parse_metadata(str(_read_member(zf, members[_META_KEY], meta_ok)), fail)
             policy = _empty_policy(meta, fail)
@@ -462,12 +481,15 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
             names = set(members) - {_META_KEY}
             missing, extra = sorted(set(shapes) - names), sorted(names - set(shapes))
             if missing or extra:
-                raise fail(f"parameter arrays do not match a {policy.kind} policy "
-                           f"(missing {missing}, unexpected {extra})")
+                raise fail(
+                    f"parameter arrays do not match a {policy.kind} policy "
+                    f"(missing {missing}, unexpected {extra})"
+                )
             for key, want in shapes.items():
 
-                def array_ok(shape: tuple[int, ...], dtype: np.dtype, key: str = key,
-                             want: tuple[int, ...] = want) -> None:
+                def array_ok(
+                    shape: tuple[int, ...], dtype: np.dtype, key: str = key, want: tuple[int, ...] = want
+                ) -> None:
                     if shape != tuple(want):
                         raise fail(f"array '{key}' has shape {shape}, expected {tuple(want)}")
                     if dtype.kind not in "fiu" or dtype.itemsize > 8:
@@ -479,8 +501,16 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
                 policy.params[key] = arr.astype(np.float64)
     except PolicyFileError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError,
-            RuntimeError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
         raise fail(f"not a readable hbkit policy file ({type(exc).__name__}: {exc})") from None
     return policy
 
@@ -491,18 +521,27 @@ def _parse_metadata(text: str, fail: Any) -> dict[str, Any]:
     except (json.JSONDecodeError, RecursionError) as exc:
         raise fail(f"metadata is not valid JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise fail(f"metadata format is {meta.get('format') if isinstance(meta, dict) else meta!r}, "
-                   f"expected {FORMAT!r}")
+        raise fail(
+            f"metadata format is {meta.get('format') if isinstance(meta, dict) else meta!r}, "
+            f"expected {FORMAT!r}"
+        )
     if meta.get("version") != FORMAT_VERSION:
-        raise fail(f"format version {meta.get('version')!r} is not supported (this hbkit reads "
-                   f"version {FORMAT_VERSION})")
+        raise fail(
+            f"format version {meta.get('version')!r} is not supported (this hbkit reads "
+            f"version {FORMAT_VERSION})"
+        )
     if meta.get("kind") not in _KINDS:
         raise fail(f"unknown policy kind {meta.get('kind')!r}; allowed: {', '.join(_KINDS)}")
-    for key, kinds, what in (("config", (dict,), "a JSON object"), ("metadata", (dict,), "a JSON object"),
-                             ("feature_names", (list,), "a list of strings")):
+    for key, kinds, what in (
+        ("config", (dict,), "a JSON object"),
+        ("metadata", (dict,), "a JSON object"),
+        ("feature_names", (list,), "a list of strings"),
+    ):
         if meta.get(key) is not None and not isinstance(meta[key], kinds):
-            raise fail(f"metadata field '{key}' is {type(meta[key]).__name__} {str(meta[key])[:40]!r}; "
-                       f"allowed: {what} or null")
+            raise fail(
+                f"metadata field '{key}' is {type(meta[key]).__name__} {str(meta[key])[:40]!r}; "
+                f"allowed: {what} or null"
+            )
     names = meta.get("feature_names")
     if names is not None and not all(isinstance(n, str) for n in names):
         raise fail("metadata field 'feature_names' holds non-strings; allowed: a list of strings or null")
@@ -511,8 +550,11 @@ def _parse_metadata(text: str, fail: Any) -> dict[str, Any]:
 
 def _empty_policy(meta: dict[str, Any], fail: Any) -> Policy:
     """A policy of the file's kind and dimensions, once every dimension is checked."""
-    dims = {"obs_dim": meta.get("obs_dim"), "n_actions": meta.get("n_actions"),
-            "hidden": (meta.get("config") or {}).get("hidden", 32)}
+    dims = {
+        "obs_dim": meta.get("obs_dim"),
+        "n_actions": meta.get("n_actions"),
+        "hidden": (meta.get("config") or {}).get("hidden", 32),
+    }
     for key, value in dims.items():
         high = _DIM_FIELDS[key]
         low = 0 if key == "hidden" and meta.get("kind") == "declaring" else 1  # 0: a linear low level

@@ -16,8 +16,16 @@ import gymnasium as gym
 from hbkit.envs import check_env_id
 from hbkit.errors import ConfigError, whole_number
 
-__all__ = ["ALGOS", "ALGO_SPACES", "algos_for", "make_sb3_env", "scenario_recipe",
-           "progress_callback", "train_sb3", "load_sb3"]
+__all__ = [
+    "ALGOS",
+    "ALGO_SPACES",
+    "algos_for",
+    "make_sb3_env",
+    "scenario_recipe",
+    "progress_callback",
+    "train_sb3",
+    "load_sb3",
+]
 
 #: name -> (module, class). ``maskable-ppo`` uses the env's ``action_masks()``.
 ALGOS: dict[str, tuple[str, str]] = {
@@ -50,16 +58,20 @@ def algos_for(env_id: str, scenario: Any = None) -> list[str]:
         space, masked = env.action_space, callable(getattr(env.unwrapped, "action_masks", None))
     finally:
         env.close()
-    return [a for a, spaces in ALGO_SPACES.items()
-            if isinstance(space, spaces) and (a != "maskable-ppo" or masked)]
+    return [
+        a
+        for a, spaces in ALGO_SPACES.items()
+        if isinstance(space, spaces) and (a != "maskable-ppo" or masked)
+    ]
 
 
 def _check_fits(env_id: str, algo: str, scenario: Any) -> None:
     fits = algos_for(env_id, scenario)
     if algo not in fits:
         space = gym.spec(env_id)
-        raise ConfigError(f"algorithm {algo!r} does not fit the action space of {space.id}; "
-                          f"allowed: {', '.join(fits)}")
+        raise ConfigError(
+            f"algorithm {algo!r} does not fit the action space of {space.id}; allowed: {', '.join(fits)}"
+        )
 
 
 def _algo_class(algo: str) -> Any:
@@ -75,8 +87,7 @@ def _algo_class(algo: str) -> Any:
         ) from exc
 
 
-def make_sb3_env(env_id: str, scenario: str | None = None, n_envs: int = 1, seed: int = 0,
-                 **env_kwargs: Any):
+def make_sb3_env(env_id: str, scenario: str | None = None, n_envs: int = 1, seed: int = 0, **env_kwargs: Any):
     """An SB3 ``DummyVecEnv`` of ``n_envs`` monitored copies of ``env_id``."""
     from stable_baselines3.common.env_util import make_vec_env
 

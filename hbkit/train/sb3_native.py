@@ -37,10 +37,21 @@ class NativeVecEnv(VecEnv):
     :param env_kwargs: keyword arguments of the VectorEnv (``scenario``, ``reward``, ...)
     """
 
-    def __init__(self, env_id: str, num_envs: int = 8, seed: int | None = None,
-                 reset_budgets: Sequence[Any] | None = None, **env_kwargs: Any):
-        self.vec = gym.make_vec(env_id, num_envs=int(num_envs), vectorization_mode="vector_entry_point",
-                                autoreset_mode=AutoresetMode.DISABLED, **env_kwargs)
+    def __init__(
+        self,
+        env_id: str,
+        num_envs: int = 8,
+        seed: int | None = None,
+        reset_budgets: Sequence[Any] | None = None,
+        **env_kwargs: Any,
+    ):
+        self.vec = gym.make_vec(
+            env_id,
+            num_envs=int(num_envs),
+            vectorization_mode="vector_entry_point",
+            autoreset_mode=AutoresetMode.DISABLED,
+            **env_kwargs,
+        )
         self.env_id = env_id
         self.reset_budgets = None if reset_budgets is None else list(reset_budgets)
         self._rng = np.random.default_rng(seed)
@@ -94,7 +105,7 @@ class NativeVecEnv(VecEnv):
 
     def action_masks(self) -> np.ndarray:
         """``(num_envs, n_actions)`` masks of the current states."""
-        return self.vec.unwrapped.action_masks()
+        return self.vec.unwrapped.action_masks()  # type: ignore[attr-defined]  # an hbkit VectorEnv
 
     def get_attr(self, attr_name: str, indices=None) -> list[Any]:
         if attr_name == "render_mode":

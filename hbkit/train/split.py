@@ -105,8 +105,13 @@ class SplitESConfig:
 
         :raises ConfigError: naming the setting, its value and what is allowed
         """
-        for name, low in (("iterations", 1), ("population", 1), ("episodes", 1), ("log_every", 1),
-                          ("eval_episodes", 0)):
+        for name, low in (
+            ("iterations", 1),
+            ("population", 1),
+            ("episodes", 1),
+            ("log_every", 1),
+            ("eval_episodes", 0),
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
                 raise ConfigError(f"{name}={v!r}; allowed: an integer >= {low}")
@@ -139,7 +144,7 @@ class GuessManager(SplitManager):
     def __init__(self, env: Any, theta: Any = None):
         super().__init__(env)
         self.theta = np.zeros(4) if theta is None else np.asarray(theta, dtype=np.float64).reshape(4)
-        self.history: list[dict[str, float]] = []
+        self.history: list[dict[str, Any]] = []
         self.config: dict[str, Any] = {}
 
     # -- the policy ----------------------------------------------------------------------
@@ -186,10 +191,20 @@ class GuessManager(SplitManager):
             path = path.with_suffix(".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
         sc = self.world.scenario
-        meta = {"format": "hbkit-split-guess", "version": 1, "theta_names": list(self.theta_names),
-                "env_id": ENV_ID, "scenario": {"name": sc.name, "title": sc.title,
-                                               "description": sc.description, "data": _plain(sc.data)},
-                "config": self.config, "history": self.history}
+        meta = {
+            "format": "hbkit-split-guess",
+            "version": 1,
+            "theta_names": list(self.theta_names),
+            "env_id": ENV_ID,
+            "scenario": {
+                "name": sc.name,
+                "title": sc.title,
+                "description": sc.description,
+                "data": _plain(sc.data),
+            },
+            "config": self.config,
+            "history": self.history,
+        }
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -279,8 +294,14 @@ def train(
 
     p, e = cfg.population, cfg.episodes
     n = 2 * p * e
-    vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point",
-                       autoreset_mode=AutoresetMode.DISABLED, scenario=scenario, **env_kwargs)
+    vec = gym.make_vec(
+        env_id,
+        num_envs=n,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=AutoresetMode.DISABLED,
+        scenario=scenario,
+        **env_kwargs,
+    )
     manager = GuessManager(vec)
     world = manager.world
     rng = np.random.default_rng([int(seed), 0x5E5])
@@ -304,8 +325,9 @@ def train(
         adam_v = beta2 * adam_v + (1 - beta2) * grad**2
         mhat, vhat = adam_m / (1 - beta1 ** (it + 1)), adam_v / (1 - beta2 ** (it + 1))
         theta = theta + cfg.learning_rate * mhat / (np.sqrt(vhat) + 1e-8)
-        manager.history.append({"iteration": it, "mean_reward": float(fitness.mean()),
-                                "theta": [float(v) for v in theta]})
+        manager.history.append(
+            {"iteration": it, "mean_reward": float(fitness.mean()), "theta": [float(v) for v in theta]}
+        )
     vec.close()
     manager.theta = theta
     manager.config = {"seed": int(seed), **asdict(cfg), "env_kwargs": _plain(env_kwargs)}

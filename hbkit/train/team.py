@@ -44,13 +44,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from hbkit._threads import on_one_blas_thread
 from hbkit.scenarios import load_scenario
+
+if TYPE_CHECKING:
+    from hbkit.envs.team import TeamVectorEnv
 
 __all__ = ["train_maskable_ppo", "train_hbpo", "imitate", "learned_managers", "train_router"]
 
@@ -104,8 +107,7 @@ def train_maskable_ppo(
     cfg.update(overrides)
     steps = int(total_timesteps if total_timesteps is not None else cfg["total_timesteps"])
     env_kwargs = {"scenario": sc, **({"reward": reward} if reward else {})}
-    venv = NativeVecEnv(ENV_ID, num_envs=cfg["n_envs"], seed=seed, reset_budgets=reset_budgets,
-                        **env_kwargs)
+    venv = NativeVecEnv(ENV_ID, num_envs=cfg["n_envs"], seed=seed, reset_budgets=reset_budgets, **env_kwargs)
     train_env = VecNormalize(venv, norm_obs=False, norm_reward=True) if cfg["normalize_reward"] else venv
     hidden = int(cfg["hidden"])
     model = MaskablePPO(
@@ -126,8 +128,13 @@ def train_maskable_ppo(
     if callback is not None:
         callbacks.append(callback)
     model.learn(total_timesteps=steps, callback=CallbackList(callbacks) if callbacks else None)
-    model.hbkit_info = {"env_id": ENV_ID, "scenario": sc.name, "algorithm": "MaskablePPO",
-                        "total_timesteps": steps, "seed": seed}
+    model.hbkit_info = {  # type: ignore[attr-defined]  # read back by hbkit.train.sb3
+        "env_id": ENV_ID,
+        "scenario": sc.name,
+        "algorithm": "MaskablePPO",
+        "total_timesteps": steps,
+        "seed": seed,
+    }
     return model
 
 
@@ -167,9 +174,14 @@ def imitate(
 
     if expert not in MANAGERS:
         raise ValueError(f"unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
-    vec = gym.make_vec(ENV_ID, num_envs=int(streams), vectorization_mode="vector_entry_point",
-                       scenario=scenario, autoreset_mode=AutoresetMode.DISABLED)
-    u = vec.unwrapped
+    vec = gym.make_vec(
+        ENV_ID,
+        num_envs=int(streams),
+        vectorization_mode="vector_entry_point",
+        scenario=scenario,
+        autoreset_mode=AutoresetMode.DISABLED,
+    )
+    u = cast("TeamVectorEnv", vec.unwrapped)
     teacher = MANAGERS[expert](vec)
     policy = make_policy("mlp", vec.single_observation_space.shape[0], int(vec.single_action_space.n),
                          getattr(u, "feature_names", None), {**env_metadata(vec), "name": f"clone of {expert}"},
@@ -184,7 +196,9 @@ def imitate(
             live = np.flatnonzero(~done)
             mask = np.asarray(infos["action_mask"], bool)
             label = np.asarray(teacher(obs, infos))
-            X.append(obs[live]), Y.append(label[live]), M.append(mask[live])
+            X.append(obs[live])
+            Y.append(label[live])
+            M.append(mask[live])
             act = label if r == 0 else policy.act(obs, rng, True, mask)
             obs, _, term, trunc, infos = vec.step(np.asarray(act))
             done |= term | trunc
@@ -199,8 +213,11 @@ def imitate(
                 p[np.arange(len(mb)), y[mb]] -= 1.0  # d(cross-entropy)/d(logits)
                 opt.step(policy.backward(cache, p / len(mb)))
     vec.close()
-    policy.metadata["trained"] = {"algorithm": "behaviour cloning + DAgger", "expert": expert,
-                                  "samples": int(len(y))}
+    policy.metadata["trained"] = {
+        "algorithm": "behaviour cloning + DAgger",
+        "expert": expert,
+        "samples": int(len(y)),
+    }
     return policy
 
 
@@ -239,8 +256,13 @@ def train_hbpo(
     return trainer
 
 
-def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None = None,
-                     progress: bool = True, hbpo_mlp: bool = False) -> dict[str, Any]:
+def learned_managers(
+    scenario: Any = "hashiru",
+    seed: int = 0,
+    fast: bool | None = None,
+    progress: bool = True,
+    hbpo_mlp: bool = False,
+) -> dict[str, Any]:
     """Train the learned managers notebook 05 compares, with the scenario's settings (much shorter
     in fast mode, ``HBKIT_FAST=1``):
 
@@ -262,16 +284,27 @@ def learned_managers(scenario: Any = "hashiru", seed: int = 0, fast: bool | None
     except ImportError:  # pragma: no cover - sb3 is optional
         pass
     else:
-        out["MaskablePPO"] = train_maskable_ppo(scenario, total_timesteps=4096 if fast else 30_000, seed=seed,
-                                                progress=progress, **({"n_steps": 64} if fast else {}))
+        out["MaskablePPO"] = train_maskable_ppo(
+            scenario,
+            total_timesteps=4096 if fast else 30_000,
+            seed=seed,
+            progress=progress,
+            **cast(dict[str, Any], {"n_steps": 64} if fast else {}),
+        )
     if hbpo_mlp:
-        small = dict(problems_per_iteration=4, rollouts_per_problem=4) if fast else {}
+        small: dict[str, Any] = dict(problems_per_iteration=4, rollouts_per_problem=4) if fast else {}
         imitation = dict(streams=32, rounds=1, epochs=3) if fast else dict(streams=128, rounds=3, epochs=15)
-        trainer = train_hbpo(scenario, iterations=2 if fast else 30, seed=seed, progress=progress,
-                             imitation=imitation, **small)
+        trainer = train_hbpo(
+            scenario, iterations=2 if fast else 30, seed=seed, progress=progress, imitation=imitation, **small
+        )
         out["HBPO"] = trainer.policy
-    out["HBPO-router"] = train_router(ENV_ID, scenario, seed=seed, progress=progress,
-                                      **(dict(iterations=3, problems_per_iteration=4) if fast else {}))
+    out["HBPO-router"] = train_router(
+        ENV_ID,
+        scenario,
+        seed=seed,
+        progress=progress,
+        **(dict(iterations=3, problems_per_iteration=4) if fast else {}),
+    )
     return out
 
 
@@ -317,10 +350,13 @@ class LearnedRouter:
     """
 
     batched = True
+    #: per-iteration training metrics (set by :func:`train_router` and by :meth:`load`)
+    history: list[dict[str, float]]
     wants_info = True
 
-    def __init__(self, env: Any, budgets, log_cost_weight, ucb, name: str = "HBPO-router",
-                 base: str = "feedback"):
+    def __init__(
+        self, env: Any, budgets, log_cost_weight, ucb, name: str = "HBPO-router", base: str = "feedback"
+    ):
         self.router = _base_router(env, name, base)
         self.base = base
         self.world = self.router.world
@@ -332,8 +368,10 @@ class LearnedRouter:
     def params_at(self, budget: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(cost_weight, ucb)`` at the given budgets (dollars)."""
         b = np.asarray(budget, np.float64)
-        return (np.exp(np.interp(b, self.budgets, self.log_cost_weight)),
-                np.maximum(np.interp(b, self.budgets, self.ucb), 0.0))
+        return (
+            np.exp(np.interp(b, self.budgets, self.log_cost_weight)),
+            np.maximum(np.interp(b, self.budgets, self.ucb), 0.0),
+        )
 
     def __call__(self, obs: Any, info: dict[str, Any]) -> Any:
         s = self.world.decode(obs)
@@ -345,8 +383,14 @@ class LearnedRouter:
     @classmethod
     def from_dict(cls, env: Any, data: dict[str, Any]) -> LearnedRouter:
         """Rebuild a manager saved with :meth:`to_dict` for ``env`` (a Team Env or VectorEnv)."""
-        return cls(env, data["budgets"], data["log_cost_weight"], data["ucb"],
-                   name=data.get("name", "HBPO-router"), base=data.get("base", "feedback"))
+        return cls(
+            env,
+            data["budgets"],
+            data["log_cost_weight"],
+            data["ucb"],
+            name=data.get("name", "HBPO-router"),
+            base=data.get("base", "feedback"),
+        )
 
     @property
     def trained_world(self) -> Any:
@@ -356,8 +400,13 @@ class LearnedRouter:
 
     def to_dict(self) -> dict[str, Any]:
         """The learned parameters as plain data (JSON-serialisable)."""
-        return {"budgets": self.budgets.tolist(), "log_cost_weight": self.log_cost_weight.tolist(),
-                "ucb": self.ucb.tolist(), "name": self.name, "base": self.base}
+        return {
+            "budgets": self.budgets.tolist(),
+            "log_cost_weight": self.log_cost_weight.tolist(),
+            "ucb": self.ucb.tolist(),
+            "name": self.name,
+            "base": self.base,
+        }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the learned parameters and the full world they were learned on to ``path`` (JSON,
@@ -369,9 +418,14 @@ class LearnedRouter:
         if path.suffix != ".json":
             path = path.with_suffix(path.suffix + ".json")
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"format": ROUTER_FORMAT, "version": 1, "env_id": ENV_ID,
-                "scenario": self.world.scenario.to_dict(), "router": self.to_dict(),
-                "history": getattr(self, "history", [])}
+        data = {
+            "format": ROUTER_FORMAT,
+            "version": 1,
+            "env_id": ENV_ID,
+            "scenario": self.world.scenario.to_dict(),
+            "router": self.to_dict(),
+            "history": getattr(self, "history", []),
+        }
         tmp = path.with_name(f".tmp-{path.name}")
         tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
         os.replace(tmp, path)
@@ -431,9 +485,10 @@ def train_hbpo_router(
     problem. What is sampled per rollout is not a token sequence but the manager's two parameters
     ``theta = (log cost_weight, ucb) ~ N(mu[b], sigma^2)`` (one Gaussian per budget ``b``: a
     budget-conditioned policy), in mirrored pairs ``mu + eps``, ``mu - eps`` inside each subgroup
-    (the pair faces the same stream, so the stream's own luck cancels from the gradient). Each rollout's return is scored with HBPO's advantage
-    (``A = A_inter + A_intra``, :func:`hbkit.train.hbpo.hbpo_advantages`, with ``f2(b)`` the reward of
-    a fully solved stream at budget ``b``) and ``mu[b]`` follows the score-function gradient
+    (the pair faces the same stream, so the stream's own luck cancels from the gradient). Each
+    rollout's return is scored with HBPO's advantage (``A = A_inter + A_intra``,
+    :func:`hbkit.train.hbpo.hbpo_advantages`, with ``f2(b)`` the reward of a fully solved stream at
+    budget ``b``) and ``mu[b]`` follows the score-function gradient
     ``mean(A * (theta - mu[b]) / sigma^2)`` (normalised steps of size ``learning_rate``).
 
     :param reward: ``plain`` (the evaluation objective: value minus ``money_weight`` per dollar) or
@@ -462,9 +517,15 @@ def train_hbpo_router(
     B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
     if n < B:
         raise ValueError(f"rollouts_per_problem={n} is smaller than the number of budgets ({B})")
-    vec = gym.make_vec(ENV_ID, num_envs=P * n, vectorization_mode="vector_entry_point", scenario=sc,
-                       reward=reward, autoreset_mode=AutoresetMode.DISABLED)
-    u = vec.unwrapped
+    vec = gym.make_vec(
+        ENV_ID,
+        num_envs=P * n,
+        vectorization_mode="vector_entry_point",
+        scenario=sc,
+        reward=reward,
+        autoreset_mode=AutoresetMode.DISABLED,
+    )
+    u = cast("TeamVectorEnv", vec.unwrapped)
     world = u.world
     sub = np.concatenate([np.full(len(s), j) for j, s in enumerate(np.array_split(np.arange(n), B))])
     subgroup = np.tile(sub, P)
@@ -481,14 +542,15 @@ def train_hbpo_router(
         for j in range(B):
             members = start + np.flatnonzero(sub == j)
             half = len(members) // 2
-            pair_with[members[half:2 * half]] = members[:half]
+            pair_with[members[half : 2 * half]] = members[:half]
     history: list[dict[str, float]] = []
     for it in tqdm(range(int(iterations)), desc="HBPO-router", disable=not progress, unit="it"):
         theta = mu[subgroup] + sigma * _mirrored(rng, P * n, pair_with)
         _set_params(router, np.exp(theta[:, 0]), np.maximum(theta[:, 1], 0.0))
         seeds = np.repeat(rng.integers(0, 2**31 - 1, size=P), n)
-        obs, infos = vec.reset(seed=int(rng.integers(2**31 - 1)),
-                               options={"budget": budget.tolist(), "problem_seed": seeds})
+        obs, infos = vec.reset(
+            seed=int(rng.integers(2**31 - 1)), options={"budget": budget.tolist(), "problem_seed": seeds}
+        )
         done = np.zeros(P * n, bool)
         returns = np.zeros(P * n)
         while not done.all():
@@ -504,15 +566,22 @@ def train_hbpo_router(
             step = learning_rate * (1.0 - it / iterations if anneal_lr else 1.0)
             mu[j] += step * grad / (np.linalg.norm(grad) + 1e-8)
         metrics = u.training_metrics(infos, budget)
-        history.append({"iteration": it + 1, "reward": float(returns.mean()), **metrics,
-                        **{f"cost_weight@{b:g}": float(np.exp(mu[j, 0])) for j, b in enumerate(budgets)},
-                        **{f"ucb@{b:g}": float(mu[j, 1]) for j, b in enumerate(budgets)}})
+        history.append(
+            {
+                "iteration": it + 1,
+                "reward": float(returns.mean()),
+                **metrics,
+                **{f"cost_weight@{b:g}": float(np.exp(mu[j, 0])) for j, b in enumerate(budgets)},
+                **{f"ucb@{b:g}": float(mu[j, 1]) for j, b in enumerate(budgets)},
+            }
+        )
     vec.close()
     return LearnedRouter(vec, budgets, mu[:, 0], mu[:, 1], name=name, base=base), history
 
 
-def train_router(env_id: str = ENV_ID, scenario: Any = "hashiru", seed: int = 0,
-                 **settings: Any) -> LearnedRouter:
+def train_router(
+    env_id: str = ENV_ID, scenario: Any = "hashiru", seed: int = 0, **settings: Any
+) -> LearnedRouter:
     """Train the learned Team manager with its defaults: HBPO over the feedback manager's
     parameters (:func:`train_hbpo_router`, 80 iterations, about 10 s on one core). The plain
     function form that the command line (``hbkit train --env hbkit/Team-v0 --algo hbpo-router``) and

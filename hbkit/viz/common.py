@@ -18,9 +18,24 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 __all__ = [
-    "COLORS", "LEVEL_COLORS", "style", "update_in_place", "LiveFigure", "method_color", "as_widget",
-    "control_values", "static_mode", "display_live", "TEMPLATE", "new_figure", "subplots", "style_layout",
-    "log_axis", "money_label", "label_positions", "wrap_title",
+    "COLORS",
+    "LEVEL_COLORS",
+    "style",
+    "update_in_place",
+    "LiveFigure",
+    "method_color",
+    "as_widget",
+    "control_values",
+    "static_mode",
+    "display_live",
+    "TEMPLATE",
+    "new_figure",
+    "subplots",
+    "style_layout",
+    "log_axis",
+    "money_label",
+    "label_positions",
+    "wrap_title",
 ]
 
 #: One color per method, shared by every figure so a method looks the same everywhere.
@@ -48,16 +63,31 @@ def method_color(name: str, i: int = 0) -> str:
     return _FALLBACK[i % len(_FALLBACK)]
 
 
-_AXIS = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", zerolinecolor="#EBF0F8", zerolinewidth=2, ticks="",
-             automargin=True, title=dict(standoff=15))
+_AXIS = dict(
+    gridcolor="#EBF0F8",
+    linecolor="#EBF0F8",
+    zerolinecolor="#EBF0F8",
+    zerolinewidth=2,
+    ticks="",
+    automargin=True,
+    title=dict(standoff=15),
+)
 #: hbkit's look: the layout part of plotly's "plotly_white", without its per-trace defaults. A slim
 #: template keeps building a figure cheap (plotly copies and validates the template of every new
 #: figure), which is what keeps slider redraws fast.
-TEMPLATE = go.layout.Template(layout=dict(
-    paper_bgcolor="white", plot_bgcolor="white", font=dict(color="#2a3f5f"), hovermode="closest",
-    hoverlabel=dict(align="left"), title=dict(x=0.05), xaxis=_AXIS, yaxis=_AXIS,
-    colorway=["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880"],
-))
+TEMPLATE = go.layout.Template(
+    layout=dict(
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        font=dict(color="#2a3f5f"),
+        hovermode="closest",
+        hoverlabel=dict(align="left"),
+        title=dict(x=0.05),
+        xaxis=_AXIS,
+        yaxis=_AXIS,
+        colorway=["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880"],
+    )
+)
 
 
 def new_figure(*data: Any, **layout: Any) -> go.Figure:
@@ -73,8 +103,13 @@ def money_label(dollars: float) -> str:
     return f"${dollars:.{decimals}f}"
 
 
-def log_axis(lo: float, hi: float, label: Callable[[float], str] = lambda v: f"{v:g}",
-             zero_at: float | None = None, zero_label: str = "0") -> dict[str, Any]:
+def log_axis(
+    lo: float,
+    hi: float,
+    label: Callable[[float], str] = lambda v: f"{v:g}",
+    zero_at: float | None = None,
+    zero_label: str = "0",
+) -> dict[str, Any]:
     """Axis settings for values spanning decades: a log axis with one tick per decade (so labels
     never crowd), ticks labelled by ``label``, and optionally a tick ``zero_label`` at ``zero_at``
     (a stand-in position for zero, which a log axis cannot show).
@@ -85,19 +120,32 @@ def log_axis(lo: float, hi: float, label: Callable[[float], str] = lambda v: f"{
     if not 0 < lo <= hi:
         raise ValueError(f"log_axis needs 0 < lo <= hi; got lo={lo}, hi={hi}")
     first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-    vals = [10.0 ** e for e in range(first, last + 1)]
+    vals = [10.0**e for e in range(first, last + 1)]
     vals = [float(f"{v:.1e}") for v in vals]
     text = [label(v) for v in vals]
     low = math.log10(min(lo, zero_at) if zero_at else lo) - 0.15
     if zero_at is not None:
         vals, text = [zero_at, *vals], [zero_label, *text]
-    return {"type": "log", "tickvals": vals, "ticktext": text, "range": [low, math.log10(hi) + 0.15],
-            "automargin": True}
+    return {
+        "type": "log",
+        "tickvals": vals,
+        "ticktext": text,
+        "range": [low, math.log10(hi) + 0.15],
+        "automargin": True,
+    }
 
 
-def label_positions(x: Any, y: Any, texts: Any, xlog: bool = False, width_px: float = 800.0,
-                    height_px: float = 320.0, char_px: float = 7.0, line_px: float = 16.0,
-                    marker_px: float = 12.0) -> list[str]:
+def label_positions(
+    x: Any,
+    y: Any,
+    texts: Any,
+    xlog: bool = False,
+    width_px: float = 800.0,
+    height_px: float = 320.0,
+    char_px: float = 7.0,
+    line_px: float = 16.0,
+    marker_px: float = 12.0,
+) -> list[str]:
     """``textposition`` for each point of a labelled scatter, chosen so that labels neither overlap
     each other nor leave the plot: each label tries above, below, right, left (and the corners)
     and takes the first place that is free, estimated in pixels of a ``width_px`` x ``height_px``
@@ -115,10 +163,19 @@ def label_positions(x: Any, y: Any, texts: Any, xlog: bool = False, width_px: fl
 
     px, py = scale(xs, width_px), scale(ys, height_px)
     placed: list[tuple[float, float, float, float]] = [
-        (a - marker_px / 2, b - marker_px / 2, a + marker_px / 2, b + marker_px / 2) for a, b in zip(px, py, strict=True)
+        (a - marker_px / 2, b - marker_px / 2, a + marker_px / 2, b + marker_px / 2)
+        for a, b in zip(px, py, strict=True)
     ]
-    choices = ["top center", "bottom center", "middle right", "middle left", "top right", "top left",
-               "bottom right", "bottom left"]
+    choices = [
+        "top center",
+        "bottom center",
+        "middle right",
+        "middle left",
+        "top right",
+        "top left",
+        "bottom right",
+        "bottom left",
+    ]
     out = []
     order = np.argsort(-py)
     result: dict[int, str] = {}
@@ -216,8 +273,13 @@ def _same(a: Any, b: Any) -> bool:
 
 def _changes(current: dict[str, Any], fresh: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
     """The top-level keys to set so ``current`` becomes ``fresh`` (``None`` removes a key)."""
-    out = {k: v for k, v in fresh.items()
-           if k not in keep and not _same(current.get(k), v) and not (isinstance(v, dict) and not v and k not in current)}
+    out = {
+        k: v
+        for k, v in fresh.items()
+        if k not in keep
+        and not _same(current.get(k), v)
+        and not (isinstance(v, dict) and not v and k not in current)
+    }
     out.update({k: None for k in current if k not in fresh and k not in keep})
     return out
 
@@ -313,9 +375,18 @@ def display_live(widget: Any, figures: list[Any], note: str = "static copy") -> 
         return
     for figure in figures:
         fig = go.Figure(figure)
-        fig.add_annotation(text=f"{note}; run the notebook to use the controls", xref="paper", yref="paper",
-                           x=0, y=1.0, yshift=8, yanchor="bottom", showarrow=False,
-                           font=dict(size=10, color="#777"), xanchor="left")
+        fig.add_annotation(
+            text=f"{note}; run the notebook to use the controls",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.0,
+            yshift=8,
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=10, color="#777"),
+            xanchor="left",
+        )
         display(fig)
 
 

@@ -31,8 +31,9 @@ def quality_vs_time(results: Sequence[Mapping[str, Any]]) -> go.Figure:
     Hand-written managers need no training; they sit at the left edge, marked "no training".
     """
     envs = list(dict.fromkeys(r["env"] for r in results))
-    fig = subplots(rows=1, cols=max(1, len(envs)), subplot_titles=[f"{e}" for e in envs],
-                   horizontal_spacing=0.08)
+    fig = subplots(
+        rows=1, cols=max(1, len(envs)), subplot_titles=[f"{e}" for e in envs], horizontal_spacing=0.08
+    )
     shown: set[str] = set()
     for col, env in enumerate(envs, start=1):
         rows = [r for r in results if r["env"] == env]
@@ -40,23 +41,47 @@ def quality_vs_time(results: Sequence[Mapping[str, Any]]) -> go.Figure:
             kind = r.get("kind", "SB3")
             x = max(float(r.get("seconds") or 0.0), _NO_TRAINING)
             fig.add_scatter(
-                x=[x], y=[r["reward"]], mode="markers+text", text=[r["method"]], textposition="top center",
-                textfont=dict(size=10), name=kind, legendgroup=kind, showlegend=kind not in shown,
-                marker=dict(symbol=KIND_SYMBOLS.get(kind, "circle"), size=12,
-                            color=method_color(r["method"], i), line=dict(width=1, color="#333")),
-                hovertemplate=f"{r['method']} ({kind})<br>reward %{{y:.3f}}<br>train %{{x:.1f}} s<extra></extra>",
-                row=1, col=col,
+                x=[x],
+                y=[r["reward"]],
+                mode="markers+text",
+                text=[r["method"]],
+                textposition="top center",
+                textfont=dict(size=10),
+                name=kind,
+                legendgroup=kind,
+                showlegend=kind not in shown,
+                marker=dict(
+                    symbol=KIND_SYMBOLS.get(kind, "circle"),
+                    size=12,
+                    color=method_color(r["method"], i),
+                    line=dict(width=1, color="#333"),
+                ),
+                hovertemplate=f"{r['method']} ({kind})<br>reward %{{y:.3f}}<br>train %{{x:.1f}} s"
+                "<extra></extra>",
+                row=1,
+                col=col,
             )
             shown.add(kind)
         fig.update_xaxes(type="log", title="training wall time (s)", row=1, col=col)
-    fig.add_annotation(text=f"≤ {_NO_TRAINING} s: no training", xref="paper", yref="paper", x=0, y=-0.22,
-                       showarrow=False, font=dict(size=10, color="#777"), xanchor="left")
+    fig.add_annotation(
+        text=f"≤ {_NO_TRAINING} s: no training",
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=-0.22,
+        showarrow=False,
+        font=dict(size=10, color="#777"),
+        xanchor="left",
+    )
     fig.update_yaxes(title="evaluation reward", col=1)
     return style(fig, "quality against training time, per world", height=420)
 
 
-def eval_curves(curves: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]], env: str,
-                references: Mapping[str, Mapping[str, float]] | None = None) -> go.Figure:
+def eval_curves(
+    curves: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]],
+    env: str,
+    references: Mapping[str, Mapping[str, float]] | None = None,
+) -> go.Figure:
     """SB3's evaluation curves on one world, with the other methods as horizontal reference lines.
 
     :param curves: world -> algorithm -> ``{"timesteps": [...], "reward": [...]}``
@@ -67,13 +92,27 @@ def eval_curves(curves: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]
         raise ValueError(f"no curves for {env!r}; have: {', '.join(curves)}")
     traces = []
     for i, (algo, c) in enumerate(curves[env].items()):
-        traces.append(go.Scatter(x=list(c["timesteps"]), y=list(c["reward"]), mode="lines+markers", name=algo,
-                                 line=dict(color=method_color(algo, i), width=2.5)))
+        traces.append(
+            go.Scatter(
+                x=list(c["timesteps"]),
+                y=list(c["reward"]),
+                mode="lines+markers",
+                name=algo,
+                line=dict(color=method_color(algo, i), width=2.5),
+            )
+        )
     span = [0, max([max(c["timesteps"], default=0) for c in curves[env].values()], default=1)]
     for j, (name, value) in enumerate((references or {}).get(env, {}).items()):
         # reference lines as traces (not shapes): cheaper to redraw, and named in the legend
-        traces.append(go.Scatter(x=span, y=[float(value)] * 2, mode="lines", name=name,
-                                 line=dict(color=method_color(name, j + 3), width=1.5, dash="dash")))
+        traces.append(
+            go.Scatter(
+                x=span,
+                y=[float(value)] * 2,
+                mode="lines",
+                name=name,
+                line=dict(color=method_color(name, j + 3), width=1.5, dash="dash"),
+            )
+        )
     fig = new_figure(*traces)
     fig.update_xaxes(title="environment steps")
     fig.update_yaxes(title="mean evaluation reward")

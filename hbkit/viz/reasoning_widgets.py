@@ -20,16 +20,20 @@ def reward_explorer(widget_factory: Callable[[go.Figure], go.Figure] | None = No
     import ipywidgets as w
 
     controls = {
-        "budget": w.IntSlider(value=1024, min=128, max=3968, step=128, description="budget b",
-                              continuous_update=True),
+        "budget": w.IntSlider(
+            value=1024, min=128, max=3968, step=128, description="budget b", continuous_update=True
+        ),
         "beta": w.FloatSlider(value=4.0, min=0.5, max=8.0, step=0.5, description="beta"),
-        "alpha": w.FloatLogSlider(value=1 / 4096, base=10, min=-5, max=-2, step=0.1, description="alpha",
-                                  readout_format=".1e"),
+        "alpha": w.FloatLogSlider(
+            value=1 / 4096, base=10, min=-5, max=-2, step=0.1, description="alpha", readout_format=".1e"
+        ),
     }
     return LiveFigure(rviz.reward_comparison, controls, widget_factory=widget_factory)
 
 
-def budget_view(budget: Any, reports: Mapping[Any, Mapping[str, Any]], names: Mapping[Any, str] | None = None) -> go.Figure:
+def budget_view(
+    budget: Any, reports: Mapping[Any, Mapping[str, Any]], names: Mapping[Any, str] | None = None
+) -> go.Figure:
     """Accuracy and tokens by level of each method at one budget instruction.
 
     :param budget: the key into ``reports`` (``"none"`` or a budget)
@@ -50,9 +54,12 @@ def budget_explorer(
     """
     import ipywidgets as w
 
-    slider = w.SelectionSlider(options=list(reports), value=list(reports)[0], description="budget",
-                               continuous_update=True)
-    return LiveFigure(budget_view, {"budget": slider}, fixed={"reports": reports}, widget_factory=widget_factory)
+    slider = w.SelectionSlider(
+        options=list(reports), value=list(reports)[0], description="budget", continuous_update=True
+    )
+    return LiveFigure(
+        budget_view, {"budget": slider}, fixed={"reports": reports}, widget_factory=widget_factory
+    )
 
 
 class TrainingPanel:
@@ -63,8 +70,13 @@ class TrainingPanel:
     :param every: redraw the curves every this many iterations
     """
 
-    def __init__(self, make_trainers: Callable[[], Mapping[str, Any]], iterations: int, every: int = 5,
-                 widget_factory: Callable[[go.Figure], go.Figure] | None = None):
+    def __init__(
+        self,
+        make_trainers: Callable[[], Mapping[str, Any]],
+        iterations: int,
+        every: int = 5,
+        widget_factory: Callable[[go.Figure], go.Figure] | None = None,
+    ):
         import ipywidgets as w
 
         self.make_trainers, self.iterations, self.every = make_trainers, int(iterations), max(1, every)
@@ -116,8 +128,11 @@ def _quickstart_budget_explorer(widget_factory: Callable[[go.Figure], go.Figure]
 
     base = base_reasoner(gym.make("hbkit/Reasoning-v0", scenario="hbpo-math"))
     reports = {
-        b: {"base reasoner": evaluate(base, "hbkit/Reasoning-v0", episodes=200, seed=123,
-                                      budget=None if b == "none" else b)}
+        b: {
+            "base reasoner": evaluate(
+                base, "hbkit/Reasoning-v0", episodes=200, seed=123, budget=None if b == "none" else b
+            )
+        }
         for b in ["none", 512, 1024, 2048, 2560]
     }
     return budget_explorer(reports, widget_factory=widget_factory)

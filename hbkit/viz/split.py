@@ -48,8 +48,15 @@ _FAMILIES = (
     ("#54278f", "#756bb1", "#9e9ac8", "#bcbddc", "#dadaeb"),
 )
 _LEARNER_ORDER = tuple(LEARNERS) + ("oracle", "ppo")
-_LEARNER_COLORS = {"follow-last": "#bcbd22", "greedy": "#ff7f0e", "ucb": "#9467bd", "thompson": "#2ca02c",
-                   "exp-grad": "#e377c2", "ppo": "#d62728", "PPO": "#d62728"}
+_LEARNER_COLORS = {
+    "follow-last": "#bcbd22",
+    "greedy": "#ff7f0e",
+    "ucb": "#9467bd",
+    "thompson": "#2ca02c",
+    "exp-grad": "#e377c2",
+    "ppo": "#d62728",
+    "PPO": "#d62728",
+}
 
 
 def world_of(scenario: Any = "classroom", **env_kwargs: Any):
@@ -57,7 +64,7 @@ def world_of(scenario: Any = "classroom", **env_kwargs: Any):
     import gymnasium as gym
 
     env = gym.make("hbkit/Split-v0", scenario=scenario, **env_kwargs)
-    world = env.unwrapped.world
+    world = env.unwrapped.world  # type: ignore[attr-defined]  # a SplitEnv
     env.close()
     return world
 
@@ -92,8 +99,9 @@ def _shares(shares: Any, k: int) -> np.ndarray:
     return s / total if total > 0 else np.full(k, 1.0 / k)
 
 
-def _panels(titles: Sequence[str], widths: Sequence[float] | None = None, gap: float = 0.08,
-            shared_y: bool = False) -> dict[str, Any]:
+def _panels(
+    titles: Sequence[str], widths: Sequence[float] | None = None, gap: float = 0.08, shared_y: bool = False
+) -> dict[str, Any]:
     """A layout with side-by-side panels (axes ``x``/``y``, ``x2``/``y2``, ...) and their titles.
 
     Built by hand rather than with ``make_subplots``: figures are rebuilt on every slider move.
@@ -112,14 +120,26 @@ def _panels(titles: Sequence[str], widths: Sequence[float] | None = None, gap: f
             layout[f"yaxis{sx}"]["matches"] = "y"
             layout[f"yaxis{sx}"]["showticklabels"] = False
         if title:
-            layout["annotations"].append({"text": title, "x": (left + right) / 2, "y": 1.0, "xref": "paper",
-                                          "yref": "paper", "xanchor": "center", "yanchor": "bottom",
-                                          "showarrow": False, "font": {"size": 14}})
+            layout["annotations"].append(
+                {
+                    "text": title,
+                    "x": (left + right) / 2,
+                    "y": 1.0,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 14},
+                }
+            )
         left = right + gap
     return layout
 
 
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any], title: str | None, height: int = 380) -> go.Figure:
+def _figure(
+    data: list[dict[str, Any]], layout: dict[str, Any], title: str | None, height: int = 380
+) -> go.Figure:
     """A figure in hbkit's common style (see :func:`hbkit.viz.common.style`), built in one go from
     plain dicts: figures are rebuilt on every slider move."""
     return go.Figure(data=data, layout={"template": TEMPLATE, **style_layout(title, height), **layout})
@@ -151,19 +171,47 @@ def returns_figure(
     x = np.linspace(0.0, float(budget), points)
     best = water_fill(a, c, budget)
     data: list[dict[str, Any]] = [
-        {"type": "scatter", "x": x, "y": a[i] * np.log1p(x / c[i]), "mode": "lines", "name": names[i],
-         "line": {"color": colors[i]}}
+        {
+            "type": "scatter",
+            "x": x,
+            "y": a[i] * np.log1p(x / c[i]),
+            "mode": "lines",
+            "name": names[i],
+            "line": {"color": colors[i]},
+        }
         for i in range(k)
     ]
-    data.append({"type": "scatter", "x": best, "y": a * np.log1p(best / c), "mode": "markers",
-                 "name": "oracle's split",
-                 "marker": {"symbol": "diamond", "size": 12, "color": colors, "line": {"width": 1, "color": "black"}}})
+    data.append(
+        {
+            "type": "scatter",
+            "x": best,
+            "y": a * np.log1p(best / c),
+            "mode": "markers",
+            "name": "oracle's split",
+            "marker": {
+                "symbol": "diamond",
+                "size": 12,
+                "color": colors,
+                "line": {"width": 1, "color": "black"},
+            },
+        }
+    )
     if shares is not None:
         mine = _shares(shares, k) * budget
-        data.append({"type": "scatter", "x": mine, "y": a * np.log1p(mine / c), "mode": "markers",
-                     "name": "your split",
-                     "marker": {"symbol": "circle-open", "size": 14, "color": colors, "line": {"width": 3}}})
-    layout = {"xaxis": {"title": {"text": "budget given to the agent"}}, "yaxis": {"title": {"text": "output"}}}
+        data.append(
+            {
+                "type": "scatter",
+                "x": mine,
+                "y": a * np.log1p(mine / c),
+                "mode": "markers",
+                "name": "your split",
+                "marker": {"symbol": "circle-open", "size": 14, "color": colors, "line": {"width": 3}},
+            }
+        )
+    layout = {
+        "xaxis": {"title": {"text": "budget given to the agent"}},
+        "yaxis": {"title": {"text": "output"}},
+    }
     return _figure(data, layout, "Diminishing returns: the first units help most")
 
 
@@ -188,19 +236,53 @@ def hand_split_figure(
     out_best = a * np.log1p(best / c)
     total_mine, total_best = float(out_mine.sum()), float(split_value(a, c, best))
     you, oracle = "#4c78a8", method_color("oracle")
-    data = [
-        {"type": "bar", "x": names, "y": mine, "name": "your split", "marker": {"color": you}, "legendgroup": "you"},
-        {"type": "bar", "x": names, "y": best, "name": "oracle", "marker": {"color": oracle}, "legendgroup": "oracle"},
-        {"type": "bar", "x": names, "y": out_mine, "name": "your split", "marker": {"color": you},
-         "legendgroup": "you", "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
-        {"type": "bar", "x": names, "y": out_best, "name": "oracle", "marker": {"color": oracle},
-         "legendgroup": "oracle", "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
+    data: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "x": names,
+            "y": mine,
+            "name": "your split",
+            "marker": {"color": you},
+            "legendgroup": "you",
+        },
+        {
+            "type": "bar",
+            "x": names,
+            "y": best,
+            "name": "oracle",
+            "marker": {"color": oracle},
+            "legendgroup": "oracle",
+        },
+        {
+            "type": "bar",
+            "x": names,
+            "y": out_mine,
+            "name": "your split",
+            "marker": {"color": you},
+            "legendgroup": "you",
+            "showlegend": False,
+            "xaxis": "x2",
+            "yaxis": "y2",
+        },
+        {
+            "type": "bar",
+            "x": names,
+            "y": out_best,
+            "name": "oracle",
+            "marker": {"color": oracle},
+            "legendgroup": "oracle",
+            "showlegend": False,
+            "xaxis": "x2",
+            "yaxis": "y2",
+        },
     ]
     layout = _panels(("allocation", "output"))
     layout["barmode"] = "group"
     share = 100.0 * total_mine / total_best if total_best > 0 else 100.0
-    title = (f"Your split earns {total_mine:.2f}, the oracle's {total_best:.2f} "
-             f"({share:.1f}% of the best; regret {total_best - total_mine:.2f})")
+    title = (
+        f"Your split earns {total_mine:.2f}, the oracle's {total_best:.2f} "
+        f"({share:.1f}% of the best; regret {total_best - total_mine:.2f})"
+    )
     return _figure(data, layout, title)
 
 
@@ -239,20 +321,56 @@ def oracle_budget_figure(
     # lam = the marginal return a_i / (c_i + x_i) of any active agent
     lam = np.max(a / (c + x), axis=1, where=x > 0, initial=0.0)
     data: list[dict[str, Any]] = [
-        {"type": "scatter", "x": grid, "y": x[:, i], "mode": "lines", "stackgroup": "split", "name": names[i],
-         "line": {"width": 0.5, "color": colors[i]}, "fillcolor": colors[i]}
+        {
+            "type": "scatter",
+            "x": grid,
+            "y": x[:, i],
+            "mode": "lines",
+            "stackgroup": "split",
+            "name": names[i],
+            "line": {"width": 0.5, "color": colors[i]},
+            "fillcolor": colors[i],
+        }
         for i in range(k)
     ]
-    data.append({"type": "scatter", "x": grid, "y": lam, "mode": "lines", "name": "marginal return",
-                 "line": {"color": "black"}, "xaxis": "x2", "yaxis": "y2"})
+    data.append(
+        {
+            "type": "scatter",
+            "x": grid,
+            "y": lam,
+            "mode": "lines",
+            "name": "marginal return",
+            "line": {"color": "black"},
+            "xaxis": "x2",
+            "yaxis": "y2",
+        }
+    )
     for i in range(k):
-        data.append({"type": "scatter", "x": [0, max_budget], "y": [a[i] / c[i]] * 2, "mode": "lines",
-                     "showlegend": False, "line": {"color": colors[i], "dash": "dot", "width": 1},
-                     "hovertext": f"{names[i]} joins below {a[i] / c[i]:.2f}", "xaxis": "x2", "yaxis": "y2"})
+        data.append(
+            {
+                "type": "scatter",
+                "x": [0, max_budget],
+                "y": [a[i] / c[i]] * 2,
+                "mode": "lines",
+                "showlegend": False,
+                "line": {"color": colors[i], "dash": "dot", "width": 1},
+                "hovertext": f"{names[i]} joins below {a[i] / c[i]:.2f}",
+                "xaxis": "x2",
+                "yaxis": "y2",
+            }
+        )
     layout = _panels(("the oracle's split", "value of one more unit"), widths=(0.62, 0.38))
     layout["shapes"] = [
-        {"type": "line", "x0": budget, "x1": budget, "y0": 0, "y1": 1, "xref": ref, "yref": f"{yref} domain",
-         "line": {"color": "black", "dash": "dash"}}
+        {
+            "type": "line",
+            "x0": budget,
+            "x1": budget,
+            "y0": 0,
+            "y1": 1,
+            "xref": ref,
+            "yref": f"{yref} domain",
+            "line": {"color": "black", "dash": "dash"},
+        }
         for ref, yref in (("x", "y"), ("x2", "y2"))
     ]
     layout["xaxis"]["title"] = {"text": "budget per round"}
@@ -275,21 +393,44 @@ def _curve_traces(curves: Mapping[str, Any], axes: tuple[str, str] = ("x", "y"))
         y = np.asarray(curve, dtype=np.float64)
         if y.ndim == 2:
             y = y.mean(axis=0)
-        out.append({"type": "scatter", "x": np.arange(1, len(y) + 1), "y": y, "mode": "lines", "name": name,
-                    "line": {"color": learner_color(name), "width": 3 if name == "equal" else 2},
-                    "xaxis": axes[0], "yaxis": axes[1]})
+        out.append(
+            {
+                "type": "scatter",
+                "x": np.arange(1, len(y) + 1),
+                "y": y,
+                "mode": "lines",
+                "name": name,
+                "line": {"color": learner_color(name), "width": 3 if name == "equal" else 2},
+                "xaxis": axes[0],
+                "yaxis": axes[1],
+            }
+        )
     return out
 
 
-def _box_traces(runs: Mapping[str, Any], tail: float, axes: tuple[str, str] = ("x", "y")) -> list[dict[str, Any]]:
+def _box_traces(
+    runs: Mapping[str, Any], tail: float, axes: tuple[str, str] = ("x", "y")
+) -> list[dict[str, Any]]:
     out = []
     for name, regret in runs.items():
         r = np.atleast_2d(np.asarray(regret, dtype=np.float64))
         last = max(1, int(round(r.shape[1] * tail)))
         color = learner_color(name)
-        out.append({"type": "box", "y": r[:, -last:].mean(axis=1), "name": name, "boxpoints": "all",
-                    "jitter": 0.4, "pointpos": 0, "marker": {"size": 4, "color": color}, "line": {"color": color},
-                    "showlegend": False, "xaxis": axes[0], "yaxis": axes[1]})
+        out.append(
+            {
+                "type": "box",
+                "y": r[:, -last:].mean(axis=1),
+                "name": name,
+                "boxpoints": "all",
+                "jitter": 0.4,
+                "pointpos": 0,
+                "marker": {"size": 4, "color": color},
+                "line": {"color": color},
+                "showlegend": False,
+                "xaxis": axes[0],
+                "yaxis": axes[1],
+            }
+        )
     return out
 
 
@@ -303,9 +444,13 @@ def regret_curves_figure(
     :param curves: name -> regret per round ``(rounds,)``, or per episode and round
         ``(episodes, rounds)`` (then averaged)
     """
-    layout = {"xaxis": {"title": {"text": "round"}},
-              "yaxis": {"title": {"text": "regret (output lost against the oracle)"},
-                        **({"type": "log"} if log_y else {"rangemode": "tozero"})}}
+    layout = {
+        "xaxis": {"title": {"text": "round"}},
+        "yaxis": {
+            "title": {"text": "regret (output lost against the oracle)"},
+            **({"type": "log"} if log_y else {"rangemode": "tozero"}),
+        },
+    }
     return _figure(_curve_traces(curves), layout, title)
 
 
@@ -321,10 +466,15 @@ def final_regret_figure(
 
     :param runs: name -> regret per episode and round ``(episodes, rounds)``
     """
-    layout = {"yaxis": {"title": {"text": "regret in the last rounds of each episode"}, "rangemode": "tozero"},
-              "showlegend": False}
-    return _figure(_box_traces(runs, tail), layout,
-                   title or f"Where each episode ended (mean regret over its last {int(tail * 100)}% of rounds)")
+    layout = {
+        "yaxis": {"title": {"text": "regret in the last rounds of each episode"}, "rangemode": "tozero"},
+        "showlegend": False,
+    }
+    return _figure(
+        _box_traces(runs, tail),
+        layout,
+        title or f"Where each episode ended (mean regret over its last {int(tail * 100)}% of rounds)",
+    )
 
 
 def allocation_figure(
@@ -354,16 +504,39 @@ def allocation_figure(
     for col, (_, values) in enumerate(panels, start=1):
         sx = "" if col == 1 else str(col)
         for i in order:
-            data.append({"type": "scatter", "x": rounds, "y": values[:, i], "mode": "lines", "stackgroup": f"s{col}",
-                         "name": names[i], "legendgroup": names[i], "showlegend": col == 1,
-                         "line": {"width": 0.5, "color": colors[i]}, "fillcolor": colors[i],
-                         "xaxis": f"x{sx}", "yaxis": f"y{sx}"})
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": rounds,
+                    "y": values[:, i],
+                    "mode": "lines",
+                    "stackgroup": f"s{col}",
+                    "name": names[i],
+                    "legendgroup": names[i],
+                    "showlegend": col == 1,
+                    "line": {"width": 0.5, "color": colors[i]},
+                    "fillcolor": colors[i],
+                    "xaxis": f"x{sx}",
+                    "yaxis": f"y{sx}",
+                }
+            )
         edge = np.zeros(len(rounds))
         for d, (dname, members) in enumerate(divisions[:-1]):
             edge = edge + values[:, list(members)].sum(axis=1)
-            data.append({"type": "scatter", "x": rounds, "y": edge, "mode": "lines",
-                         "name": f"{dname} | {divisions[d + 1][0]}", "legendgroup": f"div{d}", "showlegend": col == 1,
-                         "line": {"color": "black", "dash": "dash", "width": 2}, "xaxis": f"x{sx}", "yaxis": f"y{sx}"})
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": rounds,
+                    "y": edge,
+                    "mode": "lines",
+                    "name": f"{dname} | {divisions[d + 1][0]}",
+                    "legendgroup": f"div{d}",
+                    "showlegend": col == 1,
+                    "line": {"color": "black", "dash": "dash", "width": 2},
+                    "xaxis": f"x{sx}",
+                    "yaxis": f"y{sx}",
+                }
+            )
     layout = _panels([p[0] for p in panels], shared_y=True)
     for col in range(1, len(panels) + 1):
         sx = "" if col == 1 else str(col)
@@ -373,8 +546,14 @@ def allocation_figure(
 
 
 @lru_cache(maxsize=64)
-def _cached_runs(scenario: Any, names: tuple[str, ...], episodes: int, seed: int, budget: Any,
-                 overrides: tuple[tuple[str, Any], ...]) -> dict[str, dict[str, np.ndarray]]:
+def _cached_runs(
+    scenario: Any,
+    names: tuple[str, ...],
+    episodes: int,
+    seed: int,
+    budget: Any,
+    overrides: tuple[tuple[str, Any], ...],
+) -> dict[str, dict[str, np.ndarray]]:
     return run_managers(names, scenario, episodes=episodes, seed=seed, budget=budget, **dict(overrides))
 
 
@@ -390,7 +569,9 @@ def learner_runs(
     redraws at once). ``None`` overrides are dropped."""
     clean = tuple(sorted((k, v) for k, v in overrides.items() if v is not None))
     if not isinstance(scenario, str):  # a loaded Scenario is not hashable: no memory
-        return run_managers(tuple(names), scenario, episodes=episodes, seed=seed, budget=budget, **dict(clean))
+        return run_managers(
+            tuple(names), scenario, episodes=episodes, seed=seed, budget=budget, **dict(clean)
+        )
     return _cached_runs(scenario, tuple(names), int(episodes), int(seed), budget, clean)
 
 
@@ -406,22 +587,30 @@ def feedback_figure(
 ) -> go.Figure:
     """Run the learners on ``episodes`` episodes of a scenario (with the given noise, drift and
     budget) and draw their regret per round and where each episode ended."""
-    runs = learner_runs(scenario, tuple(names), episodes, seed, budget, noise=noise, drift=drift, rounds=rounds)
+    runs = learner_runs(
+        scenario, tuple(names), episodes, seed, budget, noise=noise, drift=drift, rounds=rounds
+    )
     regret = {n: r["regret"] for n, r in runs.items()}
     data = _curve_traces(regret) + _box_traces(regret, 0.2, ("x2", "y2"))
-    layout = _panels(("regret per round (mean of episodes)", "regret at the end of each episode"), widths=(0.6, 0.4))
+    layout = _panels(
+        ("regret per round (mean of episodes)", "regret at the end of each episode"), widths=(0.6, 0.4)
+    )
     layout["xaxis"]["title"] = {"text": "round"}
     layout["yaxis"].update(title={"text": "regret"}, rangemode="tozero")
     layout["yaxis2"]["rangemode"] = "tozero"
     mean = {n: float(r.mean()) for n, r in regret.items()}
-    best = min((n for n in mean if n != "equal"), key=mean.get, default=None)
-    parts = [f"noise {noise:g}" if noise is not None else None, f"drift {drift:g}" if drift is not None else None,
-             f"budget {budget:g}" if budget is not None else None]
+    best = min((n for n in mean if n != "equal"), key=lambda n: mean[n], default=None)
+    parts = [
+        f"noise {noise:g}" if noise is not None else None,
+        f"drift {drift:g}" if drift is not None else None,
+        f"budget {budget:g}" if budget is not None else None,
+    ]
     setting = ", ".join(p for p in parts if p)
     head = f"{setting}: " if setting else ""
     title = head
     if best:
-        title += f"best learner {best} (mean regret {mean[best]:.3f}; equal split {mean.get('equal', float('nan')):.3f})"
+        equal = mean.get("equal", float("nan"))
+        title += f"best learner {best} (mean regret {mean[best]:.3f}; equal split {equal:.3f})"
     return _figure(data, layout, title, height=420)
 
 
@@ -448,5 +637,10 @@ def episode_allocation_figure(
     r = runs[name]
     e = int(episode) % r["shares"].shape[0]
     regret = float(r["regret"][e].mean())
-    return allocation_figure(r["shares"][e], w.names, w.divisions, r["oracle_shares"][e],
-                             title=f"{name}, episode {e}: mean regret {regret:.3f} per round")
+    return allocation_figure(
+        r["shares"][e],
+        w.names,
+        w.divisions,
+        r["oracle_shares"][e],
+        title=f"{name}, episode {e}: mean regret {regret:.3f} per round",
+    )

@@ -43,8 +43,16 @@ _STYLE = {"description_width": "90px"}
 
 
 def _slider(description: str, value: float, low: float, high: float, step: float) -> widgets.FloatSlider:
-    return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                               continuous_update=True, layout=_LAYOUT, style=_STYLE)
+    return widgets.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        continuous_update=True,
+        layout=_LAYOUT,
+        style=_STYLE,
+    )
 
 
 def hand_split_dashboard(scenario: Any = "classroom", widget_factory: Any = None) -> LiveFigure:
@@ -53,9 +61,7 @@ def hand_split_dashboard(scenario: Any = "classroom", widget_factory: Any = None
     The productivities are the scenario's typical ones: here you play a manager who knows them.
     """
     w = world_of(scenario)
-    controls: dict[str, Any] = {
-        f"w_{n}": _slider(n, 1.0, 0.0, 10.0, 0.1) for n in w.names
-    }
+    controls: dict[str, Any] = {f"w_{n}": _slider(n, 1.0, 0.0, 10.0, 0.1) for n in w.names}
     controls["budget"] = _slider("budget", w.budget, w.max_budget / 48, w.max_budget, w.max_budget / 96)
     fixed = {"productivity": tuple(w.productivity), "scale": tuple(w.scale), "names": w.names}
     return LiveFigure(hand_split_from_weights, controls, fixed, widget_factory=widget_factory)
@@ -65,8 +71,12 @@ def oracle_budget_dashboard(scenario: Any = "classroom", widget_factory: Any = N
     """Move the budget and watch the oracle's split (and the value of one more unit) change."""
     w = world_of(scenario)
     controls = {"budget": _slider("budget", w.budget, w.max_budget / 48, w.max_budget, w.max_budget / 96)}
-    fixed = {"productivity": tuple(w.productivity), "scale": tuple(w.scale), "names": w.names,
-             "max_budget": w.max_budget}
+    fixed = {
+        "productivity": tuple(w.productivity),
+        "scale": tuple(w.scale),
+        "names": w.names,
+        "max_budget": w.max_budget,
+    }
     return LiveFigure(oracle_budget_figure, controls, fixed, widget_factory=widget_factory)
 
 
@@ -97,10 +107,12 @@ def allocation_dashboard(
 ) -> LiveFigure:
     """Pick a learner and an episode; see its split round by round beside the oracle's."""
     controls = {
-        "name": widgets.Dropdown(options=list(LEARNERS), value="greedy", description="learner",
-                                 layout=_LAYOUT, style=_STYLE),
-        "episode": widgets.IntSlider(value=0, min=0, max=episodes - 1, description="episode",
-                                     layout=_LAYOUT, style=_STYLE),
+        "name": widgets.Dropdown(
+            options=list(LEARNERS), value="greedy", description="learner", layout=_LAYOUT, style=_STYLE
+        ),
+        "episode": widgets.IntSlider(
+            value=0, min=0, max=episodes - 1, description="episode", layout=_LAYOUT, style=_STYLE
+        ),
     }
     fixed = {"scenario": scenario, "episodes": int(episodes)}
     return LiveFigure(episode_allocation_figure, controls, fixed, widget_factory=widget_factory)
@@ -120,8 +132,11 @@ def ppo_panel(
     from hbkit.train.sb3 import scenario_recipe
 
     steps = int(timesteps or scenario_recipe("hbkit/Split-v0", "ppo", scenario).get("timesteps", 50_000))
-    button = widgets.Button(description=f"Train PPO ({steps:,} steps)", button_style="primary",
-                            layout=widgets.Layout(width="260px"))
+    button = widgets.Button(
+        description=f"Train PPO ({steps:,} steps)",
+        button_style="primary",
+        layout=widgets.Layout(width="260px"),
+    )
     out = widgets.Output()
     state: dict[str, Any] = {}
 
@@ -139,8 +154,15 @@ def ppo_panel(
 
         with out:
             out.clear_output()
-            model = train_sb3("hbkit/Split-v0", "ppo", scenario=scenario, total_timesteps=steps, seed=seed,
-                              progress_bar=False, callback=progress_callback(steps, "PPO"))
+            model = train_sb3(
+                "hbkit/Split-v0",
+                "ppo",
+                scenario=scenario,
+                total_timesteps=steps,
+                seed=seed,
+                progress_bar=False,
+                callback=progress_callback(steps, "PPO"),
+            )
             state["model"] = model
             report = evaluate(model, "hbkit/Split-v0", scenario=scenario, episodes=episodes, seed=seed)
             runs = learner_runs(scenario, tuple(LEARNERS), episodes, seed)
@@ -148,8 +170,11 @@ def ppo_panel(
             curves["ppo"] = report["regret_curve"]
             from IPython.display import display
 
-            display(regret_curves_figure(curves, title=f"PPO after {steps:,} steps: mean regret "
-                                                       f"{report['regret']:.3f}"))
+            display(
+                regret_curves_figure(
+                    curves, title=f"PPO after {steps:,} steps: mean regret {report['regret']:.3f}"
+                )
+            )
 
     button.on_click(train)
     panel = widgets.VBox([button, out])
@@ -174,8 +199,11 @@ def learned_panel(
     from hbkit.train.split import SplitESConfig
 
     its = int(iterations or SplitESConfig.iterations)
-    button = widgets.Button(description=f"Train the structured manager ({its} iterations)",
-                            button_style="primary", layout=widgets.Layout(width="360px"))
+    button = widgets.Button(
+        description=f"Train the structured manager ({its} iterations)",
+        button_style="primary",
+        layout=widgets.Layout(width="360px"),
+    )
     out = widgets.Output()
     state: dict[str, Any] = {}
 
@@ -204,12 +232,16 @@ def learned_panel(
             agents.update({"untrained structure": GuessManager(env), "learned": manager})
             curves = {}
             for name, agent in agents.items():  # the same worlds (the same seed) for every agent
-                curves[name] = evaluate(agent, "hbkit/Split-v0", scenario=scenario, episodes=episodes,
-                                        seed=seed)["regret_curve"]
+                curves[name] = evaluate(
+                    agent, "hbkit/Split-v0", scenario=scenario, episodes=episodes, seed=seed
+                )["regret_curve"]
             mean = sum(curves["learned"]) / len(curves["learned"])
             print("learned parameters:", manager)
-            display(regret_curves_figure(curves, title=f"The structured manager after {its} iterations: "
-                                                       f"mean regret {mean:.3f}"))
+            display(
+                regret_curves_figure(
+                    curves, title=f"The structured manager after {its} iterations: mean regret {mean:.3f}"
+                )
+            )
 
     button.on_click(train)
     panel = widgets.VBox([button, out])

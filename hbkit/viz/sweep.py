@@ -55,14 +55,30 @@ def sweep_figure(
             s = g[metric]
             hw = s["half_width"]
             hw = hw if isinstance(hw, float) and math.isfinite(hw) else 0.0
-            fig.add_trace(go.Scatter(
-                x=[label], y=[s["mean"]], mode="markers", name=label, legendgroup=label, showlegend=col == 1,
-                marker={"size": 10, "color": method_color(str(g.get("name", label)), i)},
-                error_y={"type": "data", "array": [hw], "visible": True, "thickness": 1.5, "width": 6},
-                hovertemplate=f"{label}<br>{metric}: %{{y:.4g}} ± {hw:.3g} (n={s['n']})<extra></extra>",
-            ), row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=[label],
+                    y=[s["mean"]],
+                    mode="markers",
+                    name=label,
+                    legendgroup=label,
+                    showlegend=col == 1,
+                    marker={"size": 10, "color": method_color(str(g.get("name", label)), i)},
+                    error_y={"type": "data", "array": [hw], "visible": True, "thickness": 1.5, "width": 6},
+                    hovertemplate=f"{label}<br>{metric}: %{{y:.4g}} ± {hw:.3g} (n={s['n']})<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
     style(fig, title, height)
     fig.update_layout(showlegend=False)
-    fig.add_annotation(text="mean ± 95 % interval over seeds", xref="paper", yref="paper", x=0, y=-0.18,
-                       showarrow=False, font={"size": 11})
+    fig.add_annotation(
+        text="mean ± 95 % interval over seeds",
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=-0.18,
+        showarrow=False,
+        font={"size": 11},
+    )
     return fig

@@ -31,8 +31,15 @@ from hbkit.viz.common import (
     subplots,
 )
 
-__all__ = ["workers_figure", "worker_value", "team_snapshot", "team_dashboard", "success_vs_cost", "sweep_point",
-           "MANAGER_COLORS"]
+__all__ = [
+    "workers_figure",
+    "worker_value",
+    "team_snapshot",
+    "team_dashboard",
+    "success_vs_cost",
+    "sweep_point",
+    "MANAGER_COLORS",
+]
 
 #: Colors of the Team managers (learned ones share the colors of their algorithms).
 MANAGER_COLORS = {
@@ -75,27 +82,79 @@ def workers_figure(world_or_env: Any, height: int = 420) -> go.Figure:
     :param world_or_env: a :class:`hbkit.sim.team.TeamWorld` or a Team env
     """
     w = _world(world_or_env)
-    names = [f"{n} ({'local' if loc else 'cloud'})" for n, loc in zip(w.worker_names, w.is_local)]
-    fig = subplots(rows=1, cols=3, horizontal_spacing=0.12, shared_yaxes=True,
-                        subplot_titles=("published skill (medium difficulty)",
-                                        "dollars per call, typical task", "memory units (16 GB = 100)"))
+    names = [
+        f"{n} ({'local' if loc else 'cloud'})" for n, loc in zip(w.worker_names, w.is_local, strict=True)
+    ]
+    fig = subplots(
+        rows=1,
+        cols=3,
+        horizontal_spacing=0.12,
+        shared_yaxes=True,
+        subplot_titles=(
+            "published skill (medium difficulty)",
+            "dollars per call, typical task",
+            "memory units (16 GB = 100)",
+        ),
+    )
     for k, t in enumerate(w.type_names):
-        fig.add_trace(go.Bar(y=names, x=w.skill[:, k], name=t, orientation="h",
-                             marker_color=TYPE_COLORS[k % len(TYPE_COLORS)], legendgroup=t, offsetgroup=t,
-                             hovertemplate="%{y}: %{x:.2f} on " + t + "<extra></extra>"), 1, 1)
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=w.skill[:, k],
+                name=t,
+                orientation="h",
+                marker_color=TYPE_COLORS[k % len(TYPE_COLORS)],
+                legendgroup=t,
+                offsetgroup=t,
+                hovertemplate="%{y}: %{x:.2f} on " + t + "<extra></extra>",
+            ),
+            1,
+            1,
+        )
     out_tokens = np.rint(w.answer_median[None, :] * w.verbosity[:, None])
     dollars = (w.prompt_median[None, :] * w.price_in_p[:, None] + out_tokens * w.price_out_p[:, None]) / PICO
     for k, t in enumerate(w.type_names):
-        fig.add_trace(go.Bar(y=names, x=np.where(w.is_local, np.nan, dollars[:, k]), name=t,
-                             orientation="h", marker_color=TYPE_COLORS[k % len(TYPE_COLORS)],
-                             legendgroup=t, offsetgroup=t, showlegend=False,
-                             hovertemplate="%{y}: $%{x:.5f} per " + t + " call<extra></extra>"), 1, 2)
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=np.where(w.is_local, np.nan, dollars[:, k]),
+                name=t,
+                orientation="h",
+                marker_color=TYPE_COLORS[k % len(TYPE_COLORS)],
+                legendgroup=t,
+                offsetgroup=t,
+                showlegend=False,
+                hovertemplate="%{y}: $%{x:.5f} per " + t + " call<extra></extra>",
+            ),
+            1,
+            2,
+        )
     local_mem = np.where(w.is_local, w.worker_memory, np.nan)
-    fig.add_trace(go.Bar(y=names, x=local_mem, name="reserved while hired", orientation="h",
-                         marker_color="#636363", offsetgroup="memory"), 1, 3)
-    fig.add_trace(go.Bar(y=names, x=np.where(w.is_local, w.run_memory, np.nan), base=local_mem,
-                         name="extra while running", orientation="h", marker_color="#bdbdbd",
-                         offsetgroup="memory"), 1, 3)
+    fig.add_trace(
+        go.Bar(
+            y=names,
+            x=local_mem,
+            name="reserved while hired",
+            orientation="h",
+            marker_color="#636363",
+            offsetgroup="memory",
+        ),
+        1,
+        3,
+    )
+    fig.add_trace(
+        go.Bar(
+            y=names,
+            x=np.where(w.is_local, w.run_memory, np.nan),
+            base=local_mem,
+            name="extra while running",
+            orientation="h",
+            marker_color="#bdbdbd",
+            offsetgroup="memory",
+        ),
+        1,
+        3,
+    )
     fig.update_layout(barmode="group")
     fig.update_xaxes(range=[0, 1], row=1, col=1)
     cloud = dollars[~np.asarray(w.is_local)]
@@ -105,8 +164,9 @@ def workers_figure(world_or_env: Any, height: int = 420) -> go.Figure:
     return style(fig, "The workers", height=height)
 
 
-def worker_value(world_or_env: Any, task_type: str, difficulty: float, money_weight: float | None = None,
-                 height: int = 420) -> go.Figure:
+def worker_value(
+    world_or_env: Any, task_type: str, difficulty: float, money_weight: float | None = None, height: int = 420
+) -> go.Figure:
     """Each worker (and the manager itself) on a typical task of one type and difficulty: dollars of
     a call (x; local workers and the manager cost none) against the published success probability
     (y). Marker size shows the memory a local worker reserves. Dotted lines are equal
@@ -130,38 +190,62 @@ def worker_value(world_or_env: Any, task_type: str, difficulty: float, money_wei
     xs = np.concatenate([dollars, [0.0]])
     paid = xs[xs > 0]
     lo, hi = (float(paid.min()), float(paid.max())) if paid.size else (1e-4, 1e-3)
-    free = 10 ** (math.floor(math.log10(lo)) - 1)            # where a log axis shows "free"
+    free = 10 ** (math.floor(math.log10(lo)) - 1)  # where a log axis shows "free"
     xplot = np.where(xs > 0, xs, free)
     xmax = hi * 1.5
     # iso-net-value lines value * p - lam * x = level, as one trace (one trace each would redraw slower)
     x = np.geomspace(free, xmax, 40)
     lines_x = np.concatenate([np.append(x, np.nan) for _ in range(5)])
-    lines_y = np.concatenate([np.append((level + lam * x) / value, np.nan)
-                              for level in np.linspace(0.0, value, 6)[1:]])
+    lines_y = np.concatenate(
+        [np.append((level + lam * x) / value, np.nan) for level in np.linspace(0.0, value, 6)[1:]]
+    )
     kinds = ["local" if local else "cloud" for local in w.is_local] + ["manager"]
     memory = np.append(np.where(w.is_local, w.worker_memory, 0), 0)
     net = value * p - lam * xs
     positions = label_positions(xplot, p, names, xlog=True)
-    fig = new_figure(*[
-        go.Scatter(x=lines_x, y=lines_y, mode="lines", showlegend=False, hoverinfo="skip",
-                   line=dict(color="#ccc", dash="dot", width=1)),
-        go.Scatter(
-            x=xplot, y=p, mode="markers+text", text=names, textposition=positions,
-            customdata=np.stack([kinds, np.round(net, 4), [f"{d:.5f}" for d in xs]], axis=1),
-            cliponaxis=False,
-            marker=dict(size=10 + 0.4 * memory, color=[_color(k) for k in kinds],
-                        symbol=["square" if k == "local" else "diamond" if k == "manager" else "circle"
-                                for k in kinds], line=dict(width=1, color="white")),
-            hovertemplate=("%{text} (%{customdata[0]})<br>success %{y:.2f}<br>$%{customdata[2]} per call<br>"
-                           "net value %{customdata[1]}<extra></extra>")),
-    ])
+    fig = new_figure(
+        *[
+            go.Scatter(
+                x=lines_x,
+                y=lines_y,
+                mode="lines",
+                showlegend=False,
+                hoverinfo="skip",
+                line=dict(color="#ccc", dash="dot", width=1),
+            ),
+            go.Scatter(
+                x=xplot,
+                y=p,
+                mode="markers+text",
+                text=names,
+                textposition=positions,
+                customdata=np.stack([kinds, np.round(net, 4), [f"{d:.5f}" for d in xs]], axis=1),
+                cliponaxis=False,
+                marker=dict(
+                    size=10 + 0.4 * memory,
+                    color=[_color(k) for k in kinds],
+                    symbol=[
+                        "square" if k == "local" else "diamond" if k == "manager" else "circle" for k in kinds
+                    ],
+                    line=dict(width=1, color="white"),
+                ),
+                hovertemplate=(
+                    "%{text} (%{customdata[0]})<br>success %{y:.2f}<br>$%{customdata[2]} per call<br>"
+                    "net value %{customdata[1]}<extra></extra>"
+                ),
+            ),
+        ]
+    )
     axis = log_axis(lo, xmax, label=money_label, zero_at=free, zero_label="free")
     fig.update_xaxes(title=f"dollars per {task_type} call (typical size, log scale)", **axis)
     fig.update_yaxes(title="published success", range=[0, 1.08])
     fig.update_layout(showlegend=False)
-    return style(fig, f"{task_type}, difficulty {float(difficulty):.2f}: success against cost<br>"
-                      f"<sup>dotted: equal net value at {lam:g} per dollar; squares local, circles cloud</sup>",
-                 height=height)
+    return style(
+        fig,
+        f"{task_type}, difficulty {float(difficulty):.2f}: success against cost<br>"
+        f"<sup>dotted: equal net value at {lam:g} per dollar; squares local, circles cloud</sup>",
+        height=height,
+    )
 
 
 def team_snapshot(env: Any) -> dict[str, Any]:
@@ -211,22 +295,42 @@ def team_dashboard(snapshot: Mapping[str, Any], height: int = 430) -> go.Figure:
     """
     s = snapshot
     fig = subplots(
-        rows=2, cols=2, row_heights=[0.42, 0.58], vertical_spacing=0.08,
+        rows=2,
+        cols=2,
+        row_heights=[0.42, 0.58],
+        vertical_spacing=0.08,
         specs=[[{"type": "indicator"}, {"type": "indicator"}], [{"type": "table", "colspan": 2}, None]],
     )
     budget = max(s["budget"], 1e-12)
-    fig.add_trace(go.Indicator(
-        mode="gauge+number", value=s["remaining"], number={"prefix": "$", "valueformat": ".4f"},
-        title={"text": f"money left of ${s['budget']:.3f} (spent ${s['spent']:.4f})"},
-        gauge={"axis": {"range": [0, budget]}, "bar": {"color": "#2ca02c" if s["remaining"] > 0.2 * budget
-                                                        else "#d62728"}},
-    ), 1, 1)
-    fig.add_trace(go.Indicator(
-        mode="gauge+number", value=s["memory_used"], number={"suffix": f" / {s['capacity']} units"},
-        title={"text": "memory reserved (peak marked)"},
-        gauge={"axis": {"range": [0, max(s["capacity"], 1)]}, "bar": {"color": "#1f77b4"},
-               "threshold": {"line": {"color": "#d62728", "width": 3}, "value": s["peak_memory"]}},
-    ), 1, 2)
+    fig.add_trace(
+        go.Indicator(
+            mode="gauge+number",
+            value=s["remaining"],
+            number={"prefix": "$", "valueformat": ".4f"},
+            title={"text": f"money left of ${s['budget']:.3f} (spent ${s['spent']:.4f})"},
+            gauge={
+                "axis": {"range": [0, budget]},
+                "bar": {"color": "#2ca02c" if s["remaining"] > 0.2 * budget else "#d62728"},
+            },
+        ),
+        1,
+        1,
+    )
+    fig.add_trace(
+        go.Indicator(
+            mode="gauge+number",
+            value=s["memory_used"],
+            number={"suffix": f" / {s['capacity']} units"},
+            title={"text": "memory reserved (peak marked)"},
+            gauge={
+                "axis": {"range": [0, max(s["capacity"], 1)]},
+                "bar": {"color": "#1f77b4"},
+                "threshold": {"line": {"color": "#d62728", "width": 3}, "value": s["peak_memory"]},
+            },
+        ),
+        1,
+        2,
+    )
     header = ["worker", "on team"] + list(s["types"])
     team = s["team"]
     cells: list[list[str]] = [list(s["workers"]), []]
@@ -235,13 +339,25 @@ def team_dashboard(snapshot: Mapping[str, Any], height: int = 430) -> go.Figure:
         cells[1].append("slot " + ", ".join(slots) if slots else "")
     succ, tri = np.asarray(s["successes"]), np.asarray(s["trials"])
     for k in range(len(s["types"])):
-        cells.append([f"{int(a)}/{int(n)}  ({(a + 1) / (n + 2):.2f})" if n else "-"
-                      for a, n in zip(succ[:, k], tri[:, k])])
-    fig.add_trace(go.Table(header={"values": header, "fill_color": "#f0f0f0", "align": "left"},
-                           cells={"values": cells, "align": "left"}), 2, 1)
-    title = (f"task {min(s['task'] + 1, s['tasks'])}/{s['tasks']}: {s['type']} "
-             f"(difficulty {s['difficulty']:.2f}, part {min(s['part'] + 1, s['parts'])} of {s['parts']}), "
-             f"solved {s['solved']}" + (" - stream over" if s["done"] else ""))
+        cells.append(
+            [
+                f"{int(a)}/{int(n)}  ({(a + 1) / (n + 2):.2f})" if n else "-"
+                for a, n in zip(succ[:, k], tri[:, k], strict=True)
+            ]
+        )
+    fig.add_trace(
+        go.Table(
+            header={"values": header, "fill_color": "#f0f0f0", "align": "left"},
+            cells={"values": cells, "align": "left"},
+        ),
+        2,
+        1,
+    )
+    title = (
+        f"task {min(s['task'] + 1, s['tasks'])}/{s['tasks']}: {s['type']} "
+        f"(difficulty {s['difficulty']:.2f}, part {min(s['part'] + 1, s['parts'])} of {s['parts']}), "
+        f"solved {s['solved']}" + (" - stream over" if s["done"] else "")
+    )
     return style(fig, title, height)
 
 
@@ -270,27 +386,44 @@ def success_vs_cost(
     learned = [r["name"].startswith(("MaskablePPO", "HBPO")) for r in rows]
     names = [r["name"] for r in rows]
     # one trace for all managers: a redraw then updates arrays instead of replacing traces
-    fig = new_figure(go.Scatter(
-        x=[r["expense_spent"] for r in rows], y=[r[y] for r in rows], mode="markers+text", text=names,
-        textposition=label_positions([r["expense_spent"] for r in rows], [r[y] for r in rows], names),
-        cliponaxis=False,
-        customdata=[r.get("budget_exhausted_rate", 0.0) for r in rows],
-        marker=dict(size=[16 if x else 12 for x in learned], color=[_color(n, i) for i, n in enumerate(names)],
-                    symbol=["star" if x else "circle" for x in learned], line=dict(width=1, color="white")),
-        hovertemplate=(f"%{{text}}<br>spent $%{{x:.4f}}<br>{y} %{{y:.3f}}<br>"
-                       "ran out of money in %{customdata:.0%} of streams<extra></extra>"),
-    ))
+    fig = new_figure(
+        go.Scatter(
+            x=[r["expense_spent"] for r in rows],
+            y=[r[y] for r in rows],
+            mode="markers+text",
+            text=names,
+            textposition=label_positions([r["expense_spent"] for r in rows], [r[y] for r in rows], names),
+            cliponaxis=False,
+            customdata=[r.get("budget_exhausted_rate", 0.0) for r in rows],
+            marker=dict(
+                size=[16 if x else 12 for x in learned],
+                color=[_color(n, i) for i, n in enumerate(names)],
+                symbol=["star" if x else "circle" for x in learned],
+                line=dict(width=1, color="white"),
+            ),
+            hovertemplate=(
+                f"%{{text}}<br>spent $%{{x:.4f}}<br>{y} %{{y:.3f}}<br>"
+                "ran out of money in %{customdata:.0%} of streams<extra></extra>"
+            ),
+        )
+    )
     if budget is not None:
-        fig.add_vline(x=budget, line_dash="dash", line_color="#999",
-                      annotation_text=f"expense budget ${budget:g}", annotation_position="top right")
+        fig.add_vline(
+            x=budget,
+            line_dash="dash",
+            line_color="#999",
+            annotation_text=f"expense budget ${budget:g}",
+            annotation_position="top right",
+        )
     fig.update_xaxes(title="mean dollars spent per stream", rangemode="tozero")
     fig.update_yaxes(title=y.replace("_", " "))
     fig.update_layout(showlegend=False)
     return style(fig, title, height)
 
 
-def success_vs_cost_at(grid: Mapping[str, Any], expense: float, memory: int,
-                       y: str = "success_rate", height: int = 420) -> go.Figure:
+def success_vs_cost_at(
+    grid: Mapping[str, Any], expense: float, memory: int, y: str = "success_rate", height: int = 420
+) -> go.Figure:
     """:func:`success_vs_cost` at one point of a sweep grid (the builder notebook 05's sliders
     drive)."""
     rows = sweep_point(grid, expense, memory)

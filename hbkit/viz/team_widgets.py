@@ -24,8 +24,9 @@ from hbkit.viz.team import success_vs_cost_at, team_dashboard, team_snapshot, wo
 __all__ = ["worker_explorer", "PlayTeam", "HierarchyDashboard", "fast_grid", "NOTEBOOK_DASHBOARDS"]
 
 
-def worker_explorer(scenario: Any = "hashiru", widget_factory: Callable[[go.Figure], go.Figure] | None = None
-                    ) -> LiveFigure:
+def worker_explorer(
+    scenario: Any = "hashiru", widget_factory: Callable[[go.Figure], go.Figure] | None = None
+) -> LiveFigure:
     """:func:`hbkit.viz.team.worker_value` with a difficulty slider, a task-type dropdown and a
     money-weight slider (a redraw only computes a dozen numbers).
 
@@ -36,12 +37,20 @@ def worker_explorer(scenario: Any = "hashiru", widget_factory: Callable[[go.Figu
 
     world = TeamEnv(scenario).world
     controls = {
-        "difficulty": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="difficulty",
-                                          continuous_update=True),
-        "task_type": widgets.Dropdown(options=list(world.type_names), value=world.type_names[0],
-                                      description="task type"),
-        "money_weight": widgets.FloatSlider(value=float(world.money_weight), min=0.0, max=50.0, step=1.0,
-                                            description="$ weight", continuous_update=True),
+        "difficulty": widgets.FloatSlider(
+            value=0.5, min=0.0, max=1.0, step=0.05, description="difficulty", continuous_update=True
+        ),
+        "task_type": widgets.Dropdown(
+            options=list(world.type_names), value=world.type_names[0], description="task type"
+        ),
+        "money_weight": widgets.FloatSlider(
+            value=float(world.money_weight),
+            min=0.0,
+            max=50.0,
+            step=1.0,
+            description="$ weight",
+            continuous_update=True,
+        ),
     }
     return LiveFigure(worker_value, controls, fixed={"world_or_env": world}, widget_factory=widget_factory)
 
@@ -57,8 +66,13 @@ class PlayTeam:
     :param widget_factory: how to make the live figure (tests pass ``go.Figure``)
     """
 
-    def __init__(self, scenario: str = "hashiru", seed: int = 0, memory: int | None = None,
-                 widget_factory: Callable[[go.Figure], go.Figure] | None = None):
+    def __init__(
+        self,
+        scenario: str = "hashiru",
+        seed: int = 0,
+        memory: int | None = None,
+        widget_factory: Callable[[go.Figure], go.Figure] | None = None,
+    ):
         import ipywidgets as widgets
 
         from hbkit.managers.team import MANAGERS
@@ -75,18 +89,30 @@ class PlayTeam:
 
         layout = widgets.Layout(width="auto")
         self.answer = widgets.Button(description="answer myself", layout=layout)
-        self.hire_choice = widgets.Dropdown(options=[(n, i) for i, n in enumerate(w.worker_names)],
-                                            description="worker", layout=widgets.Layout(width="220px"))
+        self.hire_choice = widgets.Dropdown(
+            options=[(n, i) for i, n in enumerate(w.worker_names)],
+            description="worker",
+            layout=widgets.Layout(width="220px"),
+        )
         self.hire = widgets.Button(description="hire", layout=layout)
-        self.slot_choice = widgets.Dropdown(options=[(f"slot {j}", j) for j in range(w.num_slots)],
-                                            description="slot", layout=widgets.Layout(width="180px"))
+        self.slot_choice = widgets.Dropdown(
+            options=[(f"slot {j}", j) for j in range(w.num_slots)],
+            description="slot",
+            layout=widgets.Layout(width="180px"),
+        )
         self.assign = widgets.Button(description="assign to slot", button_style="primary", layout=layout)
         self.fire = widgets.Button(description="fire slot", button_style="warning", layout=layout)
         self.suggest = widgets.Button(description="suggest (greedy)", layout=layout)
         self.new = widgets.Button(description="new stream", layout=layout)
-        self.budget = widgets.FloatSlider(value=w.expense_budget, min=0.01, max=w.spend_ceiling,
-                                          step=0.01, description="budget $", readout_format=".2f",
-                                          continuous_update=False)
+        self.budget = widgets.FloatSlider(
+            value=w.expense_budget,
+            min=0.01,
+            max=w.spend_ceiling,
+            step=0.01,
+            description="budget $",
+            readout_format=".2f",
+            continuous_update=False,
+        )
         self.status = widgets.HTML()
         self.answer.on_click(lambda _: self.act(0))
         self.hire.on_click(lambda _: self.act(int(w.hire_action[self.hire_choice.value])))
@@ -95,13 +121,15 @@ class PlayTeam:
         self.suggest.on_click(lambda _: self._suggest())
         self.new.on_click(lambda _: self.new_stream())
         self.budget.observe(lambda _: self.new_stream(same_seed=True), names="value")
-        self.widget = widgets.VBox([
-            widgets.HBox([self.answer, self.hire_choice, self.hire]),
-            widgets.HBox([self.slot_choice, self.assign, self.fire, self.suggest]),
-            widgets.HBox([self.budget, self.new]),
-            self.status,
-            as_widget(self.figure),
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.answer, self.hire_choice, self.hire]),
+                widgets.HBox([self.slot_choice, self.assign, self.fire, self.suggest]),
+                widgets.HBox([self.budget, self.new]),
+                self.status,
+                as_widget(self.figure),
+            ]
+        )
         self._note("A new stream of tasks. Hire a worker, then assign it the task, or answer yourself.")
 
     # -- actions -------------------------------------------------------------------------------
@@ -129,8 +157,13 @@ class PlayTeam:
                 text += f" (fee ${self.info['spent'] - before['spent']:.4f})"
         text += f"; reward {reward:+.3f}, total {self.total:.2f}"
         if term or trunc:
-            why = ("the money ran out" if self.info["exhausted"] else
-                   "the step limit was reached" if trunc else "all tasks are done")
+            why = (
+                "the money ran out"
+                if self.info["exhausted"]
+                else "the step limit was reached"
+                if trunc
+                else "all tasks are done"
+            )
             text += f". <b>Stream over</b>: {why}, {self.info['solved']} of {w.num_tasks} solved."
         self._note(text)
 
@@ -175,25 +208,41 @@ class HierarchyDashboard:
     :param widget_factory: how to make the live figure (tests pass ``go.Figure``)
     """
 
-    def __init__(self, grid: dict[str, Any], y: str = "success_rate",
-                 train: Callable[[int], dict[str, Any]] | None = None,
-                 widget_factory: Callable[[go.Figure], go.Figure] | None = None):
+    def __init__(
+        self,
+        grid: dict[str, Any],
+        y: str = "success_rate",
+        train: Callable[[int], dict[str, Any]] | None = None,
+        widget_factory: Callable[[go.Figure], go.Figure] | None = None,
+    ):
         import ipywidgets as widgets
 
         self.grid = grid
         budgets, memories = grid["expense_budgets"], grid["memories"]
         b0 = min(budgets, key=lambda b: abs(b - 0.2))
         m0 = min(memories, key=lambda m: abs(m - 100))
-        self.expense = widgets.SelectionSlider(options=[(f"${b:g}", b) for b in budgets], value=b0,
-                                               description="expense", continuous_update=True)
-        self.memory = widgets.SelectionSlider(options=[(f"{m * 0.16:g} GB", m) for m in memories],
-                                              value=m0, description="memory", continuous_update=True)
-        self.live = LiveFigure(success_vs_cost_at, {"expense": self.expense, "memory": self.memory},
-                               fixed={"grid": grid, "y": y}, widget_factory=widget_factory)
+        self.expense = widgets.SelectionSlider(
+            options=[(f"${b:g}", b) for b in budgets], value=b0, description="expense", continuous_update=True
+        )
+        self.memory = widgets.SelectionSlider(
+            options=[(f"{m * 0.16:g} GB", m) for m in memories],
+            value=m0,
+            description="memory",
+            continuous_update=True,
+        )
+        self.live = LiveFigure(
+            success_vs_cost_at,
+            {"expense": self.expense, "memory": self.memory},
+            fixed={"grid": grid, "y": y},
+            widget_factory=widget_factory,
+        )
         self._train = train
         self.runs = 0
-        self.button = widgets.Button(description="train MaskablePPO + HBPO + HBPO-router", button_style="success",
-                                     layout=widgets.Layout(width="auto"))
+        self.button = widgets.Button(
+            description="train MaskablePPO + HBPO + HBPO-router",
+            button_style="success",
+            layout=widgets.Layout(width="auto"),
+        )
         self.output = widgets.Output()
         self.button.on_click(lambda _: self.train())
         self.widget = widgets.VBox([self.live.widget, widgets.HBox([self.button]), self.output])
@@ -232,8 +281,10 @@ class HierarchyDashboard:
     def describe(self) -> str:
         """A short text of the current point (for screen readers and plain terminals)."""
         rows = self.grid["points"][(self.expense.value, self.memory.value)]
-        return "; ".join(f"{html.escape(n)}: success {r['success_rate']:.2f}, ${r['expense_spent']:.3f}"
-                         for n, r in rows.items())
+        return "; ".join(
+            f"{html.escape(n)}: success {r['success_rate']:.2f}, ${r['expense_spent']:.3f}"
+            for n, r in rows.items()
+        )
 
 
 def fast_grid(scenario: Any = "hashiru", episodes: int = 16, seed: int = 0) -> dict[str, Any]:
@@ -245,8 +296,14 @@ def fast_grid(scenario: Any = "hashiru", episodes: int = 16, seed: int = 0) -> d
     from hbkit.managers.team import make_managers
 
     env = gym.make("hbkit/Team-v0", scenario=scenario)
-    return budget_memory_grid(make_managers(env), expense_budgets=(0.05, 0.1, 0.2, 0.3), memories=(50, 100, 150),
-                 scenario=scenario, episodes=episodes, seed=seed)
+    return budget_memory_grid(
+        make_managers(env),
+        expense_budgets=(0.05, 0.1, 0.2, 0.3),
+        memories=(50, 100, 150),
+        scenario=scenario,
+        episodes=episodes,
+        seed=seed,
+    )
 
 
 def _hierarchy_live(widget_factory: Callable[[go.Figure], go.Figure] | None = None) -> LiveFigure:

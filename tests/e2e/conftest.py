@@ -22,9 +22,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("HBKIT_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("HBKIT_ARTIFACTS", ROOT / "test-artifacts")) / "e2e"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def _free_port() -> int:
@@ -38,7 +46,9 @@ def lab_server(tmp_path_factory):
     """Start JupyterLab on a copy of notebooks/ and yield ``(base_url, token, root)``."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser test skipped: Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="browser test skipped: the playwright package is missing")
+    pytest.importorskip(
+        "playwright.sync_api", reason="browser test skipped: the playwright package is missing"
+    )
     pytest.importorskip("jupyterlab", reason="browser test skipped: jupyterlab is not installed")
     root = tmp_path_factory.mktemp("lab")
     for nb in (ROOT / "notebooks").glob("*.ipynb"):
@@ -48,21 +58,41 @@ def lab_server(tmp_path_factory):
     # render every cell (no windowing), no news or update checks (the machine may be offline)
     (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
-        '{"windowingMode": "none"}')
+        '{"windowingMode": "none"}'
+    )
     (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        '{"fetchNews": "false", "checkForUpdates": false}')
-    env = {**os.environ, "HBKIT_FAST": "1", "JUPYTER_CONFIG_DIR": str(root / ".jupyter-config"),
-           "JUPYTER_RUNTIME_DIR": str(root / ".jupyter-runtime"),
-           "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(settings / "ws")}
+        '{"fetchNews": "false", "checkForUpdates": false}'
+    )
+    env = {
+        **os.environ,
+        "HBKIT_FAST": "1",
+        "JUPYTER_CONFIG_DIR": str(root / ".jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(root / ".jupyter-runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(settings / "ws"),
+    }
     log = open(root / "jupyter.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-         "--LabApp.news_url=", "--LabServerApp.extension_manager=readonly",
-         "--LabApp.expose_app_in_browser=True", "--allow-root"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.open_browser=False",
+            "--LabApp.news_url=",
+            "--LabServerApp.extension_manager=readonly",
+            "--LabApp.expose_app_in_browser=True",
+            "--allow-root",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90

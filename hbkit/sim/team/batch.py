@@ -130,9 +130,20 @@ class TeamBatch(SingleEpisode):
         self.budget[idx] = budget_p
         self.spent[idx] = 0
         self.remaining[idx] = budget_p
-        for arr in (self.task, self.part, self.part_ok, self.steps, self.hires, self.fires,
-                    self.rejected, self.solved, self.successes, self.trials, self.solved_by_type,
-                    self.spent_by_type):
+        for arr in (
+            self.task,
+            self.part,
+            self.part_ok,
+            self.steps,
+            self.hires,
+            self.fires,
+            self.rejected,
+            self.solved,
+            self.successes,
+            self.trials,
+            self.solved_by_type,
+            self.spent_by_type,
+        ):
             arr[idx] = 0
         self.done[idx] = False
         self.exhausted[idx] = False
@@ -145,7 +156,7 @@ class TeamBatch(SingleEpisode):
         self.tasks_by_type[idx] = (tt[:, :, None] == np.arange(w.num_types)).sum(axis=1)
         self.stream_value[idx] = w.value[tt].sum(axis=1)
         cost = w.call_cost_p(streams)
-        self.cost[idx, :N, :w.num_workers] = cost
+        self.cost[idx, :N, : w.num_workers] = cost
         self.cost[idx, N] = 0
         p = w.success_prob(streams)
         self.prob[idx] = p
@@ -175,10 +186,10 @@ class TeamBatch(SingleEpisode):
         hire = np.where(w.hire_fee_p > remaining[:, None], 3, 0)
         hire = np.where(w.worker_memory > free[:, None], 2, hire)
         hire[full] = 1
-        reason[:, 1:1 + C] = hire
+        reason[:, 1 : 1 + C] = hire
         # fire j
         empty = slot < 0
-        reason[:, 1 + C:1 + C + S] = np.where(empty, 4, 0)
+        reason[:, 1 + C : 1 + C + S] = np.where(empty, 4, 0)
         # assign j
         c = np.where(empty, C, slot)
         t = self.task[r]
@@ -187,7 +198,7 @@ class TeamBatch(SingleEpisode):
         assign = np.where(w.run_memory_x[c] > free[:, None], 6, assign)
         assign = np.where(self.used[r], 5, assign)
         assign[empty] = 4
-        reason[:, 1 + C + S:] = assign
+        reason[:, 1 + C + S :] = assign
         done = self.done[r]
         if done.any():
             reason[done] = 8
@@ -295,8 +306,7 @@ class TeamBatch(SingleEpisode):
         if w.reward_name == "plain":
             reward = decided_value - w.money_weight * (step_cost / PICO)
         else:
-            ret = w.reward(self.solved_value / self.stream_value, self.spent / PICO,
-                           self.budget / PICO)
+            ret = w.reward(self.solved_value / self.stream_value, self.spent / PICO, self.budget / PICO)
             reward = np.where(live, ret - self.last_return, 0.0)
             self.last_return = np.where(live, ret, self.last_return)
         if w.reject_penalty:
@@ -321,8 +331,9 @@ class TeamBatch(SingleEpisode):
         obs[:, w.f_money_left] = rem / L
         obs[:, w.f_money_share] = rem / self.budget
         left = np.maximum(N - self.task, 1)
-        obs[:, w.f_money_per_task] = np.minimum(rem / left / (w.cost_unit * PICO),
-                                                w.obs_high[w.f_money_per_task])
+        obs[:, w.f_money_per_task] = np.minimum(
+            rem / left / (w.cost_unit * PICO), w.obs_high[w.f_money_per_task]
+        )
         obs[:, w.f_budget] = self.budget / L
         obs[:, w.f_memory_free] = (self.capacity - self.reserved) / self.capacity
         obs[:, w.f_memory] = min(self.capacity / 100.0, float(w.obs_high[w.f_memory]))
@@ -347,8 +358,8 @@ class TeamBatch(SingleEpisode):
         o = w.task_block.start
         cols = slot_c  # (n, S); index C (empty) is masked out below
         obs[:, w.f_slot_local] = w.is_local_x[cols]
-        cost_now = task_row[:, w.f_cost.start - o:w.f_cost.stop - o]
-        skill_now = task_row[:, w.f_skill_now.start - o:w.f_skill_now.stop - o - 1]
+        cost_now = task_row[:, w.f_cost.start - o : w.f_cost.stop - o]
+        skill_now = task_row[:, w.f_skill_now.start - o : w.f_skill_now.stop - o - 1]
         safe = np.minimum(cols, C - 1)
         r = rows[:, None]
         obs[:, w.f_slot_cost] = np.where(occupied, cost_now[r, safe], 0.0)

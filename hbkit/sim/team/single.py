@@ -23,13 +23,26 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.sim.team.world import ASSIGN, FIRE, HIRE, PICO, _logit
+from hbkit.sim.team.world import ASSIGN, FIRE, HIRE, PICO, TeamWorld, _logit
 
 __all__ = ["EpisodeState", "SingleEpisode"]
 
 _PICO_F = float(PICO)
-_INT_FIELDS = ("reserved", "peak_memory", "budget", "spent", "remaining", "task", "part", "part_ok",
-               "steps", "hires", "fires", "rejected", "solved")
+_INT_FIELDS = (
+    "reserved",
+    "peak_memory",
+    "budget",
+    "spent",
+    "remaining",
+    "task",
+    "part",
+    "part_ok",
+    "steps",
+    "hires",
+    "fires",
+    "rejected",
+    "solved",
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -41,24 +54,24 @@ class EpisodeState:
     """
 
     # the stream (fixed for the episode)
-    ttype: list[int]            #: task type per task (and, at index N, the last task's)
-    cost: list[int]             #: call cost per task and catalog entry (K = C + 1, last: the manager)
-    ok: bytes                   #: 0/1 outcome at ``[(task * P + part) * (C + 1) + c]``
-    cost_now: list[float]       #: the observation's cost features per task (K = C)
-    skill_now: list[float]      #: published success per task and entry (K = C)
-    pub: list[float]            #: published logit per task and entry (K = C)
-    task_rows: bytes            #: the task block of the observation, float32, row after row
-    tbt: list[int]              #: tasks per type in the stream
+    ttype: list[int]  #: task type per task (and, at index N, the last task's)
+    cost: list[int]  #: call cost per task and catalog entry (K = C + 1, last: the manager)
+    ok: bytes  #: 0/1 outcome at ``[(task * P + part) * (C + 1) + c]``
+    cost_now: list[float]  #: the observation's cost features per task (K = C)
+    skill_now: list[float]  #: published success per task and entry (K = C)
+    pub: list[float]  #: published logit per task and entry (K = C)
+    task_rows: bytes  #: the task block of the observation, float32, row after row
+    tbt: list[int]  #: tasks per type in the stream
     # the team and the feedback
-    slot: list[int]             #: catalog entry per slot (-1: empty)
-    used: list[bool]            #: the slot worked on the current task
-    succ: list[list[int]]       #: successes per entry and type
-    tri: list[list[int]]        #: trials per entry and type
-    est: list[float]            #: ``(succ + 1) / (tri + 2)``, flat (entry, type)
-    tried: list[float]          #: ``tri / (tri + 4)``, flat (entry, type)
-    shift: list[list[float]]    #: feedback shift of the logit, ``[type][entry]``
-    sbt: list[int]              #: solved per type
-    spbt: list[int]             #: pico-dollars spent per type
+    slot: list[int]  #: catalog entry per slot (-1: empty)
+    used: list[bool]  #: the slot worked on the current task
+    succ: list[list[int]]  #: successes per entry and type
+    tri: list[list[int]]  #: trials per entry and type
+    est: list[float]  #: ``(succ + 1) / (tri + 2)``, flat (entry, type)
+    tried: list[float]  #: ``tri / (tri + 4)``, flat (entry, type)
+    shift: list[list[float]]  #: feedback shift of the logit, ``[type][entry]``
+    sbt: list[int]  #: solved per type
+    spbt: list[int]  #: pico-dollars spent per type
     team: tuple[Any, bytes, bytes, list[int]]  #: what depends on the team only (``_team``)
     # counters (the same names as TeamBatch's arrays)
     reserved: int
@@ -102,6 +115,47 @@ class EpisodeState:
 class SingleEpisode:
     """The plain-Python path of :class:`~hbkit.sim.team.TeamBatch` for a batch of one (a mixin)."""
 
+    # state of the batch, set by TeamBatch.__init__ (one row per episode; see TeamBatch)
+    world: TeamWorld
+    capacity: int
+    cost: np.ndarray
+    ok: np.ndarray
+    done: np.ndarray
+    exhausted: np.ndarray
+    fires: np.ndarray
+    hires: np.ndarray
+    last_return: np.ndarray
+    peak_memory: np.ndarray
+    rejected: np.ndarray
+    solved: np.ndarray
+    solved_value: np.ndarray
+    stream_value: np.ndarray
+    steps: np.ndarray
+    task: np.ndarray
+    task_obs: np.ndarray
+    tasks_by_type: np.ndarray
+    truncated: np.ndarray
+    ttype: np.ndarray
+    used: np.ndarray
+    slot: np.ndarray
+    reserved: np.ndarray
+    spent: np.ndarray
+    remaining: np.ndarray
+    part: np.ndarray
+    part_ok: np.ndarray
+    successes: np.ndarray
+    trials: np.ndarray
+    solved_by_type: np.ndarray
+    spent_by_type: np.ndarray
+    budget: np.ndarray
+    _reason: np.ndarray
+    _mask: np.ndarray
+    _mask_stale: bool
+    _one: EpisodeState | None
+    _mask_cache: dict[bytes, np.ndarray]
+    _team_cache: dict[tuple[int, ...], tuple[Any, bytes, bytes, list[int]]]
+    _hire_cache: dict[int, list[int]]
+
     def episode(self) -> EpisodeState:
         """Episode 0 in Python numbers (built from the arrays if they changed)."""
         one = self._one
@@ -126,12 +180,17 @@ class SingleEpisode:
         m = w.feedback_prior
         q = (np.array(succ, np.float64) + m * w.skill) / (np.array(tri, np.float64) + m)
         slot = self.slot[0].tolist()
+        scalars: dict[str, Any] = {
+            **{k: int(getattr(self, k)[0]) for k in _INT_FIELDS},
+            **{k: bool(getattr(self, k)[0]) for k in ("done", "exhausted", "truncated")},
+            **{k: float(getattr(self, k)[0]) for k in ("solved_value", "stream_value", "last_return")},
+        }
         one = EpisodeState(
             ttype=self.ttype[0].tolist(),
             cost=self.cost[0].ravel().tolist(),
             ok=self.ok[0].tobytes(),
-            cost_now=task_obs[:, w.f_cost.start - tb:w.f_cost.stop - tb].ravel().tolist(),
-            skill_now=task_obs[:, w.f_skill_now.start - tb:w.f_skill_now.stop - tb - 1].ravel().tolist(),
+            cost_now=task_obs[:, w.f_cost.start - tb : w.f_cost.stop - tb].ravel().tolist(),
+            skill_now=task_obs[:, w.f_skill_now.start - tb : w.f_skill_now.stop - tb - 1].ravel().tolist(),
             pub=pub.ravel().tolist(),
             task_rows=task_obs.tobytes(),
             tbt=self.tasks_by_type[0].tolist(),
@@ -139,15 +198,17 @@ class SingleEpisode:
             used=self.used[0].tolist(),
             succ=succ,
             tri=tri,
-            est=[(s + 1.0) / (n + 2.0) for sr, nr in zip(succ, tri) for s, n in zip(sr, nr)],
+            est=[
+                (s + 1.0) / (n + 2.0)
+                for sr, nr in zip(succ, tri, strict=True)
+                for s, n in zip(sr, nr, strict=True)
+            ],
             tried=[n / (n + w._tried_k) for nr in tri for n in nr],
             shift=(_logit(q) - w.skill_logit).T.tolist(),
             sbt=self.solved_by_type[0].tolist(),
             spbt=self.spent_by_type[0].tolist(),
             team=self._team(slot),
-            **{k: int(getattr(self, k)[0]) for k in _INT_FIELDS},
-            **{k: bool(getattr(self, k)[0]) for k in ("done", "exhausted", "truncated")},
-            **{k: float(getattr(self, k)[0]) for k in ("solved_value", "stream_value", "last_return")},
+            **scalars,
         )
         self._mask_one(one)
         self._one = one
@@ -282,9 +343,13 @@ class SingleEpisode:
         if w.reward_name == "plain":
             reward = decided_value - w.money_weight * (float(step_cost) / _PICO_F)
         else:
-            ret = float(w.reward(np.array([one.solved_value / one.stream_value]),
-                                 np.array([float(one.spent) / _PICO_F]),
-                                 np.array([float(one.budget) / _PICO_F]))[0])
+            ret = float(
+                w.reward(
+                    np.array([one.solved_value / one.stream_value]),
+                    np.array([float(one.spent) / _PICO_F]),
+                    np.array([float(one.budget) / _PICO_F]),
+                )[0]
+            )
             reward = ret - one.last_return
             one.last_return = self.last_return[0] = ret
         if w.reject_penalty:
@@ -309,14 +374,22 @@ class SingleEpisode:
                 hire = self._hire_cache.get(free)
                 if hire is None:
                     hire = self._hire_cache[free] = [2 if m > free else 0 for m in w._memory_l]
-                reason = [0, *hire, *fire[w.num_workers:]]
+                reason = [0, *hire, *fire[w.num_workers :]]
             else:
-                reason = [0, *[2 if m > free else 3 if f > remaining else 0
-                               for m, f in zip(w._memory_l, w._fee_l)], *fire[w.num_workers:]]
+                reason = [
+                    0,
+                    *[
+                        2 if m > free else 3 if f > remaining else 0
+                        for m, f in zip(w._memory_l, w._fee_l, strict=True)
+                    ],
+                    *fire[w.num_workers :],
+                ]
             t = one.task * (w.num_workers + 1)
             cost, run = one.cost, w._run_memory_x_l
-            reason += [4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[t + c] > remaining
-                       else 0 for c, u in zip(slot, used)]
+            reason += [
+                4 if c < 0 else 5 if u else 6 if run[c] > free else 7 if cost[t + c] > remaining else 0
+                for c, u in zip(slot, used, strict=True)
+            ]
         one.reason = reason
         one.mask = self._mask_of(reason)
         self._mask_stale = True
@@ -336,6 +409,7 @@ class SingleEpisode:
         """Write :meth:`step_one`'s reasons and mask into the arrays."""
         self._mask_stale = False
         one = self._one
+        assert one is not None  # only called while step_one() holds newer reasons
         self._reason[0] = one.reason
         self._mask[0] = one.mask
 
@@ -357,8 +431,12 @@ class SingleEpisode:
             pick = itemgetter(*[k * (C + 1) + (c if c >= 0 else C) for k in range(6) for c in slot])
             full = -1 not in slot
             reasons = [1 if full else 0] * C + [4 if c < 0 else 0 for c in slot]
-            team = self._team_cache[key] = (pick, w._pack_hired(*[k / S for k in hired]),
-                                            w._pack_onehot(*onehot), reasons)
+            team = self._team_cache[key] = (
+                pick,
+                w._pack_hired(*[k / S for k in hired]),
+                w._pack_onehot(*onehot),
+                reasons,
+            )
         return team
 
     def observe_one(self) -> np.ndarray:
@@ -374,15 +452,26 @@ class SingleEpisode:
         if one.stale_task or one.stale_feedback:
             ty = one.ttype[min(task, N - 1)]
             # expected_logit(), then p = 1 / (1 + exp(-logit)): NumPy's exp, the rest in floats
-            pub = one.pub[task * C:(task + 1) * C]
-            e = np.exp(np.array([-(a + b) for a, b in zip(pub, one.shift[ty])])).tolist()
+            pub = one.pub[task * C : (task + 1) * C]
+            e = np.exp(np.array([-(a + b) for a, b in zip(pub, one.shift[ty], strict=True)])).tolist()
             p_now = [1.0 / (1.0 + v) for v in e]
             est_now, tried_now = one.est[ty::T], one.tried[ty::T]
             one.now_b = w._pack_now(*est_now, *tried_now, *p_now)
             # per catalog entry (and, last, an empty slot): what the slot features pick from
             row = slice(task * C, (task + 1) * C)
-            one.cols = [*w._is_local_x_l, *one.cost_now[row], 0.0, *one.skill_now[row], 0.0,
-                         *est_now, 0.0, *tried_now, 0.0, *p_now, 0.0]
+            one.cols = [
+                *w._is_local_x_l,
+                *one.cost_now[row],
+                0.0,
+                *one.skill_now[row],
+                0.0,
+                *est_now,
+                0.0,
+                *tried_now,
+                0.0,
+                *p_now,
+                0.0,
+            ]
             if one.stale_feedback:
                 one.fb_b = w._pack_fb(*one.est, *one.tried)
         if one.stale_team:
@@ -394,12 +483,30 @@ class SingleEpisode:
         L = w._L_p
         cap = self.capacity
         row = w._task_row_bytes
-        return np.frombuffer(bytearray(b"".join((
-            one.task_rows[task * row:(task + 1) * row],
-            w._pack_scalars(
-                one.part / mp, one.part_ok / mp, task / N, rem / L, rem / budget,
-                min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi), budget / L,
-                (cap - one.reserved) / cap, min(cap / 100.0, w._memory_hi), slot.count(-1) / S),
-            one.hired_b, one.fb_b, one.now_b, one.onehot_b,
-            w._pack_tail(*one.used, *one.pick(one.cols))))), np.float32)
-
+        return np.frombuffer(
+            bytearray(
+                b"".join(
+                    (
+                        one.task_rows[task * row : (task + 1) * row],
+                        w._pack_scalars(
+                            one.part / mp,
+                            one.part_ok / mp,
+                            task / N,
+                            rem / L,
+                            rem / budget,
+                            min(rem / max(N - task, 1) / w._cost_unit_p, w._money_per_task_hi),
+                            budget / L,
+                            (cap - one.reserved) / cap,
+                            min(cap / 100.0, w._memory_hi),
+                            slot.count(-1) / S,
+                        ),
+                        one.hired_b,
+                        one.fb_b,
+                        one.now_b,
+                        one.onehot_b,
+                        w._pack_tail(*one.used, *one.pick(one.cols)),
+                    )
+                )
+            ),
+            np.float32,
+        )

@@ -145,7 +145,7 @@ class TeamWorld:
 
         # task types
         self.type_names = tuple(t["name"] for t in types)
-        self.num_types = T = len(types)
+        self.num_types = len(types)
         self.share = np.array([t["share"] for t in types])
         self.value = np.array([t["value"] for t in types])
         self.parts = np.array([t["parts"] for t in types], np.int64)
@@ -153,7 +153,7 @@ class TeamWorld:
         self.prompt_median = np.array([t["prompt_tokens"] for t in types], np.float64)
         self.answer_median = np.array([t["answer_tokens"] for t in types], np.float64)
         self.slope = np.array([t["difficulty_slope"] for t in types])
-        self.max_parts = P = int(self.parts.max())
+        self.max_parts = int(self.parts.max())
         self._cum_share = np.cumsum(self.share)
         self._cum_share[-1] = 1.0
 
@@ -189,9 +189,9 @@ class TeamWorld:
         kind = np.empty(A, np.int64)
         arg = np.zeros(A, np.int64)
         kind[0] = SELF
-        kind[1:1 + C], arg[1:1 + C] = HIRE, np.arange(C)
-        kind[1 + C:1 + C + S], arg[1 + C:1 + C + S] = FIRE, np.arange(S)
-        kind[1 + C + S:], arg[1 + C + S:] = ASSIGN, np.arange(S)
+        kind[1 : 1 + C], arg[1 : 1 + C] = HIRE, np.arange(C)
+        kind[1 + C : 1 + C + S], arg[1 + C : 1 + C + S] = FIRE, np.arange(S)
+        kind[1 + C + S :], arg[1 + C + S :] = ASSIGN, np.arange(S)
         self.action_kind, self.action_arg = kind, arg
         self.hire_action = 1 + np.arange(C)
         self.fire_action = 1 + C + np.arange(S)
@@ -244,8 +244,15 @@ class TeamWorld:
         if not 0 <= a < self.num_actions:
             raise ValueError(f"action {a} is out of range; allowed: integers 0..{self.num_actions - 1}")
         k, j = int(self.action_kind[a]), int(self.action_arg[a])
-        return ("answer itself" if k == SELF else f"hire {self.worker_names[j]}" if k == HIRE
-                else f"fire slot {j}" if k == FIRE else f"assign slot {j}")
+        return (
+            "answer itself"
+            if k == SELF
+            else f"hire {self.worker_names[j]}"
+            if k == HIRE
+            else f"fire slot {j}"
+            if k == FIRE
+            else f"assign slot {j}"
+        )
 
     @property
     def action_names(self) -> tuple[str, ...]:
@@ -253,7 +260,7 @@ class TeamWorld:
 
     # -- observation layout ----------------------------------------------------------------
     def _build_features(self) -> None:
-        T, C, S = self.num_types, self.num_workers, self.num_slots
+        C, S = self.num_workers, self.num_slots
         names: list[str] = []
         hi: list[float] = []
 
@@ -318,8 +325,9 @@ class TeamWorld:
         answer = np.rint(np.clip(self.answer_median[ttype] * np.exp(self.token_spread * z[1]), 1, MAX_TOKENS))
         dev = self.skill_noise * rng.standard_normal((n, C, T))
         u = rng.random((n, N, P, C + 1))
-        return Streams(ttype.astype(np.int64), difficulty, prompt.astype(np.int64),
-                       answer.astype(np.int64), dev, u)
+        return Streams(
+            ttype.astype(np.int64), difficulty, prompt.astype(np.int64), answer.astype(np.int64), dev, u
+        )
 
     def streams_from_seeds(self, seeds: Any) -> Streams:
         """The stream each integer seed stands for: the same seed always gives the same tasks,
@@ -327,8 +335,12 @@ class TeamWorld:
         seeds = np.asarray(seeds, dtype=np.int64).ravel()
         uniq, inverse = np.unique(seeds, return_inverse=True)
         parts = [self.sample_streams(np.random.default_rng([int(s), 0x7EA4]), 1) for s in uniq]
-        return Streams(**{f: np.concatenate([getattr(p, f) for p in parts])[inverse]
-                          for f in Streams.__dataclass_fields__})
+        return Streams(
+            **{
+                f: np.concatenate([getattr(p, f) for p in parts])[inverse]
+                for f in Streams.__dataclass_fields__
+            }
+        )
 
     # -- the model -----------------------------------------------------------------------------
     def success_prob(self, streams: Streams) -> np.ndarray:
@@ -359,9 +371,9 @@ class TeamWorld:
         out[:, :N, self.f_answer - o] = np.minimum(streams.answer / 1e3, hi[self.f_answer])
         out[:, :N, self.f_value - o] = self.value[streams.ttype] / self.value.max()
         cost = cost_p / (self.cost_unit * PICO)
-        out[:, :N, self.f_cost.start - o:self.f_cost.stop - o] = np.minimum(cost, hi[self.f_cost])
+        out[:, :N, self.f_cost.start - o : self.f_cost.stop - o] = np.minimum(cost, hi[self.f_cost])
         published = 1.0 / (1.0 + np.exp(-self.published_logit(streams.ttype, streams.difficulty)))
-        out[:, :N, self.f_skill_now.start - o:self.f_skill_now.stop - o] = published
+        out[:, :N, self.f_skill_now.start - o : self.f_skill_now.stop - o] = published
         return out
 
     def published_logit(self, ttype: np.ndarray, difficulty: np.ndarray) -> np.ndarray:
@@ -375,8 +387,14 @@ class TeamWorld:
         logit_m = self.ceo_logit[tt] - slope * (1.0 - self.ceo_robust)
         return np.concatenate([logit_w, logit_m[..., None]], axis=-1)
 
-    def expected_logit(self, ttype: np.ndarray, difficulty: np.ndarray, successes: np.ndarray,
-                       trials: np.ndarray, m_prior: Any = None) -> np.ndarray:
+    def expected_logit(
+        self,
+        ttype: np.ndarray,
+        difficulty: np.ndarray,
+        successes: np.ndarray,
+        trials: np.ndarray,
+        m_prior: Any = None,
+    ) -> np.ndarray:
         """What a manager can expect from each worker on the current task, from what it may see:
         the published skill, shifted by the outcomes seen so far. Per worker and type the success
         rate is estimated as ``(successes + m * skill) / (trials + m)`` (``m`` =
@@ -447,9 +465,16 @@ class TeamWorld:
     # -- rewards ---------------------------------------------------------------------------
     def reward(self, solved_share, spent, budget, solved_value=None, name: str | None = None):
         """:func:`team_reward` with this scenario's constants (``name`` defaults to its reward)."""
-        return team_reward(name or self.reward_name, solved_share, spent, budget,
-                           spend_ceiling=self.spend_ceiling, beta=self.beta,
-                           solved_value=solved_value, money_weight=self.money_weight)
+        return team_reward(
+            name or self.reward_name,
+            solved_share,
+            spent,
+            budget,
+            spend_ceiling=self.spend_ceiling,
+            beta=self.beta,
+            solved_value=solved_value,
+            money_weight=self.money_weight,
+        )
 
     def expected_stream_value(self) -> float:
         """Expected total value of a stream (tasks times the mean task value)."""
@@ -467,19 +492,22 @@ class TeamWorld:
 
         :raises ValueError: unless ``min_balance < budget <= spend_ceiling``
         """
-        if (isinstance(budget, (bool, np.bool_, np.complexfloating))
-                or not isinstance(budget, (int, float, np.integer, np.floating))):
-            raise ValueError(f"expense budget {budget!r} is not a number; allowed: dollars with "
-                             f"{self.min_balance} < budget <= {self.spend_ceiling}, or None")
+        if isinstance(budget, (bool, np.bool_, np.complexfloating)) or not isinstance(
+            budget, (int, float, np.integer, np.floating)
+        ):
+            raise ValueError(
+                f"expense budget {budget!r} is not a number; allowed: dollars with "
+                f"{self.min_balance} < budget <= {self.spend_ceiling}, or None"
+            )
         try:
             b = float(budget)
         except OverflowError:  # an int beyond any float
             b = math.inf
         if not (math.isfinite(b) and self.min_balance < b <= self.spend_ceiling):
-            raise ValueError(f"expense budget {budget!r} is out of range; allowed: dollars with "
-                             f"{self.min_balance} < budget <= {self.spend_ceiling} "
-                             "(world.min_balance and world.spend_ceiling), or None for the "
-                             f"scenario's {self.expense_budget}")
+            raise ValueError(
+                f"expense budget {budget!r} is out of range; allowed: dollars with "
+                f"{self.min_balance} < budget <= {self.spend_ceiling} "
+                "(world.min_balance and world.spend_ceiling), or None for the "
+                f"scenario's {self.expense_budget}"
+            )
         return int(round(b * PICO))
-
-

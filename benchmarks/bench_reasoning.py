@@ -16,10 +16,9 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode
+from _common import SPEED_METHOD, single_env_run, table, vector_env_run, versus_cartpole
 
 import hbkit  # noqa: F401
-from _common import SPEED_METHOD, single_env_run, table, vector_env_run, versus_cartpole
 
 TITLE = "Reasoning world: env steps, HBPO training, demo memory"
 ENV = "hbkit/Reasoning-v0"
@@ -55,12 +54,18 @@ SPEED_NOTE = (
 def _missed(ratios: dict[str, float]) -> str:
     """One sentence naming the targets this run missed (the ratios swing by 10-20 % between runs on
     a loaded machine)."""
-    missed = [f"{k} {v:.3g}x (target {'>= 0.5x' if k.endswith('single') else '>= 50x'})"
-              for k, v in ratios.items() if k != "reset" and v < (0.5 if k.endswith("single") else 50)]
+    missed = [
+        f"{k} {v:.3g}x (target {'>= 0.5x' if k.endswith('single') else '>= 50x'})"
+        for k, v in ratios.items()
+        if k != "reset" and v < (0.5 if k.endswith("single") else 50)
+    ]
     if ratios["reset"] > 5:
         missed.append(f"reset {ratios['reset']:.2g}x CartPole's (target <= 5x)")
-    return ("Targets missed in this run: " + "; ".join(missed) + ".") if missed else \
-        "Every target is met in this run."
+    return (
+        ("Targets missed in this run: " + "; ".join(missed) + ".")
+        if missed
+        else "Every target is met in this run."
+    )
 
 
 def _env_speed(quick: bool) -> tuple[str, dict]:
@@ -78,8 +83,13 @@ def _env_speed(quick: bool) -> tuple[str, dict]:
         single, vec_rate = rates[f"{name}/single"], rates[f"{name}/vector"]
         rows += [
             ["Reasoning-v0, gym.make (single Env)", name, single, f"{single / cart:.3f}x", ">= 0.5x"],
-            ["Reasoning-v0, native VectorEnv, 4096 envs", name, vec_rate, f"{vec_rate / cart:.1f}x",
-             ">= 50x"],
+            [
+                "Reasoning-v0, native VectorEnv, 4096 envs",
+                name,
+                vec_rate,
+                f"{vec_rate / cart:.1f}x",
+                ">= 50x",
+            ],
         ]
     reset_text, reset_ratio = _resets(quick)
     text = (
@@ -87,9 +97,12 @@ def _env_speed(quick: bool) -> tuple[str, dict]:
         "CartPole is stepped with uniform random actions. The Reasoning envs run two workloads: "
         "`random`, uniformly random actions (every other action answers: episodes of ~2 steps, so "
         "resets dominate; what an untrained agent does), and `trained`, answering with probability "
-        "1/32 per step (episodes of ~30 steps, like the base reasoner). " + SPEED_METHOD + "\n\n"
+        "1/32 per step (episodes of ~30 steps, like the base reasoner). "
+        + SPEED_METHOD
+        + "\n\n"
         + table(["env", "workload", "steps/s", "vs CartPole", "target"], rows)
-        + "\n\n" + reset_text
+        + "\n\n"
+        + reset_text
     )
     ratios = {k: v / cart for k, v in rates.items()}
     ratios["reset"] = reset_ratio
@@ -110,8 +123,10 @@ def _resets(quick: bool) -> tuple[str, float]:
                 env.reset()
             best[name] = min(best[name], (time.perf_counter() - t0) / count * 1e6)
     cart = best["CartPole-v1"]
-    rows = [(name, f"{us:.1f}", f"{us / cart:.1f}x", "" if name.startswith("Cart") else "<= 5x")
-            for name, us in best.items()]
+    rows = [
+        (name, f"{us:.1f}", f"{us / cart:.1f}x", "" if name.startswith("Cart") else "<= 5x")
+        for name, us in best.items()
+    ]
     text = table(["env (single, `gym.make`)", "µs per reset", "vs CartPole's reset", "target"], rows)
     return text, best["Reasoning-v0"] / cart
 
@@ -126,8 +141,17 @@ def _train_speed(quick: bool) -> str:
     t.learn(iterations=iters, progress=False)
     wall = time.perf_counter() - t0
     trajectories = iters * t.num_envs
-    demo_rows = [["HBPO, hbpo-math (the demo's HBPO run)", iters, trajectories, t.num_timesteps,
-                  wall, trajectories / wall, t.num_timesteps / wall]]
+    demo_rows = [
+        [
+            "HBPO, hbpo-math (the demo's HBPO run)",
+            iters,
+            trajectories,
+            t.num_timesteps,
+            wall,
+            trajectories / wall,
+            t.num_timesteps / wall,
+        ]
+    ]
 
     # (2) the same number of env steps for HBPO and SB3 PPO, in this process
     target = 20_000 if quick else 100_000
@@ -141,11 +165,18 @@ def _train_speed(quick: bool) -> str:
         from hbkit.train.sb3 import train_sb3
 
         t0 = time.perf_counter()
-        train_sb3(ENV, "ppo", scenario="hbpo-math", total_timesteps=h.num_timesteps, seed=0,
-                  progress_bar=False)
+        train_sb3(
+            ENV, "ppo", scenario="hbpo-math", total_timesteps=h.num_timesteps, seed=0, progress_bar=False
+        )
         ppo_wall = time.perf_counter() - t0
         ppo_rate = h.num_timesteps / ppo_wall
-        ppo_row = ["SB3 PPO (MlpPolicy, defaults, 1 env, 1 torch thread)", h.num_timesteps, ppo_wall, ppo_rate, 1.0]
+        ppo_row = [
+            "SB3 PPO (MlpPolicy, defaults, 1 env, 1 torch thread)",
+            h.num_timesteps,
+            ppo_wall,
+            ppo_rate,
+            1.0,
+        ]
     except ImportError as exc:  # pragma: no cover
         ppo_rate, ppo_row = float("nan"), [f"SB3 PPO unavailable: {exc}", "", "", "", ""]
     rows = [
@@ -154,7 +185,10 @@ def _train_speed(quick: bool) -> str:
     ]
     return (
         "### Training speed\n\n"
-        + table(["run", "iterations", "trajectories", "env steps", "wall s", "trajectories/s", "env steps/s"], demo_rows)
+        + table(
+            ["run", "iterations", "trajectories", "env steps", "wall s", "trajectories/s", "env steps/s"],
+            demo_rows,
+        )
         + "\n\nThe same number of env steps with HBPO and with Stable-Baselines3 PPO, in this process "
         "(target: HBPO >= 100x faster per env step):\n\n"
         + table(["trainer", "env steps", "wall s", "env steps/s", "vs SB3 PPO"], rows)
@@ -165,15 +199,18 @@ def _peak_memory(quick: bool) -> str:
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "hbkit.cli", "demo", "--out", out] + (["--fast"] if quick else [])
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env={**os.environ, "HBKIT_FAST": "1" if quick else "0"})
+        subprocess.run(
+            cmd,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "HBKIT_FAST": "1" if quick else "0"},
+        )
         wall = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux: kilobytes
     shown = "hbkit demo --fast" if quick else "hbkit demo"
-    return (
-        "### `hbkit demo`: wall time and peak memory\n\n"
-        + table(["command", "wall s", "peak RSS MB", "target"],
-                [[f"`{shown}`", wall, peak_mb, "< 120 s, < 500 MB"]])
+    return "### `hbkit demo`: wall time and peak memory\n\n" + table(
+        ["command", "wall s", "peak RSS MB", "target"], [[f"`{shown}`", wall, peak_mb, "< 120 s, < 500 MB"]]
     )
 
 

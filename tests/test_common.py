@@ -157,8 +157,11 @@ def test_seed_options_accepted():
 @pytest.mark.parametrize("env_id", hbkit.ENV_IDS)
 @pytest.mark.parametrize("vector", [False, True])
 def test_a_bad_reset_seed_is_an_option_error_and_changes_nothing(env_id, vector):
-    env = (gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point") if vector
-           else gym.make(env_id))
+    env = (
+        gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point")
+        if vector
+        else gym.make(env_id)
+    )
     first, _ = env.reset(seed=3)
     for bad in (-1, 1.5, "7", 2**64):
         with pytest.raises(OptionError, match="seed"):
@@ -179,8 +182,9 @@ def test_learned_managers_run_on_their_own_world_and_refuse_another(tmp_path):
     assert evaluate(guess, "hbkit/Split-v0", episodes=2)["scenario"] == "drift"
     with pytest.raises(WorldMismatchError):
         evaluate(guess, "hbkit/Split-v0", scenario="classroom", episodes=2)
-    router = train_router(scenario="startup", seed=0, iterations=1, problems_per_iteration=2,
-                          rollouts_per_problem=4)
+    router = train_router(
+        scenario="startup", seed=0, iterations=1, problems_per_iteration=2, rollouts_per_problem=4
+    )
     router = load_router(router.save(tmp_path / "r.json"))
     assert evaluate(router, "hbkit/Team-v0", episodes=2)["scenario"] == "startup"
     with pytest.raises(WorldMismatchError):

@@ -324,29 +324,32 @@ def test_cli_evaluates_managers_by_name(capsys, env_id, manager, budget):
     assert code == 0 and manager in stdout.split()
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["evaluate", "sb3:ppo"], "no model path"),
-    (["evaluate", "sb3:ppo:missing.zip"], "no such model file"),
-    (["evaluate", "sb3:nope:x.zip"], "unknown algorithm"),
-    (["evaluate", "no-such-manager", "--env", "hbkit/Team-v0"], "greedy"),
-    (["train", "--timesteps", "-5"], "--timesteps must be a whole number >= 1"),
-    (["train", "--iterations", "0"], "--iterations"),
-    (["train", "--seed", "-1"], "--seed"),
-    (["evaluate", "greedy", "--env", "team", "--episodes", "2.5"], "--episodes"),
-    (["train", "--env", "hbkit/Split-v0", "--algo", "dqn"], "allowed: guess-es, ppo, a2c, sac, td3"),
-    (["train", "--env", "hbkit/Reasoning-v0", "--algo", "sac"], "allowed: hbpo, ppo, a2c, dqn"),
-    (["train", "--env", "hbkit/Split-v0", "--algo", "hbpo"], "cannot train hbkit/Split-v0"),
-    (["train", "--env", "hbkit/Team-v0", "--reward", "classic"], "allowed: plain, hbpo, cosine"),
-    (["train", "--env", "hbkit/Split-v0", "--reward", "hbpo"], "single reward"),
-    (["train", "--env", "hbkit/Reasoning-v0", "--budgets", "512,1.5"], "whole numbers of tokens"),
-    (["train", "--env", "hbkit/Team-v0", "--budgets", "0.1,abc"], "dollars"),
-    (["train", "--env", "hbkit/Team-v0", "--budgets", "none"], "no natural mode"),
-    (["train", "--env", "hbkit/Split-v0", "--budgets", "1,2"], "one budget per round"),
-    (["evaluate", "greedy", "--env", "hbkit/Team-v0", "--budget", "none"], "no natural mode"),
-    (["evaluate", "greedy", "--env", "hbkit/Team-v0", "--budget", "-1"], "out of range"),
-    (["train", "--env", "hbkit/Nope-v0"], "allowed: hbkit/Reasoning-v0"),
-    (["scenarios", "x" * 5000], "not a usable scenario name"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["evaluate", "sb3:ppo"], "no model path"),
+        (["evaluate", "sb3:ppo:missing.zip"], "no such model file"),
+        (["evaluate", "sb3:nope:x.zip"], "unknown algorithm"),
+        (["evaluate", "no-such-manager", "--env", "hbkit/Team-v0"], "greedy"),
+        (["train", "--timesteps", "-5"], "--timesteps must be a whole number >= 1"),
+        (["train", "--iterations", "0"], "--iterations"),
+        (["train", "--seed", "-1"], "--seed"),
+        (["evaluate", "greedy", "--env", "team", "--episodes", "2.5"], "--episodes"),
+        (["train", "--env", "hbkit/Split-v0", "--algo", "dqn"], "allowed: guess-es, ppo, a2c, sac, td3"),
+        (["train", "--env", "hbkit/Reasoning-v0", "--algo", "sac"], "allowed: hbpo, ppo, a2c, dqn"),
+        (["train", "--env", "hbkit/Split-v0", "--algo", "hbpo"], "cannot train hbkit/Split-v0"),
+        (["train", "--env", "hbkit/Team-v0", "--reward", "classic"], "allowed: plain, hbpo, cosine"),
+        (["train", "--env", "hbkit/Split-v0", "--reward", "hbpo"], "single reward"),
+        (["train", "--env", "hbkit/Reasoning-v0", "--budgets", "512,1.5"], "whole numbers of tokens"),
+        (["train", "--env", "hbkit/Team-v0", "--budgets", "0.1,abc"], "dollars"),
+        (["train", "--env", "hbkit/Team-v0", "--budgets", "none"], "no natural mode"),
+        (["train", "--env", "hbkit/Split-v0", "--budgets", "1,2"], "one budget per round"),
+        (["evaluate", "greedy", "--env", "hbkit/Team-v0", "--budget", "none"], "no natural mode"),
+        (["evaluate", "greedy", "--env", "hbkit/Team-v0", "--budget", "-1"], "out of range"),
+        (["train", "--env", "hbkit/Nope-v0"], "allowed: hbkit/Reasoning-v0"),
+        (["scenarios", "x" * 5000], "not a usable scenario name"),
+    ],
+)
 def test_cli_bad_input_is_one_clear_line_and_exit_2(capsys, argv, words):
     code, _, err = _cli(capsys, *argv)
     assert code == 2

@@ -39,13 +39,17 @@ def test_reward_values_against_hand_computed():
     assert f2(512) == pytest.approx(3.923, abs=1e-3)
     assert f2(2560) == pytest.approx(2.222, abs=1e-3)
     # correct within budget: the budget's value, whatever n is
-    assert reasoning_reward("hbpo", True, 100, 1024, False, **KW) == pytest.approx(4 * math.cos(math.pi * 1024 / 8192))
+    assert reasoning_reward("hbpo", True, 100, 1024, False, **KW) == pytest.approx(
+        4 * math.cos(math.pi * 1024 / 8192)
+    )
     # correct beyond the budget: cos(n) minus alpha * overshoot
     want = 4 * math.cos(math.pi * 1536 / 8192) - (1536 - 1024) / 4096
     assert reasoning_reward("hbpo", True, 1536, 1024, False, **KW) == pytest.approx(want)
     # natural mode (budget 0) is the cosine reward
     assert reasoning_reward("hbpo", True, 2048, 0, False, **KW) == pytest.approx(4 * math.cos(math.pi / 4))
-    assert reasoning_reward("cosine", True, 2048, 512, False, **KW) == pytest.approx(4 * math.cos(math.pi / 4))
+    assert reasoning_reward("cosine", True, 2048, 512, False, **KW) == pytest.approx(
+        4 * math.cos(math.pi / 4)
+    )
     assert reasoning_reward("classic", True, 4000, 512, False, **KW) == 1.0
     for name in ("hbpo", "cosine", "classic"):
         assert reasoning_reward(name, False, 700, 512, False, **KW) == 0.0
@@ -67,7 +71,9 @@ def test_success_model_matches_its_formula():
 
 def _run_random(env, rng, steps):
     for _ in range(steps):
-        obs, info = env.reset(seed=int(rng.integers(1 << 30)), options={"budget": rng.choice([None, 512, 2048])})
+        obs, info = env.reset(
+            seed=int(rng.integers(1 << 30)), options={"budget": rng.choice([None, 512, 2048])}
+        )
         done = False
         prev = 0
         while not done:
@@ -90,13 +96,16 @@ def test_token_and_budget_invariants_single_env():
         if info["budget"] is not None:
             assert obs[w.feature_names.index(f"budget={info['budget']}")] == 1.0
             assert obs[w.feature_names.index("tokens/budget")] == pytest.approx(
-                min(info["tokens"] / info["budget"], w.obs_high[w.feature_names.index("tokens/budget")]))
+                min(info["tokens"] / info["budget"], w.obs_high[w.feature_names.index("tokens/budget")])
+            )
         else:
             assert obs[w.feature_names.index("budget=none")] == 1.0
         if done:
             assert info["answered"] != info["truncated"]
             assert not (info["correct"] and info["truncated"])
-            assert r == pytest.approx(float(w.reward(info["correct"], info["tokens"], info["budget"] or 0, info["truncated"])))
+            assert r == pytest.approx(
+                float(w.reward(info["correct"], info["tokens"], info["budget"] or 0, info["truncated"]))
+            )
         else:
             assert r == 0.0
 
@@ -214,16 +223,32 @@ def test_summary_by_level_is_consistent():
 
 # -- refused resets leave the env as it was ------------------------------------------------------
 BAD_OPTIONS = [
-    {"budget": 1000}, {"budget": 10**30}, {"budget": "512"}, {"budget": "none"}, {"budget": 512.0},
-    {"budget": True}, ["budget"], {"budgets": 512}, {"problem_seed": None}, {"problem_seed": 2**64},
-    {"problem_seed": 1.5}, {"problem_seed": "3"}, {"problem_seed": -1}, "budget",
+    {"budget": 1000},
+    {"budget": 10**30},
+    {"budget": "512"},
+    {"budget": "none"},
+    {"budget": 512.0},
+    {"budget": True},
+    ["budget"],
+    {"budgets": 512},
+    {"problem_seed": None},
+    {"problem_seed": 2**64},
+    {"problem_seed": 1.5},
+    {"problem_seed": "3"},
+    {"problem_seed": -1},
+    "budget",
 ]
 
 
 def _state(env):
     b = env.unwrapped._batch
-    return (b.steps.copy(), b.budget.copy(), b.need.copy(), b.hint_mean.copy(),
-            env.unwrapped.np_random.bit_generator.state)
+    return (
+        b.steps.copy(),
+        b.budget.copy(),
+        b.need.copy(),
+        b.hint_mean.copy(),
+        env.unwrapped.np_random.bit_generator.state,
+    )
 
 
 @pytest.mark.parametrize("bad", BAD_OPTIONS, ids=repr)
@@ -235,13 +260,17 @@ def test_refused_reset_leaves_single_env_unchanged(bad):
     with pytest.raises(OptionError):
         env.reset(seed=5, options=bad)
     after = _state(env)
-    assert all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(before, after))
+    assert all(
+        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+        for a, b in zip(before, after, strict=True)
+    )
     env.step(0)  # the episode goes on
     env.reset()
 
 
-@pytest.mark.parametrize("bad", BAD_OPTIONS + [{"budget": [512, 1000, 512, 512]}, {"reset_mask": [1, 0, 1, 0]}],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "bad", BAD_OPTIONS + [{"budget": [512, 1000, 512, 512]}, {"reset_mask": [1, 0, 1, 0]}], ids=repr
+)
 def test_refused_reset_leaves_vector_env_unchanged(bad):
     vec = ReasoningVectorEnv(num_envs=4)
     vec.reset(seed=1, options={"budget": 1024})
@@ -249,7 +278,10 @@ def test_refused_reset_leaves_vector_env_unchanged(bad):
     before = _state(vec)
     with pytest.raises(OptionError):
         vec.reset(seed=5, options=bad)
-    assert all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(before, _state(vec)))
+    assert all(
+        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+        for a, b in zip(before, _state(vec), strict=True)
+    )
     vec.step(np.ones(4, np.int64))  # autoreset still works and keeps the earlier request
     _, _, _, _, info = vec.step(np.zeros(4, np.int64))
     assert np.all(info["budget"] == 1024)
@@ -399,8 +431,10 @@ def _budget_options(k, budgets):
 
 
 def _seed_options(k, budgets):
-    return ({"problem_seed": 100 + k, "budget": budgets[1]},
-            {"problem_seed": [100 + k], "budget": budgets[1]})
+    return (
+        {"problem_seed": 100 + k, "budget": budgets[1]},
+        {"problem_seed": [100 + k], "budget": budgets[1]},
+    )
 
 
 @pytest.mark.parametrize("scenario", ["hbpo-math", "hbpo-observable", "hbpo-long"])

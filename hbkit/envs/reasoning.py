@@ -15,7 +15,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_reset_seed, check_actions, check_options, make_scenario, vector_settings
+from hbkit.envs._common import check_actions, check_options, check_reset_seed, make_scenario, vector_settings
 from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.reasoning import ReasoningBatch, ReasoningWorld
@@ -52,19 +52,25 @@ def _budget_request(value: Any, num: int, budgets: Sequence[int], where: str) ->
     if value is None or _is_int(value):
         value = [value] * num
     elif isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Sequence, np.ndarray)):
-        raise OptionError(f"{where}: options['budget'] is {value!r}; allowed: {allowed}, or a list "
-                          "with one such entry per env")
+        raise OptionError(
+            f"{where}: options['budget'] is {value!r}; allowed: {allowed}, or a list "
+            "with one such entry per env"
+        )
     value = list(value) if not isinstance(value, np.ndarray) else value.tolist()
     if len(value) != num:
-        raise OptionError(f"{where}: options['budget'] has {len(value)} entries; expected {num} (one per env)")
+        raise OptionError(
+            f"{where}: options['budget'] has {len(value)} entries; expected {num} (one per env)"
+        )
     out = np.zeros(num, np.int64)
     for i, b in enumerate(value):
         if b is None:
             continue
         if not _is_int(b) or int(b) not in budgets:
-            raise OptionError(f"{where}: options['budget'] entry {i} is {b!r}, not one of this scenario's "
-                              f"budgets; allowed: {allowed} "
-                              "(pass budgets=... when making the env to change the list)")
+            raise OptionError(
+                f"{where}: options['budget'] entry {i} is {b!r}, not one of this scenario's "
+                f"budgets; allowed: {allowed} "
+                "(pass budgets=... when making the env to change the list)"
+            )
         out[i] = int(b)
     return out
 
@@ -79,12 +85,15 @@ def _seed_request(value: Any, num: int, where: str) -> np.ndarray:
     if isinstance(items, np.ndarray):
         items = items.ravel().tolist() if items.dtype.kind in "iu" else list(items.ravel())
     if not isinstance(items, (list, tuple)) or len(items) != num:
-        raise OptionError(f"{where}: options['problem_seed'] is {value!r}; allowed: "
-                          f"{'an integer' if num == 1 else f'{num} integers (one per env)'} in [0, 2**63)")
+        raise OptionError(
+            f"{where}: options['problem_seed'] is {value!r}; allowed: "
+            f"{'an integer' if num == 1 else f'{num} integers (one per env)'} in [0, 2**63)"
+        )
     for i, s in enumerate(items):
         if not _is_int(s) or not 0 <= int(s) <= _MAX_SEED:
-            raise OptionError(f"{where}: options['problem_seed'] entry {i} is {s!r}; allowed: "
-                              "integers in [0, 2**63)")
+            raise OptionError(
+                f"{where}: options['problem_seed'] entry {i} is {s!r}; allowed: integers in [0, 2**63)"
+            )
     return np.asarray([int(s) for s in items], np.int64)
 
 
@@ -247,8 +256,16 @@ class ReasoningEnv(gym.Env):
         # every option is checked before anything changes: a refused reset leaves the env as it was
         options = check_options(options, _SINGLE_OPTIONS, "ReasoningEnv.reset")
         w = self.world
-        seeds = _seed_request(options["problem_seed"], 1, "ReasoningEnv.reset") if "problem_seed" in options else None
-        budget = _budget_request(options["budget"], 1, w.budgets, "ReasoningEnv.reset") if "budget" in options else None
+        seeds = (
+            _seed_request(options["problem_seed"], 1, "ReasoningEnv.reset")
+            if "problem_seed" in options
+            else None
+        )
+        budget = (
+            _budget_request(options["budget"], 1, w.budgets, "ReasoningEnv.reset")
+            if "budget" in options
+            else None
+        )
         super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
         rng = self.np_random
         if seeds is not None:
@@ -343,8 +360,9 @@ class ReasoningVectorEnv(VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
     ):
-        self.num_envs, self.metadata = vector_settings(num_envs, autoreset_mode, self.metadata, render_mode,
-                                                       type(self).__name__)
+        self.num_envs, self.metadata = vector_settings(
+            num_envs, autoreset_mode, self.metadata, render_mode, type(self).__name__
+        )
         self.world = _world(scenario, reward, budgets, budget_mode)
         self.feature_names = self.world.feature_names
         self.render_mode = render_mode
@@ -384,7 +402,9 @@ class ReasoningVectorEnv(VectorEnv):
             out[f"tokens@{int(b) or 'none'}"] = float(tokens[budgets == b].mean())
         hard = np.asarray(infos["level"]) == self.world.num_levels
         out["hard_reach"] = float(np.mean(np.asarray(infos["found"])[hard])) if hard.any() else float("nan")
-        out["hard_accuracy"] = float(np.mean(np.asarray(infos["correct"])[hard])) if hard.any() else float("nan")
+        out["hard_accuracy"] = (
+            float(np.mean(np.asarray(infos["correct"])[hard])) if hard.any() else float("nan")
+        )
         return out
 
     def _start(self, mask: np.ndarray, problem_seed: np.ndarray | None = None) -> None:
@@ -415,8 +435,10 @@ class ReasoningVectorEnv(VectorEnv):
         if "reset_mask" in options:
             m = np.asarray(options["reset_mask"])
             if m.shape != (self.num_envs,) or m.dtype != bool:
-                raise OptionError(f"{where}: options['reset_mask'] must be {self.num_envs} booleans, got "
-                                  f"{m.dtype} of shape {m.shape}")
+                raise OptionError(
+                    f"{where}: options['reset_mask'] must be {self.num_envs} booleans, got "
+                    f"{m.dtype} of shape {m.shape}"
+                )
             mask = m.copy()
         request = None
         if "budget" in options:
@@ -438,8 +460,12 @@ class ReasoningVectorEnv(VectorEnv):
             raise StateError("call reset() before step()")
         a = actions
         # the usual case, an int64 array of zeros and ones, needs one comparison to be checked
-        if not (isinstance(a, np.ndarray) and a.dtype == np.int64 and a.shape == (self.num_envs,)
-                and (a.view(np.uint64) <= 1).all()):
+        if not (
+            isinstance(a, np.ndarray)
+            and a.dtype == np.int64
+            and a.shape == (self.num_envs,)
+            and (a.view(np.uint64) <= 1).all()
+        ):
             a = check_actions(actions, 2, "actions (0 = continue, 1 = answer)", shape=(self.num_envs,))
         b = self._batch
         restart = np.zeros(self.num_envs, bool)
@@ -471,8 +497,9 @@ class ReasoningVectorEnv(VectorEnv):
         return infos
 
 
-def trace_episode(agent: Any, env: Any = None, seed: int = 0, budget: Any = None,
-                  rng_seed: int = 0) -> dict[str, Any]:
+def trace_episode(
+    agent: Any, env: Any = None, seed: int = 0, budget: Any = None, rng_seed: int = 0
+) -> dict[str, Any]:
     """Run one episode and record what happened, for :func:`hbkit.viz.reasoning.rollout_trace`.
 
     :param agent: an hbkit Policy (sampled with ``rng_seed``) or a callable ``obs -> action``
@@ -487,8 +514,16 @@ def trace_episode(agent: Any, env: Any = None, seed: int = 0, budget: Any = None
     rng = np.random.default_rng(rng_seed)
     obs, info = env.reset(seed=seed, options={"budget": budget})
     b = u._batch
-    out: dict[str, Any] = {"tokens": [], "hint": [], "hint_mean": [], "p_correct": [], "text": [],
-                           "need": float(b.need[0]), "level": info["level"], "budget": info["budget"]}
+    out: dict[str, Any] = {
+        "tokens": [],
+        "hint": [],
+        "hint_mean": [],
+        "p_correct": [],
+        "text": [],
+        "need": float(b.need[0]),
+        "level": info["level"],
+        "budget": info["budget"],
+    }
     mode, u.render_mode = u.render_mode, "ansi"
     done = False
     while True:

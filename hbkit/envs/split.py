@@ -16,10 +16,10 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from hbkit.envs._common import (
-    check_reset_seed,
     check_box_actions,
     check_options,
     check_render_mode,
+    check_reset_seed,
     make_scenario,
     vector_settings,
 )

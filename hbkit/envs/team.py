@@ -15,7 +15,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_reset_seed, check_actions, check_options, make_scenario, vector_settings
+from hbkit.envs._common import check_actions, check_options, check_reset_seed, make_scenario, vector_settings
 from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.team import PICO, REASONS, TeamBatch, TeamWorld

@@ -67,7 +67,7 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.scenarios import ListOf, Number, Schema, ScenarioError, Table, Text, hbpo_train_fields
+from hbkit.scenarios import ListOf, Number, ScenarioError, Schema, Table, Text, hbpo_train_fields
 
 __all__ = [
     "REWARDS",
@@ -91,23 +91,36 @@ CONTINUE, ANSWER = 0, 1
 def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> None:
     w, lv, sg = data["world"], data["levels"], data["signal"]
     if w["max_tokens"] % w["chunk"]:
-        raise fail("world.chunk", f"{w['chunk']} does not divide max_tokens={w['max_tokens']}",
-                   "a divisor of world.max_tokens")
+        raise fail(
+            "world.chunk",
+            f"{w['chunk']} does not divide max_tokens={w['max_tokens']}",
+            "a divisor of world.max_tokens",
+        )
     for i, b in enumerate(w["budgets"]):
         if b >= w["max_tokens"]:
-            raise fail(f"world.budgets[{i}]", f"{b} is not below max_tokens={w['max_tokens']}",
-                       f"1 <= budget < {w['max_tokens']}")
-    for i, (g, c) in enumerate(zip(lv["guess"], lv["ceiling"])):
+            raise fail(
+                f"world.budgets[{i}]",
+                f"{b} is not below max_tokens={w['max_tokens']}",
+                f"1 <= budget < {w['max_tokens']}",
+            )
+    for i, (g, c) in enumerate(zip(lv["guess"], lv["ceiling"], strict=True)):
         if g > c:
-            raise fail(f"levels.guess[{i}]", f"{g} is above the ceiling {c}",
-                       "guess <= ceiling of the same level")
+            raise fail(
+                f"levels.guess[{i}]", f"{g} is above the ceiling {c}", "guess <= ceiling of the same level"
+            )
     for key in ("misleading", "false_finds"):
         if len(sg[key]) != len(lv["mix"]):
-            raise fail(f"signal.{key}", f"has {len(sg[key])} entries for {len(lv['mix'])} levels",
-                       "one entry per level (as many as levels.mix)")
+            raise fail(
+                f"signal.{key}",
+                f"has {len(sg[key])} entries for {len(lv['mix'])} levels",
+                "one entry per level (as many as levels.mix)",
+            )
     if max(sg["false_finds"]) * w["chunk"] > 1000:
-        raise fail("signal.false_finds", f"{max(sg['false_finds'])} per 1000 tokens is more than one per "
-                   f"chunk of {w['chunk']} tokens", f"at most {1000 / w['chunk']:.4g}")
+        raise fail(
+            "signal.false_finds",
+            f"{max(sg['false_finds'])} per 1000 tokens is more than one per chunk of {w['chunk']} tokens",
+            f"at most {1000 / w['chunk']:.4g}",
+        )
 
 
 SCHEMA = Schema(
@@ -146,8 +159,11 @@ SCHEMA = Schema(
                 "misleading": ListOf(Number(0.0, 1.0), max_len=10, help="mean hint before the need"),
                 "memory": Number(0.0, 1.0, open_low=True, help="rate of the fast moving average"),
                 "slow_memory": Number(0.0, 1.0, open_low=True, help="rate of the slow moving average"),
-                "false_finds": ListOf(Number(0.0, 1000.0), max_len=10,
-                                      help="false finds per 1000 tokens before the need, per level"),
+                "false_finds": ListOf(
+                    Number(0.0, 1000.0),
+                    max_len=10,
+                    help="false finds per 1000 tokens before the need, per level",
+                ),
                 "doubt_tokens": Number(0.0, 1e6, help="how long a false find lasts, tokens"),
             }
         ),
@@ -160,8 +176,11 @@ SCHEMA = Schema(
         "base_reasoner": Table(
             {
                 "bias": Number(-20.0, 20.0),
-                "feature": Text(("hint", "hint_mean", "hint_slow", "hint_max"), default="hint_mean",
-                                help="the hint feature it reads"),
+                "feature": Text(
+                    ("hint", "hint_mean", "hint_slow", "hint_max"),
+                    default="hint_mean",
+                    help="the hint feature it reads",
+                ),
                 "hint": Number(-50.0, 50.0, help="weight of that feature"),
                 "progress": Number(-50.0, 50.0, help="weight of tokens/max"),
             }
@@ -269,7 +288,16 @@ class ReasoningWorld:
         self.feature_names: tuple[str, ...] = (
             PROBLEM_FEATURES
             + tuple(f"budget={b}" for b in self.budgets)
-            + ("budget=none", "tokens/max", "tokens/budget", "over_budget", "hint", "hint_mean", "hint_slow", "hint_max")
+            + (
+                "budget=none",
+                "tokens/max",
+                "tokens/budget",
+                "over_budget",
+                "hint",
+                "hint_mean",
+                "hint_slow",
+                "hint_max",
+            )
         )
         self.obs_dim = len(self.feature_names)
         self.onehot_start = 2
@@ -293,8 +321,10 @@ class ReasoningWorld:
         self._cum_mix_py = self._cum_mix.tolist()
         self._slot_of = {b: i for i, b in enumerate(self.budget_table.tolist())}
         self._py = {
-            "median_need": self.median_need.tolist(), "ceiling": self.ceiling.tolist(),
-            "guess": self.guess.tolist(), "misleading": self.misleading.tolist(),
+            "median_need": self.median_need.tolist(),
+            "ceiling": self.ceiling.tolist(),
+            "guess": self.guess.tolist(),
+            "misleading": self.misleading.tolist(),
             "false_start": self.false_start.tolist(),
             "lo": self.obs_low[:2].astype(np.float64).tolist(),
             "hi": self.obs_high[:2].astype(np.float64).tolist(),
@@ -321,7 +351,7 @@ class ReasoningWorld:
             reward = np.stack([self.reward(no, tokens, budget, no), self.reward(~no, tokens, budget, no)], -1)
             obs = np.zeros((slot.size, self.obs_dim), np.float32)
             self.observe_progress(obs, tokens, slot, instruction=True)
-            self._tables = (reward, np.ascontiguousarray(obs[:, self.onehot_start:self.progress_index + 3]))
+            self._tables = (reward, np.ascontiguousarray(obs[:, self.onehot_start : self.progress_index + 3]))
         return self._tables
 
     # -- problems --------------------------------------------------------------------------
@@ -365,7 +395,9 @@ class ReasoningWorld:
         seeds = np.asarray(seeds, dtype=np.int64).ravel()
         uniq, inverse = np.unique(seeds, return_inverse=True)
         parts = [self.sample_problems(np.random.default_rng([int(s), 0x4B42]), 1) for s in uniq]
-        cat = {f: np.concatenate([getattr(p, f) for p in parts])[inverse] for f in Problems.__dataclass_fields__}
+        cat = {
+            f: np.concatenate([getattr(p, f) for p in parts])[inverse] for f in Problems.__dataclass_fields__
+        }
         return Problems(**cat)
 
     # -- success model -------------------------------------------------------------------
@@ -375,8 +407,9 @@ class ReasoningWorld:
         found = self.ceiling[level] * (1.0 - self.gap * np.exp(-np.maximum(extra, 0.0) / self.verify_tokens))
         return np.where(extra >= 0, found, self.guess[level])
 
-    def hint_mean(self, level: np.ndarray, need: np.ndarray, tokens: np.ndarray,
-                  false_find: np.ndarray | bool = False) -> np.ndarray:
+    def hint_mean(
+        self, level: np.ndarray, need: np.ndarray, tokens: np.ndarray, false_find: np.ndarray | bool = False
+    ) -> np.ndarray:
         """The mean of the hint after ``tokens`` of thinking, inside a false find or not (see the
         module docstring)."""
         extra = np.asarray(tokens, dtype=np.float64) - need
@@ -384,8 +417,14 @@ class ReasoningWorld:
         low = np.where(false_find, self.strength, self.misleading[level])
         return np.where(extra >= 0, low + (self.strength - low) * rise, low)
 
-    def hint(self, level: np.ndarray, need: np.ndarray, tokens: np.ndarray, noise: np.ndarray,
-             false_find: np.ndarray | bool = False) -> np.ndarray:
+    def hint(
+        self,
+        level: np.ndarray,
+        need: np.ndarray,
+        tokens: np.ndarray,
+        noise: np.ndarray,
+        false_find: np.ndarray | bool = False,
+    ) -> np.ndarray:
         """One noisy hint reading, for ``noise`` of unit standard deviation."""
         h = self.hint_mean(level, need, tokens, false_find) + self.signal_noise * noise
         return np.clip(h, 0.0, 1.0)
@@ -394,8 +433,14 @@ class ReasoningWorld:
     def reward(self, correct, tokens, budget, truncated, name: str | None = None) -> np.ndarray:
         """:func:`reasoning_reward` with this scenario's constants (``name`` defaults to its reward)."""
         return reasoning_reward(
-            name or self.reward_name, correct, tokens, budget, truncated,
-            max_tokens=self.max_tokens, beta=self.beta, alpha=self.alpha,
+            name or self.reward_name,
+            correct,
+            tokens,
+            budget,
+            truncated,
+            max_tokens=self.max_tokens,
+            beta=self.beta,
+            alpha=self.alpha,
             truncation_reward=self.truncation_reward,
         )
 
@@ -405,9 +450,14 @@ class ReasoningWorld:
         key = (slot, steps, correct)
         r = self._reward_memo.get(key)
         if r is None:
-            r = self._reward_memo[key] = float(self.reward(
-                np.array([correct]), np.array([steps * self.chunk]),
-                self.budget_table[slot:slot + 1], np.zeros(1, bool))[0])
+            r = self._reward_memo[key] = float(
+                self.reward(
+                    np.array([correct]),
+                    np.array([steps * self.chunk]),
+                    self.budget_table[slot : slot + 1],
+                    np.zeros(1, bool),
+                )[0]
+            )
         return r
 
     def reference_reward(self, budget, name: str | None = None) -> np.ndarray:
@@ -437,8 +487,8 @@ class ReasoningWorld:
         """The scenario's verbose base reasoner as a linear rule on the observation.
 
         Its per-chunk logit of answering is ``bias + hint * x + progress * tokens/max``, ``x`` the
-        hint feature it reads (the ``[base_reasoner]`` table): a reasoner that rarely answers before its hint has been
-        high for a while, and keeps checking long after.
+        hint feature it reads (the ``[base_reasoner]`` table): a reasoner that rarely answers before
+        its hint has been high for a while, and keeps checking long after.
 
         :return: ``(w, bias)``: the answer logit is ``obs @ w + bias`` (the continue logit is 0)
         """
@@ -448,17 +498,22 @@ class ReasoningWorld:
         w[self.feature_names.index("tokens/max")] = base["progress"]
         return w, float(base["bias"])
 
-    def observe_progress(self, obs: np.ndarray, tokens: np.ndarray, slot: np.ndarray,
-                         instruction: bool = True) -> None:
+    def observe_progress(
+        self, obs: np.ndarray, tokens: np.ndarray, slot: np.ndarray, instruction: bool = True
+    ) -> None:
         """Write the progress features of budget ``slot`` (and, with ``instruction``, its one-hot
         budget instruction) into ``obs`` in place: the one place where they are computed."""
         if instruction:
-            obs[:, self.onehot_start:self.progress_index] = self.onehot[slot, self.onehot_start:self.progress_index]
+            obs[:, self.onehot_start : self.progress_index] = self.onehot[
+                slot, self.onehot_start : self.progress_index
+            ]
         b = self.budget_table[slot].astype(np.float64)
         t = np.asarray(tokens, np.float64)
         has_b = b > 0
         obs[:, self.progress_index] = t / self.max_tokens
-        obs[:, self.progress_index + 1] = np.where(has_b, np.minimum(t / np.maximum(b, 1), self.max_ratio), 0.0)
+        obs[:, self.progress_index + 1] = np.where(
+            has_b, np.minimum(t / np.maximum(b, 1), self.max_ratio), 0.0
+        )
         obs[:, self.progress_index + 2] = np.where(has_b, np.maximum(t - b, 0.0) / self.max_tokens, 0.0)
 
 
@@ -467,8 +522,9 @@ class ReasoningBatch:
 
     Arrays (one entry per episode): ``level`` (0-based), ``need``, ``level_hint``, ``need_hint``,
     ``budget`` (tokens, ``0`` = natural mode), ``slot`` (its position in the one-hot block),
-    ``steps`` (chunks thought), ``hint``, ``hint_mean``, ``hint_slow``, ``hint_max``, ``doubt_left``, ``done``, ``answered``,
-    ``correct``, ``truncated``, ``found`` (the answer was found: tokens reached the need).
+    ``steps`` (chunks thought), ``hint``, ``hint_mean``, ``hint_slow``, ``hint_max``, ``doubt_left``,
+    ``done``, ``answered``, ``correct``, ``truncated``, ``found`` (the answer was found: tokens reached
+    the need).
 
     Every array is a plain array of its own (no views of other arrays), so copies, deep copies and
     pickles of a batch continue exactly like the original.
@@ -507,8 +563,14 @@ class ReasoningBatch:
         """Whether each episode's thinking has reached its need (the answer was found)."""
         return self.tokens >= self.need
 
-    def reset(self, idx: np.ndarray | slice, problems: Problems, budget: np.ndarray,
-              rng: np.random.Generator, slot: np.ndarray | None = None) -> None:
+    def reset(
+        self,
+        idx: np.ndarray | slice,
+        problems: Problems,
+        budget: np.ndarray,
+        rng: np.random.Generator,
+        slot: np.ndarray | None = None,
+    ) -> None:
         """Start new episodes at positions ``idx`` (a bool mask, indices or a slice) with the given
         problems and budgets (``0`` = natural mode); ``rng`` draws what decides correctness.
         ``slot``, if given, is :meth:`ReasoningWorld.budget_index` of ``budget``, known already."""
@@ -535,8 +597,9 @@ class ReasoningBatch:
     # The same rules as reset(), step() and observe(), written for Python ints and floats on
     # episode 0; the arrays stay the state (read with .item(), written back every step), so copies,
     # pickles and the array methods see exactly what the batched path would have left.
-    def reset_one(self, problem: tuple[int, float, float, float], budget: int,
-                  rng: np.random.Generator) -> None:
+    def reset_one(
+        self, problem: tuple[int, float, float, float], budget: int, rng: np.random.Generator
+    ) -> None:
         """:meth:`reset` of episode 0 of a batch of one, from
         :meth:`ReasoningWorld.sample_problem_one`'s problem and a budget (``0`` = natural mode).
 
@@ -546,6 +609,7 @@ class ReasoningBatch:
         slot = w._slot_of.get(budget)
         if slot is None:
             w.budget_index(np.array([budget]))  # raises the error
+            raise AssertionError("unreachable: budget_index refuses an unknown budget")
         level, need, level_hint, need_hint = problem
         self.level[0], self.need[0] = level, need
         self.level_hint[0], self.need_hint[0] = level_hint, need_hint
@@ -612,7 +676,7 @@ class ReasoningBatch:
         obs[0] = self.level_hint.item(0)
         obs[1] = self.need_hint.item(0)
         row = self.slot.item(0) * (w.max_steps + 1) + self.steps.item(0)
-        obs[w.onehot_start:w.hint_index] = tables[1][row]
+        obs[w.onehot_start : w.hint_index] = tables[1][row]
         h = w.hint_index
         obs[h] = self.hint.item(0)
         obs[h + 1] = self.hint_mean.item(0)
@@ -677,11 +741,11 @@ class ReasoningBatch:
         obs[:, 1] = self.need_hint
         tables = w.step_tables()
         if tables is None:
-            obs[:, w.onehot_start:] = 0.0
+            obs[:, w.onehot_start :] = 0.0
             w.observe_progress(obs, self.tokens, self.slot, instruction=True)
         else:
             row = self.slot * (w.max_steps + 1) + self.steps
-            obs[:, w.onehot_start:w.hint_index] = np.take(tables[1], row, axis=0)
+            obs[:, w.onehot_start : w.hint_index] = np.take(tables[1], row, axis=0)
         h = w.hint_index
         obs[:, h] = self.hint
         obs[:, h + 1] = self.hint_mean

@@ -183,9 +183,15 @@ def imitate(
     )
     u = cast("TeamVectorEnv", vec.unwrapped)
     teacher = MANAGERS[expert](vec)
-    policy = make_policy("mlp", vec.single_observation_space.shape[0], int(vec.single_action_space.n),
-                         getattr(u, "feature_names", None), {**env_metadata(vec), "name": f"clone of {expert}"},
-                         seed, hidden)
+    policy = make_policy(
+        "mlp",
+        cast(tuple[int, ...], vec.single_observation_space.shape)[0],
+        int(cast(gym.spaces.Discrete, vec.single_action_space).n),
+        getattr(u, "feature_names", None),
+        {**env_metadata(vec), "name": f"clone of {expert}"},
+        seed,
+        hidden,
+    )
     opt = Adam(policy.params, learning_rate)
     rng = np.random.default_rng(seed)
     X, Y, M = [], [], []

@@ -127,7 +127,8 @@ def _number(text: str, world: World, what: str) -> int | float:
     try:
         value: int | float = int(text) if world.integer else float(text)
     except ValueError:
-        raise ConfigError(f"{what}: {text!r} is not a number; allowed: {kind}{world.unit} (> 0)") from None
+        problem = "is not a whole number" if world.integer else "is not a number"
+        raise ConfigError(f"{what}: {text!r} {problem}; allowed: {kind}{world.unit} (> 0)") from None
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{what}: {text!r} is out of range; allowed: {kind}{world.unit} (> 0)")
     return value

@@ -202,3 +202,16 @@ def test_a_cloned_team_policy_carries_its_world():
 
     policy = imitate("startup", streams=2, rounds=1, epochs=1)
     assert policy.metadata["scenario"]["name"] == "startup" and "world_hash" in policy.metadata["scenario"]
+
+
+def test_small_misuses_get_clear_messages(capsys):
+    from hbkit.cli import main
+    from hbkit.scenarios import load_scenario
+    from hbkit.train import HBPO, base_reasoner
+
+    with pytest.raises(ConfigError, match="not a Reasoning env"):
+        base_reasoner(load_scenario("hbpo-math"))
+    with pytest.raises(ConfigError, match="allowed: rollouts_per_problem >= 4"):
+        HBPO("hbkit/Reasoning-v0", rollouts_per_problem=2)
+    assert main(["train", "--env", "hbkit/Reasoning-v0", "--budgets", "512.5", "--fast"]) == 2
+    assert "'512.5' is not a whole number; allowed: whole numbers of tokens" in capsys.readouterr().err

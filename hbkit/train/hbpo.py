@@ -294,7 +294,8 @@ class HBPO:
         if c.rollouts_per_problem < max(1, len(c.budgets)):
             raise ConfigError(
                 f"HBPO: rollouts_per_problem={c.rollouts_per_problem} is smaller than the "
-                f"number of budgets ({len(c.budgets)}); each subgroup needs a rollout"
+                f"number of budgets ({len(c.budgets)}); allowed: rollouts_per_problem >= "
+                f"{max(1, len(c.budgets))} (each budget subgroup needs a rollout)"
             )
         self.env_id, self.scenario = env_id, sc
         self.num_envs = c.problems_per_iteration * c.rollouts_per_problem

@@ -385,8 +385,16 @@ def base_reasoner(env: Any, kind: str = "linear", seed: int = 0, hidden: int = 3
     ``[base_reasoner]`` table); this wraps it as a trainable policy.
 
     :param env: a Reasoning Env or VectorEnv (wrapped or not)
+    :raises ConfigError: if ``env`` is not a Reasoning env
     """
-    world = env.unwrapped.world
+    from hbkit.errors import ConfigError
+
+    world = getattr(getattr(env, "unwrapped", None), "world", None)
+    if not hasattr(world, "base_reasoner_weights"):
+        raise ConfigError(
+            f"base_reasoner: {type(env).__name__} is not a Reasoning env; allowed: "
+            'an env of hbkit/Reasoning-v0, e.g. gym.make("hbkit/Reasoning-v0", scenario="hbpo-math")'
+        )
     w, bias = world.base_reasoner_weights()
     policy = make_policy(kind, world.obs_dim, 2, world.feature_names, env_metadata(env), seed, hidden)
     policy.params["W"][:, 1] = w

@@ -522,7 +522,12 @@ def train_hbpo_router(
     budgets = tuple(float(b) for b in (budgets if budgets is not None else sc.data["world"]["budgets"]))
     B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
     if n < B:
-        raise ValueError(f"rollouts_per_problem={n} is smaller than the number of budgets ({B})")
+        from hbkit.errors import ConfigError
+
+        raise ConfigError(
+            f"train_hbpo_router: rollouts_per_problem={n} is smaller than the number of budgets ({B}); "
+            f"allowed: rollouts_per_problem >= {B} (one subgroup per budget)"
+        )
     vec = gym.make_vec(
         ENV_ID,
         num_envs=P * n,

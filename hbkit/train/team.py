@@ -170,7 +170,7 @@ def imitate(
 
     from hbkit.managers.team import MANAGERS
     from hbkit.train.hbpo import Adam
-    from hbkit.train.policies import env_metadata, make_policy
+    from hbkit.train.policies import env_metadata, log_softmax, make_policy
 
     if expert not in MANAGERS:
         raise ValueError(f"unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
@@ -212,10 +212,7 @@ def imitate(
         for _ in range(int(epochs)):
             for mb in np.array_split(rng.permutation(len(y)), max(1, len(y) // 512)):
                 logits, cache = policy.forward(x[mb])
-                logits = np.where(m[mb], logits, -1e9)
-                z = logits - logits.max(axis=1, keepdims=True)
-                p = np.exp(z)
-                p /= p.sum(axis=1, keepdims=True)
+                p = np.exp(log_softmax(logits, m[mb]))  # masked actions get probability 0
                 p[np.arange(len(mb)), y[mb]] -= 1.0  # d(cross-entropy)/d(logits)
                 opt.step(policy.backward(cache, p / len(mb)))
     vec.close()

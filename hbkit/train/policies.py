@@ -389,7 +389,7 @@ def base_reasoner(env: Any, kind: str = "linear", seed: int = 0, hidden: int = 3
     """
     from hbkit.errors import ConfigError
 
-    world = getattr(getattr(env, "unwrapped", None), "world", None)
+    world: Any = getattr(getattr(env, "unwrapped", None), "world", None)
     if not hasattr(world, "base_reasoner_weights"):
         raise ConfigError(
             f"base_reasoner: {type(env).__name__} is not a Reasoning env; allowed: "

@@ -132,20 +132,8 @@ def ppo_panel(
     from hbkit.train.sb3 import scenario_recipe
 
     steps = int(timesteps or scenario_recipe("hbkit/Split-v0", "ppo", scenario).get("timesteps", 50_000))
-    button = widgets.Button(
-        description=f"Train PPO ({steps:,} steps)",
-        button_style="primary",
-        layout=widgets.Layout(width="260px"),
-    )
     out = widgets.Output()
     state: dict[str, Any] = {}
-
-    def train(_: Any) -> None:
-        button.disabled = True
-        try:
-            _train_and_draw()
-        finally:
-            button.disabled = False
 
     def _train_and_draw() -> None:
         from hbkit.evaluate import evaluate
@@ -176,10 +164,8 @@ def ppo_panel(
                 )
             )
 
-    button.on_click(train)
-    panel = widgets.VBox([button, out])
-    panel.state = state  # the trained model, once there is one: panel.state["model"]
-    panel.train = lambda: train(None)  # what the button does (train again from scratch)
+    # the trained model, once there is one: panel.state["model"]; panel.train() trains again
+    panel = _train_panel(f"Train PPO ({steps:,} steps)", "260px", _train_and_draw, out, state)
     return panel
 
 
@@ -199,20 +185,8 @@ def learned_panel(
     from hbkit.train.split import SplitESConfig
 
     its = int(iterations or SplitESConfig.iterations)
-    button = widgets.Button(
-        description=f"Train the structured manager ({its} iterations)",
-        button_style="primary",
-        layout=widgets.Layout(width="360px"),
-    )
     out = widgets.Output()
     state: dict[str, Any] = {}
-
-    def train(_: Any) -> None:
-        button.disabled = True
-        try:
-            _train_and_draw()
-        finally:
-            button.disabled = False
 
     def _train_and_draw() -> None:
         import gymnasium as gym
@@ -243,10 +217,10 @@ def learned_panel(
                 )
             )
 
-    button.on_click(train)
-    panel = widgets.VBox([button, out])
-    panel.state = state  # the trained manager, once there is one: panel.state["manager"]
-    panel.train = lambda: train(None)  # what the button does (train again from scratch)
+    # the trained manager, once there is one: panel.state["manager"]; panel.train() trains again
+    panel = _train_panel(
+        f"Train the structured manager ({its} iterations)", "360px", _train_and_draw, out, state
+    )
     return panel
 
 
@@ -262,3 +236,28 @@ NOTEBOOK_DASHBOARDS: dict[str, list[Callable[..., LiveFigure]]] = {
         partial(allocation_dashboard, "divisions", episodes=8),
     ],
 }
+
+
+def _train_panel(
+    description: str, width: str, run: Any, out: widgets.Output, state: dict[str, Any]
+) -> widgets.VBox:
+    """A button that runs ``run()`` (disabled while it runs) above the output ``run`` draws into.
+
+    The panel's ``state`` holds what the run trained; ``panel.train()`` does what the button does.
+    """
+    button = widgets.Button(
+        description=description, button_style="primary", layout=widgets.Layout(width=width)
+    )
+
+    def train(_: Any) -> None:
+        button.disabled = True
+        try:
+            run()
+        finally:
+            button.disabled = False
+
+    button.on_click(train)
+    panel = widgets.VBox([button, out])
+    panel.state = state  # type: ignore[attr-defined]
+    panel.train = lambda: train(None)  # type: ignore[attr-defined]
+    return panel

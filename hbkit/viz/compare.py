@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from hbkit.viz.common import method_color, new_figure, style, subplots
+from hbkit.viz.common import label_positions, method_color, new_figure, style, subplots
 
 __all__ = ["KIND_SYMBOLS", "quality_vs_time", "eval_curves", "curves_from_eval_callback"]
 
@@ -28,28 +28,47 @@ _NO_TRAINING = 0.05  # where methods without training sit on the log time axis (
 def quality_vs_time(results: Sequence[Mapping[str, Any]]) -> go.Figure:
     """One panel per world: evaluation reward (up is better) against training wall time (log scale).
 
-    Hand-written managers need no training; they sit at the left edge, marked "no training".
+    Hand-written managers need no training; they sit at the left edge and are named in the legend.
     """
     envs = list(dict.fromkeys(r["env"] for r in results))
     fig = subplots(
         rows=1, cols=max(1, len(envs)), subplot_titles=[f"{e}" for e in envs], horizontal_spacing=0.08
     )
     shown: set[str] = set()
+    panel_px = 1000.0 / max(1, len(envs))
     for col, env in enumerate(envs, start=1):
         rows = [r for r in results if r["env"] == env]
+        xs = [max(float(r.get("seconds") or 0.0), _NO_TRAINING) for r in rows]
+        # trained methods are labelled beside their markers, placed so that labels do not overlap;
+        # hand-written managers share the "no training" edge, so they are named in the legend
+        trained = [i for i, r in enumerate(rows) if r.get("kind", "SB3") != "hand-written"]
+        places = dict(
+            zip(
+                trained,
+                label_positions(
+                    [xs[i] for i in trained],
+                    [rows[i]["reward"] for i in trained],
+                    [rows[i]["method"] for i in trained],
+                    xlog=True,
+                    width_px=panel_px,
+                ),
+                strict=True,
+            )
+        )
         for i, r in enumerate(rows):
             kind = r.get("kind", "SB3")
-            x = max(float(r.get("seconds") or 0.0), _NO_TRAINING)
+            hand = kind == "hand-written"
+            legend = f"{r['method']} (no training)" if hand else kind
             fig.add_scatter(
-                x=[x],
+                x=[xs[i]],
                 y=[r["reward"]],
-                mode="markers+text",
-                text=[r["method"]],
-                textposition="top center",
+                mode="markers" if hand else "markers+text",
+                text=None if hand else [r["method"]],
+                textposition=places.get(i, "top center"),
                 textfont=dict(size=10),
-                name=kind,
-                legendgroup=kind,
-                showlegend=kind not in shown,
+                name=legend,
+                legendgroup=legend,
+                showlegend=legend not in shown,
                 marker=dict(
                     symbol=KIND_SYMBOLS.get(kind, "circle"),
                     size=12,
@@ -61,18 +80,14 @@ def quality_vs_time(results: Sequence[Mapping[str, Any]]) -> go.Figure:
                 row=1,
                 col=col,
             )
-            shown.add(kind)
-        fig.update_xaxes(type="log", title="training wall time (s)", row=1, col=col)
-    fig.add_annotation(
-        text=f"≤ {_NO_TRAINING} s: no training",
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=-0.22,
-        showarrow=False,
-        font=dict(size=10, color="#777"),
-        xanchor="left",
-    )
+            shown.add(legend)
+        fig.update_xaxes(
+            type="log",
+            title=f"training wall time (s; {_NO_TRAINING} = none)",
+            automargin=True,
+            row=1,
+            col=col,
+        )
     fig.update_yaxes(title="evaluation reward", col=1)
     return style(fig, "quality against training time, per world", height=420)
 

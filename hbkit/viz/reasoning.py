@@ -325,7 +325,9 @@ def results_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -
             cells=dict(values=[[fmt(r[c]) for r in rows] for c in cols], align="left"),
         )
     )
-    return style(fig, title, height=60 + 32 * (len(rows) + 1))
+    # many columns are narrow, and their cells wrap onto a second line: leave room for it
+    per_row = 52 if len(cols) > 6 else 32
+    return style(fig, title, height=80 + per_row * (len(rows) + 1))
 
 
 def _smooth(y: Sequence[float] | np.ndarray, window: int) -> np.ndarray:

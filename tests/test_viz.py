@@ -90,3 +90,12 @@ def test_training_panel_runs_and_reruns():
     assert panel.progress.value == 3 and len(panel.figure.data) > 0
     panel.button.click()  # the button trains again, from scratch
     assert len(made) == 2 and panel.trainers["HBPO"].iteration == 3
+
+
+def test_crowded_labels_are_merged_so_they_cannot_overlap():
+    from hbkit.viz.common import merge_crowded_labels
+
+    labels = merge_crowded_labels(
+        [0.17, 0.171, 0.0, 0.1], [51.9, 51.95, 39.8, 45.0], ["greedy", "feedback", "local", "x"]
+    )
+    assert labels == ["greedy / feedback", "", "local", "x"]

@@ -135,6 +135,46 @@ def log_axis(
     }
 
 
+def merge_crowded_labels(
+    x: Any,
+    y: Any,
+    texts: Any,
+    xlog: bool = False,
+    width_px: float = 800.0,
+    height_px: float = 320.0,
+    char_px: float = 7.0,
+    line_px: float = 16.0,
+) -> list[str]:
+    """Labels for a scatter whose points may sit almost on top of each other: the labels of points
+    closer than a label's size (estimated in pixels of a ``width_px`` x ``height_px`` plot area)
+    are joined into one label on the first of them ("greedy / feedback"), and the others get none,
+    so no placement can make them overlap. Hover still names every point.
+    """
+    import numpy as np
+
+    xs = np.log10(np.maximum(np.asarray(x, float), 1e-300)) if xlog else np.asarray(x, float)
+    ys = np.asarray(y, float)
+
+    def scale(v: Any, size: float) -> Any:
+        lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+        return (v - lo) / (hi - lo if hi > lo else 1.0) * size
+
+    px, py = scale(xs, width_px), scale(ys, height_px)
+    out = [str(t) for t in texts]
+    owner = list(range(len(out)))
+    for i in range(len(out)):
+        for j in range(i):
+            k = owner[j]
+            if k != j:
+                continue
+            w = char_px * max(len(out[k]), len(str(texts[i])))
+            if abs(px[i] - px[k]) < w and abs(py[i] - py[k]) < 1.5 * line_px:
+                out[k] = f"{out[k]} / {texts[i]}"
+                out[i], owner[i] = "", k
+                break
+    return out
+
+
 def label_positions(
     x: Any,
     y: Any,

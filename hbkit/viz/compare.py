@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from hbkit.viz.common import label_positions, method_color, new_figure, style, subplots
+from hbkit.viz.common import method_color, new_figure, style, subplots
 
 __all__ = ["KIND_SYMBOLS", "quality_vs_time", "eval_curves", "curves_from_eval_callback"]
 
@@ -28,44 +28,25 @@ _NO_TRAINING = 0.05  # where methods without training sit on the log time axis (
 def quality_vs_time(results: Sequence[Mapping[str, Any]]) -> go.Figure:
     """One panel per world: evaluation reward (up is better) against training wall time (log scale).
 
-    Hand-written managers need no training; they sit at the left edge and are named in the legend.
+    Hand-written managers need no training; they sit at the left edge. Every method is named in the
+    legend (marker shape: its family), never beside its marker, so crowded points cannot overlap.
     """
     envs = list(dict.fromkeys(r["env"] for r in results))
     fig = subplots(
         rows=1, cols=max(1, len(envs)), subplot_titles=[f"{e}" for e in envs], horizontal_spacing=0.08
     )
     shown: set[str] = set()
-    panel_px = 1000.0 / max(1, len(envs))
     for col, env in enumerate(envs, start=1):
         rows = [r for r in results if r["env"] == env]
-        xs = [max(float(r.get("seconds") or 0.0), _NO_TRAINING) for r in rows]
-        # trained methods are labelled beside their markers, placed so that labels do not overlap;
-        # hand-written managers share the "no training" edge, so they are named in the legend
-        trained = [i for i, r in enumerate(rows) if r.get("kind", "SB3") != "hand-written"]
-        places = dict(
-            zip(
-                trained,
-                label_positions(
-                    [xs[i] for i in trained],
-                    [rows[i]["reward"] for i in trained],
-                    [rows[i]["method"] for i in trained],
-                    xlog=True,
-                    width_px=panel_px,
-                ),
-                strict=True,
-            )
-        )
         for i, r in enumerate(rows):
             kind = r.get("kind", "SB3")
-            hand = kind == "hand-written"
-            legend = f"{r['method']} (no training)" if hand else kind
+            # every method is named in the legend (its marker's shape is its family): methods of
+            # similar quality and cost sit on top of each other, and labels beside them would overlap
+            legend = f"{r['method']} ({kind})"
             fig.add_scatter(
-                x=[xs[i]],
+                x=[max(float(r.get("seconds") or 0.0), _NO_TRAINING)],
                 y=[r["reward"]],
-                mode="markers" if hand else "markers+text",
-                text=None if hand else [r["method"]],
-                textposition=places.get(i, "top center"),
-                textfont=dict(size=10),
+                mode="markers",
                 name=legend,
                 legendgroup=legend,
                 showlegend=legend not in shown,

@@ -24,6 +24,7 @@ from hbkit.sim.team import PICO, TeamWorld
 from hbkit.viz.common import (
     label_positions,
     log_axis,
+    merge_crowded_labels,
     method_color,
     money_label,
     new_figure,
@@ -385,16 +386,18 @@ def success_vs_cost(
     """
     learned = [r["name"].startswith(("MaskablePPO", "HBPO")) for r in rows]
     names = [r["name"] for r in rows]
+    # managers that land on (almost) the same spot share one label
+    labels = merge_crowded_labels([r["expense_spent"] for r in rows], [r[y] for r in rows], names)
     # one trace for all managers: a redraw then updates arrays instead of replacing traces
     fig = new_figure(
         go.Scatter(
             x=[r["expense_spent"] for r in rows],
             y=[r[y] for r in rows],
             mode="markers+text",
-            text=names,
-            textposition=label_positions([r["expense_spent"] for r in rows], [r[y] for r in rows], names),
+            text=labels,
+            textposition=label_positions([r["expense_spent"] for r in rows], [r[y] for r in rows], labels),
             cliponaxis=False,
-            customdata=[r.get("budget_exhausted_rate", 0.0) for r in rows],
+            customdata=[[r.get("budget_exhausted_rate", 0.0), n] for r, n in zip(rows, names, strict=True)],
             marker=dict(
                 size=[16 if x else 12 for x in learned],
                 color=[_color(n, i) for i, n in enumerate(names)],
@@ -402,8 +405,8 @@ def success_vs_cost(
                 line=dict(width=1, color="white"),
             ),
             hovertemplate=(
-                f"%{{text}}<br>spent $%{{x:.4f}}<br>{y} %{{y:.3f}}<br>"
-                "ran out of money in %{customdata:.0%} of streams<extra></extra>"
+                f"%{{customdata[1]}}<br>spent $%{{x:.4f}}<br>{y} %{{y:.3f}}<br>"
+                "ran out of money in %{customdata[0]:.0%} of streams<extra></extra>"
             ),
         )
     )

@@ -148,7 +148,9 @@ def test_notebook_in_jupyterlab(lab_server, browser, artifacts, name):
             handle.focus()
             for _ in range(3):
                 page.keyboard.press("ArrowRight")
-            deadline = time.time() + 15
+            # the redraw is a round trip through the kernel: on a cold JupyterLab (the first
+            # notebook of a run) or a loaded machine it can take well over 15 s
+            deadline = time.time() + 60
             after = before
             while time.time() < deadline and after == before:
                 page.wait_for_timeout(250)

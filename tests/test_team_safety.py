@@ -324,7 +324,8 @@ def test_random_reset_options_are_refused_cleanly_or_taken_as_given(options):
     if isinstance(budget, list):  # one entry per env: a single env takes a list of one
         assert len(budget) == 1
         budget = budget[0]
-    assert info["budget"] == (env.world.expense_budget if budget is None else float(budget))
+    expected = env.world.expense_budget if budget is None else float(budget)
+    assert info["budget"] == pytest.approx(expected, abs=1e-12)  # money is kept in whole pico-dollars
     seed = options.get("problem_seed")
     assert seed is None or (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**63)
 

@@ -97,6 +97,20 @@ def versus_cartpole(
     return cart, rates
 
 
+def reset_micros(envs: dict[str, gym.Env], count: int, rounds: int = 5) -> dict[str, float]:
+    """Microseconds per ``env.reset()`` of each env, the best of ``rounds`` rounds that run the envs
+    in turn (so a slow spell of the machine hits the reference and the envs alike)."""
+    best = dict.fromkeys(envs, float("inf"))
+    for _ in range(rounds):
+        for name, env in envs.items():
+            env.reset(seed=0)
+            t0 = time.perf_counter()
+            for _ in range(count):
+                env.reset()
+            best[name] = min(best[name], (time.perf_counter() - t0) / count * 1e6)
+    return best
+
+
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A markdown table."""
 

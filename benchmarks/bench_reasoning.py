@@ -16,7 +16,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-from _common import SPEED_METHOD, single_env_run, table, vector_env_run, versus_cartpole
+from _common import SPEED_METHOD, reset_micros, single_env_run, table, vector_env_run, versus_cartpole
 
 import hbkit  # noqa: F401
 
@@ -114,14 +114,7 @@ def _resets(quick: bool) -> tuple[str, float]:
     run in turn (target: at most 5x CartPole's)."""
     count = 500 if quick else 2000
     envs = {"CartPole-v1": gym.make("CartPole-v1"), "Reasoning-v0": gym.make(ENV)}
-    best = dict.fromkeys(envs, float("inf"))
-    for _ in range(5):
-        for name, env in envs.items():
-            env.reset(seed=0)
-            t0 = time.perf_counter()
-            for _ in range(count):
-                env.reset()
-            best[name] = min(best[name], (time.perf_counter() - t0) / count * 1e6)
+    best = reset_micros(envs, count)
     cart = best["CartPole-v1"]
     rows = [
         (name, f"{us:.1f}", f"{us / cart:.1f}x", "" if name.startswith("Cart") else "<= 5x")

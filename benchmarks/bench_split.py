@@ -11,7 +11,7 @@ import time
 
 import gymnasium as gym
 import numpy as np
-from _common import SPEED_METHOD, single_env_run, table, vector_env_run, versus_cartpole
+from _common import SPEED_METHOD, reset_micros, single_env_run, table, vector_env_run, versus_cartpole
 
 import hbkit  # noqa: F401  (registers the environments)
 
@@ -83,14 +83,7 @@ def _resets(quick: bool) -> str:
     count = 500 if quick else 2000
     envs = {"CartPole-v1": gym.make("CartPole-v1")}
     envs.update({f"Split-v0 `{s}`": gym.make(ENV, scenario=s) for s in SCENARIOS})
-    best = dict.fromkeys(envs, float("inf"))
-    for _ in range(5):
-        for name, env in envs.items():
-            env.reset(seed=0)
-            t0 = time.perf_counter()
-            for _ in range(count):
-                env.reset()
-            best[name] = min(best[name], (time.perf_counter() - t0) / count * 1e6)
+    best = reset_micros(envs, count)
     cart = best["CartPole-v1"]
     rows = [(name, f"{us:.1f}", f"{us / cart:.1f}x") for name, us in best.items()]
     return table(["env (single, `gym.make`)", "µs per reset", "vs CartPole's reset"], rows)

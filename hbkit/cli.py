@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 import hbkit
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
@@ -174,11 +174,13 @@ def parse_budget(text: str, env_id: str) -> Any:
 
 def _reward_choices(env_id: str) -> tuple[str, ...]:
     """The world's reward functions, read from its scenario schema (``world.reward``)."""
-    from hbkit.scenarios import SCHEMA_HOMES, Text, _schema_for
+    from hbkit.scenarios import SCHEMA_HOMES, _schema_for
 
-    world = _schema_for(env_id).sections.get("world") if env_id in SCHEMA_HOMES else None
-    spec = world.fields.get("reward") if world is not None else None
-    return tuple(spec.choices or ()) if isinstance(spec, Text) else ()
+    if env_id not in SCHEMA_HOMES:
+        return ()
+    world = _schema_for(env_id).model_fields["world"].annotation
+    reward = world.model_fields.get("reward")
+    return tuple(get_args(reward.annotation)) if reward is not None else ()
 
 
 # ------------------------------------------------------------------------------------------------

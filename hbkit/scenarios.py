@@ -2,9 +2,10 @@
 
 A scenario is a TOML file with a ``[scenario]`` table (name, env id, title, description) and the
 sections that the environment's schema declares (for example ``[world]`` and ``[train]``). Each
-world declares its schema once, beside its simulation in :mod:`hbkit.sim`; this module holds the
-machinery that loads a file, checks every field against that schema and reports the first problem
-as one :class:`ScenarioError` that names the file, the field and what is allowed.
+world declares its schema once, beside its simulation in :mod:`hbkit.sim`, as a pydantic model
+built from :mod:`hbkit.schema`; this module finds and reads the files, validates them with that
+model and reports the first problem as one :class:`ScenarioError` that names the file, the field,
+the value and what is allowed.
 
 >>> from hbkit.scenarios import load_scenario
 >>> sc = load_scenario("hbpo-math")
@@ -15,17 +16,17 @@ as one :class:`ScenarioError` that names the file, the field and what is allowed
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import importlib
 import importlib.resources
 import json
-import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -40,12 +41,6 @@ else:  # pragma: no cover - Python 3.10
 __all__ = [
     "ScenarioError",
     "Scenario",
-    "Number",
-    "Text",
-    "Flag",
-    "ListOf",
-    "Table",
-    "TableList",
     "load_scenario",
     "list_scenarios",
     "scenario_dirs",
@@ -76,173 +71,22 @@ TRAINING_FIELDS: frozenset[str] = frozenset({"world.reward"})
 #: Longest scenario name or path accepted (longer ones are refused before touching the disk).
 MAX_NAME_CHARS = 1024
 
-_REQUIRED = object()
 
+@functools.cache
+def _header() -> Any:
+    """The model of the ``[scenario]`` table (built on first use, like the worlds' schemas, so that
+    ``import hbkit`` does not load pydantic)."""
+    from pydantic import Field
 
-class _FailContext(Protocol):
-    """What a field check needs: a way to turn a problem into the error it raises."""
+    from hbkit.schema import Choice, Section, Text
 
-    def fail(self, path: str, problem: str, allowed: str | None = None) -> Exception: ...
+    class Header(Section):
+        name: Text = Field(description="short id, used on the command line")
+        env: Choice(tuple(SCHEMA_HOMES))  # type: ignore[valid-type]
+        title: Text = ""
+        description: Text = ""
 
-
-@dataclass
-class _Ctx:
-    source: str
-
-    def fail(self, path: str, problem: str, allowed: str | None = None) -> ScenarioError:
-        return ScenarioError(self.source, path, problem, allowed)
-
-
-# ----------------------------------------------------------------------------------------------
-# Field types of a schema
-# ----------------------------------------------------------------------------------------------
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
-
-
-def _with_default(schema: dict[str, Any], spec: Any) -> dict[str, Any]:
-    if spec.default is not _REQUIRED:
-        schema["default"] = spec.default
-    if spec.help:
-        schema["description"] = spec.help
-    return schema
-
-
-@dataclass(frozen=True)
-class Number:
-    """A real or integer number, optionally bounded (bounds are inclusive unless ``open_low``)."""
-
-    low: float | None = None
-    high: float | None = None
-    integer: bool = False
-    default: Any = _REQUIRED
-    help: str = ""
-    open_low: bool = False
-
-    def allowed(self) -> str:
-        kind = "an integer" if self.integer else "a number"
-        lo = "" if self.low is None else f"{self.low} {'<' if self.open_low else '<='} "
-        hi = "" if self.high is None else f" <= {self.high}"
-        return f"{kind}" + (f" with {lo}value{hi}" if (lo or hi) else "")
-
-    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ctx.fail(path, f"expected a number, got {value!r}", self.allowed())
-        if not math.isfinite(float(value)):
-            raise ctx.fail(path, f"{value!r} is not finite", self.allowed())
-        if self.integer and not float(value).is_integer():
-            raise ctx.fail(path, f"expected an integer, got {value!r}", self.allowed())
-        too_low = self.low is not None and (value <= self.low if self.open_low else value < self.low)
-        if too_low or (self.high is not None and value > self.high):
-            raise ctx.fail(path, f"{value!r} is out of range", self.allowed())
-        return int(value) if self.integer else float(value)
-
-    def json_schema(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "integer" if self.integer else "number"}
-        if self.low is not None:
-            out["exclusiveMinimum" if self.open_low else "minimum"] = self.low
-        if self.high is not None:
-            out["maximum"] = self.high
-        return _with_default(out, self)
-
-
-@dataclass(frozen=True)
-class Text:
-    """A string, optionally one of ``choices``."""
-
-    choices: tuple[str, ...] | None = None
-    default: Any = _REQUIRED
-    help: str = ""
-
-    def allowed(self) -> str:
-        return "one of " + ", ".join(repr(c) for c in self.choices) if self.choices else "a string"
-
-    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
-        if not isinstance(value, str):
-            raise ctx.fail(path, f"expected a string, got {value!r}", self.allowed())
-        if self.choices and value not in self.choices:
-            raise ctx.fail(path, f"{value!r} is not a known choice", self.allowed())
-        return value
-
-    def json_schema(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "string"}
-        if self.choices:
-            out["enum"] = list(self.choices)
-        return _with_default(out, self)
-
-
-@dataclass(frozen=True)
-class Flag:
-    """A boolean."""
-
-    default: Any = _REQUIRED
-    help: str = ""
-
-    def allowed(self) -> str:
-        return "true or false"
-
-    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
-        if not isinstance(value, bool):
-            raise ctx.fail(path, f"expected true or false, got {value!r}", self.allowed())
-        return value
-
-    def json_schema(self) -> dict[str, Any]:
-        return _with_default({"type": "boolean"}, self)
-
-
-@dataclass(frozen=True)
-class ListOf:
-    """A list whose items all follow ``item``.
-
-    :param length: exact length, or the dotted name of a sibling list whose length it must match
-    :param increasing: items must be strictly increasing
-    :param total: the items must sum to this (within 1e-6)
-    """
-
-    item: Any
-    min_len: int = 1
-    max_len: int | None = None
-    length: int | str | None = None
-    increasing: bool = False
-    total: float | None = None
-    default: Any = _REQUIRED
-    help: str = ""
-
-    def _count(self) -> str:
-        if isinstance(self.length, int):
-            return f"exactly {self.length}"
-        if isinstance(self.length, str):
-            return f"as many as '{self.length}'"
-        hi = "" if self.max_len is None else f" and at most {self.max_len}"
-        return f"at least {self.min_len}{hi}"
-
-    def allowed(self) -> str:
-        extra = " strictly increasing" if self.increasing else ""
-        total = "" if self.total is None else f", summing to {_fmt(self.total)}"
-        return f"a list of {self._count()}{extra} items, each {self.item.allowed()}{total}"
-
-    def check(self, value: Any, path: str, ctx: _FailContext) -> Any:
-        if not isinstance(value, list):
-            raise ctx.fail(path, f"expected a list, got {_short(value)}", self.allowed())
-        if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
-            hi = "" if self.max_len is None else f" and at most {self.max_len}"
-            raise ctx.fail(path, f"has {len(value)} items", f"at least {self.min_len}{hi} items")
-        out = [self.item.check(v, f"{path}[{i}]", ctx) for i, v in enumerate(value)]
-        if self.increasing and any(b <= a for a, b in zip(out, out[1:], strict=False)):
-            raise ctx.fail(path, f"{out} is not strictly increasing", "strictly increasing values")
-        if self.total is not None and abs(sum(out) - self.total) > 1e-6:
-            raise ctx.fail(path, f"items sum to {sum(out):g}", f"items that sum to {self.total:g}")
-        return out
-
-    def json_schema(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "array", "items": self.item.json_schema(), "minItems": self.min_len}
-        if self.max_len is not None:
-            out["maxItems"] = self.max_len
-        if isinstance(self.length, int):
-            out["minItems"] = out["maxItems"] = self.length
-        return _with_default(out, self)
+    return Header
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -250,147 +94,21 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-@dataclass(frozen=True)
-class Table:
-    """A TOML table with known fields; unknown keys are an error (they are usually typos)."""
+def _check_header(raw: Any, source: str) -> dict[str, Any]:
+    """The validated ``[scenario]`` table."""
+    from pydantic import ValidationError
 
-    fields: Mapping[str, Any]
-    default: Any = _REQUIRED
-    help: str = ""
+    from hbkit.schema import scenario_error
 
-    def allowed(self) -> str:
-        return "a table with the fields " + ", ".join(self.fields)
-
-    def check(self, value: Any, path: str, ctx: _FailContext) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise ctx.fail(path, f"expected a table, got {_short(value)}", self.allowed())
-        unknown = sorted(set(value) - set(self.fields))
-        if unknown:
-            where = f"{path}.{unknown[0]}" if path else unknown[0]
-            raise ctx.fail(where, "unknown field", "the fields " + ", ".join(self.fields))
-        out: dict[str, Any] = {}
-        for key, spec in self.fields.items():
-            sub = f"{path}.{key}" if path else key
-            if key in value:
-                out[key] = spec.check(value[key], sub, ctx)
-            elif spec.default is _REQUIRED:
-                raise ctx.fail(sub, "is missing", spec.allowed())
-            else:
-                out[key] = copy.deepcopy(spec.default)
-        # lists whose length must match a sibling's
-        for key, spec in self.fields.items():
-            if isinstance(spec, ListOf) and isinstance(spec.length, str):
-                other = out.get(spec.length)
-                if other is not None and len(out[key]) != len(other):
-                    raise ctx.fail(
-                        f"{path}.{key}" if path else key,
-                        f"has {len(out[key])} items",
-                        f"as many items as '{spec.length}' ({len(other)})",
-                    )
-            elif isinstance(spec, ListOf) and isinstance(spec.length, int):
-                if len(out[key]) != spec.length:
-                    raise ctx.fail(
-                        f"{path}.{key}" if path else key,
-                        f"has {len(out[key])} items",
-                        f"exactly {spec.length} items",
-                    )
-        return out
-
-    def json_schema(self) -> dict[str, Any]:
-        out = {
-            "type": "object",
-            "properties": {k: v.json_schema() for k, v in self.fields.items()},
-            "required": [k for k, v in self.fields.items() if v.default is _REQUIRED],
-            "additionalProperties": False,
-        }
-        return _with_default(out, self) if self.default is not _REQUIRED else out
+    model = _header()
+    try:
+        return model.model_validate(raw).model_dump()
+    except ValidationError as exc:
+        raise scenario_error(model, exc, source, prefix="scenario") from None
 
 
-@dataclass(frozen=True)
-class TableList:
-    """An array of tables (``[[name]]`` in TOML), each following ``fields``."""
-
-    fields: Mapping[str, Any]
-    min_len: int = 1
-    max_len: int | None = None
-    default: Any = _REQUIRED
-    help: str = ""
-
-    def allowed(self) -> str:
-        hi = "" if self.max_len is None else f" and at most {self.max_len}"
-        return (
-            f"an array of at least {self.min_len}{hi} tables ([[...]] in TOML) with the fields "
-            + ", ".join(self.fields)
-        )
-
-    def check(self, value: Any, path: str, ctx: _FailContext) -> list[dict[str, Any]]:
-        if not isinstance(value, list):
-            raise ctx.fail(path, f"expected an array of tables, got {_short(value)}", f"[[{path}]] tables")
-        if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
-            hi = "" if self.max_len is None else f" and at most {self.max_len}"
-            raise ctx.fail(path, f"has {len(value)} entries", f"at least {self.min_len}{hi}")
-        table = Table(self.fields)
-        return [table.check(v, f"{path}[{i}]", ctx) for i, v in enumerate(value)]
-
-    def json_schema(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "type": "array",
-            "items": Table(self.fields).json_schema(),
-            "minItems": self.min_len,
-        }
-        if self.max_len is not None:
-            out["maxItems"] = self.max_len
-        return _with_default(out, self)
-
-
-@dataclass(frozen=True)
-class Schema:
-    """A world's scenario schema: its sections, plus a cross-field check.
-
-    :param sections: section name -> :class:`Table` (or :class:`TableList`)
-    :param check: ``check(data, fail)`` raises ``fail(field, problem, allowed)`` for problems that
-        involve several fields (e.g. budgets below the maximum length)
-    """
-
-    sections: Mapping[str, Table | TableList]
-    check: Callable[[dict[str, Any], Callable[..., ScenarioError]], None] | None = None
-
-
-def hbpo_train_fields(hidden: int) -> dict[str, Number | Text | Flag]:
-    """The fields of a ``[train]`` table read by the HBPO trainer (:mod:`hbkit.train.hbpo`), shared
-    by the worlds it trains in; a world adds its own fields beside them. This is the one place of
-    the trainer's defaults and allowed ranges: :class:`hbkit.train.HBPOConfig` takes its defaults
-    from here and checks keyword arguments with the same rules.
-
-    :param hidden: the default width of the MLP policy's hidden layer
-    """
-    return {
-        "iterations": Number(1, 100000, integer=True, default=300),
-        "problems_per_iteration": Number(1, 4096, integer=True, default=32),
-        "rollouts_per_problem": Number(1, 256, integer=True, default=16),
-        "policy": Text(("linear", "mlp"), default="mlp"),
-        "hidden": Number(1, 1024, integer=True, default=hidden),
-        "learning_rate": Number(0.0, 1.0, open_low=True, default=0.01),
-        "anneal_lr": Flag(default=True, help="decay the step size linearly to zero"),
-        "epochs": Number(1, 100, integer=True, default=2),
-        "minibatches": Number(1, 1024, integer=True, default=4),
-        "clip_low": Number(0.0, 1.0, default=0.2, help="lower clip of the ratio: 1 - clip_low"),
-        "clip_high": Number(0.0, 10.0, default=0.28, help="upper clip of the ratio: 1 + clip_high"),
-        "max_grad_norm": Number(0.0, 1e6, open_low=True, default=1.0),
-    }
-
-
-_HEADER = Table(
-    {
-        "name": Text(help="short id, used on the command line"),
-        "env": Text(choices=tuple(SCHEMA_HOMES)),
-        "title": Text(default=""),
-        "description": Text(default=""),
-    }
-)
-
-
-def _schema_for(env_id: str) -> Schema:
+def _schema_for(env_id: str) -> Any:
+    """The pydantic model (a :class:`hbkit.schema.WorldSchema`) of ``env_id``'s scenario files."""
     module, attr = SCHEMA_HOMES[env_id].split(":")
     return getattr(importlib.import_module(module), attr)
 
@@ -466,11 +184,8 @@ class Scenario:
         """
         if not isinstance(saved, Mapping) or not isinstance(saved.get("data"), Mapping):
             raise ScenarioError(source, "scenario", "is not a saved scenario (no 'data' table)")
-        ctx = _Ctx(source)
-        header = _HEADER.check(
-            {k: saved.get(k, "") for k in ("name", "env", "title", "description")}, "scenario", ctx
-        )
-        data = _validate_sections(copy.deepcopy(dict(saved["data"])), header["env"], ctx)
+        header = _check_header({k: saved.get(k, "") for k in ("name", "env", "title", "description")}, source)
+        data = _validate_sections(copy.deepcopy(dict(saved["data"])), header["env"], source)
         sc = cls(
             header["name"],
             header["env"],
@@ -531,16 +246,24 @@ class Scenario:
             if isinstance(value, tuple):
                 value = list(value)
             node[parts[-1]] = value
-        data = _validate_sections(raw, self.env_id, _Ctx(f"{self.source} (with overrides)"))
+        data = _validate_sections(raw, self.env_id, f"{self.source} (with overrides)")
         return Scenario(self.name, self.env_id, self.title, self.description, self.source, data)
 
 
-def _validate_sections(raw: dict[str, Any], env_id: str, ctx: _Ctx) -> dict[str, Any]:
+def _validate_sections(raw: dict[str, Any], env_id: str, source: str) -> dict[str, Any]:
+    """Every section but ``[scenario]``, validated by ``env_id``'s schema, as plain data.
+
+    :raises ScenarioError: for the first problem, naming ``source``, the field and what is allowed
+    """
+    from pydantic import ValidationError
+
+    from hbkit.schema import scenario_error
+
     schema = _schema_for(env_id)
-    data = Table(schema.sections).check(raw, "", ctx)
-    if schema.check is not None:
-        schema.check(data, ctx.fail)
-    return data
+    try:
+        return schema.model_validate(raw).model_dump()
+    except ValidationError as exc:
+        raise scenario_error(schema, exc, source) from None
 
 
 def _checkout_dir() -> Path | None:
@@ -631,11 +354,10 @@ def _read(path: Path | Traversable) -> Scenario:
         ) from None
     except OSError as exc:
         raise ScenarioError(source, "<file>", f"cannot be read ({exc.strerror or exc})") from None
-    ctx = _Ctx(source)
     if "scenario" not in raw:
-        raise ctx.fail("scenario", "is missing", "a [scenario] table with name and env")
-    header = _HEADER.check(raw.pop("scenario"), "scenario", ctx)
-    data = _validate_sections(raw, header["env"], ctx)
+        raise ScenarioError(source, "scenario", "is missing", "a [scenario] table with name and env")
+    header = _check_header(raw.pop("scenario"), source)
+    data = _validate_sections(raw, header["env"], source)
     return Scenario(
         header["name"],
         header["env"],
@@ -683,20 +405,21 @@ def list_scenarios(env_id: str | None = None) -> list[Scenario]:
 
 
 def scenario_json_schema(env_id: str) -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) of ``env_id``'s scenario files, generated from its schema,
-    for editor completion of the TOML files (``hbkit scenarios --schema``). Cross-field rules (such
-    as budgets below the maximum length) are checked by hbkit only."""
+    """A JSON Schema (draft 2020-12) of ``env_id``'s scenario files, generated from its pydantic
+    model, for editor completion of the TOML files (``hbkit scenarios --schema``). Rules across
+    fields (such as budgets below the maximum length) are checked by hbkit only."""
     if env_id not in SCHEMA_HOMES:
         raise ScenarioError(
             "<argument>", "env_id", f"unknown env id {env_id!r}", "one of " + ", ".join(SCHEMA_HOMES)
         )
-    header = _HEADER.json_schema()
-    header["properties"]["env"] = {"const": env_id}
-    body = Table(_schema_for(env_id).sections).json_schema()
+    body = copy.deepcopy(_schema_for(env_id).model_json_schema())
+    header = _header().model_json_schema()
+    header["properties"]["env"] = {"const": env_id, "title": "Env"}
+    header.pop("title", None)
     body["properties"] = {"scenario": header, **body["properties"]}
-    body["required"] = ["scenario", *body["required"]]
+    body["required"] = ["scenario", *body.get("required", [])]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"hbkit scenario for {env_id}",
         **body,
+        "title": f"hbkit scenario for {env_id}",
     }

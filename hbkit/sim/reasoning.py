@@ -61,13 +61,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
-from hbkit.scenarios import ListOf, Number, ScenarioError, Schema, Table, Text, hbpo_train_fields
+from hbkit.schema import Choice, HBPOTrain, Int, ListOf, Real, Section, WorldSchema, fail
 
 __all__ = [
     "REWARDS",
@@ -88,107 +88,107 @@ PROBLEM_FEATURES = ("level_hint", "need_hint")
 CONTINUE, ANSWER = 0, 1
 
 
-def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> None:
-    w, lv, sg = data["world"], data["levels"], data["signal"]
-    if w["max_tokens"] % w["chunk"]:
-        raise fail(
-            "world.chunk",
-            f"{w['chunk']} does not divide max_tokens={w['max_tokens']}",
-            "a divisor of world.max_tokens",
-        )
-    for i, b in enumerate(w["budgets"]):
-        if b >= w["max_tokens"]:
-            raise fail(
-                f"world.budgets[{i}]",
-                f"{b} is not below max_tokens={w['max_tokens']}",
-                f"1 <= budget < {w['max_tokens']}",
-            )
-    for i, (g, c) in enumerate(zip(lv["guess"], lv["ceiling"], strict=True)):
-        if g > c:
-            raise fail(
-                f"levels.guess[{i}]", f"{g} is above the ceiling {c}", "guess <= ceiling of the same level"
-            )
-    for key in ("misleading", "false_finds"):
-        if len(sg[key]) != len(lv["mix"]):
-            raise fail(
-                f"signal.{key}",
-                f"has {len(sg[key])} entries for {len(lv['mix'])} levels",
-                "one entry per level (as many as levels.mix)",
-            )
-    if max(sg["false_finds"]) * w["chunk"] > 1000:
-        raise fail(
-            "signal.false_finds",
-            f"{max(sg['false_finds'])} per 1000 tokens is more than one per chunk of {w['chunk']} tokens",
-            f"at most {1000 / w['chunk']:.4g}",
-        )
+class _World(Section):
+    max_tokens: Int(64, 1 << 16) = Field(description="L: longest reasoning")
+    chunk: Int(1, 4096) = Field(description="tokens per 'continue' step")
+    budgets: ListOf(Int(1), max_len=16, increasing=True)
+    budget_mode: Choice(("sample", "none")) = "sample"
+    reward: Choice(REWARDS) = "hbpo"
+    beta: Real(0.0, 100.0, open_low=True) = 4.0
+    alpha: Real(0.0, 1.0) = 1 / 4096
+    truncation_reward: Real(-100.0, 0.0) = -1.0
 
 
-SCHEMA = Schema(
-    sections={
-        "world": Table(
-            {
-                "max_tokens": Number(64, 1 << 16, integer=True, help="L: longest reasoning"),
-                "chunk": Number(1, 4096, integer=True, help="tokens per 'continue' step"),
-                "budgets": ListOf(Number(1, integer=True), max_len=16, increasing=True),
-                "budget_mode": Text(("sample", "none"), default="sample"),
-                "reward": Text(REWARDS, default="hbpo"),
-                "beta": Number(0.0, 100.0, open_low=True, default=4.0),
-                "alpha": Number(0.0, 1.0, default=1 / 4096),
-                "truncation_reward": Number(-100.0, 0.0, default=-1.0),
-            }
-        ),
-        "levels": Table(
-            {
-                "mix": ListOf(Number(0.0, 1.0), max_len=10, total=1.0),
-                "median_need": ListOf(Number(1.0, 1e6), length="mix"),
-                "need_spread": Number(0.0, 3.0),
-                "ceiling": ListOf(Number(0.0, 1.0), length="mix"),
-                "guess": ListOf(Number(0.0, 1.0), length="mix"),
-            }
-        ),
-        "verification": Table(
-            {
-                "gap": Number(0.0, 1.0, help="v: share of the ceiling still missing at N"),
-                "tokens": Number(0.0, 1e5, open_low=True, help="tau: tokens per e-fold"),
-            }
-        ),
-        "signal": Table(
-            {
-                "noise": Number(0.0, 2.0, help="std of the noise on each hint reading"),
-                "strength": Number(0.0, 1.0, help="mean hint long after the need"),
-                "misleading": ListOf(Number(0.0, 1.0), max_len=10, help="mean hint before the need"),
-                "memory": Number(0.0, 1.0, open_low=True, help="rate of the fast moving average"),
-                "slow_memory": Number(0.0, 1.0, open_low=True, help="rate of the slow moving average"),
-                "false_finds": ListOf(
-                    Number(0.0, 1000.0),
-                    max_len=10,
-                    help="false finds per 1000 tokens before the need, per level",
-                ),
-                "doubt_tokens": Number(0.0, 1e6, help="how long a false find lasts, tokens"),
-            }
-        ),
-        "features": Table(
-            {
-                "level_noise": Number(0.0, 5.0, help="std of the noisy level feature"),
-                "need_noise": Number(0.0, 5.0, help="std (log2 units) of the noisy need feature"),
-            }
-        ),
-        "base_reasoner": Table(
-            {
-                "bias": Number(-20.0, 20.0),
-                "feature": Text(
-                    ("hint", "hint_mean", "hint_slow", "hint_max"),
-                    default="hint_mean",
-                    help="the hint feature it reads",
-                ),
-                "hint": Number(-50.0, 50.0, help="weight of that feature"),
-                "progress": Number(-50.0, 50.0, help="weight of tokens/max"),
-            }
-        ),
-        "train": Table(hbpo_train_fields(hidden=32)),
-    },
-    check=_world_check,
-)
+class _Levels(Section):
+    same_length: ClassVar[dict[str, str]] = {"median_need": "mix", "ceiling": "mix", "guess": "mix"}
+    mix: ListOf(Real(0.0, 1.0), max_len=10, total=1.0)
+    median_need: ListOf(Real(1.0, 1e6))
+    need_spread: Real(0.0, 3.0)
+    ceiling: ListOf(Real(0.0, 1.0))
+    guess: ListOf(Real(0.0, 1.0))
+
+
+class _Verification(Section):
+    gap: Real(0.0, 1.0) = Field(description="v: share of the ceiling still missing at N")
+    tokens: Real(0.0, 1e5, open_low=True) = Field(description="tau: tokens per e-fold")
+
+
+class _Signal(Section):
+    noise: Real(0.0, 2.0) = Field(description="std of the noise on each hint reading")
+    strength: Real(0.0, 1.0) = Field(description="mean hint long after the need")
+    misleading: ListOf(Real(0.0, 1.0), max_len=10) = Field(description="mean hint before the need")
+    memory: Real(0.0, 1.0, open_low=True) = Field(description="rate of the fast moving average")
+    slow_memory: Real(0.0, 1.0, open_low=True) = Field(description="rate of the slow moving average")
+    false_finds: ListOf(Real(0.0, 1000.0), max_len=10) = Field(
+        description="false finds per 1000 tokens before the need, per level"
+    )
+    doubt_tokens: Real(0.0, 1e6) = Field(description="how long a false find lasts, tokens")
+
+
+class _Features(Section):
+    level_noise: Real(0.0, 5.0) = Field(description="std of the noisy level feature")
+    need_noise: Real(0.0, 5.0) = Field(description="std (log2 units) of the noisy need feature")
+
+
+class _BaseReasoner(Section):
+    bias: Real(-20.0, 20.0)
+    feature: Choice(("hint", "hint_mean", "hint_slow", "hint_max")) = Field(
+        "hint_mean", description="the hint feature it reads"
+    )
+    hint: Real(-50.0, 50.0) = Field(description="weight of that feature")
+    progress: Real(-50.0, 50.0) = Field(description="weight of tokens/max")
+
+
+class ReasoningSchema(WorldSchema):
+    """A Reasoning scenario file (every section but ``[scenario]``)."""
+
+    world: _World
+    levels: _Levels
+    verification: _Verification
+    signal: _Signal
+    features: _Features
+    base_reasoner: _BaseReasoner
+    train: HBPOTrain
+
+    def check(self, data: dict[str, Any]) -> None:
+        w, lv, sg = data["world"], data["levels"], data["signal"]
+        if w["max_tokens"] % w["chunk"]:
+            raise fail(
+                "world.chunk",
+                f"{w['chunk']} does not divide max_tokens={w['max_tokens']}",
+                "a divisor of world.max_tokens",
+            )
+        for i, b in enumerate(w["budgets"]):
+            if b >= w["max_tokens"]:
+                raise fail(
+                    f"world.budgets[{i}]",
+                    f"{b} is not below max_tokens={w['max_tokens']}",
+                    f"1 <= budget < {w['max_tokens']}",
+                )
+        for i, (g, c) in enumerate(zip(lv["guess"], lv["ceiling"], strict=True)):
+            if g > c:
+                raise fail(
+                    f"levels.guess[{i}]",
+                    f"{g} is above the ceiling {c}",
+                    "guess <= ceiling of the same level",
+                )
+        for key in ("misleading", "false_finds"):
+            if len(sg[key]) != len(lv["mix"]):
+                raise fail(
+                    f"signal.{key}",
+                    f"has {len(sg[key])} entries for {len(lv['mix'])} levels",
+                    "one entry per level (as many as levels.mix)",
+                )
+        if max(sg["false_finds"]) * w["chunk"] > 1000:
+            raise fail(
+                "signal.false_finds",
+                f"{max(sg['false_finds'])} per 1000 tokens is more than one per chunk of {w['chunk']} tokens",
+                f"at most {1000 / w['chunk']:.4g}",
+            )
+
+
+#: The schema of a Reasoning scenario file.
+SCHEMA = ReasoningSchema
 
 
 def reasoning_reward(

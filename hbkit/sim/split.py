@@ -56,21 +56,13 @@ measured against the best flat split of the whole budget, so it shows what the h
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
-from hbkit.scenarios import (
-    Flag,
-    ListOf,
-    Number,
-    ScenarioError,
-    Schema,
-    Table,
-    TableList,
-    Text,
-)
+from hbkit.schema import Choice, Flag, Int, ListOf, Real, Section, Text, WorldSchema, fail
 
 __all__ = ["SCHEMA", "DIVISION_RULES", "SplitWorld", "SplitBatch", "water_fill", "split_value"]
 
@@ -219,121 +211,111 @@ def split_value(productivity: Any, scale: Any, allocation: Any) -> np.ndarray:
     return (a * np.log1p(x / np.asarray(scale, dtype=np.float64))).sum(axis=-1)
 
 
-def _world_check(data: dict[str, Any], fail: Callable[..., ScenarioError]) -> None:
-    w, ag, divs = data["world"], data["agents"], data["divisions"]
-    if w["budget"] > w["max_budget"]:
-        raise fail(
-            "world.budget",
-            f"{w['budget']} is above max_budget={w['max_budget']}",
-            f"{MIN_BUDGET:g} <= budget <= world.max_budget",
-        )
-    names = ag["names"]
-    for i, n in enumerate(names):
-        if names.index(n) != i:
-            raise fail(f"agents.names[{i}]", f"{n!r} appears twice", "distinct names")
-    if not divs:
-        return
-    if len(divs) == 1:
-        raise fail("divisions", "has 1 entry", "no [[divisions]] (one level) or at least 2 divisions")
-    seen: dict[str, str] = {}
-    dnames: list[str] = []
-    for d, div in enumerate(divs):
-        if div["name"] in dnames:
-            raise fail(f"divisions[{d}].name", f"{div['name']!r} appears twice", "distinct division names")
-        dnames.append(div["name"])
-        for j, member in enumerate(div["members"]):
-            where = f"divisions[{d}].members[{j}]"
-            if member not in names:
-                raise fail(where, f"{member!r} is not an agent", "one of agents.names: " + ", ".join(names))
-            if member in seen:
+class _World(Section):
+    rounds: Int(1, 10_000) = Field(description="rounds per episode")
+    budget: Real(MIN_BUDGET, 1e9) = Field(description="budget per round (e.g. hours)")
+    max_budget: Real(MIN_BUDGET, 1e9) = Field(
+        description="largest per-round budget a reset option may ask for"
+    )
+    noise: Real(0.0, 1e6) = Field(description="sigma: standard deviation of each output's noise")
+    drift: Real(0.0, 2.0) = Field(0.0, description="sd of log productivity's step per round")
+    reversion: Real(0.0, 1.0) = Field(0.0, description="pull towards the starting level per round")
+    memory: Real(0.0, 1.0, open_low=True) = Field(
+        1.0, description="discount of old rounds in the observation's estimates"
+    )
+    prior_sd: Real(0.0, 1e6, open_low=True) = Field(
+        description="tau: how far a productivity may lie from the prior mean"
+    )
+    share_gain: Real(0.0, 20.0, open_low=True) = Field(
+        3.0, description="shares = softmax(share_gain * action)"
+    )
+    division_rule: Choice(DIVISION_RULES) = "equal"
+
+
+class _Agents(Section):
+    same_length: ClassVar[dict[str, str]] = {"productivity": "names", "scale": "names"}
+    names: ListOf(Text, max_len=64)
+    productivity: ListOf(Real(0.0, 1e6, open_low=True)) = Field(
+        description="typical a_i (hidden from the manager)"
+    )
+    scale: ListOf(Real(0.0, 1e9, open_low=True)) = Field(description="c_i (public)")
+    spread: Real(0.0, 3.0) = Field(0.0, description="sd of log a_i(0) around its typical value")
+    shuffle: Flag = Field(False, description="permute the productivities across agents per episode")
+
+
+class _Division(Section):
+    name: Text
+    members: ListOf(Text, max_len=64)
+
+
+class _PPO(Section):
+    timesteps: Int(1, 1e9) = 100_000
+    n_envs: Int(1, 256) = 8
+    n_steps: Int(2, 1e6) = 256
+    batch_size: Int(2, 1e6) = 256
+    n_epochs: Int(1, 100) = 10
+    learning_rate: Real(0.0, 1.0, open_low=True) = 3e-4
+    gamma: Real(0.0, 1.0) = 0.9
+    gae_lambda: Real(0.0, 1.0) = 0.95
+    ent_coef: Real(0.0, 1.0) = 0.0
+    log_std_init: Real(-10.0, 2.0) = -0.5
+    hidden: ListOf(Int(1, 4096), max_len=4) = [64, 64]
+
+
+class SplitSchema(WorldSchema):
+    """A Split scenario file (every section but ``[scenario]``)."""
+
+    world: _World
+    agents: _Agents
+    divisions: ListOf(_Division, min_len=0) = []
+    ppo: _PPO = _PPO()
+
+    def check(self, data: dict[str, Any]) -> None:
+        w, ag, divs = data["world"], data["agents"], data["divisions"]
+        if w["budget"] > w["max_budget"]:
+            raise fail(
+                "world.budget",
+                f"{w['budget']} is above max_budget={w['max_budget']}",
+                f"{MIN_BUDGET:g} <= budget <= world.max_budget",
+            )
+        names = ag["names"]
+        for i, n in enumerate(names):
+            if names.index(n) != i:
+                raise fail(f"agents.names[{i}]", f"{n!r} appears twice", "distinct names")
+        if not divs:
+            return
+        if len(divs) == 1:
+            raise fail("divisions", "has 1 entry", "no [[divisions]] (one level) or at least 2 divisions")
+        seen: dict[str, str] = {}
+        dnames: list[str] = []
+        for d, div in enumerate(divs):
+            if div["name"] in dnames:
                 raise fail(
-                    where,
-                    f"{member!r} is already in division {seen[member]!r}",
-                    "each agent in exactly one division",
+                    f"divisions[{d}].name", f"{div['name']!r} appears twice", "distinct division names"
                 )
-            seen[member] = div["name"]
-    missing = [n for n in names if n not in seen]
-    if missing:
-        raise fail(
-            "divisions", f"agent {missing[0]!r} is in no division", "each agent in exactly one division"
-        )
+            dnames.append(div["name"])
+            for j, member in enumerate(div["members"]):
+                where = f"divisions[{d}].members[{j}]"
+                if member not in names:
+                    raise fail(
+                        where, f"{member!r} is not an agent", "one of agents.names: " + ", ".join(names)
+                    )
+                if member in seen:
+                    raise fail(
+                        where,
+                        f"{member!r} is already in division {seen[member]!r}",
+                        "each agent in exactly one division",
+                    )
+                seen[member] = div["name"]
+        missing = [n for n in names if n not in seen]
+        if missing:
+            raise fail(
+                "divisions", f"agent {missing[0]!r} is in no division", "each agent in exactly one division"
+            )
 
 
-SCHEMA = Schema(
-    sections={
-        "world": Table(
-            {
-                "rounds": Number(1, 10_000, integer=True, help="rounds per episode"),
-                "budget": Number(MIN_BUDGET, 1e9, help="budget per round (e.g. hours)"),
-                "max_budget": Number(
-                    MIN_BUDGET, 1e9, help="largest per-round budget a reset option may ask for"
-                ),
-                "noise": Number(0.0, 1e6, help="sigma: standard deviation of each output's noise"),
-                "drift": Number(0.0, 2.0, default=0.0, help="sd of log productivity's step per round"),
-                "reversion": Number(0.0, 1.0, default=0.0, help="pull towards the starting level per round"),
-                "memory": Number(
-                    0.0,
-                    1.0,
-                    open_low=True,
-                    default=1.0,
-                    help="discount of old rounds in the observation's estimates",
-                ),
-                "prior_sd": Number(
-                    0.0, 1e6, open_low=True, help="tau: how far a productivity may lie from the prior mean"
-                ),
-                "share_gain": Number(
-                    0.0, 20.0, open_low=True, default=3.0, help="shares = softmax(share_gain * action)"
-                ),
-                "division_rule": Text(DIVISION_RULES, default="equal"),
-            }
-        ),
-        "agents": Table(
-            {
-                "names": ListOf(Text(), max_len=64),
-                "productivity": ListOf(
-                    Number(0.0, 1e6, open_low=True),
-                    length="names",
-                    help="typical a_i (hidden from the manager)",
-                ),
-                "scale": ListOf(Number(0.0, 1e9, open_low=True), length="names", help="c_i (public)"),
-                "spread": Number(0.0, 3.0, default=0.0, help="sd of log a_i(0) around its typical value"),
-                "shuffle": Flag(default=False, help="permute the productivities across agents per episode"),
-            }
-        ),
-        "divisions": TableList(
-            {"name": Text(), "members": ListOf(Text(), max_len=64)}, min_len=0, default=[]
-        ),
-        "ppo": Table(
-            {
-                "timesteps": Number(1, 1e9, integer=True, default=100_000),
-                "n_envs": Number(1, 256, integer=True, default=8),
-                "n_steps": Number(2, 1e6, integer=True, default=256),
-                "batch_size": Number(2, 1e6, integer=True, default=256),
-                "n_epochs": Number(1, 100, integer=True, default=10),
-                "learning_rate": Number(0.0, 1.0, open_low=True, default=3e-4),
-                "gamma": Number(0.0, 1.0, default=0.9),
-                "gae_lambda": Number(0.0, 1.0, default=0.95),
-                "ent_coef": Number(0.0, 1.0, default=0.0),
-                "log_std_init": Number(-10.0, 2.0, default=-0.5),
-                "hidden": ListOf(Number(1, 4096, integer=True), max_len=4, default=[64, 64]),
-            },
-            default={
-                "timesteps": 100_000,
-                "n_envs": 8,
-                "n_steps": 256,
-                "batch_size": 256,
-                "n_epochs": 10,
-                "learning_rate": 3e-4,
-                "gamma": 0.9,
-                "gae_lambda": 0.95,
-                "ent_coef": 0.0,
-                "log_std_init": -0.5,
-                "hidden": [64, 64],
-            },
-        ),
-    },
-    check=_world_check,
-)
+#: The schema of a Split scenario file.
+SCHEMA = SplitSchema
 
 
 class SplitWorld:

@@ -1,4 +1,5 @@
-"""Sweep spec files: a small TOML file, validated with the scenario schema classes."""
+"""Sweep spec files: a small TOML file, validated with a pydantic model built like the scenario
+schemas (:mod:`hbkit.schema`)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import itertools
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import Annotated, Any, overload
+
+from pydantic import AfterValidator, Field, PlainValidator, ValidationError
 
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
 from hbkit.errors import ConfigError, ScenarioError
-from hbkit.scenarios import Flag, ListOf, Number, Table, TableList, Text, load_scenario
+from hbkit.scenarios import load_scenario
+from hbkit.schema import Choice, Flag, Int, ListOf, Section, Text, fail, problems, scenario_error
 from hbkit.sweep.jobs import Job, agent_names, agent_settings, spawn_seeds
 
 if sys.version_info >= (3, 11):
@@ -34,102 +38,107 @@ class _Ctx:
 _SCALAR = (str, int, float, bool)
 
 
-@dataclass(frozen=True)
-class _Free:
-    """A table of any keys whose values are scalars, lists of them, or such tables."""
-
-    default: Any = field(default_factory=dict)
-    help: str = ""
-
-    def check(self, value: Any, path: str, ctx: _Ctx) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise ctx.fail(path, f"expected a table, got {value!r}", "a table")
+def _plain(value: Any, path: str = "") -> None:
+    if isinstance(value, dict):
         for k, v in value.items():
-            self._value(v, f"{path}.{k}", ctx)
-        return dict(value)
-
-    def _value(self, v: Any, path: str, ctx: _Ctx) -> None:
-        if isinstance(v, dict):
-            self.check(v, path, ctx)
-        elif isinstance(v, list):
-            for i, x in enumerate(v):
-                self._value(x, f"{path}[{i}]", ctx)
-        elif not isinstance(v, _SCALAR):
-            raise ctx.fail(path, f"{v!r} is not a plain value", "a string, number, boolean, list or table")
+            _plain(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, x in enumerate(value):
+            _plain(x, f"{path}[{i}]")
+    elif not isinstance(value, _SCALAR):
+        raise fail(path, f"{value!r} is not a plain value", "a string, number, boolean, list or table")
 
 
-@dataclass(frozen=True)
-class _Budget:
-    """The evaluation budget: ``"default"``, ``"none"`` (natural mode) or a number."""
-
-    default: Any = "default"
-    help: str = ""
-
-    def check(self, value: Any, path: str, ctx: _Ctx) -> Any:
-        if isinstance(value, str) and value.lower() in ("default", "none", "natural"):
-            return "none" if value.lower() == "natural" else value.lower()
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return value
-        raise ctx.fail(path, f"{value!r} is not a budget", "'default', 'none' (natural mode) or a number > 0")
+def _plain_table(value: dict[str, Any]) -> dict[str, Any]:
+    _plain(value)
+    return value
 
 
-def _eval_fields(defaults: bool) -> dict[str, Any]:
-    d = (lambda v: v) if defaults else (lambda v: None)
-    return {
-        "episodes": Number(1, 10**7, integer=True, default=d(1000)),
-        "seed": Number(0, 2**31 - 1, integer=True, default=None),
-        "budget": _Budget(default=d("default")),
-        "deterministic": Flag(default=None),
-        "env_kwargs": _Free(default=d({})),
-    }
+#: A table of any keys whose values are scalars, lists of them, or such tables.
+_Free = Annotated[dict[str, Any], Field(strict=True), AfterValidator(_plain_table)]
 
 
-_EVAL_DEFAULT: dict[str, Any] = {
-    "episodes": 1000,
-    "seed": None,
-    "budget": "default",
-    "deterministic": None,
-    "env_kwargs": {},
-}
+def _budget(value: Any) -> Any:
+    """The evaluation budget: ``"default"``, ``"none"`` (natural mode) or a number > 0."""
+    if isinstance(value, str) and value.lower() in ("default", "none", "natural"):
+        return "none" if value.lower() == "natural" else value.lower()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return value
+    raise fail("", f"{value!r} is not a budget", "'default', 'none' (natural mode) or a number > 0")
 
-SPEC_SCHEMA = Table(
-    {
-        "sweep": Table(
-            {
-                "name": Text(help="short id: the default results file is runs/sweeps/<name>.jsonl"),
-                "title": Text(default=""),
-                "description": Text(default=""),
-                "env": Text(choices=ENV_IDS),
-                "scenario": Text(default=None, help="a scenario name or path (default: the env's)"),
-                "seeds": Number(1, 100_000, integer=True, help="seeds per run, spawned from root_seed"),
-                "root_seed": Number(0, 2**63 - 1, integer=True, default=0),
-                "by": ListOf(Text(), default=None, help="summary groups (default: name and the grid keys)"),
-                "metrics": ListOf(Text(), default=None, help="report fields to summarise"),
-            }
-        ),
-        "eval": Table(_eval_fields(True), default=dict(_EVAL_DEFAULT)),
-        "run": TableList(
-            {
-                "name": Text(),
-                "agent": Text(),
-                "settings": _Free(),
-                "overrides": _Free(),
-                "scenario": Text(default=None),
-                "eval": Table(_eval_fields(False), default={}),
-                "quick": _Free(help="settings of this run in --quick mode"),
-            }
-        ),
-        "grid": _Free(),
-        "quick": Table(
-            {
-                "seeds": Number(1, 100_000, integer=True, default=None),
-                "episodes": Number(1, 10**7, integer=True, default=None),
-                "settings": _Free(),
-            },
-            default={"seeds": None, "episodes": None, "settings": {}},
-        ),
-    }
-)
+
+_Budget = Annotated[Any, PlainValidator(_budget, json_schema_input_type=str | float)]
+
+
+class _RunEval(Section):
+    """A run's own ``eval`` table: fields it leaves out come from the spec's ``[eval]``."""
+
+    episodes: Int(1, 10**7) | None = None
+    seed: Int(0, 2**31 - 1) | None = None
+    budget: _Budget | None = None
+    deterministic: Flag | None = None
+    env_kwargs: _Free | None = None
+
+
+class _Eval(_RunEval):
+    episodes: Int(1, 10**7) | None = 1000
+    budget: _Budget | None = "default"
+    env_kwargs: _Free | None = {}
+
+
+_EVAL_DEFAULT: dict[str, Any] = _Eval().model_dump()
+
+
+class _Sweep(Section):
+    name: Text = Field(description="short id: the default results file is runs/sweeps/<name>.jsonl")
+    title: Text = ""
+    description: Text = ""
+    env: Choice(ENV_IDS)
+    scenario: Text | None = Field(None, description="a scenario name or path (default: the env's)")
+    seeds: Int(1, 100_000) = Field(description="seeds per run, spawned from root_seed")
+    root_seed: Int(0, 2**63 - 1) = 0
+    by: ListOf(Text) | None = Field(None, description="summary groups (default: name and the grid keys)")
+    metrics: ListOf(Text) | None = Field(None, description="report fields to summarise")
+
+
+class _Run(Section):
+    name: Text
+    agent: Text
+    settings: _Free = {}
+    overrides: _Free = {}
+    scenario: Text | None = None
+    eval: _RunEval = _RunEval()
+    quick: _Free = Field({}, description="settings of this run in --quick mode")
+
+
+class _Quick(Section):
+    seeds: Int(1, 100_000) | None = None
+    episodes: Int(1, 10**7) | None = None
+    settings: _Free = {}
+
+
+class SpecSchema(Section):
+    """A sweep spec file."""
+
+    sweep: _Sweep
+    eval: _Eval = _Eval()
+    run: ListOf(_Run)
+    grid: _Free = {}
+    quick: _Quick = _Quick()
+
+
+#: The schema of a sweep spec file (a pydantic model).
+SPEC_SCHEMA = SpecSchema
+
+
+def _check_eval_value(name: str, value: Any, path: str, ctx: _Ctx) -> Any:
+    """One value of a run's ``eval`` field ``name`` (a grid point), checked."""
+    try:
+        return getattr(_RunEval.model_validate({name: value}), name)
+    except ValidationError as exc:
+        _, problem, allowed = problems(_RunEval, exc)[0]
+        raise ctx.fail(path, problem, allowed) from None
+
 
 #: What a spec's summary reports when it names no metrics.
 DEFAULT_METRICS: dict[str, list[str]] = {
@@ -225,7 +234,10 @@ def load_spec(path: str | os.PathLike[str], quick: bool = False) -> SweepSpec:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "<toml>", f"not valid TOML ({exc})") from None
-    data = SPEC_SCHEMA.check(raw, "", ctx)
+    try:
+        data = SpecSchema.model_validate(raw).model_dump()
+    except ValidationError as exc:
+        raise scenario_error(SpecSchema, exc, source) from None
     head, env_id = data["sweep"], data["sweep"]["env"]
     base = path.resolve().parent
     names = [r["name"] for r in data["run"]]
@@ -261,8 +273,7 @@ def load_spec(path: str | os.PathLike[str], quick: bool = False) -> SweepSpec:
             field_ = key.split(".", 1)[1]
             if field_ not in _EVAL_DEFAULT:
                 raise ctx.fail(f"grid.{key}", "unknown eval field", ", ".join(_EVAL_DEFAULT))
-            checker = _eval_fields(False)[field_]
-            grid[key] = [checker.check(v, f"grid.{key}[{j}]", ctx) for j, v in enumerate(values)]
+            grid[key] = [_check_eval_value(field_, v, f"grid.{key}[{j}]", ctx) for j, v in enumerate(values)]
     grid_settings = [k.split(".", 1)[1] for k in grid if k.startswith("settings.")]
     grid_overrides = {k.split(".", 1)[1]: v[0] for k, v in grid.items() if k.startswith("overrides.")}
     quick_settings = data["quick"]["settings"] if quick else {}

@@ -33,11 +33,13 @@ from typing import Any, cast
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
+from pydantic import ValidationError
 from tqdm.auto import tqdm
 
 from hbkit._threads import on_one_blas_thread
 from hbkit.errors import ConfigError, TrainingError
-from hbkit.scenarios import hbpo_train_fields, load_scenario
+from hbkit.scenarios import load_scenario
+from hbkit.schema import HBPOTrain, problems
 from hbkit.train.policies import (
     DeclaringPolicy,
     Policy,
@@ -63,19 +65,20 @@ ADVANTAGES = ("hbpo", "hbpo-code", "grpo")
 # ------------------------------------------------------------------------------------------------
 # Configuration (defaults; the scenario's [train] table and keyword arguments override them)
 # ------------------------------------------------------------------------------------------------
-#: the trainer's fields, defaults and allowed ranges: the same rules as a scenario's [train] table
-TRAIN_FIELDS = hbpo_train_fields(hidden=32)
+#: the trainer's fields that a scenario's [train] table sets: their defaults and allowed ranges
+#: live once, in this pydantic model
+TRAIN_FIELDS = HBPOTrain
 
 
 def _default(name: str) -> Any:
-    return field(default=TRAIN_FIELDS[name].default)
+    return field(default=HBPOTrain.model_fields[name].default)
 
 
 @dataclass
 class HBPOConfig:
-    """Every knob of the trainer. Defaults and allowed ranges come from
-    :func:`hbkit.scenarios.hbpo_train_fields` (the ``[train]`` table of a scenario), the one place
-    where they are written.
+    """Every knob of the trainer. The defaults and allowed ranges of the fields a scenario's
+    ``[train]`` table sets come from :class:`hbkit.schema.HBPOTrain`, the one place where they are
+    written (a world's ``[train]`` model may change a default, such as ``hidden``).
 
     :param budgets: budgets of the subgroups, e.g. tokens (``()`` = natural mode only, plain GRPO)
     :param reward: the env's reward function, e.g. ``"hbpo"``, ``"cosine"``, ``"classic"``
@@ -114,25 +117,19 @@ class HBPOConfig:
     extra: dict[str, Any] = field(default_factory=dict)  # env-specific keyword arguments
 
 
-class _KwargContext:
-    """Turns a failed [train]-field check of a keyword argument into a :class:`ConfigError`."""
-
-    def fail(self, path: str, problem: str, allowed: str | None = None) -> ConfigError:
-        return ConfigError(f"HBPO: {path}: {problem}" + (f"; allowed: {allowed}" if allowed else ""))
-
-
 def check_config(values: dict[str, Any]) -> dict[str, Any]:
-    """Check trainer keyword arguments with the rules of the ``[train]`` table.
+    """Check trainer keyword arguments with the rules of the ``[train]`` table
+    (:class:`hbkit.schema.HBPOTrain`); other keywords pass through unchanged.
 
     :raises ConfigError: naming the argument, its value and what is allowed
     """
-    out = {}
-    for name, value in values.items():
-        if name in TRAIN_FIELDS:
-            out[name] = TRAIN_FIELDS[name].check(value, name, _KwargContext())
-        else:
-            out[name] = value
-    return out
+    train = {k: v for k, v in values.items() if k in HBPOTrain.model_fields}
+    try:
+        checked = HBPOTrain.model_validate(train)
+    except ValidationError as exc:
+        name, problem, allowed = problems(HBPOTrain, exc)[0]
+        raise ConfigError(f"HBPO: {name}: {problem}" + (f"; allowed: {allowed}" if allowed else "")) from None
+    return {k: (getattr(checked, k) if k in train else v) for k, v in values.items()}
 
 
 # ------------------------------------------------------------------------------------------------

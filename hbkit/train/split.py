@@ -233,7 +233,7 @@ def load_guess_manager(path: str | os.PathLike[str]) -> GuessManager:
     :raises PolicyFileError: if the file is not a saved Split guess manager
     """
     from hbkit.envs.split import SplitEnv
-    from hbkit.scenarios import Scenario, _Ctx, _validate_sections
+    from hbkit.scenarios import Scenario, _validate_sections
 
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -242,7 +242,7 @@ def load_guess_manager(path: str | os.PathLike[str]) -> GuessManager:
         if meta.get("format") != "hbkit-split-guess" or theta.shape != (4,) or not np.isfinite(theta).all():
             raise ValueError("not a Split guess manager")
         sc = meta["scenario"]
-        checked = _validate_sections(dict(sc["data"]), ENV_ID, _Ctx(f"{path} (saved scenario)"))
+        checked = _validate_sections(dict(sc["data"]), ENV_ID, f"{path} (saved scenario)")
         scenario = Scenario(sc["name"], ENV_ID, sc["title"], sc["description"], str(path), checked)
     except (OSError, KeyError, TypeError, ValueError) as err:
         raise PolicyFileError(f"{path}: cannot load a Split guess manager ({err})") from None

@@ -13,27 +13,32 @@
 
 Each world reads ``--budgets``/``--budget`` in its own unit (:data:`WORLDS`): tokens for Reasoning,
 dollars for Team, the budget per round for Split. ``hbkit train --algo NAME`` runs one of the
-world's trainers (:data:`TRAINERS`): hbkit's own (HBPO and friends) or a Stable-Baselines3
-algorithm that fits the world's action space. Errors on bad input are one line on stderr and exit
+world's trainers (:func:`trainers_for`): hbkit's own (HBPO and friends, from the one registry
+:data:`hbkit.train.registry.TRAINERS` that sweeps read too) or a Stable-Baselines3 algorithm that
+fits the world's action space. Errors on bad input are one line on stderr and exit
 code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import hbkit
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
 from hbkit.errors import ConfigError, HbkitError, whole_number
 
-__all__ = ["main", "WORLDS", "TRAINERS", "TrainRequest"]
+if TYPE_CHECKING:
+    from hbkit.train.registry import TrainerEntry
+
+__all__ = ["main", "WORLDS", "TrainRequest", "trainers_for"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -227,109 +232,50 @@ def _save_history(path: Path, history: list[dict[str, Any]]) -> str:
     return json.dumps({k: v for k, v in last.items() if isinstance(v, (int, float))}, indent=1)
 
 
-def _train_hbpo(req: TrainRequest) -> tuple[Path, str]:
-    """HBPO (NumPy) on the world's native VectorEnv, from the world's base policy."""
-    from hbkit.train import HBPO
+def _registered(name: str, entry: TrainerEntry) -> Trainer:
+    """The command-line runner of a trainer of :data:`hbkit.train.registry.TRAINERS`: maps the
+    request onto the keywords the entry takes, trains, and saves the result as the entry says."""
 
-    extra: dict[str, Any] = {"policy": req.policy} if req.policy else {}
-    if req.fast:
-        extra.update(problems_per_iteration=2, rollouts_per_problem=max(4, len(req.budgets or ())))
-    budgets = None if req.budgets is None else [int(b) for b in req.budgets]  # tokens
-    trainer = HBPO(
-        req.env_id,
-        scenario=req.scenario,
-        budgets=budgets,
-        reward=req.reward,
-        advantage=req.advantage,
-        seed=req.seed,
-        **extra,
-    )
-    history = trainer.learn(iterations=req.iterations or (2 if req.fast else None), progress=req.progress)
-    path = trainer.policy.save(req.out or Path("runs") / f"hbpo-{trainer.config.reward}-s{req.seed}.npz")
-    summary = _save_history(path, history)
-    return path, f"{summary}\nsaved {path} ({trainer.num_timesteps} env steps)"
+    def run(req: TrainRequest) -> tuple[Path, str]:
+        settings: dict[str, Any] = {}
+        if req.fast:
+            settings.update(entry.fast)
+            if "rollouts_per_problem" in settings:  # each budget subgroup needs a rollout
+                rollouts = max(settings["rollouts_per_problem"], len(req.budgets or ()))
+                settings["rollouts_per_problem"] = rollouts
+        length = req.timesteps if entry.length == "total_timesteps" else req.iterations
+        if length:
+            settings[entry.length] = length
+        if req.budgets is not None and "budgets" in entry.takes:
+            key = entry.budgets_kwarg
+            settings[key] = req.budgets[0] if key == "budget" else tuple(req.budgets)
+        if req.reward and "reward" in entry.takes:
+            settings["reward"] = req.reward
+        if req.policy and "policy" in entry.takes:
+            settings["policy"] = req.policy
+        if "advantage" in entry.takes:
+            settings["advantage"] = req.advantage
+        fn = entry.load()
+        if "env_id" in inspect.signature(fn).parameters:
+            settings["env_id"] = req.env_id
+        result = fn(scenario=req.scenario, seed=req.seed, progress=req.progress, **settings)
+        if entry.saves == "sb3":
+            return _save_sb3(result, req)
+        reward = getattr(getattr(result, "config", None), "reward", None) or req.reward
+        world = req.env_id.split("/")[-1]
+        default = Path("runs") / (
+            entry.out_name.format(algo=name, world=world, seed=req.seed, reward=reward) + entry.suffix
+        )
+        if entry.saves == "policy":
+            path = result.policy.save(req.out or default)
+            summary = _save_history(path, result.history)
+            return path, f"{summary}\nsaved {path} ({result.num_timesteps} env steps)"
+        path = result.save(req.out or default)
+        done = f"saved {path} (load it with: hbkit evaluate {path})"
+        return path, (f"{_save_history(path, result.history)}\n{done}" if entry.history else done)
 
-
-def _train_team_hbpo(req: TrainRequest) -> tuple[Path, str]:
-    """HBPO on the Team world, started from a clone of the feedback manager."""
-    from hbkit.train.team import train_hbpo
-
-    config: dict[str, Any] = {
-        k: v for k, v in (("budgets", req.budgets), ("reward", req.reward), ("policy", req.policy)) if v
-    }
-    imitation = None
-    if req.fast:
-        config.update(problems_per_iteration=2, rollouts_per_problem=max(4, len(req.budgets or ())))
-        imitation = {"streams": 8, "rounds": 1, "epochs": 1}
-    trainer = train_hbpo(
-        req.scenario,
-        iterations=req.iterations or (1 if req.fast else None),
-        seed=req.seed,
-        progress=req.progress,
-        imitation=imitation,
-        advantage=req.advantage,
-        **config,
-    )
-    path = trainer.policy.save(req.out or req.default_out(".npz"))
-    summary = _save_history(path, trainer.history)
-    return path, f"{summary}\nsaved {path} ({trainer.num_timesteps} env steps)"
-
-
-def _train_team_maskable_ppo(req: TrainRequest) -> tuple[Path, str]:
-    """sb3-contrib's MaskablePPO on the Team world's VectorEnv, with its action masks."""
-    from hbkit.train.team import train_maskable_ppo
-
-    steps = req.timesteps or (128 if req.fast else None)
-    model = train_maskable_ppo(
-        req.scenario,
-        total_timesteps=steps,
-        seed=req.seed,
-        progress=req.progress,
-        reward=req.reward,
-        reset_budgets=req.budgets,
-        **({"n_steps": 32, "n_envs": 2, "batch_size": 32} if req.fast else {}),
-    )
-    return _save_sb3(model, req)
-
-
-def _train_team_router(req: TrainRequest) -> tuple[Path, str]:
-    """HBPO-router: HBPO over the feedback manager's cost weight and optimism, per expense budget."""
-    from hbkit.train.team import train_router
-
-    settings: dict[str, Any] = {k: v for k, v in (("budgets", req.budgets), ("reward", req.reward)) if v}
-    if req.fast:
-        settings.update(problems_per_iteration=2, rollouts_per_problem=4)
-    iterations = req.iterations or (2 if req.fast else None)
-    router = train_router(
-        scenario=req.scenario,
-        seed=req.seed,
-        progress=req.progress,
-        advantage=req.advantage,
-        **cast(dict[str, Any], {"iterations": iterations} if iterations else {}),
-        **settings,
-    )
-    path = router.save(req.out or req.default_out(".json"))
-    summary = _save_history(path, router.history)
-    return path, f"{summary}\nsaved {path} (load it with: hbkit evaluate {path})"
-
-
-def _train_split_guess(req: TrainRequest) -> tuple[Path, str]:
-    """A learned productivity guess per agent, water-filled into a split (evolution strategies)."""
-    from hbkit.train.split import train
-
-    settings: dict[str, Any] = dict(req.env_kwargs())
-    if req.fast:
-        settings.update(population=2, episodes=2)
-    iterations = req.iterations or (2 if req.fast else None)
-    manager = train(
-        scenario=req.scenario,
-        seed=req.seed,
-        progress=req.progress,
-        **cast(dict[str, Any], {"iterations": iterations} if iterations else {}),
-        **settings,
-    )
-    path = manager.save(req.out or req.default_out(".npz"))
-    return path, f"saved {path} (load it with: hbkit evaluate {path})"
+    run.__doc__ = entry.summary
+    return run
 
 
 def _save_sb3(model: Any, req: TrainRequest) -> tuple[Path, str]:
@@ -376,28 +322,13 @@ def _sb3_trainer(algo: str) -> Trainer:
     return run
 
 
-#: env id -> algorithm name -> trainer. hbkit's own trainers are listed here; the SB3 algorithms
-#: that fit the world's action space are added by :func:`trainers_for` (see hbkit.train.sb3).
-TRAINERS: dict[str, dict[str, Trainer]] = {
-    "hbkit/Reasoning-v0": {
-        "hbpo": _train_hbpo,
-    },
-    "hbkit/Team-v0": {
-        "hbpo": _train_team_hbpo,
-        "hbpo-router": _train_team_router,
-        "maskable-ppo": _train_team_maskable_ppo,
-    },
-    "hbkit/Split-v0": {
-        "guess-es": _train_split_guess,
-    },
-}
-
-
 def trainers_for(env_id: str) -> dict[str, Trainer]:
-    """Every trainer of ``env_id``: hbkit's own, then the SB3 algorithms that fit its action space."""
+    """Every trainer of ``env_id``: hbkit's own (:data:`hbkit.train.registry.TRAINERS`), then the SB3
+    algorithms that fit its action space."""
+    from hbkit.train.registry import TRAINERS
     from hbkit.train.sb3 import algos_for
 
-    out = dict(TRAINERS[env_id])
+    out = {name: _registered(name, entry) for name, entry in TRAINERS[env_id].items()}
     for algo in algos_for(env_id):
         out.setdefault(algo, _sb3_trainer(algo))
     return out

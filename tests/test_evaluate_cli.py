@@ -297,12 +297,39 @@ def test_cli_trains_and_evaluates_the_learned_managers(tmp_path, capsys, env_id,
     assert json.loads(stdout)["env_id"] == env_id
 
 
-def test_cli_and_sweep_know_the_same_trainers():
-    """Every hbkit trainer the command line offers is also runnable in a sweep, and back."""
-    from hbkit.cli import TRAINERS as CLI_TRAINERS
-    from hbkit.sweep.jobs import TRAINERS as SWEEP_TRAINERS
+def _registered_trainers():
+    from hbkit.train.registry import TRAINERS
 
-    assert {e: set(t) for e, t in CLI_TRAINERS.items()} == {e: set(t) for e, t in SWEEP_TRAINERS.items()}
+    return [(env_id, name) for env_id, entries in TRAINERS.items() for name in entries]
+
+
+@pytest.mark.parametrize("env_id, name", _registered_trainers())
+def test_every_registered_trainer_runs_through_the_cli_and_the_sweep(tmp_path, capsys, env_id, name):
+    """The one trainer registry: every entry trains and evaluates through `hbkit train` and as a
+    sweep job, on its smoke-sized settings."""
+    from hbkit.cli import trainers_for
+    from hbkit.sweep.jobs import Job, agent_names, agent_settings, run_job
+    from hbkit.train.registry import TRAINERS
+
+    entry = TRAINERS[env_id][name]
+    if entry.saves == "sb3":
+        pytest.importorskip("sb3_contrib")
+    assert name in trainers_for(env_id) and name in agent_names(env_id)
+    out = tmp_path / f"m{entry.suffix}"
+    code, stdout, err = _cli(
+        capsys, "train", "--env", env_id, "--algo", name, "--fast", "--out", str(out), "--no-progress"
+    )
+    assert code == 0, err
+    assert out.exists() and "saved" in stdout
+    code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "3", "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["env_id"] == env_id
+    settings = dict(entry.fast)
+    known = agent_settings(env_id, name)
+    assert known is None or set(settings) <= known, (set(settings) - known) if known else None
+    row = run_job(Job(env_id, None, name, settings, 0, evaluation={"episodes": 3}))
+    assert row["status"] == "ok", row["error"]
+    assert row["report"]["episodes"] == 3
 
 
 @pytest.mark.parametrize(

@@ -47,8 +47,9 @@ An agent name is one of
 * ``sb3:ALGO``: a Stable-Baselines3 algorithm trained by :func:`hbkit.train.sb3.train_sb3`;
 * a trainer of the world, from :data:`TRAINERS` (``"hbpo"``, ...).
 
-Adding a trainer is one line in :data:`TRAINERS`: its name and the ``"module:function"`` that
-trains it (see :data:`TRAINERS` for the calling convention).
+Adding a trainer is one entry in :data:`hbkit.train.registry.TRAINERS` (which ``hbkit train`` reads
+too): its name and the ``"module:function"`` that trains it (see
+:class:`hbkit.train.registry.TrainerEntry` for the calling convention).
 
 Backends
 --------

@@ -4,14 +4,13 @@ and :func:`run_job`, which turns a job into a result row."""
 from __future__ import annotations
 
 import hashlib
-import importlib
 import inspect
 import json
 import platform
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ import numpy as np
 from hbkit.envs import DEFAULT_SCENARIOS
 from hbkit.errors import ConfigError
 from hbkit.scenarios import load_scenario
+from hbkit.train.registry import TRAINERS as _REGISTRY
+from hbkit.train.registry import hbpo_trainer
 
 __all__ = [
     "Job",
@@ -119,61 +120,19 @@ def spawn_seeds(root: int, n: int) -> list[int]:
 # ------------------------------------------------------------------------------------------------
 # The agents a job can name, per world
 # ------------------------------------------------------------------------------------------------
-#: The trainers of each world: agent name -> ``"module:function"``. A trainer is called as
+#: The trainers of each world (agent name -> :class:`hbkit.train.registry.TrainerEntry`): the one
+#: registry that ``hbkit train`` reads too. A trainer is called as
 #: ``function(scenario=<Scenario>, seed=<int>, progress=False, **settings)`` (plus ``env_id=`` if
-#: it takes one) and returns a trainer with ``.policy`` and ``.history`` (like
-#: :class:`hbkit.train.HBPO`), an ``(agent, history)`` pair, or an agent (e.g. an SB3 model).
-#: Every world also has ``manager:NAME`` (its hand-written managers) and ``sb3:ALGO``.
-TRAINERS: dict[str, dict[str, str]] = {
-    "hbkit/Reasoning-v0": {
-        "hbpo": "hbkit.sweep.jobs:hbpo_trainer",
-    },
-    "hbkit/Team-v0": {
-        "hbpo": "hbkit.train.team:train_hbpo",
-        "hbpo-router": "hbkit.train.team:train_hbpo_router",
-        "maskable-ppo": "hbkit.train.team:train_maskable_ppo",
-        # learned Team managers from hbkit/train/team.py go here, one line each
-    },
-    "hbkit/Split-v0": {
-        "guess-es": "hbkit.train.split:train",  # a learned guess per agent, water-filled (ES)
-    },
-}
+#: it takes one). Every world also has ``manager:NAME`` (its hand-written managers) and ``sb3:ALGO``.
+TRAINERS = _REGISTRY
 
 _CALLER_ARGS = ("env_id", "scenario", "seed", "progress", "progress_bar")
-
-
-def hbpo_trainer(
-    env_id: str,
-    scenario: Any,
-    seed: int,
-    iterations: int | None = None,
-    progress: bool = False,
-    **settings: Any,
-):
-    """The HBPO trainer of :mod:`hbkit.train.hbpo`:
-    ``HBPO(env_id, scenario=..., seed=..., **settings).learn(iterations)``.
-
-    :param settings: ``budgets``, ``reward``, ``advantage``, ``env_kwargs`` or any
-        :class:`hbkit.train.HBPOConfig` field
-    """
-    from hbkit.train import HBPO
-
-    if "budgets" in settings and settings["budgets"] is not None:
-        settings["budgets"] = tuple(settings["budgets"])
-    trainer = HBPO(env_id, scenario=scenario, seed=seed, **settings)
-    trainer.learn(iterations=iterations, progress=progress)
-    return trainer
 
 
 def _hbpo_settings() -> set[str]:
     from hbkit.train import HBPOConfig
 
     return (set(HBPOConfig.__dataclass_fields__) - {"seed", "extra"}) | {"env_kwargs"}
-
-
-def _resolve(target: str) -> Callable[..., Any]:
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
 
 
 def agent_names(env_id: str) -> list[str]:
@@ -205,10 +164,10 @@ def agent_settings(env_id: str, agent: str) -> set[str] | None:
     elif agent.startswith("sb3:"):
         from hbkit.train.sb3 import train_sb3 as fn
     else:
-        target = TRAINERS[env_id][agent]
-        if target == "hbkit.sweep.jobs:hbpo_trainer":
+        entry = TRAINERS[env_id][agent]
+        if entry.load() is hbpo_trainer:
             return _hbpo_settings() | {"iterations"}
-        fn = _resolve(target)
+        fn = entry.settings_function()
     params = inspect.signature(fn).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return None
@@ -255,13 +214,15 @@ def _build_agent(job: Job, scenario: Any) -> tuple[Any, Any, Any]:
             f"agent {job.agent!r} is not runnable on {job.env_id}; allowed: "
             f"{', '.join(agent_names(job.env_id))}"
         )
-    fn = _resolve(trainers[job.agent])
+    fn = trainers[job.agent].load()
     params = inspect.signature(fn).parameters
     if "env_id" in params:
         settings["env_id"] = job.env_id
     result = fn(scenario=scenario, seed=int(job.seed), progress=False, **settings)
     if hasattr(result, "policy") and hasattr(result, "history"):
         return result.policy, result.history, result
+    if hasattr(result, "history") and hasattr(result, "save"):  # a learned manager (HBPO-router)
+        return result, result.history, result
     if isinstance(result, tuple) and len(result) == 2:
         return result[0], result[1], None
     return result, None, result

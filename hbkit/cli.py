@@ -1,7 +1,7 @@
 """The ``hbkit`` command: demo, train, evaluate, scenarios, lab.
 
     hbkit demo [--fast]                          # what `make demo` runs (--fast: a smoke test)
-    hbkit scenarios [NAME] [--schema]            # list, describe one, or export a JSON Schema
+    hbkit scenarios [NAME] [--schema [--out P]]  # list, describe one, or export a JSON Schema
     hbkit train --env hbkit/Reasoning-v0 --reward hbpo --budgets 512,1024,2048,2560 --out runs/p.npz
     hbkit train --env hbkit/Team-v0 --algo maskable-ppo --budgets 0.05,0.1,0.2 --out runs/team.zip
     hbkit train --env hbkit/Split-v0 --algo ppo --budgets 2.5 --timesteps 20000
@@ -370,7 +370,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--schema",
         action="store_true",
-        help="print the JSON Schema of the scenario files (of --env, else of every world)",
+        help="print the JSON Schema of the scenario files (of --env, else of every world, by env id)",
+    )
+    s.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="with --schema: write it to this file (with --env), else one WORLD.schema.json per world "
+        "into this folder",
     )
 
     t = sub.add_parser(
@@ -460,11 +467,26 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     from hbkit.scenarios import list_scenarios, load_scenario, scenario_json_schema
 
     if args.schema:
+        if args.out is None:
+            if args.env:
+                print(json.dumps(scenario_json_schema(args.env), indent=1))
+            else:
+                print(json.dumps({e: scenario_json_schema(e) for e in ENV_IDS}, indent=1))
+            return 0
         if args.env:
-            print(json.dumps(scenario_json_schema(args.env), indent=1))
+            targets = {args.env: args.out}
         else:
-            print(json.dumps({e: scenario_json_schema(e) for e in ENV_IDS}, indent=1))
+            args.out.mkdir(parents=True, exist_ok=True)
+            targets = {e: args.out / f"{e.split('/')[-1].split('-')[0].lower()}.schema.json" for e in ENV_IDS}
+        for env_id, path in targets.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(scenario_json_schema(env_id), indent=1) + "\n")
+            print(f"wrote {path} (the JSON Schema of {env_id} scenario files)")
         return 0
+    if args.out is not None:
+        raise ConfigError(
+            "--out: only with --schema; allowed: hbkit scenarios --schema [--env ENV] --out PATH"
+        )
     if args.name:
         sc = load_scenario(args.name)
         print(f"{sc.name}  ({sc.env_id})\n{sc.title}\n\n{sc.description}\n\nfile: {sc.source}")

@@ -404,6 +404,23 @@ def list_scenarios(env_id: str | None = None) -> list[Scenario]:
     return sorted(seen.values(), key=lambda s: s.name)
 
 
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with every ``{"$ref": "#/$defs/NAME"}`` replaced by a copy of what it names (the
+    scenario schemas have no cycles), so that each section reads on its own."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(copy.deepcopy(schema))
+
+
 def scenario_json_schema(env_id: str) -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) of ``env_id``'s scenario files, generated from its pydantic
     model, for editor completion of the TOML files (``hbkit scenarios --schema``). Rules across
@@ -412,9 +429,9 @@ def scenario_json_schema(env_id: str) -> dict[str, Any]:
         raise ScenarioError(
             "<argument>", "env_id", f"unknown env id {env_id!r}", "one of " + ", ".join(SCHEMA_HOMES)
         )
-    body = copy.deepcopy(_schema_for(env_id).model_json_schema())
-    header = _header().model_json_schema()
-    header["properties"]["env"] = {"const": env_id, "title": "Env"}
+    body = _inline(_schema_for(env_id).model_json_schema())
+    header = _inline(_header().model_json_schema())
+    header["properties"]["env"] = {"const": env_id}
     header.pop("title", None)
     body["properties"] = {"scenario": header, **body["properties"]}
     body["required"] = ["scenario", *body.get("required", [])]
@@ -422,4 +439,5 @@ def scenario_json_schema(env_id: str) -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         **body,
         "title": f"hbkit scenario for {env_id}",
+        "description": f"A scenario file (TOML) of hbkit's {env_id} world, as in environments/.",
     }

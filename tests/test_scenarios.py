@@ -289,3 +289,87 @@ def test_saved_scenario_round_trip_and_world_hash():
     assert sc.with_overrides({"world.reward": "hbpo"}).world_hash == sc.world_hash
     assert sc.with_overrides({"train.iterations": 7}).world_hash == sc.world_hash
     assert sc.differences(sc.with_overrides({"world.memory": 40})) == ["world.memory: 100 -> 40"]
+
+
+def test_validation_keeps_every_value_of_the_file_and_only_fills_defaults():
+    """Loading changes no value written in a file (an integer in a number field becomes the same
+    float); fields left out get their defaults, and a number field always holds a float."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    def same(raw, loaded, path):
+        if isinstance(raw, dict):
+            assert isinstance(loaded, dict) and set(raw) <= set(loaded), path
+            for k, v in raw.items():
+                same(v, loaded[k], f"{path}.{k}")
+        elif isinstance(raw, list):
+            assert isinstance(loaded, list) and len(raw) == len(loaded), path
+            for i, (a, b) in enumerate(zip(raw, loaded, strict=True)):
+                same(a, b, f"{path}[{i}]")
+        else:
+            assert raw == loaded and (type(raw) is type(loaded) or type(loaded) is float), path
+
+    for path in _shipped():
+        raw = tomllib.loads(path.read_text())
+        sc = load_scenario(path)
+        for section, body in raw.items():
+            if section != "scenario":
+                same(body, sc[section], section)
+        assert sc.name == raw["scenario"]["name"] and sc.env_id == raw["scenario"]["env"]
+
+
+def test_a_wrong_value_in_any_field_is_one_scenario_error_naming_it():
+    """Every field of every shipped scenario, given a value no field takes (a table): one
+    ScenarioError naming that field, never a pydantic error."""
+    cases = 0
+    for path in _shipped():
+        sc = load_scenario(path)
+        for section, body in sc.data.items():
+            if not isinstance(body, dict):
+                continue
+            for key in body:
+                dotted = f"{section}.{key}"
+                with pytest.raises(ScenarioError) as info:
+                    sc.with_overrides({dotted: {"oops": 1}})
+                assert info.value.field == dotted and info.value.allowed, str(info.value)
+                cases += 1
+    assert cases >= 150
+
+
+def test_json_schemas_written_by_the_cli_are_valid_and_fit_every_shipped_scenario(tmp_path, capsys):
+    """`hbkit scenarios --schema --out DIR` writes one JSON Schema per world: each is a valid
+    draft 2020-12 schema that every shipped scenario of its world passes and a typo fails."""
+    import json
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    from hbkit.cli import main
+
+    assert main(["scenarios", "--schema", "--out", str(tmp_path / "schemas")]) == 0
+    files = {p.name: json.loads(p.read_text()) for p in (tmp_path / "schemas").glob("*.json")}
+    assert set(files) == {"reasoning.schema.json", "team.schema.json", "split.schema.json"}
+    by_env = {s["properties"]["scenario"]["properties"]["env"]["const"]: s for s in files.values()}
+    jsonschema = pytest.importorskip("jsonschema")
+    for schema in by_env.values():
+        jsonschema.Draft202012Validator.check_schema(schema)
+        text = json.dumps(schema)
+        assert '"ge"' not in text and '"le"' not in text  # pydantic's names, not JSON Schema's
+    for path in _shipped():
+        raw = tomllib.loads(path.read_text())
+        schema = by_env[raw["scenario"]["env"]]
+        jsonschema.Draft202012Validator(schema).validate(raw)
+        raw["scenario"]["typo"] = 1
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.Draft202012Validator(schema).validate(raw)
+    one = tmp_path / "team.json"
+    assert main(["scenarios", "--schema", "--env", "hbkit/Team-v0", "--out", str(one)]) == 0
+    assert json.loads(one.read_text()) == by_env["hbkit/Team-v0"]
+    capsys.readouterr()

@@ -14,8 +14,8 @@ numbers only, and ``nan`` or ``inf`` is refused. Every problem pydantic finds be
 and what is allowed (:func:`scenario_error`); the words of what is allowed come from the JSON Schema
 of the field (:func:`allowed`), the same schema ``hbkit scenarios --schema`` exports.
 
-This module is imported only when a scenario is validated, so ``import hbkit`` does not load
-pydantic.
+The worlds' simulations import this module when they are first used (``gym.make``, a scenario
+loaded); ``import hbkit`` alone does not load pydantic.
 """
 
 from __future__ import annotations
@@ -197,10 +197,6 @@ def _node(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
             return schema
 
 
-def _num(x: Any) -> str:
-    return str(x)
-
-
 def allowed(schema: dict[str, Any], root: dict[str, Any] | None = None) -> str:
     """What a value of the JSON Schema ``schema`` may be, in words (``"an integer with 1 <=
     value <= 16"``); ``root`` holds the ``$defs`` its references point into."""
@@ -215,10 +211,10 @@ def allowed(schema: dict[str, Any], root: dict[str, Any] | None = None) -> str:
     if kind in ("integer", "number"):
         lo = ""
         if "minimum" in s:
-            lo = f"{_num(s['minimum'])} <= "
+            lo = f"{s['minimum']} <= "
         elif "exclusiveMinimum" in s:
-            lo = f"{_num(s['exclusiveMinimum'])} < "
-        hi = f" <= {_num(s['maximum'])}" if "maximum" in s else ""
+            lo = f"{s['exclusiveMinimum']} < "
+        hi = f" <= {s['maximum']}" if "maximum" in s else ""
         what = "an integer" if kind == "integer" else "a number"
         return what + (f" with {lo}value{hi}" if (lo or hi) else "")
     if kind == "string":

@@ -373,3 +373,21 @@ def test_json_schemas_written_by_the_cli_are_valid_and_fit_every_shipped_scenari
     assert main(["scenarios", "--schema", "--env", "hbkit/Team-v0", "--out", str(one)]) == 0
     assert json.loads(one.read_text()) == by_env["hbkit/Team-v0"]
     capsys.readouterr()
+
+
+def test_hbpo_defaults_live_once_in_the_train_model():
+    """HBPOConfig's defaults are the [train] model's, and keyword arguments are checked by it."""
+    from hbkit.errors import ConfigError
+    from hbkit.schema import HBPOTrain
+    from hbkit.sim.team import SCHEMA as TEAM
+    from hbkit.train import HBPOConfig
+    from hbkit.train.hbpo import check_config
+
+    config = HBPOConfig()
+    for name, info in HBPOTrain.model_fields.items():
+        assert getattr(config, name) == info.default, name
+    team_train = TEAM.model_fields["train"].annotation
+    assert issubclass(team_train, HBPOTrain) and team_train.model_fields["hidden"].default == 64
+    assert check_config({"iterations": 3.0, "budgets": (1, 2)}) == {"iterations": 3, "budgets": (1, 2)}
+    with pytest.raises(ConfigError, match=r"HBPO: clip_high: .* out of range; allowed: a number with 0.0 <="):
+        check_config({"clip_high": 11})

@@ -151,6 +151,8 @@ def run(quick: bool = False) -> str:
     workers = 2
     n = 8 if quick else JOBS
     jobs = _jobs(n, quick)
+    # warm the reference process as the workers are warmed (imports, per-scenario tables, first calls)
+    run_sweep(_jobs(1, True), None, workers=1, progress=False)
     serial, t1 = _timed(lambda: run_sweep(jobs, None, workers=1, progress=False))
     local = _local_figures(jobs, workers)
     ray_ = _ray_figures(jobs, workers)

@@ -119,7 +119,7 @@ def reasoning_grid(
     budget_sets: Sequence[Sequence[int]] = ((1536,), (512, 2560), (512, 1024, 2048, 2560)),
     advantage_modes: Sequence[str] = ("hbpo", "grpo"),
     scenario: str = "hbpo-math",
-    iterations: int = 60,
+    iterations: int | None = None,
     episodes: int = 500,
     seeds: int = 3,
     progress: bool = False,
@@ -127,13 +127,16 @@ def reasoning_grid(
     """HBPO trained at every (alpha, budgets, advantage mode) point, evaluated in natural mode.
 
     ``advantage_modes`` are the trainer's ``advantage=`` options (``"hbpo"``: inter + intra
-    subgroup; ``"grpo"``: z-score only). Each point trains ``seeds`` policies.
+    subgroup; ``"grpo"``: z-score only). Each point trains ``seeds`` policies for ``iterations``
+    (default: the scenario's ``[train] iterations``, so the grid shows trained policies).
     """
     from hbkit.evaluate import evaluate
     from hbkit.scenarios import load_scenario
     from hbkit.train import HBPO
 
     base = load_scenario(scenario)
+    if iterations is None:
+        iterations = int(base["train"]["iterations"])
     metrics = ["accuracy", "mean_tokens", "truncation_rate"]
     points = []
     combos = [(a, tuple(b), m) for a in alphas for b in budget_sets for m in advantage_modes]
@@ -272,7 +275,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="the JSON file to write")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--episodes", type=int, default=None)
-    parser.add_argument("--iterations", type=int, default=60, help="HBPO iterations per point (reasoning)")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=None,
+        help="HBPO iterations per point (reasoning; default: the scenario's)",
+    )
     args = parser.parse_args(argv)
     if args.kind == "team":
         grid = team_grid(episodes=args.episodes or 40, seeds=args.seeds, progress=True)
@@ -280,7 +288,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         grid = reasoning_grid(
             iterations=args.iterations, episodes=args.episodes or 500, seeds=args.seeds, progress=True
         )
-    grid["command"] = f"python -m hbkit.grids {args.kind} --out {args.out} --seeds {args.seeds}"
+    grid["command"] = f"python -m hbkit.grids {args.kind} --out {args.out} --seeds {args.seeds}" + (
+        f" --episodes {args.episodes}" if args.episodes else ""
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(grid, indent=None, separators=(",", ":")) + "\n")

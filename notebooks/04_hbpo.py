@@ -386,6 +386,26 @@ rviz.results_table(rows, "ablations over seeds (natural mode; ± is the 95 % hal
 # - HBPO uses 31 % fewer tokens than the base reasoner at +0.2 points (the paper: −60.6 % at +3.14).
 
 # %% [markdown]
+# ## Move the settings: a grid of trained policies
+#
+# One training run takes about half a minute, too long to follow a slider. So HBPO was trained at
+# every point of a small grid, **α** (the penalty per token over the budget) × **number of budgets**
+# (one of 1536; two, 512 and 2560; the four of the paper) × **advantage mode** (`hbpo` or `grpo`), with
+# 3 seeds per point and the scenario's 300 iterations, and evaluated in natural mode on 1000 problems
+# by `python -m hbkit.grids reasoning --out notebooks/data/reasoning_grid.json --seeds 3 --episodes 1000`.
+# The sliders only pick a point; the grey dots are all the others, and the bars are 95 % intervals over
+# the seeds. Before you move anything, predict: does a larger α make the policy shorter, and at what
+# price in accuracy?
+
+# %%
+from hbkit.grids import find_grid
+from hbkit.viz.grid_widgets import reasoning_grid_explorer
+
+reasoning_grid_explorer() if find_grid("reasoning") else print(
+    "no grid shipped: run python -m hbkit.grids reasoning ..."
+)
+
+# %% [markdown]
 # ## Two worlds
 #
 # `hbpo-observable` is the same world with a clean "found it" signal: no false finds, the hint is 0

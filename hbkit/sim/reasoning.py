@@ -258,30 +258,31 @@ class ReasoningWorld:
         w, lv, ver, ft = scenario["world"], scenario["levels"], scenario["verification"], scenario["features"]
         sg = scenario["signal"]
         self.scenario = scenario
-        self.max_tokens = int(w["max_tokens"])
-        self.chunk = int(w["chunk"])
+        self.max_tokens: int = w["max_tokens"]
+        self.chunk: int = w["chunk"]
         self.budgets = tuple(int(b) for b in w["budgets"])
         self.budget_mode = w["budget_mode"]
         self.reward_name = w["reward"]
-        self.beta, self.alpha = float(w["beta"]), float(w["alpha"])
-        self.truncation_reward = float(w["truncation_reward"])
+        self.beta: float = w["beta"]
+        self.alpha: float = w["alpha"]
+        self.truncation_reward: float = w["truncation_reward"]
         self.mix = np.asarray(lv["mix"], dtype=np.float64)
         self.num_levels = len(self.mix)
         self.median_need = np.asarray(lv["median_need"], dtype=np.float64)
-        self.need_spread = float(lv["need_spread"])
+        self.need_spread: float = lv["need_spread"]
         self.ceiling = np.asarray(lv["ceiling"], dtype=np.float64)
         self.guess = np.asarray(lv["guess"], dtype=np.float64)
-        self.gap = float(ver["gap"])
-        self.verify_tokens = float(ver["tokens"])
-        self.signal_noise = float(sg["noise"])
-        self.strength = float(sg["strength"])
+        self.gap: float = ver["gap"]
+        self.verify_tokens: float = ver["tokens"]
+        self.signal_noise: float = sg["noise"]
+        self.strength: float = sg["strength"]
         self.misleading = np.asarray(sg["misleading"], dtype=np.float64)
-        self.memory = float(sg["memory"])
-        self.slow_memory = float(sg["slow_memory"])
+        self.memory: float = sg["memory"]
+        self.slow_memory: float = sg["slow_memory"]
         self.false_start = np.asarray(sg["false_finds"], dtype=np.float64) * self.chunk / 1000.0
-        self.doubt_tokens = float(sg["doubt_tokens"])
-        self.level_noise = float(ft["level_noise"])
-        self.need_noise = float(ft["need_noise"])
+        self.doubt_tokens: float = sg["doubt_tokens"]
+        self.level_noise: float = ft["level_noise"]
+        self.need_noise: float = ft["need_noise"]
         self.max_steps = self.max_tokens // self.chunk
 
         k = len(self.budgets)

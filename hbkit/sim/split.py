@@ -332,25 +332,25 @@ class SplitWorld:
     def __init__(self, scenario: Any):
         w, ag = scenario["world"], scenario["agents"]
         self.scenario = scenario
-        self.rounds = int(w["rounds"])
-        self.budget = float(w["budget"])
-        self.max_budget = float(w["max_budget"])
-        self.noise = float(w["noise"])
-        self.drift = float(w["drift"])
-        self.reversion = float(w["reversion"])
-        self.memory = float(w["memory"])
-        self.prior_sd = float(w["prior_sd"])
+        self.rounds: int = w["rounds"]
+        self.budget: float = w["budget"]
+        self.max_budget: float = w["max_budget"]
+        self.noise: float = w["noise"]
+        self.drift: float = w["drift"]
+        self.reversion: float = w["reversion"]
+        self.memory: float = w["memory"]
+        self.prior_sd: float = w["prior_sd"]
         # the prior's weight in the ledger: a Gaussian prior N(m, tau^2) is worth sigma^2 / tau^2
         # units of evidence (g^2); sigma is floored so that a noise-free world still has a prior
         self.prior_weight = max(self.noise, 1e-6) ** 2 / self.prior_sd**2
-        self.share_gain = float(w["share_gain"])
+        self.share_gain: float = w["share_gain"]
         self.division_rule = w["division_rule"]
         self.names: tuple[str, ...] = tuple(ag["names"])
         self.num_agents = k = len(self.names)
         self.productivity = np.asarray(ag["productivity"], dtype=np.float64)
         self.scale = np.asarray(ag["scale"], dtype=np.float64)
-        self.spread = float(ag["spread"])
-        self.shuffle = bool(ag["shuffle"])
+        self.spread: float = ag["spread"]
+        self.shuffle: bool = ag["shuffle"]
         self.stationary = self.drift == 0.0
         self.prior_mean = float(self.productivity.mean())
         self.a_low = float(self.productivity.min() / RANGE_FACTOR)

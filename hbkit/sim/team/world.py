@@ -128,20 +128,21 @@ class TeamWorld:
         types, workers = scenario["task_types"], scenario["workers"]
         self.scenario = scenario
         self.reward_name: str = w["reward"]
-        self.num_tasks = int(w["tasks"])
-        self.num_slots = S = int(w["slots"])
-        self.memory = int(w["memory"])
-        self.expense_budget = float(w["expense_budget"])
+        self.num_tasks: int = w["tasks"]
+        self.num_slots: int = w["slots"]
+        S = self.num_slots
+        self.memory: int = w["memory"]
+        self.expense_budget: float = w["expense_budget"]
         self.budgets = tuple(float(b) for b in w["budgets"])
-        self.spend_ceiling = float(w["spend_ceiling"])
-        self.min_balance = float(w["min_balance"])
-        self.max_steps = int(w["max_steps"])
-        self.money_weight = float(w["money_weight"])
-        self.beta = float(w["beta"])
-        self.reject_penalty = float(w["reject_penalty"])
-        self.skill_noise = float(w["skill_noise"])
-        self.feedback_prior = float(w["feedback_prior"])
-        self.token_spread = float(w["token_spread"])
+        self.spend_ceiling: float = w["spend_ceiling"]
+        self.min_balance: float = w["min_balance"]
+        self.max_steps: int = w["max_steps"]
+        self.money_weight: float = w["money_weight"]
+        self.beta: float = w["beta"]
+        self.reject_penalty: float = w["reject_penalty"]
+        self.skill_noise: float = w["skill_noise"]
+        self.feedback_prior: float = w["feedback_prior"]
+        self.token_spread: float = w["token_spread"]
 
         # task types
         self.type_names = tuple(t["name"] for t in types)
@@ -171,7 +172,7 @@ class TeamWorld:
         self.skill = np.array([x["skill"] for x in workers])  # (C, T) published
         self.robust = np.array([x["robust"] for x in workers])
         self.ceo_skill = np.array(ceo["skill"], np.float64)
-        self.ceo_robust = float(ceo["robust"])
+        self.ceo_robust: float = ceo["robust"]
         # integer prices: pico-dollars per token and per hire
         self.price_in_p = np.rint(self.price_in * 1e6).astype(np.int64)
         self.price_out_p = np.rint(self.price_out * 1e6).astype(np.int64)

@@ -78,21 +78,36 @@ def _one(args):
     return scenario, name, seed, out
 
 
-def run(quick: bool = False, scenario: str | None = None) -> str:
-
+def run(
+    quick: bool = False,
+    scenario: str | None = None,
+    variants: list[str] | None = None,
+    command: str = "python benchmarks/run.py hbpo_quality",
+) -> str:
+    """Train every variant (default: all of :data:`VARIANTS`) for 5 seeds on ``scenario`` (default:
+    ``$HBKIT_SCENARIO`` or hbpo-math) and return the markdown section; ``command`` is the one the
+    section names."""
     from hbkit.scenarios import load_scenario
 
     scenario = scenario or os.environ.get("HBKIT_SCENARIO", "hbpo-math")
     seeds = list(range(2 if quick else 5))
     iterations = 40 if quick else load_scenario(scenario)["train"]["iterations"]
     episodes = 500 if quick else 2000
-    jobs = [(scenario, name, s, iterations, episodes) for s in seeds for name in VARIANTS]
+    names = variants or list(VARIANTS)
+    jobs = [(scenario, name, s, iterations, episodes) for s in seeds for name in names]
     with ProcessPoolExecutor(2) as ex:
         results = list(ex.map(_one, jobs))
-    return summarize(results, scenario, iterations, episodes, quick)
+    return summarize(results, scenario, iterations, episodes, quick, command=command)
 
 
-def summarize(results, scenario: str, iterations: int, episodes: int, quick: bool = False) -> str:
+def summarize(
+    results,
+    scenario: str,
+    iterations: int,
+    episodes: int,
+    quick: bool = False,
+    command: str = "python benchmarks/run.py hbpo_quality",
+) -> str:
     """The markdown section for ``results`` (``(scenario, variant, seed, result of _one)`` tuples)."""
     import gymnasium as gym
 
@@ -204,8 +219,7 @@ def summarize(results, scenario: str, iterations: int, episodes: int, quick: boo
         curve_rows.append([name] + [fmt(np.nanmean(c[:, max(0, i - 24) : i + 1], axis=1), 2) for i in marks])
     return (
         f"## {TITLE} ({scenario}, natural mode)\n\n"
-        f"Command: `{'HBKIT_SCENARIO=' + scenario + ' ' if scenario != 'hbpo-math' else ''}"
-        f"python benchmarks/run.py hbpo_quality{' --quick' if quick else ''}` ({iterations} iterations per "
+        f"Command: `{command}{' --quick' if quick else ''}` ({iterations} iterations per "
         f"run, training seeds {seeds} (runs per variant in the table), {episodes} evaluation problems, "
         "seed 123; mean ± half-width of the "
         "95 % Student-t interval over seeds). Measured on a shared, heavily loaded 2-core machine "

@@ -105,3 +105,24 @@ def test_a_learned_router_checks_its_parameters_and_reads_the_first_file_format(
     path.write_text(json.dumps(data))
     with pytest.raises(PolicyFileError, match="one length"):
         load_router(path)
+
+
+def test_more_router_parameters_are_learned_per_budget_and_run_batched():
+    from hbkit.train.team import train_hbpo_router
+
+    params = ("cost_weight", "explore", "fire_margin", "prior_scale", "pivot")
+    manager, history = train_hbpo_router(
+        "startup",
+        iterations=2,
+        problems_per_iteration=2,
+        rollouts_per_problem=4,
+        base="bayes",
+        params=params,
+        progress=False,
+    )
+    assert manager.base == "bayes" and manager.names == params
+    assert all(f"{k}@0.02" in history[-1] for k in params)
+    got = manager.params_at([0.005, 0.04])
+    assert np.all(got["fire_margin"] >= 0) and np.all((got["pivot"] >= 0) & (got["pivot"] <= 1))
+    r = evaluate(manager, ENV, scenario="startup", episodes=20, seed=0)
+    assert r["rejected"] == 0 and r["episodes"] == 20

@@ -141,7 +141,9 @@ def _train_and_evaluate(sc: str, seed: int, settings: dict[str, Any], episodes: 
     manager = train_router(ENV, sc, seed=seed, **settings)
     secs = time.perf_counter() - t0
     r = evaluate(manager, ENV, scenario=sc, episodes=episodes, seed=EVAL_SEED)
-    return {"reward": r["reward"], "spent": r["expense_spent"], "secs": secs}
+    out = {"reward": r["reward"], "spent": r["expense_spent"], "secs": secs}
+    print(f"  {sc} seed {seed} {settings}: {out}", flush=True)
+    return out
 
 
 def learned(episodes: int, seeds: tuple[int, ...], workers: int = 2) -> str:
@@ -151,7 +153,7 @@ def learned(episodes: int, seeds: tuple[int, ...], workers: int = 2) -> str:
     from hbkit.managers import available
 
     scenarios = ("hashiru", "startup", "agency")
-    jobs = {(v, sc, seed): None for v in LEARNED for sc in scenarios for seed in seeds}
+    jobs = [(v, sc, seed) for v in LEARNED for sc in scenarios for seed in seeds]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {k: pool.submit(_train_and_evaluate, k[1], k[2], LEARNED[k[0]], episodes) for k in jobs}
         runs = {k: f.result() for k, f in futures.items()}
@@ -220,7 +222,7 @@ seed 123; reward and $ spent). The defaults (feedback, 2 parameters) over seeds 
 | variant (base router, learned parameters) | hashiru | startup | agency |
 |---|---|---|---|
 | feedback: cost weight, UCB (the defaults) | 52.40 ($0.152) | | |
-| bayes: cost weight, exploration | 52.56 ($0.164) | | AGENCY_B2 |
+| bayes: cost weight, exploration | 52.56 ($0.164) | | |
 | bayes: + fire margin, prior scale | 52.86 ($0.149) | | |
 | bayes: + fire margin, prior scale, pivotal part value | 53.12 ($0.147) | 27.93 ($0.0194) | 46.02 ($0.362) |
 | feedback: cost weight, UCB, fire margin, pivotal part value | 52.47 ($0.158) | | 45.50 ($0.343) |

@@ -37,6 +37,10 @@ within the interval over seeds; +3.5 % on
 ``startup``, +5.1 % on ``agency``, a scenario written after its defaults were set; see
 ``benchmarks/RESULTS.md``). :func:`train_router` is its plain-function form,
 ``(env_id, scenario, seed, **settings) -> manager``, for the command line and :mod:`hbkit.sweep`.
+It can learn more of the router (``params=``: fire margin, prior scale, a pivotal value per review
+opinion, :data:`ROUTER_PARAMS`) over the Bayesian router (``base="bayes"``); on ``hashiru`` most of
+what is left to the clairvoyant bound is the price of information (``bench:team_gap`` in
+``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -661,4 +665,12 @@ def train_router(
     return router
 
 
-__all__ += ["LearnedRouter", "train_hbpo_router", "train_router", "load_router", "DEFAULT_SETTINGS"]
+__all__ += [
+    "LearnedRouter",
+    "train_hbpo_router",
+    "train_router",
+    "load_router",
+    "DEFAULT_SETTINGS",
+    "ROUTER_PARAMS",
+    "DEFAULT_PARAMS",
+]

@@ -11,6 +11,8 @@ every way to do the current part of the task::
 
     score(worker) = value / quorum * p_hat(worker) - cost_weight * dollars(worker)
 
+(``value / quorum``, or, with ``pivot``, the value times the chance that this part decides the task)
+
 where ``p_hat`` is its estimate of the worker's success on this task (published skill and the
 difficulty model, or the feedback) and ``dollars`` the price of the call (plus the hiring fee if the
 worker is not on the team yet). It then answers itself, assigns the part to a team member, hires
@@ -78,6 +80,9 @@ class Router:
         scalar, or one per env of a batch)
     :param prior: how many trials the published skill counts for in the feedback estimate
         (``None``: the scenario's ``feedback_prior``; a scalar or one per env of a batch)
+    :param pivot: how a part of a task with a quorum is valued (see :meth:`part_value`): ``0`` the
+        task's value over its quorum, ``1`` the value times the chance that this part decides the
+        task (a scalar, or one per env of a batch)
     """
 
     batched = True

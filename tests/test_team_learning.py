@@ -53,3 +53,76 @@ def test_a_short_training_run_beats_random_and_static():
     assert r["reward"] > static["reward"] + 3 and r["reward"] > rand["reward"] + 10
     with pytest.raises(ValueError, match="allowed"):
         train_router("hbkit/Split-v0", "classroom")
+
+
+def test_a_review_part_is_worth_the_chance_that_it_decides_the_task():
+    """``pivot = 1``: the value of a part is the task's value times the chance that it decides it."""
+    from hbkit.managers.team import BayesRouter
+
+    env = gym.make(ENV, scenario="hashiru")
+    w = env.unwrapped.world
+    review = w.type_names.index("review")
+    flat, piv = BayesRouter(env), BayesRouter(env, pivot=1.0)
+    n = 4
+    s = {
+        "type": np.full(n, review),
+        "value": np.full(n, 3.0),
+        "parts_done": np.array([0, 1, 1, 2]),
+        "part_successes": np.array([0, 1, 0, 1]),
+    }
+    f = 0.8
+    p = np.full((n, w.num_workers + 1), f)
+    np.testing.assert_allclose(flat.part_value(s, p), 3.0 / 2)  # value over quorum
+    # first opinion: decides if the next two split; after a success: if the last one fails;
+    # after a failure: if the last one succeeds; the third opinion always decides
+    np.testing.assert_allclose(piv.part_value(s, p), 3.0 * np.array([2 * f * (1 - f), 1 - f, f, 1.0]))
+    # a task of one part is decided by it: its whole value either way
+    s1 = {**s, "type": np.zeros(n, np.int64), "value": np.ones(n)}
+    s1["parts_done"], s1["part_successes"] = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    np.testing.assert_allclose(piv.part_value(s1, p), flat.part_value(s1, p))
+
+
+def test_a_learned_router_checks_its_parameters_and_reads_the_first_file_format(tmp_path):
+    import json
+
+    from hbkit.errors import ConfigError, PolicyFileError
+    from hbkit.train.team import LearnedRouter, load_router, train_hbpo_router
+
+    with pytest.raises(ConfigError, match="allowed"):
+        train_hbpo_router("hashiru", iterations=1, base="bayes", params=("ucb",), progress=False)
+    with pytest.raises(ConfigError, match="allowed"):
+        train_hbpo_router("hashiru", iterations=1, base="nobody", progress=False)
+    env = gym.make(ENV)
+    old = {"budgets": [0.1, 0.2], "log_cost_weight": [1.0, 2.0], "ucb": [0.5, 0.3], "base": "feedback"}
+    r = LearnedRouter.from_dict(env, old)
+    got = r.params_at([0.1, 0.2])
+    np.testing.assert_allclose(got["cost_weight"], np.exp([1.0, 2.0]))
+    np.testing.assert_allclose(got["ucb"], [0.5, 0.3])
+    path = r.save(tmp_path / "r.json")
+    assert load_router(path).to_dict() == r.to_dict()
+    data = json.loads(path.read_text())
+    data["router"]["theta"]["cost_weight"] = [1.0]  # one value for two budgets
+    path.write_text(json.dumps(data))
+    with pytest.raises(PolicyFileError, match="one length"):
+        load_router(path)
+
+
+def test_more_router_parameters_are_learned_per_budget_and_run_batched():
+    from hbkit.train.team import train_hbpo_router
+
+    params = ("cost_weight", "explore", "fire_margin", "prior_scale", "pivot")
+    manager, history = train_hbpo_router(
+        "startup",
+        iterations=2,
+        problems_per_iteration=2,
+        rollouts_per_problem=4,
+        base="bayes",
+        params=params,
+        progress=False,
+    )
+    assert manager.base == "bayes" and manager.names == params
+    assert all(f"{k}@0.02" in history[-1] for k in params)
+    got = manager.params_at([0.005, 0.04])
+    assert np.all(got["fire_margin"] >= 0) and np.all((got["pivot"] >= 0) & (got["pivot"] <= 1))
+    r = evaluate(manager, ENV, scenario="startup", episodes=20, seed=0)
+    assert r["rejected"] == 0 and r["episodes"] == 20

@@ -11,6 +11,8 @@ every way to do the current part of the task::
 
     score(worker) = value / quorum * p_hat(worker) - cost_weight * dollars(worker)
 
+(``value / quorum``, or, with ``pivot``, the value times the chance that this part decides the task)
+
 where ``p_hat`` is its estimate of the worker's success on this task (published skill and the
 difficulty model, or the feedback) and ``dollars`` the price of the call (plus the hiring fee if the
 worker is not on the team yet). It then answers itself, assigns the part to a team member, hires
@@ -35,6 +37,7 @@ the best candidate or fires the least useful member to make room, whichever the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -45,6 +48,10 @@ from hbkit.sim.team import TeamWorld
 __all__ = ["Router", "BayesRouter", "Clairvoyant", "RandomManager", "MANAGERS", "make_managers"]
 
 ENV_ID = "hbkit/Team-v0"
+
+
+#: binomial coefficients ``comb(r, k)`` for ``r, k < 16`` (parts of a task are at most a few)
+_BINOM = np.array([[math.comb(r, k) for k in range(16)] for r in range(16)], np.float64)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -69,9 +76,13 @@ class Router:
     :param feedback: estimate skills from the outcomes seen (else: published skills only)
     :param ucb: optimism bonus (in logits) scaled by ``1 / sqrt(1 + trials)`` (a scalar, or one
         per env of a batch)
-    :param fire_margin: how much better (reward units) a candidate must score to fire someone
+    :param fire_margin: how much better (reward units) a candidate must score to fire someone (a
+        scalar, or one per env of a batch)
     :param prior: how many trials the published skill counts for in the feedback estimate
         (``None``: the scenario's ``feedback_prior``; a scalar or one per env of a batch)
+    :param pivot: how a part of a task with a quorum is valued (see :meth:`part_value`): ``0`` the
+        task's value over its quorum, ``1`` the value times the chance that this part decides the
+        task (a scalar, or one per env of a batch)
     """
 
     batched = True
@@ -87,8 +98,9 @@ class Router:
         pace: bool = True,
         feedback: bool = False,
         ucb: float = 0.0,
-        fire_margin: float = 0.15,
+        fire_margin: Any = 0.15,
         prior: Any = None,
+        pivot: Any = 0.0,
     ):
         w: TeamWorld = env.unwrapped.world
         self.world, self.name = w, name
@@ -104,6 +116,7 @@ class Router:
         self.pace, self.feedback = pace, feedback
         self.ucb, self.fire_margin = ucb, fire_margin
         self.prior = prior
+        self.pivot = pivot
 
     # -- estimates -------------------------------------------------------------------------------
     def p_hat(self, s: dict[str, np.ndarray]) -> np.ndarray:
@@ -118,6 +131,29 @@ class Router:
         else:
             logit = w.published_logit(s["type"], s["difficulty"])
         return _sigmoid(logit)
+
+    def part_value(self, s: dict[str, np.ndarray], p: np.ndarray) -> np.ndarray:
+        """What getting the current part right is worth, ``(n,)``.
+
+        Flat (``pivot = 0``): the task's value over its quorum. Pivotal (``pivot = 1``): the task's
+        value times the chance that this part decides the task, i.e. that the parts still to come
+        bring exactly the successes missing besides this one (each part to come succeeding with the
+        best estimated success among the workers it may use). ``pivot`` in between mixes the two.
+        """
+        w = self.world
+        tt = s["type"]
+        flat = s["value"] / w.quorum[tt]
+        piv = np.reshape(np.asarray(self.pivot, np.float64), -1)
+        if not piv.any():
+            return flat
+        left = w.parts[tt] - s["parts_done"] - 1  # parts after this one
+        need = w.quorum[tt] - s["part_successes"] - 1  # successes still needed if this one succeeds
+        f = np.clip(np.where(self.allowed, p[:, :-1], 0.0).max(axis=1), 1e-6, 1 - 1e-6)
+        kmax = int(w.parts.max())
+        r, k = np.clip(left, 0, kmax), np.clip(need, 0, kmax)
+        prob = _BINOM[r, k] * f**k * (1 - f) ** (r - k)
+        prob = np.where((need < 0) | (need > left), 0.0, prob)
+        return (1.0 - piv) * flat + piv * s["value"] * prob
 
     def _cost_weight(self, s: dict[str, np.ndarray]) -> np.ndarray:
         lam = np.broadcast_to(np.asarray(self.cost_weight, np.float64), len(s["type"])).copy()
@@ -143,7 +179,7 @@ class Router:
         rows = np.arange(n)
         p = self.p_hat(s)
         lam = self._cost_weight(s)
-        value = s["value"] / w.quorum[s["type"]]
+        value = self.part_value(s, p)
         score_w = value[:, None] * p[:, :-1] - lam[:, None] * s["cost"]  # (n, C)
         score_w = np.where(self.allowed, score_w, -np.inf)
         if self.pace:  # keep enough money to go on: never spend below the exhaustion line
@@ -199,13 +235,14 @@ class Router:
         hire_blocked &= (w.hire_fee + s["cost"] <= s["remaining"][:, None]) | w.is_local
         blocked_hire = np.where(hire_blocked, score_w - fee, -np.inf)
         gain = np.maximum(blocked_run.max(axis=1), blocked_hire.max(axis=1)) - best_now
-        for i in np.flatnonzero(gain > self.fire_margin):
-            fire = self._unblock(i, s, mask, member, blocked_run[i], blocked_hire[i], best_now[i])
+        margin = np.broadcast_to(np.asarray(self.fire_margin, np.float64), n)  # a scalar or one per env
+        for i in np.flatnonzero(gain > margin):
+            fire = self._unblock(i, s, mask, member, blocked_run[i], blocked_hire[i], best_now[i], margin[i])
             if fire >= 0:
                 actions[i] = w.fire_action[fire]
         return actions
 
-    def _unblock(self, i, s, mask, member, blocked_run, blocked_hire, best_now) -> int:
+    def _unblock(self, i, s, mask, member, blocked_run, blocked_hire, best_now, margin) -> int:
         """The slot to fire so that the best blocked option becomes possible, or -1.
 
         An option counts only if firing members that are not busy on this task can make room for
@@ -241,7 +278,7 @@ class Router:
         if not options:
             return -1
         score, helps = max(options, key=lambda o: o[0])
-        if score - best_now <= self.fire_margin:
+        if score - best_now <= margin:
             return -1
         u = np.where(helps, usefulness, np.inf)
         return int(u.argmin()) if np.isfinite(u.min()) or np.isneginf(u.min()) else -1

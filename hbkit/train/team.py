@@ -37,6 +37,10 @@ within the interval over seeds; +3.5 % on
 ``startup``, +5.1 % on ``agency``, a scenario written after its defaults were set; see
 ``benchmarks/RESULTS.md``). :func:`train_router` is its plain-function form,
 ``(env_id, scenario, seed, **settings) -> manager``, for the command line and :mod:`hbkit.sweep`.
+It can learn more of the router (``params=``: fire margin, prior scale, a pivotal value per review
+opinion, :data:`ROUTER_PARAMS`) over the Bayesian router (``base="bayes"``); on ``hashiru`` most of
+what is left to the clairvoyant bound is the price of information (``bench:team_gap`` in
+``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -314,15 +318,34 @@ def learned_managers(
 # ------------------------------------------------------------------------------------------------
 # HBPO over a feedback manager's parameters
 # ------------------------------------------------------------------------------------------------
-def _mirrored(rng: np.random.Generator, num: int, pair_with: np.ndarray) -> np.ndarray:
-    """Standard normal noise ``(num, 2)`` where row ``i`` is minus row ``pair_with[i]`` (if not ``i``)."""
-    eps = rng.standard_normal((num, 2))
+def _mirrored(rng: np.random.Generator, num: int, pair_with: np.ndarray, dim: int = 2) -> np.ndarray:
+    """Standard normal noise ``(num, dim)`` where row ``i`` is minus row ``pair_with[i]`` (if not ``i``)."""
+    eps = rng.standard_normal((num, dim))
     paired = pair_with != np.arange(num)
     eps[paired] = -eps[pair_with[paired]]
     return eps
 
 
 _BASES = ("feedback", "bayes")
+
+#: The parameters of a base router that HBPO may learn: name -> (how the searched number maps to
+#: the router's attribute of the same name, the start: the hand-written manager's setting; ``None``
+#: is the scenario's ``money_weight``). ``log``: the attribute is ``exp(x)``; ``pos``: ``max(x, 0)``;
+#: ``unit``: ``x`` clipped to [0, 1].
+ROUTER_PARAMS: dict[str, tuple[str, float | None]] = {
+    "cost_weight": ("log", None),  # reward units per dollar in routing
+    "ucb": ("pos", 0.5),  # feedback: optimism bonus in logits
+    "explore": ("pos", 0.5),  # bayes: posterior standard deviations of optimism
+    "fire_margin": ("pos", 0.15),  # how much better a candidate must score to fire someone
+    "prior_scale": ("log", 0.0),  # bayes: multiplies the prior's std of the hidden deviations
+    "pivot": ("unit", 0.0),  # flat value per part (0) .. chance that the part decides the task (1)
+}
+
+#: What is learned by default for each base router.
+DEFAULT_PARAMS: dict[str, tuple[str, ...]] = {
+    "feedback": ("cost_weight", "ucb"),
+    "bayes": ("cost_weight", "explore"),
+}
 
 
 def _base_router(env: Any, name: str, base: str):
@@ -331,25 +354,49 @@ def _base_router(env: Any, name: str, base: str):
     return Router(env, name, feedback=True) if base == "feedback" else BayesRouter(env, name)
 
 
-def _set_params(router: Any, cost_weight: Any, bonus: Any) -> None:
-    """Set a base router's two learned parameters (one value or one per env)."""
-    router.cost_weight = cost_weight
-    if hasattr(router, "explore"):
-        router.explore = bonus
-    else:
-        router.ucb = bonus
+def _check_params(base: str, params: Any) -> tuple[str, ...]:
+    from hbkit.errors import ConfigError
+
+    if base not in _BASES:
+        raise ConfigError(f"base {base!r} is not known; allowed: {', '.join(_BASES)}")
+    names = DEFAULT_PARAMS[base] if params is None else tuple(params)
+    allowed = [k for k in ROUTER_PARAMS if base == "bayes" or k not in ("explore", "prior_scale")]
+    if base == "bayes":
+        allowed.remove("ucb")
+    bad = [k for k in names if k not in allowed]
+    if bad or not names or len(set(names)) != len(names):
+        raise ConfigError(f"params {list(names)} for base {base!r}: allowed: distinct names among {allowed}")
+    return names
+
+
+def _attribute(name: str, x: np.ndarray) -> np.ndarray:
+    kind = ROUTER_PARAMS[name][0]
+    return np.exp(x) if kind == "log" else np.maximum(x, 0.0) if kind == "pos" else np.clip(x, 0.0, 1.0)
+
+
+def _start(name: str, world: Any) -> float:
+    x0 = ROUTER_PARAMS[name][1]
+    return float(np.log(world.money_weight)) if x0 is None else float(x0)
+
+
+def _set_params(router: Any, names: tuple[str, ...], theta: np.ndarray) -> None:
+    """Set a base router's learned parameters from searched values ``theta`` ``(n, len(names))``."""
+    for k, name in enumerate(names):
+        setattr(router, name, _attribute(name, theta[:, k]))
 
 
 class LearnedRouter:
-    """The feedback manager (:class:`hbkit.managers.team.Router` with UCB feedback) whose cost
-    weight and optimism bonus were learned, one pair per expense budget (interpolated between
-    budgets; each env's budget is read from its observation). Batched, like every Team manager.
+    """A hand-written router (:class:`hbkit.managers.team.Router` with UCB feedback, or
+    :class:`hbkit.managers.team.BayesRouter`) whose parameters (by default its cost weight and its
+    optimism) were learned, one set per expense budget (interpolated between budgets; each env's
+    budget is read from its observation). Batched, like every Team manager.
 
     :param env: a Team Env or VectorEnv
     :param budgets: the budgets (dollars, increasing) the parameters were learned for
-    :param log_cost_weight: ``log`` of the cost weight per budget
-    :param ucb: optimism bonus per budget
+    :param theta: parameter name (a key of :data:`ROUTER_PARAMS`) -> searched value per budget
+        (``log`` of the cost weight, ...)
     :param name: shown in reports
+    :param base: ``"feedback"`` or ``"bayes"``
     """
 
     batched = True
@@ -358,27 +405,26 @@ class LearnedRouter:
     wants_info = True
 
     def __init__(
-        self, env: Any, budgets, log_cost_weight, ucb, name: str = "HBPO-router", base: str = "feedback"
+        self, env: Any, budgets, theta: dict[str, Any], name: str = "HBPO-router", base: str = "feedback"
     ):
+        self.names = _check_params(base, list(theta))
         self.router = _base_router(env, name, base)
         self.base = base
         self.world = self.router.world
         self.budgets = np.asarray(budgets, np.float64)
-        self.log_cost_weight = np.asarray(log_cost_weight, np.float64)
-        self.ucb = np.asarray(ucb, np.float64)
+        self.theta = {k: np.asarray(v, np.float64) for k, v in theta.items()}
         self.name = name
 
-    def params_at(self, budget: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``(cost_weight, ucb)`` at the given budgets (dollars)."""
+    def params_at(self, budget: Any) -> dict[str, np.ndarray]:
+        """The router's learned settings (cost weight in reward units per dollar, ...) at the given
+        budgets (dollars)."""
         b = np.asarray(budget, np.float64)
-        return (
-            np.exp(np.interp(b, self.budgets, self.log_cost_weight)),
-            np.maximum(np.interp(b, self.budgets, self.ucb), 0.0),
-        )
+        return {k: _attribute(k, np.interp(b, self.budgets, self.theta[k])) for k in self.names}
 
     def __call__(self, obs: Any, info: dict[str, Any]) -> Any:
         s = self.world.decode(obs)
-        _set_params(self.router, *self.params_at(s["budget"]))
+        for k, v in self.params_at(s["budget"]).items():
+            setattr(self.router, k, v)
         mask = np.asarray(info["action_mask"], bool).reshape(len(s["type"]), self.world.num_actions)
         actions = self.router.decide(s, mask)
         return int(actions[0]) if np.ndim(obs) == 1 else actions
@@ -386,14 +432,11 @@ class LearnedRouter:
     @classmethod
     def from_dict(cls, env: Any, data: dict[str, Any]) -> LearnedRouter:
         """Rebuild a manager saved with :meth:`to_dict` for ``env`` (a Team Env or VectorEnv)."""
-        return cls(
-            env,
-            data["budgets"],
-            data["log_cost_weight"],
-            data["ucb"],
-            name=data.get("name", "HBPO-router"),
-            base=data.get("base", "feedback"),
-        )
+        base = data.get("base", "feedback")
+        theta = data.get("theta")
+        if theta is None:  # the first format: two parameters of the feedback router
+            theta = {"cost_weight": data["log_cost_weight"], DEFAULT_PARAMS[base][1]: data["ucb"]}
+        return cls(env, data["budgets"], theta, name=data.get("name", "HBPO-router"), base=base)
 
     @property
     def trained_world(self) -> Any:
@@ -405,8 +448,7 @@ class LearnedRouter:
         """The learned parameters as plain data (JSON-serialisable)."""
         return {
             "budgets": self.budgets.tolist(),
-            "log_cost_weight": self.log_cost_weight.tolist(),
-            "ucb": self.ucb.tolist(),
+            "theta": {k: v.tolist() for k, v in self.theta.items()},
             "name": self.name,
             "base": self.base,
         }
@@ -423,7 +465,7 @@ class LearnedRouter:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "format": ROUTER_FORMAT,
-            "version": 1,
+            "version": 2,
             "env_id": ENV_ID,
             "scenario": self.world.scenario.to_dict(),
             "router": self.to_dict(),
@@ -454,11 +496,10 @@ def load_router(path: str | os.PathLike[str]) -> LearnedRouter:
         if not isinstance(data, dict) or data.get("format") != ROUTER_FORMAT:
             raise ValueError(f"format is not {ROUTER_FORMAT!r}")
         scenario = Scenario.from_dict(data["scenario"], source=f"{path} (saved scenario)")
-        r = data["router"]
-        arrays = [np.asarray(r[k], np.float64) for k in ("budgets", "log_cost_weight", "ucb")]
+        router = LearnedRouter.from_dict(TeamEnv(scenario=scenario), data["router"])
+        arrays = [router.budgets, *router.theta.values()]
         if any(a.ndim != 1 or len(a) != len(arrays[0]) or not np.isfinite(a).all() for a in arrays):
-            raise ValueError("budgets, log_cost_weight and ucb must be finite lists of one length")
-        router = LearnedRouter.from_dict(TeamEnv(scenario=scenario), r)
+            raise ValueError("budgets and every learned parameter must be finite lists of one length")
     except (OSError, KeyError, TypeError, ValueError) as err:
         raise PolicyFileError(f"{path}: cannot load a learned Team manager ({err})") from None
     router.history = data.get("history", [])
@@ -478,14 +519,15 @@ def train_hbpo_router(
     learning_rate: float = 0.1,
     anneal_lr: bool = True,
     base: str = "feedback",
+    params: Any = None,
     seed: int = 0,
     progress: bool = True,
 ) -> tuple[LearnedRouter, list[dict[str, float]]]:
-    """HBPO over the parameters of the feedback manager (NumPy).
+    """HBPO over the parameters of a hand-written router (NumPy).
 
     Each iteration draws ``P`` task streams and runs ``n`` rollouts of each, split into subgroups
     with different expense budgets (``world.budgets``), exactly as HBPO groups the rollouts of one
-    problem. What is sampled per rollout is not a token sequence but the manager's two parameters
+    problem. What is sampled per rollout is not a token sequence but the manager's parameters, e.g.
     ``theta = (log cost_weight, ucb) ~ N(mu[b], sigma^2)`` (one Gaussian per budget ``b``: a
     budget-conditioned policy), in mirrored pairs ``mu + eps``, ``mu - eps`` inside each subgroup
     (the pair faces the same stream, so the stream's own luck cancels from the gradient). Each
@@ -498,9 +540,12 @@ def train_hbpo_router(
         ``hbpo`` (budget-aware: pays ``beta*Q*cos(pi*b/2L)`` whatever is spent within the budget)
     :param sigma: exploration std of the parameters
     :param learning_rate: length of each (normalised) step of ``mu``
-    :param base: the manager whose two parameters are learned: ``"feedback"`` (cost weight and
-        UCB bonus of :class:`~hbkit.managers.team.Router`) or ``"bayes"`` (cost weight and
-        exploration of :class:`~hbkit.managers.team.BayesRouter`)
+    :param base: the manager whose parameters are learned: ``"feedback"``
+        (:class:`~hbkit.managers.team.Router` with UCB feedback) or ``"bayes"``
+        (:class:`~hbkit.managers.team.BayesRouter`)
+    :param params: the names of the parameters to learn (keys of :data:`ROUTER_PARAMS`; default:
+        :data:`DEFAULT_PARAMS` of the base, its cost weight and its optimism); each starts at the
+        hand-written manager's setting
     :param anneal_lr: shrink the step linearly to zero over the iterations (so the final
         parameters settle instead of wandering by the last steps' noise)
     :return: ``(manager, history)``
@@ -510,11 +555,8 @@ def train_hbpo_router(
 
     from hbkit.train.hbpo import hbpo_advantages
 
-    if base not in _BASES:
-        from hbkit.errors import ConfigError
-
-        raise ConfigError(f"train_hbpo_router: base {base!r} is not known; allowed: {', '.join(_BASES)}")
-    name = "HBPO-router" if base == "feedback" else "HBPO-bayes"
+    names = _check_params(base, params)
+    name = "HBPO-router"
     sc = load_scenario(scenario, ENV_ID)
     budgets = tuple(float(b) for b in (budgets if budgets is not None else sc.data["world"]["budgets"]))
     B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
@@ -539,7 +581,7 @@ def train_hbpo_router(
     subgroup = np.tile(sub, P)
     budget = np.asarray(budgets)[subgroup]
     reference = np.asarray(u.reference_reward(budget)).reshape(P, n)
-    mu = np.tile([np.log(world.money_weight), 0.5], (B, 1))
+    mu = np.tile([_start(k, world) for k in names], (B, 1))
     rng = np.random.default_rng(seed)
 
     router = _base_router(vec, name, base)
@@ -553,8 +595,8 @@ def train_hbpo_router(
             pair_with[members[half : 2 * half]] = members[:half]
     history: list[dict[str, float]] = []
     for it in tqdm(range(int(iterations)), desc="HBPO-router", disable=not progress, unit="it"):
-        theta = mu[subgroup] + sigma * _mirrored(rng, P * n, pair_with)
-        _set_params(router, np.exp(theta[:, 0]), np.maximum(theta[:, 1], 0.0))
+        theta = mu[subgroup] + sigma * _mirrored(rng, P * n, pair_with, len(names))
+        _set_params(router, names, theta)
         seeds = np.repeat(rng.integers(0, 2**31 - 1, size=P), n)
         obs, infos = vec.reset(
             seed=int(rng.integers(2**31 - 1)), options={"budget": budget.tolist(), "problem_seed": seeds}
@@ -579,12 +621,21 @@ def train_hbpo_router(
                 "iteration": it + 1,
                 "reward": float(returns.mean()),
                 **metrics,
-                **{f"cost_weight@{b:g}": float(np.exp(mu[j, 0])) for j, b in enumerate(budgets)},
-                **{f"ucb@{b:g}": float(mu[j, 1]) for j, b in enumerate(budgets)},
+                **{
+                    f"{k}@{b:g}": float(_attribute(k, mu[j, i]))
+                    for i, k in enumerate(names)
+                    for j, b in enumerate(budgets)
+                },
             }
         )
     vec.close()
-    return LearnedRouter(vec, budgets, mu[:, 0], mu[:, 1], name=name, base=base), history
+    theta_out = {k: mu[:, i].copy() for i, k in enumerate(names)}
+    return LearnedRouter(vec, budgets, theta_out, name=name, base=base), history
+
+
+#: The defaults of :func:`train_router` (see ``benchmarks/RESULTS.md``, ``bench:team_gap``, for the
+#: variants measured against them).
+DEFAULT_SETTINGS: dict[str, Any] = {"iterations": 80, "base": "feedback", "params": ("cost_weight", "ucb")}
 
 
 def train_router(
@@ -600,17 +651,26 @@ def train_router(
     :param seed: training seed
     :param settings: any keyword of :func:`train_hbpo_router` (``iterations``,
         ``problems_per_iteration``, ``rollouts_per_problem``, ``budgets``, ``reward``,
-        ``advantage``, ``sigma``, ``learning_rate``, ``anneal_lr``, ``progress``)
+        ``advantage``, ``sigma``, ``learning_rate``, ``anneal_lr``, ``base``, ``params``,
+        ``progress``); the defaults are :data:`DEFAULT_SETTINGS`
     :return: the trained :class:`LearnedRouter` (its per-iteration metrics in ``.history``)
     """
     from hbkit.errors import ConfigError
 
     if env_id != ENV_ID:
         raise ConfigError(f"train_router: env_id {env_id!r} is not supported; allowed: {ENV_ID!r}")
-    settings = {"iterations": 80, "progress": False, **settings}
+    settings = {**DEFAULT_SETTINGS, "progress": False, **settings}
     router, history = train_hbpo_router(scenario, seed=seed, **settings)
     router.history = history
     return router
 
 
-__all__ += ["LearnedRouter", "train_hbpo_router", "train_router", "load_router"]
+__all__ += [
+    "LearnedRouter",
+    "train_hbpo_router",
+    "train_router",
+    "load_router",
+    "DEFAULT_SETTINGS",
+    "ROUTER_PARAMS",
+    "DEFAULT_PARAMS",
+]

@@ -11,7 +11,15 @@ import time
 
 import gymnasium as gym
 import numpy as np
-from _common import SPEED_METHOD, reset_micros, single_env_run, table, vector_env_run, versus_cartpole
+from _common import (
+    SPEED_METHOD,
+    replace_subsection,
+    reset_micros,
+    single_env_run,
+    table,
+    vector_env_run,
+    versus_cartpole,
+)
 
 import hbkit  # noqa: F401  (registers the environments)
 
@@ -248,8 +256,34 @@ def _two_levels(quick: bool) -> str:
     )
 
 
-def run(quick: bool = False) -> str:
-    speed, ratios = _speed(quick)
+#: parts that ``python benchmarks/run.py split --part NAME`` can rerun alone (the rest of the section
+#: is kept as it was)
+PARTS = ("speed",)
+
+SPEED_HEADING = "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs"
+
+
+def _speed_section(quick: bool) -> str:
+    speed, _ = _speed(quick)
+    return "\n".join(
+        [
+            SPEED_HEADING + " >= 50x, a reset <= 5x CartPole's)",
+            "",
+            SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
+            "random actions and a trained manager give episodes of the same length: "
+            "one workload covers both. The machine was shared with other jobs (load average 4-12 on "
+            "its 2 cores) during this run.",
+            "",
+            speed,
+            "",
+            SPEED_NOTE,
+        ]
+    )
+
+
+def run(quick: bool = False, part: str | None = None, previous: str = "") -> str:
+    if part == "speed":  # the speed subsection only; the regret tables are kept
+        return replace_subsection(previous, SPEED_HEADING, _speed_section(quick))
     regret, notes = _regret(quick)
     levels = _two_levels(quick)
     flag = " --quick" if quick else ""
@@ -259,16 +293,7 @@ def run(quick: bool = False) -> str:
             "",
             f"Command: `python benchmarks/run.py split{flag}`",
             "",
-            "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x, "
-            "a reset <= 5x CartPole's)",
-            "",
-            SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
-            "random actions and a trained manager give episodes of the same length: "
-            "one workload covers both.",
-            "",
-            speed,
-            "",
-            SPEED_NOTE,
+            _speed_section(quick),
             "",
             "### Regret against the water-filling oracle",
             "",

@@ -628,7 +628,7 @@ class SplitWorld:
             active |= best
             while True:
                 on = active.astype(np.float64)
-                lam = (a * on).sum(axis=0) / (budget + self.scale @ on)
+                lam = (a * on).sum(axis=0) / (budget + (self.scale_col * on).sum(axis=0))
                 keep = r > np.tile(lam, (len(a), 1))
                 keep &= active
                 keep |= best
@@ -680,7 +680,9 @@ class EpisodeOne:
     stationary world), ``regret`` (per round played), ``gy``/``gg`` (the ledger), ``shares``,
     ``x`` (allocations) and ``y`` (outputs) of the last round, ``expected`` and ``last_regret``
     (the last round's), ``budget`` (per round), ``bc`` (budget /
-    scale per agent) and ``obs`` (the observation as float64 numbers).
+    scale per agent) and ``obs`` (the observation as float64 numbers). A drifting world's whole
+    path (``walks``, ``logs``, ``path``: per round) and the oracle's output per round
+    (``best_all``) are computed at the first round (:meth:`SplitBatch._path_one`).
     """
 
     a: list[float]
@@ -701,6 +703,10 @@ class EpisodeOne:
     budget: float
     bc: list[float]
     obs: list[float]
+    walks: list[list[float]]
+    logs: list[list[float]]
+    path: list[list[float]]
+    best_all: list[float]
 
     __slots__ = (
         "a",
@@ -721,6 +727,10 @@ class EpisodeOne:
         "budget",
         "bc",
         "obs",
+        "walks",
+        "logs",
+        "path",
+        "best_all",
     )
 
     def __getstate__(self) -> dict[str, Any]:
@@ -1108,6 +1118,7 @@ class SplitBatch:
             one.log_a = log_a = [min(max(v, lo), hi) for v in home]
             one.a = [math.exp(v) for v in log_a]
         one.best, one.regret = [], []
+        one.walks, one.logs, one.path, one.best_all = [], [], [], []  # at the first round
         one.gy, one.gg = [self._prior_one[0]] * k, [self._prior_one[1]] * k
         one.shares, one.x, one.y = [0.0] * k, [0.0] * k, [0.0] * k
         one.expected = one.last_regret = 0.0
@@ -1130,40 +1141,42 @@ class SplitBatch:
         """
         w, one, t = self.world, self.one, self.round
         gain, budget, sigma, clip = w.share_gain, one.budget, w.noise, NOISE_CLIP
-        e = [math.exp(gain * v) for v in action]
+        exp, log = math.exp, math.log
+        e = [exp(gain * v) for v in action]
         total = sum(e)
-        shares = [v / total for v in e]
-        g = [math.log(s * bc + 1.0) for s, bc in zip(shares, one.bc, strict=True)]  # log(1 + x/c)
-        a_t = one.a
-        mean = [ai * gi for ai, gi in zip(a_t, g, strict=True)]
-        expected = sum(mean)
-        y = [m + min(max(z, -clip), clip) * sigma for m, z in zip(mean, one.noise[t].tolist(), strict=True)]
-        # the ledger: S <- memory * S + (1 - memory) * prior + [g y, g g]
-        gy, gg = one.gy, one.gg
-        if self._forget:
+        a_t, bc, noise, gy0, gg0 = one.a, one.bc, one.noise[t].tolist(), one.gy, one.gg
+        forget = self._forget
+        if forget:
             mem, (fy, fg) = w.memory, self._refresh_one
-            gy = [(v * mem + fy) + gi * yi for v, gi, yi in zip(gy, g, y, strict=True)]
-            gg = [(v * mem + fg) + gi * gi for v, gi in zip(gg, g, strict=True)]
-        else:
-            gy = [v + gi * yi for v, gi, yi in zip(gy, g, y, strict=True)]
-            gg = [v + gi * gi for v, gi in zip(gg, g, strict=True)]
+        shares, y, gy, gg = [], [], [], []
+        expected = 0.0
+        for i, ei in enumerate(e):  # one pass over the agents (NumPy's operations, in floats)
+            s = ei / total
+            g = log(s * bc[i] + 1.0)  # log(1 + x/c)
+            mean = a_t[i] * g
+            expected += mean
+            y_i = mean + min(max(noise[i], -clip), clip) * sigma
+            shares.append(s)
+            y.append(y_i)
+            # the ledger: S <- memory * S + (1 - memory) * prior + [g y, g g]
+            if forget:
+                gy.append((gy0[i] * mem + fy) + g * y_i)
+                gg.append((gg0[i] * mem + fg) + g * g)
+            else:
+                gy.append(gy0[i] + g * y_i)
+                gg.append(gg0[i] + g * g)
         if w.stationary:
             if t == 0:
                 one.log_a = [math.log(v) for v in a_t]
                 one.best.append(w.oracle_output_one(a_t, one.log_a, budget))
             best = one.best[0]
         else:
-            best = w.oracle_output_one(a_t, one.log_a, budget)
+            if not one.path:
+                self._path_one(one)
+            best = one.best_all[t]
             one.best.append(best)
-            if t + 1 < w.rounds:  # the walk's step to the next round
-                keep, drift, lo, hi = w.keep, w.drift, w.log_low, w.log_high
-                walk = [
-                    keep * v + (zi * drift + p)
-                    for v, zi, p in zip(one.walk, one.steps[t].tolist(), one.pull, strict=True)
-                ]
-                one.walk = walk
-                one.log_a = log_a = [min(max(v, lo), hi) for v in walk]
-                one.a = [math.exp(v) for v in log_a]
+            if t + 1 < w.rounds:  # the next round's productivities
+                one.walk, one.log_a, one.a = one.walks[t + 1], one.logs[t + 1], one.path[t + 1]
         regret = best - expected
         one.regret.append(regret)
         one.gy, one.gg, one.shares, one.y = gy, gg, shares, y
@@ -1181,6 +1194,25 @@ class SplitBatch:
             *[1.0 / math.sqrt(v) for v in gg],
         ]
         return sum(y), np.array(obs, dtype=np.float32)
+
+    def _path_one(self, one: EpisodeOne) -> None:
+        """A drifting episode's walk for every round (the operations of :meth:`step`, in Python
+        floats) and the oracle's output per round (:meth:`SplitWorld.oracle_output`, one NumPy call
+        for all rounds): computed once, at the first round, instead of a little at every round."""
+        w = self.world
+        keep, drift, lo, hi = w.keep, w.drift, w.log_low, w.log_high
+        walk, pull = one.walk, one.pull
+        walks, logs, path = [walk], [one.log_a], [one.a]
+        for z in one.steps.tolist():
+            walk = [keep * v + (zi * drift + p) for v, zi, p in zip(walk, z, pull, strict=True)]
+            log_a = [min(max(v, lo), hi) for v in walk]
+            walks.append(walk)
+            logs.append(log_a)
+            path.append([math.exp(v) for v in log_a])
+        a = np.array(path).T.copy()  # agent-major (K, rounds): the rounds as a batch
+        budget = np.full(w.rounds, one.budget)
+        one.best_all = w.oracle_output(a, np.array(logs).T.copy(), budget).tolist()
+        one.walks, one.logs, one.path = walks, logs, path
 
     def _sync(self) -> None:
         """Copy :meth:`step_one`'s plain-float episode into the arrays."""

@@ -208,37 +208,38 @@ class TeamBatch(SingleEpisode):
         w = self.world
         C, S = w.num_workers, w.num_slots
         r = self.rows if idx is None else idx
+        sel = slice(None) if idx is None else idx  # all rows: views and plain writes, no gathers
         self._mask_stale = False  # recomputed here, for every row of a batch of one
         self._one = None  # the arrays are the truth again
-        slot = self.slot[r]
-        free = self.capacity - self.reserved[r]
-        remaining = self.remaining[r]
+        slot = self.slot[sel]
+        free = self.capacity - self.reserved[sel]
+        remaining = self.remaining[sel]
         reason = np.zeros((len(r), w.num_actions), np.int8)
+        empty = slot < 0
         # hire c
-        full = (slot >= 0).all(axis=1)
+        full = ~empty[:, 0]
+        for j in range(1, S):
+            full &= ~empty[:, j]
         hire = np.where(w.hire_fee_p > remaining[:, None], 3, 0)
         hire = np.where(w.worker_memory > free[:, None], 2, hire)
-        hire[full] = 1
-        reason[:, 1 : 1 + C] = hire
+        reason[:, 1 : 1 + C] = np.where(full[:, None], 1, hire)
         # fire j
-        empty = slot < 0
         reason[:, 1 + C : 1 + C + S] = np.where(empty, 4, 0)
         # assign j
         c = np.where(empty, C, slot)
-        t = self.task[r]
+        t = self.task[sel]
         # cost[r, t, c], as one take on a flat index
         cost = self.cost.ravel().take((r * (w.num_tasks + 1) + t)[:, None] * (C + 1) + c)
         assign = np.where(cost > remaining[:, None], 7, 0)
         assign = np.where(w.run_memory_x[c] > free[:, None], 6, assign)
-        assign = np.where(self.used[r], 5, assign)
-        assign[empty] = 4
-        reason[:, 1 + C + S :] = assign
-        done = self.done[r]
+        assign = np.where(self.used[sel], 5, assign)
+        reason[:, 1 + C + S :] = np.where(empty, 4, assign)
+        done = self.done[sel]
         if done.any():
             reason[done] = 8
             reason[done, 0] = 0  # "answer itself" stays allowed so that masks are never empty
-        self.reason[r] = reason
-        self.mask[r] = reason == 0
+        self.reason[sel] = reason
+        self.mask[sel] = reason == 0
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Advance every episode that is not done by one action (validated int64, shape ``(num,)``).

@@ -7,6 +7,7 @@ manager and raw PPO) on classroom and drift, and the two-level `divisions` world
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import gymnasium as gym
@@ -260,6 +261,14 @@ def _two_levels(quick: bool) -> str:
     )
 
 
+#: said under a subsection rerun alone (``--part speed``)
+PART_NOTE = (
+    "\n\nThis subsection was rerun alone (`python benchmarks/run.py split --part speed`, on "
+    + dt.date.today().isoformat()
+    + "); the rest of the section is from the last full run."
+)
+
+
 #: parts that ``python benchmarks/run.py split --part NAME`` can rerun alone (the rest of the section
 #: is kept as it was)
 PARTS = ("speed",)
@@ -287,7 +296,7 @@ def _speed_section(quick: bool) -> str:
 
 def run(quick: bool = False, part: str | None = None, previous: str = "") -> str:
     if part == "speed":  # the speed subsection only; the regret tables are kept
-        return replace_subsection(previous, SPEED_HEADING, _speed_section(quick))
+        return replace_subsection(previous, SPEED_HEADING, _speed_section(quick) + PART_NOTE)
     regret, notes = _regret(quick)
     levels = _two_levels(quick)
     flag = " --quick" if quick else ""

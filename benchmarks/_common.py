@@ -122,3 +122,15 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     out += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+def replace_subsection(section: str, heading: str, text: str) -> str:
+    """``section`` (a results section) with the subsection that starts with ``heading`` (up to the
+    next ``### ``) replaced by ``text``; appended if there is none. What ``--part`` runs use to
+    rewrite one part of a section and keep the rest."""
+    start = section.find(heading)
+    if start < 0:
+        return section.rstrip() + "\n\n" + text.strip()
+    end = section.find("\n### ", start + len(heading))
+    rest = "" if end < 0 else section[end:]
+    return section[:start] + text.strip() + "\n" + rest

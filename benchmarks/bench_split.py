@@ -7,11 +7,20 @@ manager and raw PPO) on classroom and drift, and the two-level `divisions` world
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import gymnasium as gym
 import numpy as np
-from _common import SPEED_METHOD, reset_micros, single_env_run, table, vector_env_run, versus_cartpole
+from _common import (
+    SPEED_METHOD,
+    replace_subsection,
+    reset_micros,
+    single_env_run,
+    table,
+    vector_env_run,
+    versus_cartpole,
+)
 
 import hbkit  # noqa: F401  (registers the environments)
 
@@ -32,18 +41,27 @@ PPO_STEPS_QUICK = 8_000
 #: Where the time goes where a target is missed (profiled with cProfile and timers on a loaded 2-core
 #: machine; the shares are what counts).
 SPEED_NOTE = (
-    "Where the time goes. `drift` VectorEnv (4096 envs): about 80 % of the time is the reset at the "
-    "end of every 52-round episode, not the steps. The reset draws the whole episode's exogenous "
-    "randomness (17 %: 1.1 M normals for the noise and the drift), builds the productivity path (15 %: "
-    "a 52 x 52 lower-triangular product, logs and exponentials) and computes the oracle's best output "
-    "for every round of every episode (55 %: 213,000 water-filling problems). Drawing in blocks cannot "
-    "help here, since the work grows with the number of episodes, not of calls; what would is a cheaper "
-    "exact oracle (a compiled sort-based water-fill) or scoring regret only where it is read (evaluation, "
-    "not training). Single-env resets: the same three pieces for one episode are about 25 small NumPy "
-    "calls (the oracle, `water_fill` on 52 rounds, is the largest at about a third); reaching 5x "
-    "CartPole's reset (about 10 µs) would need the episodes prepared in blocks of many at once (one draw "
-    "per episode-row, so that a single env and a VectorEnv of one still meet the same worlds), which "
-    "changes every random stream and is not done yet."
+    "Where the time goes. A reset draws only the episode's random numbers (the normals of the noise, "
+    "the uniforms and normals of the starting productivities, the normals of the drift: the same draws "
+    "in the same order as before, so the Split results in this file stay the same up to rounding, "
+    "about 1e-14); the productivity of a round (one step of the drift's walk in log space) and the "
+    "oracle's output for it (the water level of the active set, `SplitWorld.oracle_output`: a few passes "
+    "over the batch and one logarithm per episode, instead of a water-filling problem per round) are "
+    "computed when the round is played. A single env is a batch of one reset and stepped in plain Python "
+    "floats (`SplitBatch.reset_one`, `step_one`; a drifting episode's walk and oracle for all its rounds "
+    "are computed at its first round, the oracle in one NumPy call), bit for bit what a VectorEnv of one "
+    "gives (a test checks it). `drift` VectorEnv at 4096 envs (timers on the loaded machine): about half "
+    "of the time is drawing the normals (2.1 M per 52-round episode of 4096 envs, 20-35 ns each with NumPy's "
+    "generator on this machine), a fifth the oracle (about 0.6 ms per round of 4096 envs), the rest the "
+    "step (three exp/log passes over 20,480 numbers, about 10 ns per value here, and the ledger). At "
+    "50x CartPole (about 100,000 steps/s) an episode of 4096 envs would have 43 ms; its 2.1 M normals "
+    "alone take about 45 ms, so 50x is out of reach without changing the random streams (float32 "
+    "normals, or fewer draws), which would change every Split result in this file: not done. The "
+    "`drift` single-env reset is bounded the same way: its 515 normals (two calls, about 10 µs "
+    "unloaded) cost about two CartPole resets by themselves. The `drift` single env's step (five agents, "
+    "a forgetting ledger, about 20 Python float operations per agent, the observation and the info "
+    "arrays) is what keeps it below 0.5x: in A/B runs against the previous code in alternation it is "
+    "about 8 % faster (median of 5: 0.42x against 0.39x), `classroom` about 40 % faster."
 )
 
 
@@ -243,8 +261,42 @@ def _two_levels(quick: bool) -> str:
     )
 
 
-def run(quick: bool = False) -> str:
-    speed, ratios = _speed(quick)
+#: said under a subsection rerun alone (``--part speed``)
+PART_NOTE = (
+    "\n\nThis subsection was rerun alone (`python benchmarks/run.py split --part speed`, on "
+    + dt.date.today().isoformat()
+    + "); the rest of the section is from the last full run."
+)
+
+
+#: parts that ``python benchmarks/run.py split --part NAME`` can rerun alone (the rest of the section
+#: is kept as it was)
+PARTS = ("speed",)
+
+SPEED_HEADING = "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs"
+
+
+def _speed_section(quick: bool) -> str:
+    speed, _ = _speed(quick)
+    return "\n".join(
+        [
+            SPEED_HEADING + " >= 50x, a reset <= 5x CartPole's)",
+            "",
+            SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
+            "random actions and a trained manager give episodes of the same length: "
+            "one workload covers both. The machine was shared with other jobs (load average 4-12 on "
+            "its 2 cores) during this run.",
+            "",
+            speed,
+            "",
+            SPEED_NOTE,
+        ]
+    )
+
+
+def run(quick: bool = False, part: str | None = None, previous: str = "") -> str:
+    if part == "speed":  # the speed subsection only; the regret tables are kept
+        return replace_subsection(previous, SPEED_HEADING, _speed_section(quick) + PART_NOTE)
     regret, notes = _regret(quick)
     levels = _two_levels(quick)
     flag = " --quick" if quick else ""
@@ -254,16 +306,7 @@ def run(quick: bool = False) -> str:
             "",
             f"Command: `python benchmarks/run.py split{flag}`",
             "",
-            "### Speed (random actions; targets: single env >= 0.5x CartPole, VectorEnv at 4096 envs >= 50x, "
-            "a reset <= 5x CartPole's)",
-            "",
-            SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
-            "random actions and a trained manager give episodes of the same length: "
-            "one workload covers both.",
-            "",
-            speed,
-            "",
-            SPEED_NOTE,
+            _speed_section(quick),
             "",
             "### Regret against the water-filling oracle",
             "",

@@ -5,6 +5,8 @@ Each module defines ``TITLE`` and ``run(quick: bool) -> str`` returning a markdo
     python benchmarks/run.py            # all of them (what `make bench` runs)
     python benchmarks/run.py envs       # only bench_envs.py
     python benchmarks/run.py --quick    # shorter runs, for a smoke test; writes RESULTS.quick.md
+    python benchmarks/run.py team --part speed   # only the speed subsections of a section whose
+                                                 # module offers parts (the rest is kept)
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="benchmark names (bench_NAME.py); default: all")
     parser.add_argument("--quick", action="store_true", help="short runs; writes RESULTS.quick.md")
     parser.add_argument("--out", type=Path, default=None, help="output file")
+    parser.add_argument(
+        "--part", default=None, help="rerun only this part of each named section (modules with PARTS)"
+    )
     args = parser.parse_args(argv)
     names = args.names or sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     out = args.out or HERE / ("RESULTS.quick.md" if args.quick else "RESULTS.md")
@@ -36,7 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         module = importlib.import_module(f"bench_{name}")
         print(f"== {module.TITLE}", flush=True)
-        existing[name] = module.run(quick=args.quick).strip()
+        if args.part is not None:
+            if args.part not in getattr(module, "PARTS", ()):
+                parser.error(f"bench_{name}.py has no part {args.part!r}")
+            existing[name] = module.run(quick=args.quick, part=args.part, previous=existing.get(name, ""))
+        else:
+            existing[name] = module.run(quick=args.quick)
+        existing[name] = existing[name].strip()
         print(existing[name], flush=True)
     order = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     header = (

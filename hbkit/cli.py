@@ -363,6 +363,12 @@ def _parser() -> argparse.ArgumentParser:
         "--iterations", type=_positive_int("--iterations"), default=None, help="training iterations per run"
     )
     d.add_argument("--fast", action="store_true", help="a few iterations only (a smoke test, seconds)")
+    d.add_argument(
+        "--workers",
+        type=_positive_int("--workers"),
+        default=None,
+        help="processes for the four trainings (default: one per CPU, at most 4)",
+    )
 
     s = sub.add_parser("scenarios", help="list scenarios, describe one, or export a JSON Schema")
     s.add_argument("name", nargs="?", help="a scenario name or path")
@@ -694,6 +700,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         iterations=args.iterations,
         fast=args.fast or hbkit.fast_mode(),
+        workers=args.workers,
     )
     return 0
 

@@ -631,3 +631,45 @@ def test_learner_checker():
     flat = check_learner(lambda obs: np.zeros(5, np.float32), episodes=16)
     assert not flat.passed and "equal split" in flat.message
     assert "ActionError" in check_learner(lambda obs: np.zeros(3), episodes=4).message
+
+
+@pytest.mark.parametrize("scenario", ["classroom", "drift"])
+def test_single_env_is_a_batch_of_one_bit_for_bit(scenario):
+    # the plain-float reset and step (SplitBatch.reset_one, step_one) draw the same numbers and do
+    # the same operations as the NumPy batch: a VectorEnv of one meets exactly the same episodes
+    env = gym.make(ENV, scenario=scenario)
+    vec = gym.make_vec(ENV, num_envs=1, vectorization_mode="vector_entry_point", scenario=scenario)
+    rounds = env.unwrapped.world.rounds
+    for episode, options in enumerate([None, {"budget": 0.5}]):
+        obs1, _ = env.reset(seed=11 + episode, options=options)
+        obs2, _ = vec.reset(seed=11 + episode, options=options)
+        np.testing.assert_array_equal(obs1, obs2[0])
+        rng = np.random.default_rng(episode)
+        for _ in range(rounds):
+            a = rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
+            obs1, r1, _, _, info1 = env.step(a)
+            obs2, r2, _, _, info2 = vec.step(a[None])
+            np.testing.assert_array_equal(obs1, obs2[0])
+            assert r1 == r2[0] and info1["regret"] == info2["regret"][0]
+            for key in ("allocation", "output", "productivity"):
+                np.testing.assert_array_equal(info1[key], info2[key][0])
+        np.testing.assert_array_equal(info1["regret_curve"], info2["regret_curve"][0])
+        assert info1["oracle_output"] == info2["oracle_output"][0]
+        np.testing.assert_array_equal(env.unwrapped._batch.estimate, vec.unwrapped._batch.estimate)
+
+
+@pytest.mark.parametrize("budget", [20.0, 1.0, 1e-3, 1e-6, 1e-12])
+def test_oracle_output_is_the_water_filling_optimum(budget):
+    # the per-round oracle of the step (a water level from the active set) against water_fill's
+    # allocations, with productivities spread wide enough that some agents are left out
+    w = gym.make(ENV, scenario="drift").unwrapped.world
+    rng = np.random.default_rng(3)
+    a = w.productivity * np.exp(rng.normal(0.0, 1.5, (500, w.num_agents)))
+    b = np.full(500, budget)
+    expected = w.best_output(a, b)
+    got = w.oracle_output(np.ascontiguousarray(a.T), np.log(a.T), b)
+    # the water level of a budget far below the scales carries the rounding of B + C: an absolute
+    # error of about 1e-16 of the productivities (the regret is reported in absolute terms)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-16 * a.sum(axis=1).max() * 10)
+    one = [w.oracle_output_one(row.tolist(), np.log(row).tolist(), budget) for row in a[:50]]
+    np.testing.assert_array_equal(one, got[:50])

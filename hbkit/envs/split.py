@@ -312,14 +312,19 @@ class SplitEnv(gym.Env):
         # every option is checked before anything changes: a refused reset leaves the env as it was
         options = check_options(options, self.OPTIONS, "SplitEnv.reset")
         w = self.world
-        budget = _budget_request(options.get("budget"), 1, w)
+        value = options.get("budget")
+        budget = w.budget if value is None else float(_budget_request(value, 1, w)[0])
         start = None
         if options.get("productivity") is not None:
             start = _productivity_request(options["productivity"], 1, w)
-        super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
-        self._batch.reset(self.np_random, budget, start)
-        self._budget = float(budget[0])
+        if seed is not None:
+            super().reset(seed=check_reset_seed(seed, f"{type(self).__name__}.reset"))
+        self._budget = budget
         self._started = True
+        if self._flat:  # plain floats: a batch of one
+            obs = self._batch.reset_one(self.np_random, budget, None if start is None else start[0].tolist())
+            return obs, self._info_one()
+        self._batch.reset(self.np_random, np.array([budget]), start)
         return self._batch.observe()[0], self._info()
 
     def step(self, action):
@@ -342,16 +347,31 @@ class SplitEnv(gym.Env):
             vals = check_box_actions(action, self._shape, self._what).tolist()
         if self._flat:  # plain floats: a batch of one
             reward, obs = b.step_one(vals)
+            info = self._info_one()
         else:
             reward = float(b.step(np.array(vals).reshape(self._column))[0])
             obs = b.observe()[0]
+            info = self._info()
         t += 1
-        info = self._info()
         done = t == self._rounds
         if done:
             info["regret_curve"] = b.regret[0]
             info["oracle_output"] = float(b.oracle_total()[0])
         return obs, reward, done, False, info
+
+    def _info_one(self) -> dict[str, Any]:
+        """:meth:`_info` from the plain-float episode of a one-level world (the same entries)."""
+        one, t, budget = self._batch.one, self._batch.round, self._budget
+        return {
+            "round": t,
+            "budget": budget,
+            "budget_spent": t * budget,
+            "budget_left": (self._rounds - t) * budget,
+            "allocation": np.array(one.x),
+            "output": np.array(one.y),
+            "regret": one.last_regret,
+            "productivity": np.array(one.a),
+        }
 
     def _info(self) -> dict[str, Any]:
         b, t, budget = self._batch, self._batch.round, self._budget

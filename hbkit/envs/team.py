@@ -551,7 +551,7 @@ class TeamVectorEnv(VectorEnv):
             restart = self._prev_done.copy()
             self._start(restart)
             b.done[restart] = True  # restarted envs only show their first observation this step
-        code = b.reason[b.rows, a].astype(np.int64)
+        code = b.reason.ravel().take(b.rows * w.num_actions + a).astype(np.int64)
         live = ~b.done
         reward, terminated, truncated, outcome = b.step(a)
         self._accepted = np.where(live, code == 0, True)

@@ -25,8 +25,11 @@ There are ``K`` agents. In round ``t`` the manager allocates ``x_i >= 0`` with `
 * ``eps`` is standard normal noise, truncated at four standard deviations (measurement error: an
   agent that got almost nothing can read slightly below zero).
 
-Everything exogenous (the productivity path, the noise, and the oracle's output per round) is drawn
-at reset, so a step costs a handful of array operations whatever the batch size.
+Everything exogenous (the noise and the normals of the drift) is drawn at reset, in the same order
+for one episode and for thousands. The productivity of a round and the oracle's output for it are
+computed when the round is played (:meth:`SplitBatch.step`): a step costs a handful of array
+operations over the batch whatever the number of rounds, and a reset costs little more than its
+draws.
 
 The manager's ledger
 --------------------
@@ -57,6 +60,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import compress
 from typing import Any, ClassVar
 
 import numpy as np
@@ -64,7 +68,15 @@ from pydantic import Field
 
 from hbkit.schema import Choice, Flag, Int, ListOf, Real, Section, Text, WorldSchema, fail
 
-__all__ = ["SCHEMA", "DIVISION_RULES", "SplitWorld", "SplitBatch", "water_fill", "split_value"]
+__all__ = [
+    "SCHEMA",
+    "DIVISION_RULES",
+    "SplitWorld",
+    "SplitBatch",
+    "EpisodeOne",
+    "water_fill",
+    "split_value",
+]
 
 #: How a division splits its budget across its members.
 DIVISION_RULES = ("equal", "estimate", "oracle", "policy")
@@ -76,6 +88,8 @@ RANGE_FACTOR = 20.0
 MIN_BUDGET = 1e-6
 #: Noise is truncated at this many standard deviations.
 NOISE_CLIP = 4.0
+#: The drift's normals of a stationary world (none).
+_NO_STEPS = np.zeros((0, 0))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -414,26 +428,48 @@ class SplitWorld:
         t = np.arange(self.rounds + 1, dtype=np.float64)
         self.header = np.stack([t / self.rounds, 1.0 - t / self.rounds], axis=1)
         self.header_rows: tuple[tuple[float, float], ...] = tuple(map(tuple, self.header.tolist()))
-        # decay[t, s] = (1 - reversion)^(t - s) for s <= t: the drift's memory (productivity_path)
-        lag = t[: self.rounds, None] - t[None, : self.rounds]
-        self.decay = np.where(lag >= 0, (1.0 - self.reversion) ** np.maximum(lag, 0.0), 0.0)
+        # the drift's walk in log space (productivity_path, SplitBatch.step): keep * previous + pull
+        self.keep = 1.0 - self.reversion
+        self.log_low, self.log_high = math.log(self.a_low), math.log(self.a_high)
+        # the oracle's constants (oracle_output): scales as a column and their sum
+        self.scale_col = self.scale[:, None]
+        self.scale_list: tuple[float, ...] = tuple(self.scale.tolist())
+        self.scale_sum = float(self.scale_col.sum(axis=0)[0])
+        self.log_scale_col = np.log(self.scale_col)
+        self.log_scale_list: tuple[float, ...] = tuple(self.log_scale_col[:, 0].tolist())
+        self.productivity_list: tuple[float, ...] = tuple(self.productivity.tolist())
+        # the observation before the first round (the budget entry is filled per episode)
+        self.first_obs: tuple[float, ...] = (
+            *self.header_rows[0],
+            0.0,
+            *[0.0] * (2 * k),
+            *[self.prior_mean] * k,
+            *[1.0 / math.sqrt(self.prior_weight)] * k,
+        )
 
     # -- the exogenous part of episodes ---------------------------------------------------
     def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """The random numbers behind ``n`` episodes (everything the manager cannot influence):
         ``order`` (uniforms that shuffle the agents), ``start`` and ``steps`` (standard normals of
-        the starting productivities and of their drift) and ``noise`` (the outputs' noise, already
-        truncated and scaled, agent-major: ``(rounds, K, n)``)."""
+        the starting productivities and of their drift) and ``noise`` (standard normals of the
+        outputs' noise, agent-major: ``(rounds, K, n)``; :meth:`noise_of` truncates and scales
+        them, round by round)."""
         k, rounds = self.num_agents, self.rounds
         noise = rng.standard_normal((rounds, k, n))
-        np.minimum(np.maximum(noise, -NOISE_CLIP, out=noise), NOISE_CLIP, out=noise)
-        noise *= self.noise
         return {
             "order": rng.random((n, k)),
             "start": rng.standard_normal((n, k)),
             "steps": rng.standard_normal((0 if self.stationary else rounds - 1, n, k)),
             "noise": noise,
         }
+
+    def noise_of(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The outputs' noise from standard normals: ``sigma * z`` with ``z`` truncated at
+        :data:`NOISE_CLIP`."""
+        out = np.maximum(z, -NOISE_CLIP, out=out)
+        np.minimum(out, NOISE_CLIP, out=out)
+        out *= self.noise
+        return out
 
     @staticmethod
     def join_draws(draws: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -456,21 +492,21 @@ class SplitWorld:
         return np.minimum(np.maximum(base, self.a_low, out=base), self.a_high, out=base)
 
     def productivity_path(self, start: np.ndarray, draws: dict[str, np.ndarray]) -> np.ndarray:
-        """The productivity of every round, shape ``(n, rounds, K)`` (``(n, 1, K)`` if stationary)."""
+        """The productivity of every round, shape ``(n, rounds, K)`` (``(n, 1, K)`` if stationary).
+
+        ``log a(t) = keep * log a(t - 1) + pull + drift * z(t)`` with ``keep = 1 - reversion``,
+        ``pull = reversion * log a(0)``; each round's productivity is ``exp`` of the walk clipped
+        to the world's range. :meth:`SplitBatch.step` takes the same walk one round at a time."""
         start = np.minimum(np.maximum(np.asarray(start, dtype=np.float64), self.a_low), self.a_high)
         if self.stationary:
             return start[:, None, :].copy()
         n, k = start.shape
-        # log a(t) = keep * log a(t-1) + u(t) with keep = 1 - reversion, u(t) = reversion * log a(0)
-        # + drift * z(t), u(0) = log a(0): so log a(t) = sum_{s <= t} keep^(t - s) u(s), one product
-        # with the lower-triangular matrix of powers of keep (self.decay)
-        u = np.empty((self.rounds, n, k))
-        u[0] = home = np.log(start)
-        np.multiply(draws["steps"], self.drift, out=u[1:])
-        u[1:] += self.reversion * home
-        log_a = (self.decay @ u.reshape(self.rounds, n * k)).reshape(self.rounds, n, k)
-        lo, hi = math.log(self.a_low), math.log(self.a_high)
-        np.minimum(np.maximum(log_a, lo, out=log_a), hi, out=log_a)
+        log_a = np.empty((self.rounds, n, k))
+        log_a[0] = home = np.log(start)
+        pull = self.reversion * home
+        for t in range(1, self.rounds):
+            log_a[t] = self.keep * log_a[t - 1] + (draws["steps"][t - 1] * self.drift + pull)
+        np.minimum(np.maximum(log_a, self.log_low, out=log_a), self.log_high, out=log_a)
         return np.exp(log_a, out=log_a).transpose(1, 0, 2).copy()
 
     # -- actions -------------------------------------------------------------------------
@@ -548,6 +584,144 @@ class SplitWorld:
         x = water_fill(productivity, self.scale, budget)
         return (productivity * np.log1p(x / self.scale)).sum(axis=-1)
 
+    def oracle_output(self, a: np.ndarray, log_a: np.ndarray, budget: np.ndarray) -> np.ndarray:
+        """The oracle's expected output for agent-major productivities ``a`` ``(K, n)`` (and their
+        logarithms ``log_a``) and budgets ``(n,)``: :meth:`best_output` without the allocations,
+        for the step of a batch.
+
+        The water level comes from the active set (see :func:`water_fill`): with the active agents'
+        sums ``A`` and ``C``, ``lam = A / (B + C)``, and an agent is active when ``r_i = a_i / c_i >
+        lam``. Starting from every agent and dropping those at or below ``lam`` reaches the active
+        set in at most ``K`` passes (a larger set's level is a mediant of the true level and of the
+        extra agents' ``r``, so it lies below the true level: no active agent is ever dropped);
+        usually the first pass finds every agent active. An active agent's output is
+        ``a_i * log(1 + x_i / c_i) = a_i * log(r_i / lam) = a_i * ((log a_i - log c_i) - log lam)``:
+        one logarithm per episode. Agrees with :meth:`best_output` to rounding: about 1e-15 of the
+        output, or, for a budget far below the scales (where ``B + C`` rounds), about 1e-16 of the
+        productivities in absolute terms (:func:`water_fill` is exact there).
+        """
+        # (comparisons against a row broadcast over agents are slow in NumPy: the levels are tiled)
+        r = a / self.scale_col
+        lam = a.sum(axis=0) / (budget + self.scale_sum)
+        active = r > np.tile(lam, (len(a), 1))
+        full = active.all()
+        if not full:
+            best = r >= np.tile(r.max(axis=0), (len(a), 1))  # always active (also at a tiny budget)
+            active |= best
+            while True:
+                on = active.astype(np.float64)
+                lam = (a * on).sum(axis=0) / (budget + (self.scale_col * on).sum(axis=0))
+                keep = r > np.tile(lam, (len(a), 1))
+                keep &= active
+                keep |= best
+                if np.array_equal(keep, active):
+                    break
+                active = keep
+        d = log_a - self.log_scale_col
+        d -= np.log(lam)
+        d *= a
+        if not full:
+            d *= on
+        return d.sum(axis=0)
+
+    def oracle_output_one(self, a: Sequence[float], log_a: Sequence[float], budget: float) -> float:
+        """:meth:`oracle_output` for one episode, in plain Python floats (the same operations)."""
+        c = self.scale_list
+        r = [ai / ci for ai, ci in zip(a, c, strict=True)]
+        lam = sum(a) / (budget + self.scale_sum)
+        if min(r) > lam:
+            ll = math.log(lam)
+            return sum(
+                [ai * ((la - lc) - ll) for ai, la, lc in zip(a, log_a, self.log_scale_list, strict=True)]
+            )
+        top = max(r)
+        active = [ri > lam or ri == top for ri in r]
+        while True:
+            lam = sum(compress(a, active)) / (budget + sum(compress(c, active)))
+            keep = [on and (ri > lam or ri == top) for ri, on in zip(r, active, strict=True)]
+            if keep == active:
+                break
+            active = keep
+        ll = math.log(lam)
+        return sum(
+            [
+                ai * ((la - lc) - ll) if on else 0.0
+                for ai, la, lc, on in zip(a, log_a, self.log_scale_list, active, strict=True)
+            ]
+        )
+
+
+class EpisodeOne:
+    """The state of a batch of one episode of a one-level world in plain Python floats (see
+    :meth:`SplitBatch.reset_one`): lists of ``K`` floats unless said otherwise.
+
+    ``a`` (true productivities of the coming round) and ``log_a`` (their logarithms), ``walk`` and
+    ``pull`` (the drift's walk in log space), ``steps`` (the drift's normals, ``(rounds - 1, K)``
+    array) and ``noise`` (the normals of the outputs' noise, ``(rounds, K)`` array), ``best``
+    (the oracle's output per round played; one entry, computed at the first round, in a
+    stationary world), ``regret`` (per round played), ``gy``/``gg`` (the ledger), ``shares``,
+    ``x`` (allocations) and ``y`` (outputs) of the last round, ``expected`` and ``last_regret``
+    (the last round's), ``budget`` (per round), ``bc`` (budget /
+    scale per agent) and ``obs`` (the observation as float64 numbers). A drifting world's whole
+    path (``walks``, ``logs``, ``path``: per round) and the oracle's output per round
+    (``best_all``) are computed at the first round (:meth:`SplitBatch._path_one`).
+    """
+
+    a: list[float]
+    log_a: list[float]
+    walk: list[float]
+    pull: list[float]
+    steps: np.ndarray
+    noise: np.ndarray
+    best: list[float]
+    regret: list[float]
+    gy: list[float]
+    gg: list[float]
+    shares: list[float]
+    x: list[float]
+    y: list[float]
+    expected: float
+    last_regret: float
+    budget: float
+    bc: list[float]
+    obs: list[float]
+    walks: list[list[float]]
+    logs: list[list[float]]
+    path: list[list[float]]
+    best_all: list[float]
+
+    __slots__ = (
+        "a",
+        "log_a",
+        "walk",
+        "pull",
+        "steps",
+        "noise",
+        "best",
+        "regret",
+        "gy",
+        "gg",
+        "shares",
+        "x",
+        "y",
+        "expected",
+        "last_regret",
+        "budget",
+        "bc",
+        "obs",
+        "walks",
+        "logs",
+        "path",
+        "best_all",
+    )
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__ if hasattr(self, k)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
 
 class SplitBatch:
     """State of ``num`` Split episodes, stepped together (all in the same round).
@@ -556,11 +730,17 @@ class SplitBatch:
     episode), so that every operation of a step runs over contiguous memory; the properties below
     return the usual ``(n, K)`` views. ``round`` counts the rounds played.
 
+    A batch of one episode of a one-level world (a single Env) can instead be run in plain Python
+    floats (:meth:`reset_one`, :meth:`step_one`, state in :attr:`one`): NumPy's cost per call
+    dominates on arrays of a few numbers. The same draws, in the same order, and the same
+    operations: a VectorEnv of one meets the same episode. The arrays are brought up to date only
+    when something reads them.
+
     Properties (one row per episode): ``budget`` (per round, ``(n,)``), ``productivity`` (true,
     coming round), ``shares``, ``allocation``, ``output`` (last round, ``(n, K)``), ``estimate``
     and ``evidence`` (the ledger), ``expected`` (last round's expected output), ``last_regret``,
     ``regret`` (per round so far, ``(n, rounds)``), ``best`` (the oracle's expected output per
-    round, ``(n, rounds)``).
+    round so far, ``(n, rounds)``; every round in a stationary world).
 
     :param world: the scenario's :class:`SplitWorld`
     :param num: number of episodes
@@ -570,9 +750,14 @@ class SplitBatch:
         self.world, self.num = world, int(num)
         n, k, rounds = self.num, world.num_agents, world.rounds
         self.round = 0
+        self.one = EpisodeOne()  # the plain-float episode of reset_one(), if any
+        self._one_stale = False
         self._budget = np.full(n, world.budget)
-        self._path = np.ones((1 if world.stationary else rounds, k, n))  # (rounds, K, n)
-        self._path_step = 0 if world.stationary else 1
+        self._a = np.ones((k, n))  # the coming round's productivities
+        self._log_a = np.zeros((k, n))  # and their logarithms (the walk, clipped)
+        self._walk = np.zeros((k, n))  # log productivity before clipping (drifting worlds)
+        self._pull = np.zeros((k, n))  # reversion * log a(0)
+        self._steps = np.zeros((0, n, k))  # the drift's normals, (rounds - 1, n, K)
         self._noise = np.zeros((rounds, k, n))
         self._best = np.zeros((1 if world.stationary else rounds, n))
         self._regret = np.zeros((rounds, n))
@@ -580,10 +765,10 @@ class SplitBatch:
         self._y = np.zeros((k, n))
         self._ledger = np.zeros((2, k, n))  # S_gy, S_gg
         self._forget = world.memory != 1.0
-        self._ledger_stale = False
         # work buffer z = [mean, y, g, g] (g twice, so that [y, g] * [g, g] is one operation)
         self._z = np.zeros((4, k, n))
         self._q = np.zeros((2, k, n))
+        self._tmp = np.zeros((k, n))
         self.expected = np.zeros(n)
         self.last_regret = np.zeros(n)
         # the observation, feature-major: obs = _obs.T
@@ -591,10 +776,12 @@ class SplitBatch:
         self._prior = np.array([world.prior_weight * world.prior_mean, world.prior_weight])[:, None, None]
         self._refresh = (1.0 - world.memory) * self._prior
         self._refresh_one = tuple(self._refresh[:, 0, 0].tolist())
+        self._prior_one = tuple(self._prior[:, 0, 0].tolist())
         self._gain = np.full((world.action_dim, n), world.share_gain)
         self._e = np.zeros((world.action_dim, n))
         self._ones_kn = np.ones((k, n))
         self._inv_scale = (1.0 / world.scale)[:, None]
+        self._bc_one = tuple((1.0 / world.scale).tolist())
         self._budget_kn = np.full((k, n), world.budget)  # the budget on every row
         self._bc = self._budget_kn * self._inv_scale  # budget / c
         self._bind_views()
@@ -657,7 +844,7 @@ class SplitBatch:
     )
 
     def __getstate__(self) -> dict[str, Any]:
-        self._sync_ledger()
+        self._sync()
         return {k: v for k, v in self.__dict__.items() if k not in self._VIEWS}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -673,54 +860,66 @@ class SplitBatch:
     @property
     def budget(self) -> np.ndarray:
         """Per-round budget of every episode, ``(n,)``."""
+        self._sync()
         return self._budget
 
     @property
     def productivity(self) -> np.ndarray:
         """The true productivities of the coming round (the last round's once done), ``(n, K)``."""
-        t = min(self.round, self.world.rounds - 1) * self._path_step
-        return self._path[t].T
+        self._sync()
+        return self._a.T
 
     @property
     def allocation(self) -> np.ndarray:
         """The last round's allocations, ``(n, K)`` (zeros before the first round)."""
+        self._sync()
         return self._x.T
 
     @property
     def shares(self) -> np.ndarray:
         """The last round's shares, ``(n, K)``."""
+        self._sync()
         return self._obs_shares.T
 
     @property
     def output(self) -> np.ndarray:
         """The last round's measured outputs, ``(n, K)``."""
+        self._sync()
         return self._y.T
 
     @property
     def estimate(self) -> np.ndarray:
         """The ledger's estimates ``S_gy / S_gg``, ``(n, K)``."""
-        self._sync_ledger()
+        self._sync()
         return (self._led_gy / self._led_gg).T
 
     @property
     def evidence(self) -> np.ndarray:
         """The ledger's ``S_gg``, ``(n, K)``."""
-        self._sync_ledger()
+        self._sync()
         return self._led_gg.T
 
     @property
     def regret(self) -> np.ndarray:
         """Regret of every round played so far (0 for rounds to come), ``(n, rounds)``."""
+        self._sync()
         return self._regret.T
 
     @property
     def best(self) -> np.ndarray:
-        """The oracle's expected output in every round, ``(n, rounds)``."""
+        """The oracle's expected output in every round played so far (every round in a stationary
+        world; 0 for rounds to come), ``(n, rounds)``."""
+        self._sync()
         return np.broadcast_to(self._best, (self.world.rounds, self.num)).T
 
     def oracle_total(self) -> np.ndarray:
-        """The oracle's expected output over the whole episode, ``(n,)``."""
-        if self._path_step == 0:
+        """The oracle's expected output over the rounds played (the whole episode once done),
+        ``(n,)``; every round in a stationary world."""
+        one = self.one
+        if self._one_stale:
+            total = one.best[0] * self.world.rounds if self.world.stationary else sum(one.best)
+            return np.array([total])
+        if self.world.stationary:
             return self._best[0] * self.world.rounds
         return self._best.sum(axis=0)
 
@@ -754,25 +953,33 @@ class SplitBatch:
                 "noise": one["noise"][:, :, inverse],
             }
         start = w.sample_productivity(draws) if productivity is None else productivity
-        path = w.productivity_path(start, draws)  # (n, rounds or 1, K)
-        noise = draws["noise"]
+        start = np.array(np.asarray(start, dtype=np.float64).T, order="C")  # agent-major, (K, n)
+        start = np.minimum(np.maximum(start, w.a_low, out=start), w.a_high, out=start)
         budget = np.asarray(budget, dtype=np.float64).reshape(n)
-        best = w.best_output(path, budget[:, None])  # (n, rounds or 1)
         # fresh arrays, never in-place writes: earlier infos may still hold the old ones
-        self._path = np.ascontiguousarray(path.transpose(1, 2, 0))
-        self._noise = noise
+        if w.stationary:
+            self._a = start
+            self._log_a = np.log(self._a)
+            self._best = w.oracle_output(self._a, self._log_a, budget)[None, :]
+        else:  # the walk starts at log a(0); the coming rounds' steps are taken in step()
+            self._walk = home = np.log(start)
+            self._pull = w.reversion * home
+            self._steps = draws["steps"]
+            self._log_a = np.minimum(np.maximum(home, w.log_low), w.log_high)
+            self._a = np.exp(self._log_a)
+            self._best = np.zeros((w.rounds, n))
+        self._noise = draws["noise"]
         self._budget = budget.copy()
         self._budget_kn[:] = budget
         np.multiply(self._budget_kn, self._inv_scale, out=self._bc)
-        self._best = np.ascontiguousarray(best.T)  # (rounds or 1, n), indexed like the path
         self._regret = np.zeros((w.rounds, n))
         self._x = np.zeros((k, n))
         self._y = np.zeros((k, n))
         self.expected = np.zeros(n)
         self.last_regret = np.zeros(n)
         self.round = 0
+        self._one_stale = False
         self._ledger[:] = self._prior
-        self._ledger_stale = False
         obs = self._obs
         self._obs_head[:] = self._header[0]
         obs[2] = budget / w.max_budget
@@ -780,18 +987,6 @@ class SplitBatch:
         self._obs_output[:] = 0.0
         self._obs_est[:] = w.prior_mean
         self._obs_unc[:] = 1.0 / math.sqrt(w.prior_weight)
-        if n == 1 and not w.hierarchical:  # the plain-float copy of the episode that step_one() uses
-            self._one = {
-                "path": self._path[:, :, 0].tolist(),
-                "noise": noise[:, :, 0].tolist(),
-                "best": self._best[:, 0].tolist(),
-                "bc": self._bc[:, 0].tolist(),
-                "gy": self._led_gy[:, 0].tolist(),
-                "gg": self._led_gg[:, 0].tolist(),
-                "budget": float(budget[0]),
-                "header": w.header_rows,
-                "refresh": self._refresh_one,
-            }
 
     def step(self, action: np.ndarray) -> np.ndarray:
         """Play one round with validated actions (finite, in [-1, 1]).
@@ -801,11 +996,10 @@ class SplitBatch:
         """
         # Written for speed: a single env is a batch of one, so every NumPy call counts. Only
         # same-shape operations on preallocated buffers (see __init__ for what each one is).
-        self._sync_ledger()
+        self._sync()
         w = self.world
         t = self.round
-        step = self._path_step
-        a_t = self._path[t * step]
+        a_t = self._a
         (
             shares,
             ebuf,
@@ -835,11 +1029,25 @@ class SplitBatch:
         np.log(np.add(np.multiply(shares, bc, out=g), ones_kn, out=g), out=g)  # log(1 + x/c)
         g2[:] = g
         np.multiply(a_t, g, out=mean)
-        np.add(mean, self._noise[t], out=y)
+        np.add(mean, w.noise_of(self._noise[t], out=self._tmp), out=y)
         self._y = y.copy()
         sums = z_sums.sum(axis=1)  # [sum of mean, sum of y]
         self.expected = expected = sums[0]
-        self.last_regret = regret = self._best[t * step] - expected
+        if w.stationary:
+            best = self._best[0]
+        else:  # the oracle for this round, then the walk's step to the next one
+            best = self._best[t] = w.oracle_output(a_t, self._log_a, self._budget)
+            if t + 1 < w.rounds:
+                # log a(t+1) = keep * log a(t) + (drift * z + pull), then clipped: fresh arrays
+                walk, tmp = self._walk, self._tmp
+                np.multiply(self._steps[t].T, w.drift, out=tmp)
+                tmp += self._pull
+                walk *= w.keep
+                walk += tmp
+                self._log_a = log_a = np.maximum(walk, w.log_low)
+                np.minimum(log_a, w.log_high, out=log_a)
+                self._a = np.exp(log_a)
+        self.last_regret = regret = best - expected
         self._regret[t] = regret
         # the ledger: S <- memory * S + (1 - memory) * prior + [g y, g g]
         if self._forget:
@@ -853,63 +1061,171 @@ class SplitBatch:
         np.reciprocal(np.sqrt(gg, out=obs_unc), out=obs_unc)
         return sums[1]
 
-    def step_one(self, action: list[float]) -> tuple[float, np.ndarray]:
-        """:meth:`step` for a batch of one episode of a one-level world, in plain Python floats.
+    # -- a batch of one, in plain Python floats ----------------------------------------------
+    def reset_one(
+        self, rng: np.random.Generator, budget: float, productivity: Sequence[float] | None = None
+    ) -> np.ndarray:
+        """:meth:`reset` for a batch of one episode of a one-level world, in plain Python floats.
 
-        The same math as :meth:`step` (see the module docstring), written for ``K`` scalars: NumPy's
-        cost per call dominates on arrays of four numbers, so a single Env steps about twice as
-        fast this way. The batch's arrays are updated as :meth:`step` would.
+        Draws the same random numbers in the same order as :meth:`reset` (:meth:`SplitWorld.draw`
+        for one episode) and starts the same episode.
+
+        :param rng: draws the productivities (unless given), their drift and the noise
+        :param budget: the per-round budget
+        :param productivity: ``K`` starting productivities (default: drawn from the scenario)
+        :return: the first observation, float32 ``(obs_dim,)``
+        """
+        w, k = self.world, self.world.num_agents
+        one = EpisodeOne()
+        one.noise = rng.standard_normal((w.rounds, k))  # truncated and scaled round by round
+        order = rng.random(k).tolist()
+        z = rng.standard_normal(k).tolist()
+        if productivity is None:  # SplitWorld.sample_productivity
+            p, spread = w.productivity_list, w.spread
+            base = [p[j] for j in sorted(range(k), key=order.__getitem__)] if w.shuffle else p
+            if spread > 0:
+                productivity = [b * math.exp(spread * zi) for b, zi in zip(base, z, strict=True)]
+            else:
+                productivity = base
+        lo, hi = w.a_low, w.a_high
+        if w.stationary:
+            one.a = [min(max(v, lo), hi) for v in productivity]
+            one.log_a, one.walk, one.pull = [], [], []  # log_a: at the first round
+            one.steps = _NO_STEPS
+        else:
+            one.steps = rng.standard_normal((w.rounds - 1, k))
+            one.walk = home = [math.log(min(max(v, lo), hi)) for v in productivity]
+            rev, lo, hi = w.reversion, w.log_low, w.log_high
+            one.pull = [rev * v for v in home]
+            one.log_a = log_a = [min(max(v, lo), hi) for v in home]
+            one.a = [math.exp(v) for v in log_a]
+        one.best, one.regret = [], []
+        one.walks, one.logs, one.path, one.best_all = [], [], [], []  # at the first round
+        one.gy, one.gg = [self._prior_one[0]] * k, [self._prior_one[1]] * k
+        one.shares, one.x, one.y = [0.0] * k, [0.0] * k, [0.0] * k
+        one.expected = one.last_regret = 0.0
+        one.budget = budget = float(budget)
+        one.bc = [budget * ic for ic in self._bc_one]
+        obs = list(w.first_obs)
+        obs[2] = budget / w.max_budget
+        one.obs = obs
+        self.one = one
+        self._one_stale = True
+        self.round = 0
+        return np.array(obs, dtype=np.float32)
+
+    def step_one(self, action: list[float]) -> tuple[float, np.ndarray]:
+        """:meth:`step` for a batch of one episode started by :meth:`reset_one`, in plain Python
+        floats: the same math (see the module docstring), written for ``K`` scalars.
 
         :param action: ``action_dim`` validated floats in ``[-1, 1]``
         :return: the round's reward and the new observation (float32, shape ``(obs_dim,)``)
         """
-        w, one, t = self.world, self._one, self.round
-        gain, budget = w.share_gain, one["budget"]
-        e = [math.exp(gain * v) for v in action]
+        w, one, t = self.world, self.one, self.round
+        gain, budget, sigma, clip = w.share_gain, one.budget, w.noise, NOISE_CLIP
+        exp, log = math.exp, math.log
+        e = [exp(gain * v) for v in action]
         total = sum(e)
-        a_t, noise = one["path"][t * self._path_step], one["noise"][t]
-        shares, y, gy, gg = [], [], one["gy"], one["gg"]
-        if self._forget:
-            mem, (fy, fg) = w.memory, one["refresh"]
-            gy = [mem * v + fy for v in gy]
-            gg = [mem * v + fg for v in gg]
+        a_t, bc, noise, gy0, gg0 = one.a, one.bc, one.noise[t].tolist(), one.gy, one.gg
+        forget = self._forget
+        if forget:
+            mem, (fy, fg) = w.memory, self._refresh_one
+        shares, y, gy, gg = [], [], [], []
         expected = 0.0
-        for i, bc in enumerate(one["bc"]):
-            s = e[i] / total
-            g = math.log(s * bc + 1.0)  # log(1 + x/c)
+        for i, ei in enumerate(e):  # one pass over the agents (NumPy's operations, in floats)
+            s = ei / total
+            g = log(s * bc[i] + 1.0)  # log(1 + x/c)
             mean = a_t[i] * g
             expected += mean
-            y_i = mean + noise[i]
+            y_i = mean + min(max(noise[i], -clip), clip) * sigma
             shares.append(s)
             y.append(y_i)
-            gy[i] += g * y_i  # the ledger: S <- memory * S + (1 - memory) * prior + [g y, g g]
-            gg[i] += g * g
-        one["gy"], one["gg"] = gy, gg
-        self._ledger_stale = True  # written back to the arrays only when someone reads them
-        regret = one["best"][t * self._path_step] - expected
+            # the ledger: S <- memory * S + (1 - memory) * prior + [g y, g g]
+            if forget:
+                gy.append((gy0[i] * mem + fy) + g * y_i)
+                gg.append((gg0[i] * mem + fg) + g * g)
+            else:
+                gy.append(gy0[i] + g * y_i)
+                gg.append(gg0[i] + g * g)
+        if w.stationary:
+            if t == 0:
+                one.log_a = [math.log(v) for v in a_t]
+                one.best.append(w.oracle_output_one(a_t, one.log_a, budget))
+            best = one.best[0]
+        else:
+            if not one.path:
+                self._path_one(one)
+            best = one.best_all[t]
+            one.best.append(best)
+            if t + 1 < w.rounds:  # the next round's productivities
+                one.walk, one.log_a, one.a = one.walks[t + 1], one.logs[t + 1], one.path[t + 1]
+        regret = best - expected
+        one.regret.append(regret)
+        one.gy, one.gg, one.shares, one.y = gy, gg, shares, y
+        one.x = [s * budget for s in shares]
+        one.expected, one.last_regret = expected, regret
         t += 1
         self.round = t
-        self._obs[:, 0] = [
-            *one["header"][t],
+        self._one_stale = True  # written to the arrays only when someone reads them
+        one.obs = obs = [
+            *w.header_rows[t],
             budget / w.max_budget,
             *shares,
             *y,
             *[a / b for a, b in zip(gy, gg, strict=True)],
             *[1.0 / math.sqrt(v) for v in gg],
         ]
-        self._x = np.array(shares)[:, None] * budget
-        self._y = np.array(y)[:, None]
-        self.expected[0] = expected
-        self.last_regret[0] = regret
-        self._regret[t - 1, 0] = regret
-        return sum(y), self._obs[:, 0].astype(np.float32)
+        return sum(y), np.array(obs, dtype=np.float32)
 
-    def _sync_ledger(self) -> None:
-        """Copy :meth:`step_one`'s plain-float ledger into the arrays."""
-        if self._ledger_stale:
-            self._ledger[:, :, 0] = (self._one["gy"], self._one["gg"])
-            self._ledger_stale = False
+    def _path_one(self, one: EpisodeOne) -> None:
+        """A drifting episode's walk for every round (the operations of :meth:`step`, in Python
+        floats) and the oracle's output per round (:meth:`SplitWorld.oracle_output`, one NumPy call
+        for all rounds): computed once, at the first round, instead of a little at every round."""
+        w = self.world
+        keep, drift, lo, hi = w.keep, w.drift, w.log_low, w.log_high
+        walk, pull = one.walk, one.pull
+        walks, logs, path = [walk], [one.log_a], [one.a]
+        for z in one.steps.tolist():
+            walk = [keep * v + (zi * drift + p) for v, zi, p in zip(walk, z, pull, strict=True)]
+            log_a = [min(max(v, lo), hi) for v in walk]
+            walks.append(walk)
+            logs.append(log_a)
+            path.append([math.exp(v) for v in log_a])
+        a = np.array(path).T.copy()  # agent-major (K, rounds): the rounds as a batch
+        budget = np.full(w.rounds, one.budget)
+        one.best_all = w.oracle_output(a, np.array(logs).T.copy(), budget).tolist()
+        one.walks, one.logs, one.path = walks, logs, path
+
+    def _sync(self) -> None:
+        """Copy :meth:`step_one`'s plain-float episode into the arrays."""
+        if not self._one_stale:
+            return
+        self._one_stale = False
+        one, w, t = self.one, self.world, self.round
+        col = lambda v: np.array(v, dtype=np.float64)[:, None]  # noqa: E731
+        self._a = col(one.a)
+        self._x, self._y = col(one.x), col(one.y)
+        self._ledger[:, :, 0] = (one.gy, one.gg)
+        self._obs[:, 0] = one.obs
+        self.expected = np.array([one.expected])
+        self.last_regret = np.array([one.last_regret])
+        self._budget = np.array([one.budget])
+        self._budget_kn[:] = one.budget
+        np.multiply(self._budget_kn, self._inv_scale, out=self._bc)
+        self._regret = np.zeros((w.rounds, 1))
+        self._regret[:t, 0] = one.regret
+        if w.stationary:
+            self._log_a = np.log(self._a)
+            self._best = w.oracle_output(self._a, self._log_a, self._budget)[None, :]
+        else:
+            self._log_a = col(one.log_a)
+            self._best = np.zeros((w.rounds, 1))
+            self._best[: len(one.best), 0] = one.best
+            self._walk, self._pull = col(one.walk), col(one.pull)
+            self._steps = one.steps[:, None, :]
+        self._noise = one.noise[:, :, None]
 
     def observe(self) -> np.ndarray:
         """The observation of every episode: a new float32 array of shape ``(n, obs_dim)``."""
+        self._sync()
         return self._obs.T.astype(np.float32)

@@ -137,6 +137,9 @@ class SingleEpisode:
     truncated: np.ndarray
     ttype: np.ndarray
     used: np.ndarray
+    est: np.ndarray
+    tried: np.ndarray
+    shift: np.ndarray
     slot: np.ndarray
     reserved: np.ndarray
     spent: np.ndarray
@@ -301,6 +304,9 @@ class SingleEpisode:
                     one.est[c * w.num_types + ty] = (s + 1.0) / (n + 2.0)
                     one.tried[c * w.num_types + ty] = n / (n + w._tried_k)
                     self._shift_one(one, c, ty)
+                    self.est[0, c, ty] = one.est[c * w.num_types + ty]  # the batch's tables too
+                    self.tried[0, c, ty] = one.tried[c * w.num_types + ty]
+                    self.shift[0, ty, c] = one.shift[ty][c]
                     one.stale_feedback = True
                 outcome = int(ok)
                 pok = one.part_ok + ok

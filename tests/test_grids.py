@@ -86,3 +86,28 @@ def test_hierarchy_meanings_figure():
     fig = hierarchy_meanings_figure()
     texts = " ".join(a.text for a in fig.layout.annotations)
     assert "HASHIRU" in texts and "HBPO" in texts and len(fig.data) == 2
+
+
+@pytest.mark.parametrize("kind", ["team", "reasoning"])
+def test_shipped_grid_has_a_point_for_every_slider_position(kind):
+    """The notebooks' sliders pick points of the shipped grids: each combination of the axes must be
+    there, with the command that regenerates the file."""
+    import itertools
+
+    path = find_grid(kind)
+    assert path is not None and path.parent.name == "data", f"no shipped {kind} grid"
+    g = load_grid(path)
+    assert g["command"].startswith(f"python -m hbkit.grids {kind} --out notebooks/data/{kind}_grid.json")
+    axes = g["axes"]
+    for values in itertools.product(*axes.values()):
+        point = grid_point(g, **dict(zip(axes, values, strict=True)))
+        for metrics in point["results"].values():
+            assert all(len(v) == 2 and v[1] >= 0 for v in metrics.values())
+
+
+def test_shipped_reasoning_grid_is_trained_as_the_scenario_says():
+    from hbkit.scenarios import load_scenario
+
+    g = load_grid(find_grid("reasoning"))
+    assert g["iterations"] == load_scenario(g["scenario"])["train"]["iterations"]
+    assert g["seeds"] >= 3

@@ -196,7 +196,7 @@ def run_demo(
     :param out: output folder (created)
     :param episodes: evaluation problems per method (natural mode)
     :param seed: training seed of every run
-    :param iterations: training iterations per run (default: the scenario's)
+    :param iterations: training iterations per run (default: :data:`DEMO_ITERATIONS`)
     :param fast: a few iterations and 300 problems (a smoke test)
     :param eval_seed: seed of the evaluation problems (the same for every method)
     :param workers: processes for the four trainings (default: :func:`demo_workers`; ``1``: all in
@@ -273,8 +273,10 @@ def run_demo(
     from hbkit.viz.report import DEMO_CAPTIONS, Table, html_report, reports_table
 
     expected = Table(
-        "What to expect over training seeds (hbpo-math, natural mode, 2000 problems, 300 "
-        "iterations, 5 seeds; mean ± 95 % interval; benchmarks/RESULTS.md)",
+        "What full training gives over seeds (hbpo-math, natural mode, 2000 problems, 300 "
+        "iterations, 5 seeds; mean ± 95 % interval; benchmarks/RESULTS.md). This demo trains "
+        f"{iterations} iterations with one seed: expect HBPO a little longer and the single budget's "
+        "collapse deeper than here",
         ["run", "accuracy", "mean tokens", "level-1 accuracy", "level-5 accuracy"],
         EXPECTED_ROWS,
         notes=list(EXPECTED_NOTES),

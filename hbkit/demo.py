@@ -275,8 +275,8 @@ def run_demo(
     expected = Table(
         "What full training gives over seeds (hbpo-math, natural mode, 2000 problems, 300 "
         "iterations, 5 seeds; mean ± 95 % interval; benchmarks/RESULTS.md). This demo trains "
-        f"{iterations} iterations with one seed: expect HBPO a little longer and the single budget's "
-        "collapse deeper than here",
+        f"{iterations} iterations with one seed: expect its HBPO to use a few more tokens and its single "
+        "budget to collapse deeper than in this table",
         ["run", "accuracy", "mean tokens", "level-1 accuracy", "level-5 accuracy"],
         EXPECTED_ROWS,
         notes=list(EXPECTED_NOTES),

@@ -47,6 +47,37 @@ def _masked_random_actions(env_or_vec, steps: int, num: int | None, rng: np.rand
     return go
 
 
+def _replayed_manager(env_or_vec, steps: int, num: int | None, manager: str = "feedback"):
+    """The *trained-length* workload: the actions a hand-written manager takes (``feedback``: episodes
+    of ~60 decisions, few hires and fires), recorded once and then replayed from the same seed, so
+    the timed loop costs the env alone and not the manager's own thinking."""
+    from hbkit.managers import available
+
+    agent = available(ENV)[manager](env_or_vec)
+    obs, info = env_or_vec.reset(seed=0)
+    actions = []
+    for _ in range(steps):
+        a = agent(obs, info)
+        actions.append(a)
+        obs, _, term, trunc, info = env_or_vec.step(a)
+        if num is None and (term or trunc):
+            obs, info = env_or_vec.reset()
+
+    def go() -> int:
+        obs, info = env_or_vec.reset(seed=0)
+        if num is None:
+            for a in actions:
+                obs, _, term, trunc, info = env_or_vec.step(a)
+                if term or trunc:
+                    obs, info = env_or_vec.reset()
+            return steps
+        for a in actions:
+            env_or_vec.step(a)
+        return steps * num
+
+    return go
+
+
 def _batched_single_episode(steps: int, rng: np.random.Generator):
     """One episode stepped through the batched NumPy methods (``TeamBatch.step`` and ``observe`` on
     a batch whose second row idles), with masked random actions: what a single env would cost
@@ -76,21 +107,28 @@ def _env_speed(quick: bool) -> str:
     rng = np.random.default_rng(0)
     n = 1024
     vec = gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", scenario=SCENARIO)
+    vec_trained = gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", scenario=SCENARIO)
     cart, rates = versus_cartpole(
         {
             "single": _masked_random_actions(gym.make(ENV, scenario=SCENARIO), steps, None, rng),
             "vector": _masked_random_actions(vec, 20 if quick else 100, n, rng),
             "batched one": _batched_single_episode(steps // 5, rng),
+            "single trained": _replayed_manager(gym.make(ENV, scenario=SCENARIO), steps, None),
+            "vector trained": _replayed_manager(vec_trained, 20 if quick else 100, n),
         },
         steps,
     )
     single, vec_rate, batched = rates["single"], rates["vector"], rates["batched one"]
+    single_t, vec_t = rates["single trained"], rates["vector trained"]
     rows = [
-        ["CartPole-v1, gym.make (reference)", cart, "1x", ""],
-        ["Team-v0, gym.make (single Env)", single, f"{single / cart:.3f}x", ">= 0.5x"],
-        [f"Team-v0, native VectorEnv, {n} envs", vec_rate, f"{vec_rate / cart:.2f}x", ">= 20x"],
+        ["CartPole-v1, gym.make (reference)", "uniform random", cart, "1x", ""],
+        ["Team-v0, gym.make (single Env)", "random", single, f"{single / cart:.3f}x", ">= 0.5x"],
+        [f"Team-v0, native VectorEnv, {n} envs", "random", vec_rate, f"{vec_rate / cart:.2f}x", ">= 20x"],
+        ["Team-v0, gym.make (single Env)", "trained", single_t, f"{single_t / cart:.3f}x", ">= 0.5x"],
+        [f"Team-v0, native VectorEnv, {n} envs", "trained", vec_t, f"{vec_t / cart:.2f}x", ">= 20x"],
         [
             "Team one episode via the batched NumPy methods (no plain-Python path)",
+            "random",
             batched,
             f"{batched / cart:.3f}x",
             "",
@@ -98,14 +136,17 @@ def _env_speed(quick: bool) -> str:
     ]
     return (
         "### Env steps per second\n\n"
-        "CartPole with uniform random actions; Team with uniformly random *allowed* actions (the "
-        "action mask read from `info`, as a masked agent does). "
+        "CartPole with uniform random actions. Team runs two workloads: `random`, uniformly random "
+        "*allowed* actions (the action mask read from `info`, as a masked agent does: many hires and "
+        "fires, what an untrained agent does), and `trained`, the actions of the `feedback` manager "
+        "recorded once and replayed from the same seed (episodes of ~60 decisions, mostly "
+        "assignments; the manager's own time is not in the rate). "
         + SPEED_METHOD
         + "\n\n"
-        + table(["env", "steps/s", "vs CartPole", "target"], rows)
+        + table(["env", "workload", "steps/s", "vs CartPole", "target"], rows)
         + "\n\nThe single Env is a batch of one, stepped in plain Python by `TeamBatch.step_one` "
         "(the same rules, mask and 158-feature observation as the batched NumPy step, bit for bit; "
-        "NumPy's per-call overhead dominates on rows of a few numbers; the last row is what a "
+        "NumPy's per-call overhead dominates on rows of a few numbers; the batched-methods row is what a "
         f"single env would run at without that path: {single / max(batched, 1e-9):.1f}x slower, so "
         "the plain-Python path earns its place). The trainers, `evaluate` and the managers use the "
         "native VectorEnv."

@@ -103,7 +103,7 @@ def test_demo_fast(tmp_path, capsys):
     assert (
         html.count("plotly-graph-div") >= 4
         and "<table" in html
-        and "What to expect over training seeds" in html
+        and "What full training gives over seeds" in html
     )
     saved = json.loads((tmp_path / "results.json").read_text())
     assert set(saved["reports"]) == {

@@ -29,8 +29,8 @@
 # - which "hierarchy" is which: HASHIRU's manager over workers, HBPO's hierarchy of budgets;
 # - how to write your own manager and check it (the exercise).
 #
-# *Compute: under a minute in fast mode; the Train button about 55 s with full settings (measured on a
-# busy 2-core machine). Your time: about 45 minutes. Widgets: expense and memory sliders, a Train
+# *Compute: about 90 s with the default settings on a quiet 2-core machine (the grid of managers and the
+# learned managers it trains); seconds with `HBKIT_FAST=1`. Your time: about 45 minutes. Widgets: expense and memory sliders, a Train
 # button, an exercise with a checker.*
 #
 # **Two meanings of "hierarchical".** In HASHIRU (arXiv 2506.04255) the hierarchy is *organisational*:

@@ -22,7 +22,7 @@
 # - how to save a model, load it back and evaluate it with `hbkit.evaluate` — the same report as every other hbkit agent;
 # - how general-purpose deep RL compares with the HBPO trainer and the hand-written managers, in quality **and** in wall time.
 #
-# *Compute: about a minute and a half (seconds with `HBKIT_FAST=1`). Your time: about 30 minutes. Widgets: SB3
+# *Compute: about two minutes on a quiet 2-core machine (seconds with `HBKIT_FAST=1`). Your time: about 30 minutes. Widgets: SB3
 # progress bars, a world slider over the evaluation curves, an exercise with a checker. Needs the `sb3` extra (PyTorch); `make install` has it.*
 
 # %%

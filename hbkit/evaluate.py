@@ -37,6 +37,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import load_env_creator
 from gymnasium.vector import AutoresetMode
 from tqdm.auto import tqdm
 
@@ -47,7 +48,7 @@ from hbkit.errors import ConfigError, WorldMismatchError, whole_number
 from hbkit.scenarios import Scenario
 from hbkit.train.policies import load_policy
 
-__all__ = ["evaluate", "agent_name", "compare"]
+__all__ = ["evaluate", "evaluate_budgets", "agent_name", "compare"]
 
 _MAX_BATCH = 4096
 #: Memory the VectorEnv of one evaluation chunk may hold; larger worlds run in smaller chunks.
@@ -231,20 +232,99 @@ def evaluate(
         columns, env_cls = _run_vector(env_id, kwargs, act, episodes, seed, options, progress)
     else:
         columns, env_cls = _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress)
+    return _report(env_cls, columns, agent, env_id, resolved, seed, options.get("budget", "default"))
+
+
+def _report(env_cls, columns, agent, env_id, resolved, seed, budget) -> dict[str, Any]:
     report = env_cls.summarize_episodes(columns)
     report.update(
         agent=agent_name(agent),
         env_id=env_id,
         scenario=resolved.name,
         world_hash=resolved.world_hash,
-        episodes=episodes,
+        episodes=len(columns["return"]),
         seed=seed,
-        budget=options.get("budget", "default"),
+        budget=budget,
     )
     return report
 
 
+@on_one_blas_thread
+def evaluate_budgets(
+    agent: Any,
+    env_id: str,
+    budgets: Any,
+    scenario: Any = None,
+    episodes: int = 64,
+    seed: int = 0,
+    progress: bool = False,
+    allow_other_world: bool = False,
+    **env_kwargs: Any,
+) -> list[dict[str, Any]]:
+    """Evaluate ``agent`` at each of several budgets on the same episodes: one report per budget
+    (what a budget grid needs).
+
+    Where the VectorEnv takes a per-env ``problem_seed`` reset option (the Team world) and the agent
+    is batched, every budget runs in one VectorEnv (rows = budgets x episodes, episode ``i`` is
+    problem seed ``seed + i`` at every budget, so each budget faces the same problems). A step of
+    that VectorEnv costs about as much as a step of one budget's, so the whole list costs about as
+    much as one budget. Otherwise it is :func:`evaluate` once per budget.
+
+    :param budgets: the budgets, each passed as ``options={"budget": b}``
+    :param episodes: episodes per budget
+    :return: the reports, in the order of ``budgets`` (each as :func:`evaluate` writes it)
+    """
+    check_env_id(env_id)
+    budgets = list(budgets)
+    if not budgets:
+        raise ConfigError("evaluate_budgets: budgets is empty; allowed: one budget or more")
+    episodes = whole_number(episodes, "episodes", 1)
+    seed = whole_number(seed, "seed", 0)
+    agent_kind(agent)
+    kwargs, resolved = _spec_kwargs(env_id, agent, scenario, env_kwargs, allow_other_world)
+    act, batched = _actor(agent, None, np.random.default_rng([seed, 0xE7A1]))
+    spec = gym.spec(env_id)
+    entry = spec.vector_entry_point
+    vector_cls = load_env_creator(entry) if isinstance(entry, str) else entry
+    per_row = "problem_seed" in getattr(vector_cls, "reset_options", ())
+    if not (batched and per_row and not isinstance(agent, EpisodicAgent)):
+        return [
+            evaluate(
+                agent,
+                env_id,
+                episodes=episodes,
+                seed=seed,
+                budget=b,
+                progress=progress,
+                allow_other_world=allow_other_world,
+                **kwargs,
+            )
+            for b in budgets
+        ]
+    rows = {
+        "budget": np.repeat(np.asarray(budgets, dtype=object), episodes),
+        "problem_seed": np.tile(seed + np.arange(episodes), len(budgets)),
+    }
+    columns, env_cls = _run_vector(env_id, kwargs, act, len(budgets) * episodes, seed, rows, progress)
+    return [
+        _report(
+            env_cls,
+            {k: v[j * episodes : (j + 1) * episodes] for k, v in columns.items()},
+            agent,
+            env_id,
+            resolved,
+            seed,
+            b,
+        )
+        for j, b in enumerate(budgets)
+    ]
+
+
 def _run_vector(env_id, kwargs, act, episodes, seed, options, progress):
+    """Run ``episodes`` episodes on VectorEnvs of at most :func:`_chunk_size` envs.
+
+    An option given as a NumPy array holds one value per episode (sliced per chunk).
+    """
     cols: dict[str, list[np.ndarray]] = {}
     bar = tqdm(total=episodes, desc=f"evaluate {env_id}", disable=not progress, unit="ep")
     env_cls = None
@@ -260,7 +340,10 @@ def _run_vector(env_id, kwargs, act, episodes, seed, options, progress):
             **kwargs,
         )
         env_cls = type(vec.unwrapped)
-        obs, infos = vec.reset(seed=int(seed) + start, options=dict(options))
+        chunk_options = {
+            k: (v[chunk : chunk + n].tolist() if isinstance(v, np.ndarray) else v) for k, v in options.items()
+        }
+        obs, infos = vec.reset(seed=int(seed) + start, options=chunk_options)
         start += n
         done = np.zeros(n, bool)
         returns = np.zeros(n)

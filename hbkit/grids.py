@@ -224,24 +224,32 @@ def budget_memory_grid(
 
 
 def add_to_grid(grid: dict[str, Any], agents: dict[str, Any], progress: bool = False) -> dict[str, Any]:
-    """Evaluate more agents (e.g. freshly trained ones) on every point of ``grid`` (in place)."""
+    """Evaluate more agents (e.g. freshly trained ones) on every point of ``grid`` (in place).
+
+    Each (agent, memory) is one :func:`hbkit.evaluate.evaluate_budgets` run: every expense budget
+    plays the same task streams (episode ``i`` is problem seed ``seed + i`` at every point). A
+    learned manager is evaluated at every point, including the budgets and memories it was not
+    trained at: that is what the grid is for (its own world is one of the points).
+    """
     from tqdm.auto import tqdm
 
-    from hbkit.evaluate import evaluate
+    from hbkit.evaluate import evaluate_budgets
 
-    points = [(b, m) for m in grid["memories"] for b in grid["expense_budgets"]]
-    for b, m in tqdm(points, desc="evaluate", disable=not progress, unit="point"):
-        row = grid["points"].setdefault((b, m), {})
-        for name, agent in agents.items():
-            row[name] = evaluate(
-                agent,
-                "hbkit/Team-v0",
-                scenario=grid["scenario"],
-                episodes=grid["episodes"],
-                seed=grid["seed"],
-                budget=b,
-                memory=m,
-            )
+    budgets = grid["expense_budgets"]
+    runs = [(m, name) for m in grid["memories"] for name in agents]
+    for m, name in tqdm(runs, desc="evaluate", disable=not progress, unit="run"):
+        reports = evaluate_budgets(
+            agents[name],
+            "hbkit/Team-v0",
+            budgets,
+            scenario=grid["scenario"],
+            episodes=grid["episodes"],
+            seed=grid["seed"],
+            memory=m,
+            allow_other_world=True,  # moving the budget and memory is the grid's purpose
+        )
+        for b, report in zip(budgets, reports, strict=True):
+            grid["points"].setdefault((b, m), {})[name] = report
     return grid
 
 

@@ -29,7 +29,7 @@
 # - which "hierarchy" is which: HASHIRU's manager over workers, HBPO's hierarchy of budgets;
 # - how to write your own manager and check it (the exercise).
 #
-# *Compute: about 90 s with the default settings on a quiet 2-core machine (the grid of managers and the
+# *Compute: about 55 s with the default settings on a quiet 2-core machine (the grid of managers and the
 # learned managers it trains); seconds with `HBKIT_FAST=1`. Your time: about 45 minutes. Widgets: expense and memory sliders, a Train
 # button, an exercise with a checker.*
 #
@@ -56,7 +56,7 @@ from hbkit.viz import team as tviz
 from hbkit.viz.team_widgets import HierarchyDashboard
 
 FAST = hbkit.fast_mode()
-EPISODES = 16 if FAST else 200
+EPISODES = 16 if FAST else 64  # episodes per manager and grid point (the same streams for all)
 BUDGETS = (0.05, 0.1, 0.2, 0.3) if FAST else (0.05, 0.1, 0.2, 0.3, 0.4)
 MEMORIES = (50, 100, 150) if FAST else (40, 100, 150)
 env = gym.make("hbkit/Team-v0", scenario="hashiru")

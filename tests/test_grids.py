@@ -111,3 +111,39 @@ def test_shipped_reasoning_grid_is_trained_as_the_scenario_says():
     g = load_grid(find_grid("reasoning"))
     assert g["iterations"] == load_scenario(g["scenario"])["train"]["iterations"]
     assert g["seeds"] >= 3
+
+
+def test_evaluate_budgets_plays_every_budget_on_the_same_streams():
+    """One VectorEnv run for a whole budget list (Team): each report is its budget's, deterministic,
+    and a richer budget never spends less on the same streams for a manager that ignores money."""
+    import gymnasium as gym
+
+    from hbkit.evaluate import evaluate_budgets
+    from hbkit.managers.team import make_managers
+
+    ms = make_managers(gym.make("hbkit/Team-v0", scenario="hashiru"))
+    budgets = [0.05, 0.1, 0.2]
+    a = evaluate_budgets(ms["feedback"], "hbkit/Team-v0", budgets, scenario="hashiru", episodes=12, seed=4)
+    b = evaluate_budgets(ms["feedback"], "hbkit/Team-v0", budgets, scenario="hashiru", episodes=12, seed=4)
+    assert a == b
+    assert [r["budget"] for r in a] == budgets and all(r["episodes"] == 12 for r in a)
+    assert all(r["expense_spent"] <= bud + 1e-12 for r, bud in zip(a, budgets, strict=True))
+    # the clairvoyant router uses more money when it has more: the rows did get their own budgets
+    c = evaluate_budgets(ms["clairvoyant"], "hbkit/Team-v0", budgets, scenario="hashiru", episodes=12, seed=4)
+    spent = [r["expense_spent"] for r in c]
+    assert spent[0] < spent[-1]
+
+
+def test_evaluate_budgets_falls_back_to_one_evaluate_per_budget():
+    """Worlds without a per-env problem seed (Split) get exactly what evaluate gives per budget."""
+    import gymnasium as gym
+
+    from hbkit.errors import ConfigError
+    from hbkit.evaluate import evaluate, evaluate_budgets
+    from hbkit.managers.split import MANAGERS
+
+    greedy = MANAGERS["greedy"](gym.make("hbkit/Split-v0", scenario="classroom"))
+    reports = evaluate_budgets(greedy, "hbkit/Split-v0", ["default"], scenario="classroom", episodes=4, seed=2)
+    assert reports == [evaluate(greedy, "hbkit/Split-v0", scenario="classroom", episodes=4, seed=2)]
+    with pytest.raises(ConfigError, match="budgets is empty"):
+        evaluate_budgets(greedy, "hbkit/Split-v0", [], scenario="classroom")

@@ -751,3 +751,51 @@ def test_team_exercise_checkers():
     assert good.passed, good.message
     bad = check_team_manager(lambda env: RandomManager(env), episodes=40)
     assert not bad.passed and "yours" in bad.message
+
+
+def test_the_hierarchy_dashboard_adds_a_learned_router_at_every_point():
+    """Notebook 05's Train button: a router learned at the scenario's own memory is evaluated at every
+    (budget, memory) point of the grid (the grid moves the world on purpose)."""
+    from hbkit.grids import budget_memory_grid
+    from hbkit.managers.team import make_managers
+    from hbkit.train.team import ENV_ID, train_router
+    from hbkit.viz.team_widgets import HierarchyDashboard
+
+    greedy = make_managers(gym.make(ENV_ID, scenario="hashiru"))["greedy"]
+    grid = budget_memory_grid(
+        {"greedy": greedy}, (0.1, 0.2), (50, 100), scenario="hashiru", episodes=2, seed=1
+    )
+
+    def train(seed: int) -> dict:
+        return {"router": train_router(ENV_ID, "hashiru", seed=seed, iterations=1, problems_per_iteration=2)}
+
+    dash = HierarchyDashboard(grid, train=train)
+    agents = dash.train()
+    assert set(agents) == {"router"} and dash.runs == 1
+    assert all(row["router"]["episodes"] == 2 for row in grid["points"].values())
+    assert set(grid["points"]) == {(0.1, 50), (0.1, 100), (0.2, 50), (0.2, 100)}
+
+
+def test_a_failed_training_reaches_the_caller_not_only_the_widget():
+    """Inside a kernel an ipywidgets Output swallows the exception it shows; run_in_output raises it
+    again, so ``dash.train()`` in a cell (or a test) fails loudly."""
+    from hbkit.viz.common import run_in_output
+
+    class SwallowingOutput:  # what ipywidgets.Output does in a kernel
+        shown: list = []
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, kind, exc, tb):
+            self.shown.append(kind)
+            return True
+
+    def broken():
+        raise RuntimeError("training failed")
+
+    out = SwallowingOutput()
+    with pytest.raises(RuntimeError, match="training failed"):
+        run_in_output(out, broken)
+    assert out.shown == [RuntimeError]
+    assert run_in_output(out, lambda: 7) == 7

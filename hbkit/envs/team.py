@@ -438,6 +438,8 @@ class TeamVectorEnv(VectorEnv):
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    #: the reset options it takes (``hbkit.evaluate.evaluate_budgets`` looks for ``problem_seed``)
+    reset_options: tuple[str, ...] = VECTOR_RESET_OPTIONS
     summarize_episodes = staticmethod(summarize_episodes)
 
     def __init__(

@@ -236,52 +236,72 @@ class Router:
         blocked_hire = np.where(hire_blocked, score_w - fee, -np.inf)
         gain = np.maximum(blocked_run.max(axis=1), blocked_hire.max(axis=1)) - best_now
         margin = np.broadcast_to(np.asarray(self.fire_margin, np.float64), n)  # a scalar or one per env
-        for i in np.flatnonzero(gain > margin):
-            fire = self._unblock(i, s, mask, member, blocked_run[i], blocked_hire[i], best_now[i], margin[i])
-            if fire >= 0:
-                actions[i] = w.fire_action[fire]
+        rows_i = np.flatnonzero(gain > margin)
+        if len(rows_i):
+            fire = self._unblock(
+                rows_i, s, mask, member[rows_i], blocked_run[rows_i], blocked_hire[rows_i], best_now[rows_i]
+            )
+            hit = fire >= 0
+            actions[rows_i[hit]] = w.fire_action[fire[hit]]
         return actions
 
-    def _unblock(self, i, s, mask, member, blocked_run, blocked_hire, best_now, margin) -> int:
-        """The slot to fire so that the best blocked option becomes possible, or -1.
+    def _unblock(self, rows, s, mask, member, blocked_run, blocked_hire, best_now) -> np.ndarray:
+        """For each env in ``rows``: the slot to fire so that its best blocked option becomes
+        possible, or -1 (``member``, ``blocked_run``, ``blocked_hire`` and ``best_now`` hold those
+        rows only).
 
         An option counts only if firing members that are not busy on this task can make room for
-        it (a slot, or enough memory); the least useful such member goes first.
+        it (a slot, or enough memory); the option of the highest score wins (the first one on a tie:
+        blocked runs by slot, then blocked hires by worker), and only if it beats ``best_now`` by
+        more than the fire margin. The least useful member that makes room goes first.
         """
         w = self.world
-        slot, used = s["slot"][i], s["used"][i]
+        S = w.num_slots
+        slot, used = s["slot"][rows], s["used"][rows]
         on_team = slot >= 0
         slot_c = np.where(on_team, slot, 0)
-        fireable = on_team & ~used & mask[i, w.fire_action]
+        fireable = on_team & ~used & mask[rows][:, w.fire_action]
         local = fireable & w.is_local[slot_c]
-        free_mem = s["memory_free"][i]
+        free_mem = s["memory_free"][rows][:, None]
         # members that cannot be afforded any more are the first to go
-        broke = on_team & ~w.is_local[slot_c] & (s["cost"][i, slot_c] > s["remaining"][i])
-        usefulness = np.where(broke, -np.inf, member[i])
-        options = []  # (score, slots that may be fired)
-        for j in np.flatnonzero(np.isfinite(blocked_run)):
-            c = slot_c[j]
-            helps = local.copy()
-            helps[j] = False
-            released = w.worker_memory[slot_c[helps]].sum()
-            if free_mem + released >= w.run_memory[c]:
-                options.append((blocked_run[j], helps))
-        no_slot = not (slot < 0).any()
-        for c in np.flatnonzero(np.isfinite(blocked_hire)):
-            need = w.worker_memory[c] + w.run_memory[c] if w.is_local[c] else 0
-            helps = local.copy() if need > free_mem else np.zeros_like(local)
-            if no_slot:
-                helps |= fireable
-            released = w.worker_memory[slot_c[local]].sum()
-            if free_mem + released >= need and helps.any():
-                options.append((blocked_hire[c], helps))
-        if not options:
-            return -1
-        score, helps = max(options, key=lambda o: o[0])
-        if score - best_now <= margin:
-            return -1
+        cost = np.take_along_axis(s["cost"][rows], slot_c, axis=1)
+        broke = on_team & ~w.is_local[slot_c] & (cost > s["remaining"][rows][:, None])
+        usefulness = np.where(broke, -np.inf, member)
+        local_mem = np.where(local, w.worker_memory[slot_c], 0)
+        released = local_mem.sum(axis=1, keepdims=True)  # every idle local member fired
+        # a blocked run of slot j: fire idle local members other than j until its run fits
+        run_ok = np.isfinite(blocked_run) & (free_mem + (released - local_mem) >= w.run_memory[slot_c])
+        # a blocked hire of worker c: room in memory (local members) and, if none is free, a slot
+        need = np.where(w.is_local, w.worker_memory + w.run_memory, 0)
+        needs_memory = need > free_mem  # (k, C)
+        no_slot = ~(slot < 0).any(axis=1, keepdims=True)
+        hire_ok = (
+            np.isfinite(blocked_hire)
+            & (free_mem + released >= need)
+            & (
+                (needs_memory & local.any(axis=1, keepdims=True))
+                | (no_slot & fireable.any(axis=1, keepdims=True))
+            )
+        )
+        scores = np.concatenate(
+            [np.where(run_ok, blocked_run, -np.inf), np.where(hire_ok, blocked_hire, -np.inf)], axis=1
+        )
+        best = scores.argmax(axis=1)
+        k = np.arange(len(rows))
+        chosen = np.concatenate([run_ok, hire_ok], axis=1)[k, best]
+        score = scores[k, best]
+        margin = np.broadcast_to(np.asarray(self.fire_margin, np.float64), len(s["type"]))[rows]
+        go = chosen & (score - best_now > margin)
+        is_run = best < S
+        helps = np.where(
+            is_run[:, None],
+            local & (np.arange(S) != best[:, None]),
+            (local & needs_memory[k, np.maximum(best - S, 0)][:, None]) | (no_slot & fireable),
+        )
         u = np.where(helps, usefulness, np.inf)
-        return int(u.argmin()) if np.isfinite(u.min()) or np.isneginf(u.min()) else -1
+        low = u.min(axis=1)
+        fire = np.where(go & (np.isfinite(low) | np.isneginf(low)), u.argmin(axis=1), -1)
+        return fire
 
 
 class Clairvoyant(Router):

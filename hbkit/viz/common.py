@@ -25,6 +25,7 @@ __all__ = [
     "LiveFigure",
     "method_color",
     "as_widget",
+    "run_in_output",
     "control_values",
     "static_mode",
     "display_live",
@@ -359,6 +360,28 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+def run_in_output(output: Any, fn: Callable[[], Any]) -> Any:
+    """Run ``fn()`` with its prints, progress bars and figures going to the ``output`` widget, and
+    return what it returns.
+
+    An ``ipywidgets.Output`` used as a context manager shows an exception's traceback inside the
+    widget and then *swallows* it, so code that called a training button's method would go on as if
+    the training had worked. Here the traceback is still shown in the widget, and the exception is
+    raised again to the caller (a cell, a test, or the button's own error log).
+    """
+    failure: list[BaseException] = []
+    result = None
+    with output:
+        try:
+            result = fn()
+        except Exception as exc:
+            failure.append(exc)
+            raise  # the widget shows the traceback (and drops the exception)
+    if failure:
+        raise failure[0]
+    return result
 
 
 def as_widget(fig: Any) -> Any:

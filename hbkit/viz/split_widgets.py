@@ -18,7 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from hbkit.managers.split import LEARNERS
-from hbkit.viz.common import LiveFigure
+from hbkit.viz.common import LiveFigure, run_in_output
 from hbkit.viz.split import (
     episode_allocation_figure,
     feedback_figure,
@@ -140,29 +140,28 @@ def ppo_panel(
         from hbkit.train.sb3 import progress_callback, train_sb3
         from hbkit.viz.split import learner_runs
 
-        with out:
-            out.clear_output()
-            model = train_sb3(
-                "hbkit/Split-v0",
-                "ppo",
-                scenario=scenario,
-                total_timesteps=steps,
-                seed=seed,
-                progress_bar=False,
-                callback=progress_callback(steps, "PPO"),
-            )
-            state["model"] = model
-            report = evaluate(model, "hbkit/Split-v0", scenario=scenario, episodes=episodes, seed=seed)
-            runs = learner_runs(scenario, tuple(LEARNERS), episodes, seed)
-            curves = {n: r["regret"] for n, r in runs.items()}
-            curves["ppo"] = report["regret_curve"]
-            from IPython.display import display
+        out.clear_output()
+        model = train_sb3(
+            "hbkit/Split-v0",
+            "ppo",
+            scenario=scenario,
+            total_timesteps=steps,
+            seed=seed,
+            progress_bar=False,
+            callback=progress_callback(steps, "PPO"),
+        )
+        state["model"] = model
+        report = evaluate(model, "hbkit/Split-v0", scenario=scenario, episodes=episodes, seed=seed)
+        runs = learner_runs(scenario, tuple(LEARNERS), episodes, seed)
+        curves = {n: r["regret"] for n, r in runs.items()}
+        curves["ppo"] = report["regret_curve"]
+        from IPython.display import display
 
-            display(
-                regret_curves_figure(
-                    curves, title=f"PPO after {steps:,} steps: mean regret {report['regret']:.3f}"
-                )
+        display(
+            regret_curves_figure(
+                curves, title=f"PPO after {steps:,} steps: mean regret {report['regret']:.3f}"
             )
+        )
 
     # the trained model, once there is one: panel.state["model"]; panel.train() trains again
     panel = _train_panel(f"Train PPO ({steps:,} steps)", "260px", _train_and_draw, out, state)
@@ -197,25 +196,24 @@ def learned_panel(
         from hbkit.train.split import GuessManager
         from hbkit.train.split import train as train_split
 
-        with out:
-            out.clear_output()
-            manager = train_split("hbkit/Split-v0", scenario, seed=seed, iterations=its, progress=True)
-            state["manager"] = manager
-            env = gym.make("hbkit/Split-v0", scenario=scenario)
-            agents = {n: MANAGERS[n](env) for n in ("equal", "ucb", "greedy")}
-            agents.update({"untrained structure": GuessManager(env), "learned": manager})
-            curves = {}
-            for name, agent in agents.items():  # the same worlds (the same seed) for every agent
-                curves[name] = evaluate(
-                    agent, "hbkit/Split-v0", scenario=scenario, episodes=episodes, seed=seed
-                )["regret_curve"]
-            mean = sum(curves["learned"]) / len(curves["learned"])
-            print("learned parameters:", manager)
-            display(
-                regret_curves_figure(
-                    curves, title=f"The structured manager after {its} iterations: mean regret {mean:.3f}"
-                )
+        out.clear_output()
+        manager = train_split("hbkit/Split-v0", scenario, seed=seed, iterations=its, progress=True)
+        state["manager"] = manager
+        env = gym.make("hbkit/Split-v0", scenario=scenario)
+        agents = {n: MANAGERS[n](env) for n in ("equal", "ucb", "greedy")}
+        agents.update({"untrained structure": GuessManager(env), "learned": manager})
+        curves = {}
+        for name, agent in agents.items():  # the same worlds (the same seed) for every agent
+            curves[name] = evaluate(agent, "hbkit/Split-v0", scenario=scenario, episodes=episodes, seed=seed)[
+                "regret_curve"
+            ]
+        mean = sum(curves["learned"]) / len(curves["learned"])
+        print("learned parameters:", manager)
+        display(
+            regret_curves_figure(
+                curves, title=f"The structured manager after {its} iterations: mean regret {mean:.3f}"
             )
+        )
 
     # the trained manager, once there is one: panel.state["manager"]; panel.train() trains again
     panel = _train_panel(
@@ -252,7 +250,7 @@ def _train_panel(
     def train(_: Any) -> None:
         button.disabled = True
         try:
-            run()
+            run_in_output(out, run)
         finally:
             button.disabled = False
 

@@ -18,7 +18,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from hbkit.envs.team import TeamEnv
-from hbkit.viz.common import LiveFigure, as_widget, update_in_place
+from hbkit.viz.common import LiveFigure, as_widget, run_in_output, update_in_place
 from hbkit.viz.team import success_vs_cost_at, team_dashboard, team_snapshot, worker_value
 
 __all__ = ["worker_explorer", "PlayTeam", "HierarchyDashboard", "fast_grid", "NOTEBOOK_DASHBOARDS"]
@@ -262,11 +262,14 @@ class HierarchyDashboard:
             def train(seed: int) -> dict[str, Any]:
                 return learned_managers(self.grid["scenario"], seed=seed)
 
+        def run() -> dict[str, Any]:
+            agents = train(self.runs)
+            add_to_grid(self.grid, agents, progress=True)
+            return agents
+
         self.button.disabled = True
         try:
-            with self.output:
-                agents = train(self.runs)
-                add_to_grid(self.grid, agents, progress=True)
+            agents = run_in_output(self.output, run)
             self.runs += 1
         finally:
             self.button.disabled = False

@@ -11,7 +11,7 @@ from gymnasium.vector import AutoresetMode
 
 from hbkit.envs.checks import api_test
 from hbkit.envs.reasoning import ReasoningEnv, ReasoningVectorEnv
-from hbkit.errors import OptionError
+from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import load_scenario
 from hbkit.sim.reasoning import ReasoningWorld, reasoning_reward
 
@@ -286,6 +286,17 @@ def test_refused_reset_leaves_vector_env_unchanged(bad):
     _, _, _, _, info = vec.step(np.zeros(4, np.int64))
     assert np.all(info["budget"] == 1024)
     vec.reset()
+
+
+def test_first_vector_reset_with_a_partial_reset_mask_is_refused():
+    # an env left out of the very first reset was never started: stepping it would be silent garbage
+    vec = ReasoningVectorEnv(num_envs=3, autoreset_mode=AutoresetMode.DISABLED)
+    with pytest.raises(OptionError, match=r"reset_mask.*env 1.*allowed"):
+        vec.reset(seed=0, options={"reset_mask": np.array([True, False, True])})
+    with pytest.raises(StateError):  # still not started: the refused reset changed nothing
+        vec.step(np.zeros(3, np.int64))
+    vec.reset(seed=0, options={"reset_mask": np.ones(3, bool)})
+    vec.reset(options={"reset_mask": np.array([False, True, False])})  # fine once started
 
 
 # -- copies, deep copies and pickles continue exactly like the original --------------------------

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hbkit  # noqa: F401
-from hbkit.errors import OptionError
+from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import load_scenario
 from hbkit.sim.team import PICO, TeamWorld
 from hbkit.sim.team.schema import MAX_DOLLARS, MAX_PRICE, MAX_TOKENS, MAX_VERBOSITY, WORST_CALL_P
@@ -113,6 +113,18 @@ def test_a_refused_reset_leaves_the_vector_env_exactly_as_it_was(options, name):
     b, _ = _run(twin, np.random.default_rng(1), 120, info)
     _same(a, b)
     _same(vec.reset(), twin.reset())
+
+
+def test_first_vector_reset_with_a_partial_reset_mask_is_refused():
+    # an env left out of the very first reset has no budget and no stream: NaN observations
+    vec = gym.make_vec(ENV, num_envs=3, vectorization_mode="vector_entry_point", autoreset_mode="Disabled")
+    with pytest.raises(OptionError, match=r"reset_mask.*env 1.*allowed"):
+        vec.reset(seed=0, options={"reset_mask": np.array([True, False, True])})
+    with pytest.raises(StateError):  # still not started: the refused reset changed nothing
+        vec.step(np.zeros(3, np.int64))
+    obs, _ = vec.reset(seed=0, options={"reset_mask": np.ones(3, bool)})
+    obs, _ = vec.reset(options={"reset_mask": np.array([False, True, False])})  # fine once started
+    assert np.isfinite(obs).all()
 
 
 def test_options_must_be_a_mapping_and_unknown_keys_list_the_allowed_ones():

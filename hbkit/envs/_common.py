@@ -118,6 +118,21 @@ def check_seeds(value: Any, num: int, name: str, where: str) -> list[int]:
     return [whole_number(v, f"{where}: options[{name!r}]", 0, MAX_SEED, OptionError) for v in values]
 
 
+def check_first_reset_mask(mask: np.ndarray, started: bool, where: str) -> None:
+    """Refuse a ``reset_mask`` that leaves envs out of a VectorEnv's very first reset: those envs were
+    never started (no problem, no budget), so their observations and steps would be meaningless.
+
+    :raises OptionError: naming the first env left out and what is allowed
+    """
+    if started or mask.all():
+        return
+    i = int(np.flatnonzero(~mask)[0])
+    raise OptionError(
+        f"{where}: options['reset_mask'] leaves env {i} out of the first reset, so it would never "
+        "be started; allowed: no reset_mask (or all True) on the first reset, any mask after it"
+    )
+
+
 def check_box_actions(actions: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     """Validate actions for a ``Box(-1, 1)`` space; return them as float64.
 

@@ -15,7 +15,14 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_actions, check_options, check_reset_seed, make_scenario, vector_settings
+from hbkit.envs._common import (
+    check_actions,
+    check_first_reset_mask,
+    check_options,
+    check_reset_seed,
+    make_scenario,
+    vector_settings,
+)
 from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.reasoning import ReasoningBatch, ReasoningWorld
@@ -440,6 +447,7 @@ class ReasoningVectorEnv(VectorEnv):
                     f"{m.dtype} of shape {m.shape}"
                 )
             mask = m.copy()
+            check_first_reset_mask(mask, self._started, where)
         request = None
         if "budget" in options:
             request = _budget_request(options["budget"], self.num_envs, self.world.budgets, where)

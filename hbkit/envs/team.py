@@ -15,7 +15,14 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from hbkit.envs._common import check_actions, check_options, check_reset_seed, make_scenario, vector_settings
+from hbkit.envs._common import (
+    check_actions,
+    check_first_reset_mask,
+    check_options,
+    check_reset_seed,
+    make_scenario,
+    vector_settings,
+)
 from hbkit.errors import OptionError, StateError
 from hbkit.scenarios import Scenario
 from hbkit.sim.team import PICO, REASONS, TeamBatch, TeamWorld
@@ -528,6 +535,7 @@ class TeamVectorEnv(VectorEnv):
         mask = np.ones(self.num_envs, bool)
         if "reset_mask" in options:
             mask = _mask_request(options["reset_mask"], self.num_envs)
+            check_first_reset_mask(mask, self._started, "TeamVectorEnv.reset")
         budget = self._budget.copy()
         if "budget" in options:
             budget[mask] = _budget_request(options["budget"], self.num_envs, self.world)[mask]

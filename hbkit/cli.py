@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import hbkit
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
-from hbkit.errors import ConfigError, HbkitError, whole_number
+from hbkit.errors import ConfigError, HbkitError, WorldMismatchError, whole_number
 
 if TYPE_CHECKING:
     from hbkit.train.registry import TrainerEntry
@@ -564,12 +564,12 @@ def _load_agent(args: argparse.Namespace) -> tuple[Any, str, Any]:
         from hbkit.train.team import load_router
 
         router = load_router(path)
-        return router, "hbkit/Team-v0", args.scenario
+        return router, _own_env(path, "hbkit/Team-v0", args.env), args.scenario
     if path.suffix == ".npz" and path.is_file() and _is_split_guess(path):
         from hbkit.train.split import load_guess_manager
 
         manager = load_guess_manager(path)
-        return manager, "hbkit/Split-v0", args.scenario
+        return manager, _own_env(path, "hbkit/Split-v0", args.env), args.scenario
     if path.suffix == ".npz" or path.is_file():
         from hbkit.train import load_policy
 
@@ -586,6 +586,16 @@ def _load_agent(args: argparse.Namespace) -> tuple[Any, str, Any]:
         )
     env = gym.make(env_id, **({"scenario": args.scenario} if args.scenario else {}))
     return managers[name](env), env_id, args.scenario
+
+
+def _own_env(path: Path, trained_on: str, asked: str | None) -> str:
+    """The world a saved learned manager runs on: its own; ``--env`` naming another is an error."""
+    if asked not in (None, trained_on):
+        raise WorldMismatchError(
+            f"{path}: this manager was trained on {trained_on}, not on {asked}; "
+            f"allowed: evaluate it on {trained_on}"
+        )
+    return trained_on
 
 
 def _is_split_guess(path: Path) -> bool:
@@ -632,11 +642,19 @@ def _load_sb3_file(path: Path, algo: str | None, args: argparse.Namespace) -> tu
             f"{path}: no {_sidecar(path).name} beside it says which algorithm trained it; "
             "allowed: sb3:ALGO:PATH"
         )
-    env_id = args.env or saved.get("env_id") or "hbkit/Reasoning-v0"
-    scenario: Any = args.scenario
-    if scenario is None and saved.get("scenario") and saved.get("env_id") == env_id:
-        scenario = Scenario.from_dict(saved["scenario"], source=str(_sidecar(path)))
-    return load_sb3(str(path), algo), env_id, scenario
+    trained_on = saved.get("env_id")
+    env_id = args.env or trained_on or "hbkit/Reasoning-v0"
+    if trained_on not in (None, env_id):
+        raise WorldMismatchError(
+            f"{path}: this model was trained on {trained_on} (see {_sidecar(path).name}), not on "
+            f"{env_id}; allowed: evaluate it on {trained_on}"
+        )
+    model = load_sb3(str(path), algo)
+    if saved.get("scenario"):
+        # the world it was trained on: evaluate() runs there by default and refuses another world
+        # unless --other-world, as it does for saved policies
+        model.trained_world = Scenario.from_dict(saved["scenario"], source=str(_sidecar(path)))
+    return model, env_id, args.scenario
 
 
 def _print_report(report: dict[str, Any]) -> None:

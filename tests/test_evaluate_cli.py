@@ -256,6 +256,25 @@ def test_cli_trains_sb3_on_split_and_evaluates_the_saved_model(tmp_path, capsys)
     assert json.loads(stdout)["budget"] == 2.5
 
 
+def test_cli_refuses_an_sb3_model_on_a_world_it_was_not_trained_on(tmp_path, capsys):
+    # as for a saved policy: the world recorded beside the model is the default, another world
+    # (same observation shape, other numbers) is refused unless --other-world says it is on purpose
+    pytest.importorskip("stable_baselines3")
+    out = tmp_path / "ppo.zip"
+    code, _, err = _cli(capsys, "train", "--algo", "ppo", "--fast", "--out", str(out), "--no-progress")
+    assert code == 0, err
+    code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "4", "--json")
+    assert code == 0 and json.loads(stdout)["scenario"] == "hbpo-math", err
+    code, _, err = _cli(capsys, "evaluate", str(out), "--scenario", "hbpo-long", "--episodes", "4")
+    assert code == 2 and "hbpo-math" in err and "--other-world" in err, err
+    code, _, err = _cli(capsys, "evaluate", f"sb3:ppo:{out}", "--env", "hbkit/Split-v0", "--episodes", "4")
+    assert code == 2 and "trained on hbkit/Reasoning-v0" in err, err
+    code, stdout, err = _cli(
+        capsys, "evaluate", str(out), "--scenario", "hbpo-long", "--other-world", "--episodes", "4", "--json"
+    )
+    assert code == 0 and json.loads(stdout)["scenario"] == "hbpo-long", err
+
+
 def test_cli_trains_maskable_ppo_on_team(tmp_path, capsys):
     pytest.importorskip("sb3_contrib")
     out = tmp_path / "team.zip"
@@ -295,6 +314,9 @@ def test_cli_trains_and_evaluates_the_learned_managers(tmp_path, capsys, env_id,
     code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "4", "--json")
     assert code == 0, err
     assert json.loads(stdout)["env_id"] == env_id
+    # --env naming another world is refused, not silently ignored
+    code, _, err = _cli(capsys, "evaluate", str(out), "--env", "hbkit/Reasoning-v0", "--episodes", "4")
+    assert code == 2 and f"trained on {env_id}" in err, err
 
 
 def _registered_trainers():

@@ -268,7 +268,9 @@ def evaluate_budgets(
     is batched, every budget runs in one VectorEnv (rows = budgets x episodes, episode ``i`` is
     problem seed ``seed + i`` at every budget, so each budget faces the same problems). A step of
     that VectorEnv costs about as much as a step of one budget's, so the whole list costs about as
-    much as one budget. Otherwise it is :func:`evaluate` once per budget.
+    much as one budget. An agent that is not batched (or has a ``reset()``) plays the same problem
+    seeds one episode at a time on the single Env. In other worlds it is :func:`evaluate` once per
+    budget.
 
     :param budgets: the budgets, each passed as ``options={"budget": b}``
     :param episodes: episodes per budget
@@ -287,7 +289,16 @@ def evaluate_budgets(
     entry = spec.vector_entry_point
     vector_cls = load_env_creator(entry) if isinstance(entry, str) else entry
     per_row = "problem_seed" in getattr(vector_cls, "reset_options", ())
-    if not (batched and per_row and not isinstance(agent, EpisodicAgent)):
+    streams = seed + np.arange(episodes)
+    if per_row and (not batched or isinstance(agent, EpisodicAgent)):
+        # one episode at a time on the single env, on the same problem seeds as the batched run
+        out = []
+        for b in budgets:
+            options = {"budget": b, "problem_seed": streams}
+            columns, env_cls = _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress)
+            out.append(_report(env_cls, columns, agent, env_id, resolved, seed, b))
+        return out
+    if not per_row:
         return [
             evaluate(
                 agent,
@@ -303,7 +314,7 @@ def evaluate_budgets(
         ]
     rows = {
         "budget": np.repeat(np.asarray(budgets, dtype=object), episodes),
-        "problem_seed": np.tile(seed + np.arange(episodes), len(budgets)),
+        "problem_seed": np.tile(streams, len(budgets)),
     }
     columns, env_cls = _run_vector(env_id, kwargs, act, len(budgets) * episodes, seed, rows, progress)
     return [
@@ -374,11 +385,14 @@ def _run_vector(env_id, kwargs, act, episodes, seed, options, progress):
 
 
 def _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress):
+    """Run ``episodes`` episodes one at a time on the single Env (an option given as a NumPy array
+    holds one value per episode)."""
     env = gym.make(env_id, **kwargs)
     unwrapped = env.unwrapped
     rows: list[dict[str, Any]] = []
     for ep in tqdm(range(episodes), desc=f"evaluate {env_id}", disable=not progress, unit="ep"):
-        obs, info = env.reset(seed=int(seed) + ep, options=dict(options) or None)
+        ep_options = {k: (v[ep].item() if isinstance(v, np.ndarray) else v) for k, v in options.items()}
+        obs, info = env.reset(seed=int(seed) + ep, options=ep_options or None)
         if isinstance(agent, EpisodicAgent):
             agent.reset()
         total, length, done = 0.0, 0, False

@@ -134,6 +134,27 @@ def test_evaluate_budgets_plays_every_budget_on_the_same_streams():
     assert spent[0] < spent[-1]
 
 
+def test_evaluate_budgets_gives_an_unbatched_manager_the_same_streams():
+    """A manager that takes one observation at a time (run on the single env) faces the same task
+    streams as a batched one: the same decisions give the same numbers at every budget."""
+    import gymnasium as gym
+
+    from hbkit.evaluate import evaluate_budgets
+    from hbkit.managers.team import make_managers
+
+    greedy = make_managers(gym.make("hbkit/Team-v0", scenario="hashiru"))["greedy"]
+
+    def one_at_a_time(obs, info):
+        return greedy(obs, info)
+
+    one_at_a_time.wants_info = True  # type: ignore[attr-defined]
+    budgets = [0.05, 0.2]
+    batched = evaluate_budgets(greedy, "hbkit/Team-v0", budgets, episodes=6, seed=4)
+    single = evaluate_budgets(one_at_a_time, "hbkit/Team-v0", budgets, episodes=6, seed=4)
+    for a, b in zip(batched, single, strict=True):
+        assert {**a, "agent": ""} == {**b, "agent": ""}
+
+
 def test_evaluate_budgets_falls_back_to_one_evaluate_per_budget():
     """Worlds without a per-env problem seed (Split) get exactly what evaluate gives per budget."""
     import gymnasium as gym
@@ -143,7 +164,9 @@ def test_evaluate_budgets_falls_back_to_one_evaluate_per_budget():
     from hbkit.managers.split import MANAGERS
 
     greedy = MANAGERS["greedy"](gym.make("hbkit/Split-v0", scenario="classroom"))
-    reports = evaluate_budgets(greedy, "hbkit/Split-v0", ["default"], scenario="classroom", episodes=4, seed=2)
+    reports = evaluate_budgets(
+        greedy, "hbkit/Split-v0", ["default"], scenario="classroom", episodes=4, seed=2
+    )
     assert reports == [evaluate(greedy, "hbkit/Split-v0", scenario="classroom", episodes=4, seed=2)]
     with pytest.raises(ConfigError, match="budgets is empty"):
         evaluate_budgets(greedy, "hbkit/Split-v0", [], scenario="classroom")

@@ -229,7 +229,8 @@ def add_to_grid(grid: dict[str, Any], agents: dict[str, Any], progress: bool = F
     Each (agent, memory) is one :func:`hbkit.evaluate.evaluate_budgets` run: every expense budget
     plays the same task streams (episode ``i`` is problem seed ``seed + i`` at every point). A
     learned manager is evaluated at every point, including the budgets and memories it was not
-    trained at: that is what the grid is for (its own world is one of the points).
+    trained at: that is what the grid is for (its own world is one of the points). If an
+    evaluation fails, the grid is left as it was (no point gains an agent that others lack).
     """
     from tqdm.auto import tqdm
 
@@ -237,6 +238,7 @@ def add_to_grid(grid: dict[str, Any], agents: dict[str, Any], progress: bool = F
 
     budgets = grid["expense_budgets"]
     runs = [(m, name) for m in grid["memories"] for name in agents]
+    added: dict[tuple[float, int], dict[str, Any]] = {}
     for m, name in tqdm(runs, desc="evaluate", disable=not progress, unit="run"):
         reports = evaluate_budgets(
             agents[name],
@@ -249,7 +251,9 @@ def add_to_grid(grid: dict[str, Any], agents: dict[str, Any], progress: bool = F
             allow_other_world=True,  # moving the budget and memory is the grid's purpose
         )
         for b, report in zip(budgets, reports, strict=True):
-            grid["points"].setdefault((b, m), {})[name] = report
+            added.setdefault((b, m), {})[name] = report
+    for point, reports_at in added.items():
+        grid["points"].setdefault(point, {}).update(reports_at)
     return grid
 
 

@@ -170,3 +170,29 @@ def test_evaluate_budgets_falls_back_to_one_evaluate_per_budget():
     assert reports == [evaluate(greedy, "hbkit/Split-v0", scenario="classroom", episodes=4, seed=2)]
     with pytest.raises(ConfigError, match="budgets is empty"):
         evaluate_budgets(greedy, "hbkit/Split-v0", [], scenario="classroom")
+
+
+def test_a_failed_evaluation_leaves_the_grid_as_it_was():
+    """add_to_grid adds an agent at every point or nowhere: an agent that fails at one memory must
+    not leave a grid whose points silently disagree on which agents they hold."""
+    import copy
+
+    import gymnasium as gym
+
+    from hbkit.grids import add_to_grid, budget_memory_grid
+    from hbkit.managers.team import make_managers
+
+    greedy = make_managers(gym.make("hbkit/Team-v0", scenario="hashiru"))["greedy"]
+    grid = budget_memory_grid({"greedy": greedy}, (0.1, 0.2), (50, 100), episodes=2, seed=1)
+    before = copy.deepcopy(grid)
+
+    def fails_at_large_memory(obs, info):  # the second memory of the grid, after the first worked
+        if info["memory_used"][0] + info["memory_free"][0] >= 100:
+            raise RuntimeError("this manager cannot use 100 units")
+        return greedy(obs, info)
+
+    fails_at_large_memory.batched = True  # type: ignore[attr-defined]
+    fails_at_large_memory.wants_info = True  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError, match="cannot use 100 units"):
+        add_to_grid(grid, {"fragile": fails_at_large_memory})
+    assert grid == before

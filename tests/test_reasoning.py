@@ -229,6 +229,7 @@ BAD_OPTIONS = [
     {"budget": "none"},
     {"budget": 512.0},
     {"budget": True},
+    {"budget": np.array(512)},  # a 0-d array: neither one budget nor a list (as in the other worlds)
     ["budget"],
     {"budgets": 512},
     {"problem_seed": None},

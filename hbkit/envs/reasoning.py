@@ -58,7 +58,11 @@ def _budget_request(value: Any, num: int, budgets: Sequence[int], where: str) ->
     allowed = f"None (natural mode) or one of {tuple(budgets)}"
     if value is None or _is_int(value):
         value = [value] * num
-    elif isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Sequence, np.ndarray)):
+    elif (
+        isinstance(value, (str, bytes, Mapping))
+        or not isinstance(value, (Sequence, np.ndarray))
+        or (isinstance(value, np.ndarray) and value.ndim != 1)
+    ):
         raise OptionError(
             f"{where}: options['budget'] is {value!r}; allowed: {allowed}, or a list "
             "with one such entry per env"

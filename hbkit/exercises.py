@@ -291,13 +291,16 @@ def check_reasoner(
         seed=seed,
         budget=None,
     )
-    tokens, accuracy = _frontier(env, max(200, episodes // 2), seed + 1, scenario)
+    # the frontier on the very problems the learner's reasoner and the base reasoner meet (the same
+    # seed and number of episodes): a comparison on other problems would be decided by their luck
+    tokens, accuracy = _frontier(env, episodes, seed, scenario)
     frontier = lambda t: float(np.interp(t, tokens, accuracy))  # noqa: E731
     mine: dict[Any, dict[str, Any]] = {}
+    agent = fn if getattr(fn, "batched", False) else _RowWise(fn, np.int64)  # the base's problems
     for b in [None, *budgets]:
         try:
             mine[b] = evaluate(
-                fn, "hbkit/Reasoning-v0", scenario=scenario, episodes=episodes, seed=seed, budget=b
+                agent, "hbkit/Reasoning-v0", scenario=scenario, episodes=episodes, seed=seed, budget=b
             )
         except Exception as exc:  # noqa: BLE001
             return CheckResult(
@@ -452,15 +455,18 @@ def check_water_filling(
 
 
 class _RowWise:
-    """A single-observation learner made batched (so it meets the same worlds as the baselines)."""
+    """A single-observation learner made batched (so it meets the same worlds as the baselines).
+
+    :param dtype: of the stacked actions (``float32`` for Split's shares, ``int64`` for choices)
+    """
 
     batched = True
 
-    def __init__(self, fn: Callable[[np.ndarray], Any]):
-        self.fn, self.name = fn, getattr(fn, "__name__", "yours")
+    def __init__(self, fn: Callable[[np.ndarray], Any], dtype: Any = np.float32):
+        self.fn, self.name, self.dtype = fn, getattr(fn, "__name__", "yours"), dtype
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        return np.stack([np.asarray(self.fn(o), dtype=np.float32) for o in np.asarray(obs)])
+        return np.stack([np.asarray(self.fn(o), dtype=self.dtype) for o in np.asarray(obs)])
 
 
 def check_learner(
@@ -628,19 +634,22 @@ def check_team_manager(
     """
     import gymnasium as gym
 
-    from hbkit.evaluate import evaluate
+    from hbkit.evaluate import evaluate_budgets
     from hbkit.managers import available
 
     env_id = "hbkit/Team-v0"
     sc = _hidden_team_scenario(scenario, skill_noise)
     env = gym.make(env_id, scenario=sc)
-    ev = dict(scenario=sc, episodes=episodes, seed=seed)
-    base = {
-        n: evaluate(available(env_id)[n](env), env_id, **ev) for n in ("local-only", "cloud-only", "greedy")
-    }
+
+    def evaluate(agent: Any) -> dict[str, Any]:
+        # on problem seeds: a batched manager and one taking one observation at a time (on the
+        # single env) meet the same streams
+        return evaluate_budgets(agent, env_id, [None], scenario=sc, episodes=episodes, seed=seed)[0]
+
+    base = {n: evaluate(available(env_id)[n](env)) for n in ("local-only", "cloud-only", "greedy")}
     try:
         manager = factory(env)
-        mine = evaluate(manager, env_id, **ev)
+        mine = evaluate(manager)
     except Exception as exc:  # noqa: BLE001
         return CheckResult(False, f"evaluating your manager raised {type(exc).__name__}: {exc}")
     details = {"yours": mine, **base}

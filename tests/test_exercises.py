@@ -44,6 +44,9 @@ def test_reasoner_checker():
     assert not one_line.passed and "budget" in one_line.message, one_line.message
     assert isinstance(good.details["yours"]["accuracy"], float)
     assert np.isfinite(good.details["base"]["mean_tokens"])
+    # the learner's one-observation reasoner meets the base reasoner's problems, not other ones
+    counts = [{k: v["count"] for k, v in good.details[w]["by_level"].items()} for w in ("yours", "base")]
+    assert counts[0] == counts[1]
 
 
 def test_cost_benefit_checker():
@@ -97,6 +100,25 @@ def test_team_manager_checker():
     # the one-line trick, the bundled greedy manager, is only a tie
     greedy = check_team_manager(lambda env: Router(env, "greedy"), episodes=40)
     assert not greedy.passed and "tie with greedy" in greedy.message
+
+
+def test_team_manager_checker_runs_one_observation_managers_on_the_same_streams():
+    """A manager written for one observation at a time runs on the single env: it must still meet
+    the baselines' streams, or greedy itself "beats greedy" by the luck of other streams."""
+    from hbkit.managers.team import Router
+
+    def one_at_a_time(env):
+        greedy = Router(env, "greedy")
+
+        def manager(obs, info):
+            return greedy(obs, info)
+
+        manager.wants_info = True
+        return manager
+
+    result = check_team_manager(one_at_a_time)
+    assert not result.passed and "tie with greedy" in result.message, result.message
+    assert result.details["yours"]["reward"] == result.details["greedy"]["reward"]
 
 
 class _FakeModel:

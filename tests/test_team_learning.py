@@ -92,6 +92,8 @@ def test_a_learned_router_checks_its_parameters_and_reads_the_first_file_format(
         train_hbpo_router("hashiru", iterations=1, base="bayes", params=("ucb",), progress=False)
     with pytest.raises(ConfigError, match="allowed"):
         train_hbpo_router("hashiru", iterations=1, base="nobody", progress=False)
+    with pytest.raises(ConfigError, match="strictly increasing"):  # before any training
+        train_hbpo_router("hashiru", iterations=1, budgets=(0.3, 0.1), progress=False)
     env = gym.make(ENV)
     old = {"budgets": [0.1, 0.2], "log_cost_weight": [1.0, 2.0], "ucb": [0.5, 0.3], "base": "feedback"}
     r = LearnedRouter.from_dict(env, old)
@@ -104,6 +106,17 @@ def test_a_learned_router_checks_its_parameters_and_reads_the_first_file_format(
     data["router"]["theta"]["cost_weight"] = [1.0]  # one value for two budgets
     path.write_text(json.dumps(data))
     with pytest.raises(PolicyFileError, match="one length"):
+        load_router(path)
+    # parameters are interpolated between budgets: budgets out of order (or none) would give
+    # another budget's parameters without a word
+    with pytest.raises(ConfigError, match=r"budgets \[0.2, 0.1\].*increasing"):
+        LearnedRouter(env, [0.2, 0.1], {"cost_weight": [1.0, 2.0], "ucb": [0.5, 0.3]})
+    with pytest.raises(ConfigError, match="budgets"):
+        LearnedRouter(env, [], {"cost_weight": [], "ucb": []})
+    data["router"]["theta"]["cost_weight"] = [1.0, 2.0]
+    data["router"]["budgets"] = [0.2, 0.1]  # an edited file
+    path.write_text(json.dumps(data))
+    with pytest.raises(PolicyFileError, match="increasing"):
         load_router(path)
 
 

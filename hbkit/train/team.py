@@ -407,12 +407,27 @@ class LearnedRouter:
     def __init__(
         self, env: Any, budgets, theta: dict[str, Any], name: str = "HBPO-router", base: str = "feedback"
     ):
+        from hbkit.errors import ConfigError
+
         self.names = _check_params(base, list(theta))
+        b = np.asarray(budgets, np.float64)
+        if b.ndim != 1 or not len(b) or not np.isfinite(b).all() or (np.diff(b) <= 0).any():
+            raise ConfigError(
+                f"LearnedRouter: budgets {np.asarray(budgets).tolist()} are not allowed; allowed: "
+                "one or more finite budgets (dollars), strictly increasing"
+            )
+        values = {k: np.asarray(v, np.float64) for k, v in theta.items()}
+        if any(v.shape != b.shape or not np.isfinite(v).all() for v in values.values()):
+            raise ConfigError(
+                "LearnedRouter: every learned parameter must hold one finite value per budget "
+                f"(budgets and parameters of one length, {len(b)}); got "
+                f"{ {k: np.asarray(v).tolist() for k, v in theta.items()} }"
+            )
         self.router = _base_router(env, name, base)
         self.base = base
         self.world = self.router.world
-        self.budgets = np.asarray(budgets, np.float64)
-        self.theta = {k: np.asarray(v, np.float64) for k, v in theta.items()}
+        self.budgets = b
+        self.theta = values
         self.name = name
 
     def params_at(self, budget: Any) -> dict[str, np.ndarray]:
@@ -497,9 +512,6 @@ def load_router(path: str | os.PathLike[str]) -> LearnedRouter:
             raise ValueError(f"format is not {ROUTER_FORMAT!r}")
         scenario = Scenario.from_dict(data["scenario"], source=f"{path} (saved scenario)")
         router = LearnedRouter.from_dict(TeamEnv(scenario=scenario), data["router"])
-        arrays = [router.budgets, *router.theta.values()]
-        if any(a.ndim != 1 or len(a) != len(arrays[0]) or not np.isfinite(a).all() for a in arrays):
-            raise ValueError("budgets and every learned parameter must be finite lists of one length")
     except (OSError, KeyError, TypeError, ValueError) as err:
         raise PolicyFileError(f"{path}: cannot load a learned Team manager ({err})") from None
     router.history = data.get("history", [])
@@ -560,9 +572,14 @@ def train_hbpo_router(
     sc = load_scenario(scenario, ENV_ID)
     budgets = tuple(float(b) for b in (budgets if budgets is not None else sc.data["world"]["budgets"]))
     B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
-    if n < B:
-        from hbkit.errors import ConfigError
+    from hbkit.errors import ConfigError
 
+    if not B or any(b2 <= b1 for b1, b2 in zip(budgets, budgets[1:], strict=False)):
+        raise ConfigError(  # the learned parameters are interpolated between these budgets
+            f"train_hbpo_router: budgets {list(budgets)} are not allowed; allowed: one or more "
+            "expense budgets (dollars), strictly increasing"
+        )
+    if n < B:
         raise ConfigError(
             f"train_hbpo_router: rollouts_per_problem={n} is smaller than the number of budgets ({B}); "
             f"allowed: rollouts_per_problem >= {B} (one subgroup per budget)"

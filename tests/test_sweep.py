@@ -213,6 +213,23 @@ def test_rerun_skips_done_jobs_and_repairs_a_torn_last_line(tmp_path):
     assert rows[:2] == first  # done rows were read back, not run again
 
 
+def test_rows_of_a_scenario_file_edited_since_are_run_again(tmp_path):
+    """The results file is keyed by job, and a job names its scenario: after the file is edited, the
+    rows computed on the old world must not be served as results of the new one."""
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text((ROOT / "environments" / "classroom.toml").read_text())
+    job = Job("hbkit/Split-v0", str(scenario), "manager:greedy", {}, 3, evaluation={"episodes": 4})
+    path = tmp_path / "r.jsonl"
+    [old] = run_sweep([job], path, workers=1, progress=False)
+    scenario.write_text(scenario.read_text().replace("budget = 12.0", "budget = 6.0", 1))
+    with pytest.warns(UserWarning, match="1 row.*edited"):
+        [new] = run_sweep([job], path, workers=1, progress=False)
+    assert new["report"]["world_hash"] != old["report"]["world_hash"]
+    assert new["report"] == run_job(job)["report"]
+    [again] = run_sweep([job], path, workers=1, progress=False)  # now up to date: read back
+    assert comparable(again) == comparable(new)
+
+
 def _wait_for_rows(path: Path, n: int, proc: subprocess.Popen, timeout: float = 240) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

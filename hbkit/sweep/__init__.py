@@ -34,8 +34,10 @@ Rows are appended to a JSONL file, one JSON object per line, keyed by :meth:`Job
 the job's canonical JSON: sorted keys, no spaces). Each row is written with one ``write`` call and
 flushed to disk (``fsync``) before the next job's row, by the one process that owns the file.
 Rerunning a sweep skips every job whose key is in the file, so a sweep that was stopped (Ctrl-C,
-a killed process, a lost node) resumes where it stopped; a line torn by a crash mid-write can only
-be the last one, and is cut off before anything is appended (:class:`ResultStore`). A job that
+a killed process, a lost node) resumes where it stopped (a row computed on a scenario file edited
+since, seen by its ``scenario_hash``, is run again, with a warning); a line torn by a crash
+mid-write can only be the last one, and is cut off before anything is appended
+(:class:`ResultStore`). A job that
 raises is recorded with ``status = "error"`` and its error (type, message, traceback) and does not
 stop the sweep; ``retry_errors=True`` runs such jobs again.
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from hbkit.errors import ConfigError
-from hbkit.sweep.jobs import Job, _error_row, run_job
+from hbkit.sweep.jobs import Job, _error_row, run_job, scenario_hash
 from hbkit.sweep.spec import SweepSpec
 from hbkit.sweep.store import ResultStore
 
@@ -168,6 +169,19 @@ def run_sweep(
     if store is not None:
         store.read(repair=True)  # cut a line torn by a crash before appending after it
     results = dict(store.done(retry_errors)) if store is not None else {}
+    stale = [
+        key
+        for key, job in unique.items()
+        if key in results and results[key].get("scenario_hash") not in (None, scenario_hash(job))
+    ]
+    if stale:
+        warnings.warn(
+            f"{path}: {len(stale)} row(s) were computed on a scenario file edited since; "
+            "running those jobs again",
+            stacklevel=2,
+        )
+        for key in stale:
+            del results[key]
     todo = [job for key, job in unique.items() if key not in results]
     bar = tqdm(
         total=len(unique), initial=len(unique) - len(todo), desc="sweep", unit="job", disable=not progress

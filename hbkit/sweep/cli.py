@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hbkit.sweep.backends import run_sweep
+from hbkit.sweep.jobs import scenario_hash
 from hbkit.sweep.spec import load_spec
 from hbkit.sweep.stats import format_table, summarize
 from hbkit.sweep.store import ResultStore
@@ -45,7 +46,13 @@ def cli_main(args: Any) -> int:
     path = args.out or Path("runs") / "sweeps" / f"{spec.name}.jsonl"
     jobs = spec.jobs()
     if args.dry_run:
-        done = ResultStore(path).done(args.retry_errors)
+        stored = ResultStore(path).done(args.retry_errors)
+        done = {  # a row computed on a scenario file edited since is run again
+            key
+            for key, row in stored.items()
+            if row.get("scenario_hash") is None
+            or any(row["scenario_hash"] == scenario_hash(j) for j in jobs if j.key == key)
+        }
         for job in jobs:
             print(f"{job.key}  {'done' if job.key in done else 'todo'}  {job.name}  seed={job.seed}")
         print(f"{sum(j.key in done for j in jobs)} of {len(jobs)} jobs done in {path}")

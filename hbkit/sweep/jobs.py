@@ -32,6 +32,7 @@ __all__ = [
     "agent_settings",
     "hbpo_trainer",
     "run_job",
+    "scenario_hash",
     "comparable",
     "versions",
     "UNSTABLE_FIELDS",
@@ -267,12 +268,28 @@ def _budget(value: Any) -> Any:
     return value
 
 
+def _scenario(job: Job) -> Any:
+    """The job's scenario, as its file reads now, with the job's overrides."""
+    scenario = load_scenario(job.scenario or DEFAULT_SCENARIOS[job.env_id], job.env_id)
+    return scenario.with_overrides(dict(job.overrides))
+
+
+def scenario_hash(job: Job) -> str | None:
+    """The :attr:`~hbkit.scenarios.Scenario.world_hash` of the job's scenario as its file reads now
+    (``None`` if it does not load): a row computed on another one is out of date."""
+    try:
+        return str(_scenario(job).world_hash)
+    except Exception:  # noqa: BLE001 - the job itself will record why
+        return None
+
+
 def run_job(job: Job | Mapping[str, Any]) -> dict[str, Any]:
     """Run one job and return its result row (never raises for a failure of the job itself).
 
     The row is a JSON-serialisable dict:
 
     * ``key``, ``job`` (:meth:`Job.to_dict`), ``status`` (``"ok"`` or ``"error"``);
+    * ``scenario_hash``: :func:`scenario_hash` when the job ran (its scenario file may change later);
     * ``report``: the :func:`hbkit.evaluate.evaluate` report (``None`` on error);
     * ``history``: first and last row of the training history, iterations, env steps (or ``None``);
     * ``error``: ``{"type", "message", "traceback"}`` (``None`` when ok);
@@ -300,8 +317,8 @@ def run_job(job: Job | Mapping[str, Any]) -> dict[str, Any]:
                 sys.modules["torch"].set_num_threads(1)
             from hbkit.evaluate import evaluate
 
-            scenario = load_scenario(job.scenario or DEFAULT_SCENARIOS[job.env_id], job.env_id)
-            scenario = scenario.with_overrides(dict(job.overrides))
+            scenario = _scenario(job)
+            row["scenario_hash"] = scenario.world_hash
             agent, history, trainer = _build_agent(job, scenario)
             t_train = time.perf_counter() - t0
             ev = dict(job.evaluation)

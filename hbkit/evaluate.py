@@ -277,9 +277,17 @@ def evaluate_budgets(
     :return: the reports, in the order of ``budgets`` (each as :func:`evaluate` writes it)
     """
     check_env_id(env_id)
+    if isinstance(budgets, (str, bytes)) or not np.iterable(budgets):
+        raise ConfigError(f"evaluate_budgets: budgets is {budgets!r}; allowed: a list of budgets")
     budgets = list(budgets)
     if not budgets:
         raise ConfigError("evaluate_budgets: budgets is empty; allowed: one budget or more")
+    nested = [b for b in budgets if not isinstance(b, (str, bytes)) and np.ndim(b)]
+    if nested:
+        raise ConfigError(
+            f"evaluate_budgets: budgets holds {nested[0]!r}, not one budget; allowed: a list of "
+            "budgets, each one number (or None)"
+        )
     episodes = whole_number(episodes, "episodes", 1)
     seed = whole_number(seed, "seed", 0)
     agent_kind(agent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
@@ -170,6 +171,20 @@ def test_evaluate_budgets_falls_back_to_one_evaluate_per_budget():
     assert reports == [evaluate(greedy, "hbkit/Split-v0", scenario="classroom", episodes=4, seed=2)]
     with pytest.raises(ConfigError, match="budgets is empty"):
         evaluate_budgets(greedy, "hbkit/Split-v0", [], scenario="classroom")
+
+
+@pytest.mark.parametrize("budgets", [[[0.1, 0.2]], [np.array([0.1, 0.2])], 0.1, "0.1"], ids=repr)
+def test_evaluate_budgets_refuses_what_is_not_a_list_of_budgets(budgets):
+    """A nested list used to run every row at its first budget under the label of the whole list."""
+    import gymnasium as gym
+
+    from hbkit.errors import ConfigError
+    from hbkit.evaluate import evaluate_budgets
+    from hbkit.managers.team import make_managers
+
+    greedy = make_managers(gym.make("hbkit/Team-v0", scenario="hashiru"))["greedy"]
+    with pytest.raises(ConfigError, match="budgets.*allowed"):
+        evaluate_budgets(greedy, "hbkit/Team-v0", budgets, episodes=2)
 
 
 def test_a_failed_evaluation_leaves_the_grid_as_it_was():

@@ -605,14 +605,13 @@ def check_cost_benefit(fn: Callable[[float, float, int, float, float], float]) -
 
 
 def _hidden_team_scenario(scenario: str, skill_noise: float) -> Any:
-    """``scenario`` with each stream's hidden skill deviations widened (feedback matters more)."""
+    """``scenario`` with each stream's hidden skill deviations widened (feedback matters more).
+
+    :raises ScenarioError: for a ``skill_noise`` out of the field's range (never silently ignored)
+    """
     from hbkit.scenarios import load_scenario
 
-    sc = load_scenario(scenario)
-    try:
-        return sc.with_overrides({"world.skill_noise": skill_noise})
-    except Exception:  # noqa: BLE001 - a world without this knob: check on the scenario itself
-        return sc
+    return load_scenario(scenario, "hbkit/Team-v0").with_overrides({"world.skill_noise": skill_noise})
 
 
 def check_team_manager(

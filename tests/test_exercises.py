@@ -102,6 +102,15 @@ def test_team_manager_checker():
     assert not greedy.passed and "tie with greedy" in greedy.message
 
 
+def test_team_manager_checker_refuses_a_skill_noise_out_of_range():
+    """An out-of-range skill_noise used to be swallowed: the check ran on the scenario's own noise
+    while its message spoke of widened hidden skills."""
+    from hbkit.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="skill_noise.*allowed"):
+        check_team_manager(solutions.team_manager, episodes=2, skill_noise=100.0)
+
+
 def test_team_manager_checker_runs_one_observation_managers_on_the_same_streams():
     """A manager written for one observation at a time runs on the single env: it must still meet
     the baselines' streams, or greedy itself "beats greedy" by the luck of other streams."""

@@ -203,8 +203,11 @@ def evaluate(
     :param scenario: scenario name, path or :class:`~hbkit.scenarios.Scenario` (default: the one
         a saved policy carries, else the env's default)
     :param episodes: number of episodes (problems, task streams, ...)
-    :param seed: seeds the episodes (the same seed gives the same problems for every agent) and
-        the sampling of stochastic policies
+    :param seed: seeds the episodes (the same seed gives the same problems for every agent run
+        the same way: batched agents share the VectorEnv's episodes, and agents run one episode
+        at a time on the single Env share its episodes, but the two sets differ; wrap a
+        one-observation function in a batched agent to compare it with batched ones) and the
+        sampling of stochastic policies
     :param budget: the budget passed to every reset as ``options={"budget": budget}``; ``None`` is
         natural mode (Reasoning); ``"default"`` passes nothing (the scenario decides)
     :param deterministic: take the most likely action (default: False for hbkit policies, which

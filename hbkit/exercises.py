@@ -766,7 +766,7 @@ def check_sb3_agent(
     return CheckResult(
         True,
         f"the same action as the model on all {steps} observations: your function is a "
-        "faithful wrapper (evaluate(make_agent(model), ...) scores what the model scores)",
+        "faithful wrapper (it acts as the model acts)",
         details,
     )
 

@@ -36,6 +36,11 @@ def test_team_grid_moves_with_its_settings(small_team_grid, tmp_path):
     assert load_grid(path)["kind"] == "team"
     with pytest.raises(KeyError, match="no grid point"):
         grid_point(g, fee=0.3, memory=100, expense=0.2)
+    # a missing axis used to pick the first point that matched the others, whatever its budget
+    with pytest.raises(KeyError, match="expense"):
+        grid_point(g, fee=0.0, memory=100)
+    with pytest.raises(KeyError, match="budget"):
+        grid_point(g, fee=0.0, memory=100, budget=0.2)
 
 
 def test_team_grid_widget(small_team_grid, tmp_path):

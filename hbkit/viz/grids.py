@@ -23,7 +23,15 @@ _LABELS = {
 
 
 def grid_point(grid: Mapping[str, Any], **where: Any) -> dict[str, Any]:
-    """The point of ``grid`` whose axes equal ``where`` (floats compared to 1e-9)."""
+    """The point of ``grid`` whose axes equal ``where`` (floats compared to 1e-9).
+
+    :raises KeyError: unless ``where`` names every axis of the grid and nothing else, or if no
+        point matches
+    """
+    if set(where) != set(grid["axes"]):
+        raise KeyError(
+            f"grid_point: got the axes {sorted(where)}; allowed: exactly the grid's axes {list(grid['axes'])}"
+        )
     for point in grid["points"]:
         if all(abs(point[k] - v) < 1e-9 if isinstance(v, float) else point[k] == v for k, v in where.items()):
             return point

@@ -117,6 +117,23 @@ def test_t_quantile_matches_the_tables(p, df, expected):
     assert t_quantile(p, df) == pytest.approx(expected, abs=1e-4)
 
 
+def test_summary_refuses_a_metric_that_no_row_has():
+    """A misspelled metric used to show as "-" (what a group without results shows), silently."""
+    from hbkit.errors import ConfigError
+
+    rows = [
+        {"job": {"name": n, "seed": s}, "status": "ok", "report": {"accuracy": a, "by_level": {}}}
+        for n, s, a in (("a", 1, 0.5), ("a", 2, 0.7), ("b", 1, 0.6))
+    ]
+    assert summarize(rows, ["name"], ["accuracy"])[0]["accuracy"]["mean"] == pytest.approx(0.6)
+    with pytest.raises(ConfigError, match=r"'acuracy'.*allowed.*accuracy"):
+        summarize(rows, ["name"], ["accuracy", "acuracy"])
+    rows[2]["report"]["by_level"] = {"5": {"accuracy": 1.0}}  # in some rows only: fine
+    assert summarize(rows, ["name"], ["by_level.5.accuracy"])[1]["by_level.5.accuracy"]["n"] == 1
+    assert summarize(rows, ["name"], ["by_level.9.accuracy"])[0]["by_level.9.accuracy"]["n"] == 0
+    assert summarize([{**r, "status": "error", "report": None} for r in rows], ["name"], ["acuracy"])
+
+
 def test_interval_needs_two_values():
     one = mean_interval([4.0])
     assert one["mean"] == 4.0 and math.isnan(one["half_width"])

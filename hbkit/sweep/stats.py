@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from hbkit.errors import ConfigError
 from hbkit.sweep.jobs import _plain, canonical_json
 
 __all__ = ["t_cdf", "t_quantile", "mean_interval", "row_value", "summarize", "format_table"]
@@ -103,6 +104,10 @@ def _lookup(data: Any, path: str) -> Any:
     return data
 
 
+#: The names :func:`row_value` reads from the job rather than from the report.
+_JOB_FIELDS = ("name", "agent", "env_id", "scenario", "seed", "settings", "overrides", "eval")
+
+
 def row_value(row: Mapping[str, Any], name: str) -> Any:
     """A job field or a metric of a row, by name.
 
@@ -139,12 +144,23 @@ def summarize(
     :param confidence: interval level
     :return: one dict per group, in order of first appearance: the ``by`` values, ``n`` (ok rows),
         ``failed`` and, per metric, :func:`mean_interval`'s dict under the metric's name
+    :raises ConfigError: for a metric whose first name is in no successful row (a misspelling)
     """
     groups: dict[str, dict[str, Any]] = {}
+    rows = list(rows)
     for row in rows:
         values = {b: row_value(row, b) for b in by}
         g = groups.setdefault(canonical_json(_plain(values)), {"group": values, "rows": []})
         g["rows"].append(row)
+    ok_rows = [r for r in rows if r.get("status") == "ok"]
+    fields = sorted({k for r in ok_rows for k in (r.get("report") or {})})
+    for m in metrics:  # a name no result has is a mistake, not a group without results
+        head = m.split(".")[0]
+        if ok_rows and head not in (*fields, *_JOB_FIELDS, "history", "timing"):
+            raise ConfigError(
+                f"summarize: metric {m!r} is in no result row; allowed: a report field "
+                f"({', '.join(fields)}; dotted paths reach nested ones), history.last.X, timing.X"
+            )
     out = []
     for g in groups.values():
         ok = [r for r in g["rows"] if r.get("status") == "ok"]

@@ -125,13 +125,15 @@ def test_summary_refuses_a_metric_that_no_row_has():
         {"job": {"name": n, "seed": s}, "status": "ok", "report": {"accuracy": a, "by_level": {}}}
         for n, s, a in (("a", 1, 0.5), ("a", 2, 0.7), ("b", 1, 0.6))
     ]
-    assert summarize(rows, ["name"], ["accuracy"])[0]["accuracy"]["mean"] == pytest.approx(0.6)
+    assert summarize(rows, ["name"], ["accuracy"], strict=True)[0]["accuracy"]["mean"] == pytest.approx(0.6)
     with pytest.raises(ConfigError, match=r"'acuracy'.*allowed.*accuracy"):
-        summarize(rows, ["name"], ["accuracy", "acuracy"])
+        summarize(rows, ["name"], ["accuracy", "acuracy"], strict=True)
+    assert summarize(rows, ["name"], ["acuracy"])[0]["acuracy"]["n"] == 0  # not strict: "-"
     rows[2]["report"]["by_level"] = {"5": {"accuracy": 1.0}}  # in some rows only: fine
-    assert summarize(rows, ["name"], ["by_level.5.accuracy"])[1]["by_level.5.accuracy"]["n"] == 1
-    assert summarize(rows, ["name"], ["by_level.9.accuracy"])[0]["by_level.9.accuracy"]["n"] == 0
-    assert summarize([{**r, "status": "error", "report": None} for r in rows], ["name"], ["acuracy"])
+    assert summarize(rows, ["name"], ["by_level.5.accuracy"], strict=True)[1]["by_level.5.accuracy"]["n"] == 1
+    assert summarize(rows, ["name"], ["by_level.9.accuracy"], strict=True)[0]["by_level.9.accuracy"]["n"] == 0
+    failed = [{**r, "status": "error", "report": None} for r in rows]
+    assert summarize(failed, ["name"], ["acuracy"], strict=True)  # nothing to check against
 
 
 def test_interval_needs_two_values():
@@ -508,6 +510,11 @@ def test_cli_runs_a_spec_and_prints_the_table(tmp_scenario, tmp_path, capsys):
     bad = tmp_scenario(GOOD.replace("seeds = 3", "seeds = -1"), "bad.toml")
     assert main(["sweep", str(bad)]) == 2
     assert "sweep.seeds" in capsys.readouterr().err
+    # a misspelled metric is an error (the table would show "-"), and the results are kept
+    typo = tmp_scenario(GOOD.replace('"by_level.5.accuracy"', '"acuracy"'), "good.toml")
+    assert main(["sweep", str(typo), "--quick", "--out", str(out), "--workers", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "'acuracy'" in err and "kept" in err
 
 
 def test_summary_figure_has_the_intervals_as_error_bars():

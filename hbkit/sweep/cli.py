@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hbkit.errors import ConfigError
 from hbkit.sweep.backends import run_sweep
 from hbkit.sweep.jobs import scenario_hash
 from hbkit.sweep.spec import load_spec
@@ -77,7 +78,13 @@ def cli_main(args: Any) -> int:
     except (ImportError, RuntimeError) as exc:  # no ray, Ray unreachable, a worker process died
         print(f"hbkit sweep: error: {exc}", file=sys.stderr)
         return 2
-    summary = summarize(rows, spec.by, spec.metrics)
+    try:
+        summary = summarize(rows, spec.by, spec.metrics, strict=True)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"{args.spec}: [sweep] metrics: {exc} (the results are kept in {path}: fix the spec and "
+            "run it again, the finished jobs are read back)"
+        ) from None
     print(
         f"\n{spec.title or spec.name}: {len(spec.seeds)} seeds per row, 95 % Student-t intervals; "
         f"results in {path}\n"

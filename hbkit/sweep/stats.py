@@ -130,11 +130,29 @@ def row_value(row: Mapping[str, Any], name: str) -> Any:
     return _lookup(row.get("report") or {}, name)
 
 
+def check_metrics(rows: Iterable[Mapping[str, Any]], metrics: Sequence[str]) -> None:
+    """Refuse a metric whose first name is in no successful row's report (a misspelling, which a
+    table would show as ``-``, like a group without results). Nothing is checked without
+    successful rows.
+
+    :raises ConfigError: naming the metric and the report fields there are
+    """
+    ok_rows = [r for r in rows if r.get("status") == "ok"]
+    fields = sorted({k for r in ok_rows for k in (r.get("report") or {})})
+    for m in metrics:
+        if ok_rows and m.split(".")[0] not in (*fields, *_JOB_FIELDS, "history", "timing"):
+            raise ConfigError(
+                f"metric {m!r} is in no result row; allowed: a report field ({', '.join(fields)}; "
+                "dotted paths reach nested ones), a job field, history.last.X or timing.X"
+            )
+
+
 def summarize(
     rows: Iterable[Mapping[str, Any]],
     by: Sequence[str] = ("name",),
     metrics: Sequence[str] = ("accuracy",),
     confidence: float = 0.95,
+    strict: bool = False,
 ) -> list[dict[str, Any]]:
     """Mean and Student-t interval of each metric per group of rows.
 
@@ -144,23 +162,17 @@ def summarize(
     :param confidence: interval level
     :return: one dict per group, in order of first appearance: the ``by`` values, ``n`` (ok rows),
         ``failed`` and, per metric, :func:`mean_interval`'s dict under the metric's name
-    :raises ConfigError: for a metric whose first name is in no successful row (a misspelling)
+    :param strict: first :func:`check_metrics` (what ``hbkit sweep`` does)
+    :raises ConfigError: with ``strict``, for a metric whose first name is in no successful row
     """
     groups: dict[str, dict[str, Any]] = {}
     rows = list(rows)
+    if strict:
+        check_metrics(rows, metrics)
     for row in rows:
         values = {b: row_value(row, b) for b in by}
         g = groups.setdefault(canonical_json(_plain(values)), {"group": values, "rows": []})
         g["rows"].append(row)
-    ok_rows = [r for r in rows if r.get("status") == "ok"]
-    fields = sorted({k for r in ok_rows for k in (r.get("report") or {})})
-    for m in metrics:  # a name no result has is a mistake, not a group without results
-        head = m.split(".")[0]
-        if ok_rows and head not in (*fields, *_JOB_FIELDS, "history", "timing"):
-            raise ConfigError(
-                f"summarize: metric {m!r} is in no result row; allowed: a report field "
-                f"({', '.join(fields)}; dotted paths reach nested ones), history.last.X, timing.X"
-            )
     out = []
     for g in groups.values():
         ok = [r for r in g["rows"] if r.get("status") == "ok"]

@@ -217,7 +217,8 @@ def evaluate(
         on (by default that raises :class:`~hbkit.errors.WorldMismatchError`)
     :param env_kwargs: passed to the env (e.g. ``reward="cosine"``)
     :return: a JSON-serialisable dict (see the env's ``summarize_episodes``)
-    :raises ConfigError: for an unknown env id or a bad ``episodes``/``seed``
+    :raises ConfigError: for an unknown env id, a bad ``episodes``/``seed``, or ``deterministic``
+        given for a manager
     :raises WorldMismatchError: see ``allow_other_world``
     """
     check_env_id(env_id)
@@ -225,7 +226,11 @@ def evaluate(
         agent = load_policy(agent)
     episodes = whole_number(episodes, "episodes", 1)
     seed = whole_number(seed, "seed", 0)
-    agent_kind(agent)  # a clear TypeError before any env is built
+    if agent_kind(agent) == "manager" and deterministic is not None:  # a TypeError before any env
+        raise ConfigError(
+            f"evaluate: deterministic={deterministic!r} for manager {agent_name(agent)!r}, which "
+            "decides for itself; allowed: None (deterministic applies to hbkit policies and SB3 models)"
+        )
     kwargs, resolved = _spec_kwargs(env_id, agent, scenario, env_kwargs, allow_other_world)
     rng = np.random.default_rng([seed, 0xE7A1])
     act, batched = _actor(agent, deterministic, rng)

@@ -91,6 +91,10 @@ def test_bad_arguments():
         evaluate(lambda o: 0, ENV, episodes=0)
     with pytest.raises(TypeError, match="cannot evaluate"):
         evaluate(42, ENV, episodes=1)
+    # a manager decides for itself: deterministic=True used to be ignored without a word
+    random = available("hbkit/Team-v0")["random"](gym.make("hbkit/Team-v0"))
+    with pytest.raises(ValueError, match="deterministic.*allowed"):
+        evaluate(random, "hbkit/Team-v0", episodes=1, deterministic=True)
 
 
 def test_demo_fast(tmp_path, capsys):

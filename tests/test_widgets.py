@@ -44,3 +44,24 @@ def test_control_values_spread_over_the_range() -> None:
     assert control_values(w.SelectionSlider(options=["a", "b", "c"], value="b")) == ["a", "c"]
     log = control_values(w.FloatLogSlider(value=1e-3, base=10, min=-4, max=-2), n=2)
     assert log[0] == pytest.approx(1e-4) and log[-1] == pytest.approx(1e-2)
+
+
+def test_a_failed_redraw_is_shown_beside_the_figure() -> None:
+    """In a kernel, an exception raised by a control's observer only reaches the log: the figure
+    would stay at the old value while the control shows the new one. The failure is shown."""
+    import ipywidgets as w
+
+    def build(n: int) -> go.Figure:
+        if n == 3:
+            raise KeyError("no grid point at n=3")
+        return go.Figure(go.Scatter(y=[n]))
+
+    slider = w.IntSlider(value=1, min=0, max=5)
+    live = LiveFigure(build, {"n": slider}, widget_factory=go.Figure)
+    assert live.error in live.widget.children and live.error.value == ""
+    with pytest.raises(KeyError):
+        slider.value = 3
+    assert "could not redraw" in live.error.value and "no grid point at n=3" in live.error.value
+    assert "n = 3" in live.error.value
+    slider.value = 2
+    assert live.error.value == "" and live.figure.data[0].y == (2,)

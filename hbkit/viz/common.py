@@ -468,7 +468,9 @@ class LiveFigure:
     :param widget_factory: how to make the live figure (default ``go.FigureWidget``); tests pass
         ``go.Figure`` to run without a front end
 
-    ``latencies_ms`` records how long each redraw took (used by the slider benchmark).
+    ``latencies_ms`` records how long each redraw took (used by the slider benchmark). A redraw
+    that fails is shown in :attr:`error`, under the figure (in a kernel, an exception raised when a
+    control moves only reaches the log, and the figure would silently stay as it was).
     """
 
     def __init__(
@@ -486,7 +488,10 @@ class LiveFigure:
         self.latencies_ms: list[float] = []
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), as_widget(self.figure)])
+        self.error = widgets.HTML()
+        self.widget = widgets.VBox(
+            [widgets.HBox(list(self.controls.values())), as_widget(self.figure), self.error]
+        )
 
     def values(self) -> dict[str, Any]:
         """The current keyword arguments of the builder."""
@@ -499,7 +504,19 @@ class LiveFigure:
         self.latencies_ms.append((time.perf_counter() - t0) * 1e3)
 
     def _on_change(self, change: Any) -> None:
-        self.refresh()
+        try:
+            self.refresh()
+        except Exception as exc:
+            import html
+
+            shown = ", ".join(f"{k} = {c.value}" for k, c in self.controls.items())
+            self.error.value = (
+                f"<span style='color:#b00020'>could not redraw for {html.escape(shown)}: "
+                f"{type(exc).__name__}: {html.escape(str(exc))} (the figure shows the previous "
+                "setting)</span>"
+            )
+            raise
+        self.error.value = ""
 
     def _ipython_display_(self) -> None:
         shown = ", ".join(f"{k} = {c.value}" for k, c in self.controls.items())

@@ -92,6 +92,26 @@ def test_training_panel_runs_and_reruns():
     assert len(made) == 2 and panel.trainers["HBPO"].iteration == 3
 
 
+def test_a_failed_training_is_shown_in_the_panel():
+    """A button's callback that raises only reaches the log (ipywidgets catches it): the status must
+    not keep saying "training" as if the run went on."""
+
+    class Broken:
+        history: list = []
+
+        def learn(self, **kwargs):
+            raise FloatingPointError("non-finite loss")
+
+    panel = TrainingPanel(lambda: {"HBPO": Broken()}, iterations=3, widget_factory=go.Figure)
+    with pytest.raises(FloatingPointError):
+        panel.run()
+    assert "failed" in panel.status.value and "non-finite loss" in panel.status.value
+    assert not panel.button.disabled
+    panel.status.value = ""
+    panel.button.click()  # the same from the button, whose exception ipywidgets keeps to the log
+    assert "non-finite loss" in panel.status.value
+
+
 def test_crowded_labels_are_merged_so_they_cannot_overlap():
     from hbkit.viz.common import merge_crowded_labels
 

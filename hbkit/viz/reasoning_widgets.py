@@ -111,6 +111,14 @@ class TrainingPanel:
             self.status.value = "done (press Train to run again)"
             if static_mode():  # a static page shows the curves where the training ran
                 display_live(None, [self.figure], note="learning curves of this run")
+        except Exception as exc:  # shown here: from the button, ipywidgets keeps it to the log
+            import html
+
+            self.status.value = (
+                f"<span style='color:#b00020'>training failed: {type(exc).__name__}: "
+                f"{html.escape(str(exc))}</span>"
+            )
+            raise
         finally:
             self.button.disabled = False
         return self.trainers

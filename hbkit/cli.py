@@ -753,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (HbkitError, FileNotFoundError, ValueError, ImportError) as exc:
+    except (HbkitError, OSError, ValueError, ImportError) as exc:  # OSError: a path that cannot be used
         _close_progress_bars()
         sys.stdout.flush()
         message = " ".join(str(exc).split()) or type(exc).__name__

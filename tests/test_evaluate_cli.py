@@ -438,3 +438,18 @@ def test_cli_scenarios_schema(capsys):
     assert "expense_budget" in schema["properties"]["world"]["required"]
     code, stdout, _ = _cli(capsys, "scenarios", "--schema")
     assert set(json.loads(stdout)) == {"hbkit/Reasoning-v0", "hbkit/Team-v0", "hbkit/Split-v0"}
+
+
+def test_cli_output_paths_it_cannot_write_are_one_line_errors(tmp_path, capsys):
+    """An --out that is a folder (or sits under a file) is bad input: exit 2 with one line, no
+    traceback, and nothing in the way is touched."""
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    code, _, err = _cli(capsys, "scenarios", "--schema", "--env", "hbkit/Team-v0", "--out", str(folder))
+    assert code == 2 and err.startswith("hbkit: error:") and "Traceback" not in err, err
+    assert str(folder) in err and folder.is_dir() and not any(folder.iterdir())
+    a_file = tmp_path / "report.txt"
+    a_file.write_text("keep me")
+    code, _, err = _cli(capsys, "demo", "--fast", "--out", str(a_file))
+    assert code == 2 and err.startswith("hbkit: error:") and "Traceback" not in err, err
+    assert a_file.read_text() == "keep me"

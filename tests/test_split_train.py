@@ -99,6 +99,11 @@ def test_save_and_load_without_pickle(trained, tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(PolicyFileError):
         load_guess_manager(tmp_path / "bad.npz")
+    # another suffix is kept and .npz added (as Policy.save does): "split.v2" used to write
+    # "split.npz", over whatever file had that name
+    (tmp_path / "other.npz").write_bytes(b"someone else's file")
+    assert trained.save(tmp_path / "other.v2") == tmp_path / "other.v2.npz"
+    assert (tmp_path / "other.npz").read_bytes() == b"someone else's file"
 
 
 @pytest.mark.parametrize(

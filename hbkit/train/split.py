@@ -182,13 +182,14 @@ class GuessManager(SplitManager):
 
     # -- files ---------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``theta`` and the full world it was trained on to ``path`` (``.npz``, no pickle).
+        """Write ``theta`` and the full world it was trained on to ``path`` (``.npz``, no pickle;
+        ``.npz`` is added if missing, as :meth:`hbkit.train.Policy.save` does).
 
         :return: the path written
         """
         path = Path(path)
         if path.suffix != ".npz":
-            path = path.with_suffix(".npz")
+            path = path.with_name(path.name + ".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
         sc = self.world.scenario
         meta = {

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 import hbkit
-from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS
+from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS, NATURAL_MODE
 from hbkit.errors import ConfigError, HbkitError, WorldMismatchError, whole_number
 
 if TYPE_CHECKING:
@@ -54,13 +54,11 @@ class World:
     :param integer: budgets are whole numbers (tokens) rather than real numbers
     :param budgets_kwarg: the env keyword that ``hbkit train --budgets`` sets (``"budget"`` takes
         a single value)
-    :param natural: ``--budget none`` means "no budget" (natural mode)
     """
 
     unit: str
     integer: bool
     budgets_kwarg: str
-    natural: bool
     train_example: str
     evaluate_example: str
 
@@ -70,7 +68,6 @@ WORLDS: dict[str, World] = {
         "tokens",
         True,
         "budgets",
-        True,
         "hbkit train --env hbkit/Reasoning-v0 --reward hbpo --budgets 512,1024,2048,2560",
         "hbkit evaluate runs/hbpo-hbpo-s0.npz --budget none",
     ),
@@ -78,7 +75,6 @@ WORLDS: dict[str, World] = {
         "dollars of expense budget",
         False,
         "budgets",
-        False,
         "hbkit train --env hbkit/Team-v0 --algo maskable-ppo --budgets 0.05,0.1,0.2",
         "hbkit evaluate greedy --env hbkit/Team-v0 --budget 0.1",
     ),
@@ -86,7 +82,6 @@ WORLDS: dict[str, World] = {
         "budget per round",
         False,
         "budget",
-        False,
         "hbkit train --env hbkit/Split-v0 --algo ppo --budgets 2.5 --timesteps 20000",
         "hbkit evaluate ucb --env hbkit/Split-v0 --budget 2.5",
     ),
@@ -146,7 +141,7 @@ def parse_budgets(text: str | None, env_id: str) -> tuple[int | float, ...] | No
         return None
     world = WORLDS[env_id]
     if text.strip().lower() in ("", "none"):
-        if not world.natural:
+        if env_id not in NATURAL_MODE:
             raise ConfigError(
                 f"--budgets none: {env_id} has no natural mode; allowed: comma-separated {world.unit}"
             )
@@ -168,7 +163,7 @@ def parse_budget(text: str, env_id: str) -> Any:
     if t == "default":
         return "default"
     if t in ("none", "natural"):
-        if not world.natural:
+        if env_id not in NATURAL_MODE:
             raise ConfigError(
                 f"--budget {text}: {env_id} has no natural mode; allowed: 'default' "
                 f"or a number of {world.unit}"

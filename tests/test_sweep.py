@@ -136,6 +136,37 @@ def test_summary_refuses_a_metric_that_no_row_has():
     assert summarize(failed, ["name"], ["acuracy"], strict=True)  # nothing to check against
 
 
+def test_natural_mode_is_refused_where_a_world_has_none(tmp_scenario):
+    """budget "none" means natural mode (Reasoning); Team and Split have none, and it used to run
+    silently at the scenario's default budget."""
+    from hbkit.errors import ConfigError
+
+    row = run_job(
+        Job("hbkit/Team-v0", None, "manager:greedy", {}, 1, evaluation={"episodes": 2, "budget": "none"})
+    )
+    assert row["status"] == "error" and row["error"]["type"] == "ConfigError", row["error"]
+    assert "natural mode" in row["error"]["message"] and "allowed" in row["error"]["message"]
+    spec = tmp_scenario(
+        textwrap.dedent("""
+        [sweep]
+        name = "s"
+        env = "hbkit/Split-v0"
+        seeds = 2
+
+        [eval]
+        episodes = 4
+        budget = "none"
+
+        [[run]]
+        name = "greedy"
+        agent = "manager:greedy"
+        """),
+        "split.toml",
+    )
+    with pytest.raises(ConfigError, match="natural mode"):
+        load_spec(spec).jobs()
+
+
 def test_interval_needs_two_values():
     one = mean_interval([4.0])
     assert one["mean"] == 4.0 and math.isnan(one["half_width"])

@@ -21,7 +21,7 @@ import gymnasium as gym
 
 from hbkit.errors import ConfigError
 
-__all__ = ["ENV_IDS", "DEFAULT_SCENARIOS", "register_envs", "check_env_id"]
+__all__ = ["ENV_IDS", "DEFAULT_SCENARIOS", "NATURAL_MODE", "register_envs", "check_env_id"]
 
 #: env id -> (entry point, vector entry point or None, default scenario)
 _SPECS: dict[str, tuple[str, str | None, str]] = {
@@ -36,6 +36,9 @@ _SPECS: dict[str, tuple[str, str | None, str]] = {
 
 ENV_IDS: tuple[str, ...] = tuple(_SPECS)
 DEFAULT_SCENARIOS: dict[str, str] = {k: v[2] for k, v in _SPECS.items()}
+#: The worlds with a natural mode: there ``reset(options={"budget": None})`` means "no budget";
+#: elsewhere ``None`` is the scenario's default budget.
+NATURAL_MODE: frozenset[str] = frozenset({"hbkit/Reasoning-v0"})
 
 
 def register_envs() -> None:

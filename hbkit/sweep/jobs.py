@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.envs import DEFAULT_SCENARIOS
+from hbkit.envs import DEFAULT_SCENARIOS, NATURAL_MODE
 from hbkit.errors import ConfigError
 from hbkit.scenarios import load_scenario
 from hbkit.train.registry import TRAINERS as _REGISTRY
@@ -262,8 +262,17 @@ def versions() -> dict[str, str]:
     }
 
 
-def _budget(value: Any) -> Any:
+def _budget(value: Any, env_id: str) -> Any:
+    """An evaluation budget: ``"none"`` (natural mode) becomes ``None``, in a world that has it.
+
+    :raises ConfigError: for ``"none"`` in a world without natural mode (``None`` there would be
+        the scenario's default budget, not "no budget")
+    """
     if isinstance(value, str) and value.strip().lower() in ("none", "natural"):
+        if env_id not in NATURAL_MODE:
+            raise ConfigError(
+                f"evaluation budget {value!r}: {env_id} has no natural mode; allowed: 'default' or a number"
+            )
         return None
     return value
 
@@ -325,7 +334,7 @@ def run_job(job: Job | Mapping[str, Any]) -> dict[str, Any]:
             env_kwargs = dict(ev.pop("env_kwargs", None) or {})
             ev["seed"] = int(job.seed) if ev.get("seed") is None else int(ev["seed"])
             if "budget" in ev:
-                ev["budget"] = _budget(ev["budget"])
+                ev["budget"] = _budget(ev["budget"], job.env_id)
             report = evaluate(agent, job.env_id, scenario=scenario, **ev, **env_kwargs)
             report["scenario"] = job.scenario or scenario.name
             row["report"] = _plain(report)

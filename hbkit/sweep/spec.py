@@ -18,6 +18,7 @@ from hbkit.errors import ConfigError, ScenarioError
 from hbkit.scenarios import load_scenario
 from hbkit.schema import Choice, Flag, Int, ListOf, Section, Text, fail, problems, scenario_error
 from hbkit.sweep.jobs import Job, agent_names, agent_settings, spawn_seeds
+from hbkit.sweep.jobs import _budget as _budget_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -197,6 +198,7 @@ class SweepSpec:
                     else:
                         {"settings": settings, "overrides": overrides, "eval": ev}[head][rest] = v
                 ev = {k: v for k, v in ev.items() if v is not None and v != {}}
+                _budget_of(ev.get("budget"), self.env_id)  # natural mode only where there is one
                 for seed in self.seeds:
                     out.append(
                         Job(self.env_id, scenario, run["agent"], settings, seed, overrides, ev, run["name"])

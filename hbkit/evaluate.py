@@ -27,6 +27,9 @@ The kinds are declared as protocols in :mod:`hbkit.agents`. The result is a plai
 JSON-serialisable dict whose fields depend on the env (each env's
 ``summarize_episodes`` builds it) plus ``agent``, ``env_id``, ``scenario``, ``episodes``, ``seed``
 ``budget`` and ``world_hash`` (:attr:`hbkit.scenarios.Scenario.world_hash` of the world it ran on).
+
+:func:`evaluate_budgets` gives one such report per budget of a list, on the same problems (in one
+VectorEnv run where the world allows it: what the budget grids use).
 """
 
 from __future__ import annotations

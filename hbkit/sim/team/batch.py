@@ -176,11 +176,12 @@ class TeamBatch(SingleEpisode):
         cost = w.call_cost_p(streams)
         self.cost[idx, :N, : w.num_workers] = cost
         self.cost[idx, N] = 0
-        p = w.success_prob(streams)
+        published = w.published_logit(tt, streams.difficulty)  # (n, N, C + 1), shared by the next two
+        p = w.success_prob(streams, published)
         self.prob[idx] = p
         self.ok[idx, :N] = streams.u < p[:, :, None, :]
         self.ok[idx, N] = False
-        task_obs = self.task_obs[idx] = w.task_features(streams, cost)
+        task_obs = self.task_obs[idx] = w.task_features(streams, cost, published)
         self.est[idx] = 0.5  # (0 + 1) / (0 + 2)
         self.tried[idx] = 0.0
         self.shift[idx] = self._shift_of(np.zeros((1, w.num_workers, w.num_types)))

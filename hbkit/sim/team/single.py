@@ -172,12 +172,9 @@ class SingleEpisode:
     def _load_one(self) -> EpisodeState:
         """Build the plain-Python copy of episode 0 that :meth:`step_one` works on."""
         w = self.world
-        N, C = w.num_tasks, w.num_workers
         tb = w.task_block.start
         task_obs = self.task_obs[0]
-        tt_ext = self.ttype[0].copy()
-        tt_ext[N] = tt_ext[N - 1]  # current_type() of a finished stream: the last task's
-        pub = w.published_logit(tt_ext, task_obs[:, w.f_difficulty - tb])[:, :C]
+        pub = self.pub[0]  # the published logits of every task, set at reset
         succ = self.successes[0].tolist()
         tri = self.trials[0].tolist()
         m = w.feedback_prior

@@ -344,10 +344,15 @@ class TeamWorld:
         )
 
     # -- the model -----------------------------------------------------------------------------
-    def success_prob(self, streams: Streams) -> np.ndarray:
+    def success_prob(self, streams: Streams, published: np.ndarray | None = None) -> np.ndarray:
         """Probability that each worker (and, last, the manager) solves a part of each task:
-        shape ``(n, N, C + 1)``."""
-        logit = self.published_logit(streams.ttype, streams.difficulty)  # (n, N, C + 1)
+        shape ``(n, N, C + 1)``.
+
+        :param published: :meth:`published_logit` of the streams' tasks, if already computed
+        """
+        if published is None:
+            published = self.published_logit(streams.ttype, streams.difficulty)
+        logit = published.copy()  # (n, N, C + 1)
         dev = np.take_along_axis(streams.dev, streams.ttype[:, None, :], axis=2)  # (n, C, N)
         logit[..., :-1] += dev.transpose(0, 2, 1)
         return 1.0 / (1.0 + np.exp(-logit))
@@ -358,9 +363,16 @@ class TeamWorld:
         out_tokens = np.rint(streams.answer[..., None] * self.verbosity).astype(np.int64)
         return streams.prompt[..., None] * self.price_in_p + out_tokens * self.price_out_p
 
-    def task_features(self, streams: Streams, cost_p: np.ndarray) -> np.ndarray:
+    def task_features(
+        self, streams: Streams, cost_p: np.ndarray, published: np.ndarray | None = None
+    ) -> np.ndarray:
         """The task part of the observation for every task of every stream, plus an all-zero row
-        for "stream done": shape ``(n, N + 1, task_block width)``."""
+        for "stream done": shape ``(n, N + 1, task_block width)``.
+
+        :param published: :meth:`published_logit` of the streams' tasks, if already computed
+        """
+        if published is None:
+            published = self.published_logit(streams.ttype, streams.difficulty)
         n, N = streams.ttype.shape
         out = np.zeros((n, N + 1, self.task_block.stop - self.task_block.start), np.float32)
         rows = np.arange(n)[:, None]
@@ -373,8 +385,7 @@ class TeamWorld:
         out[:, :N, self.f_value - o] = self.value[streams.ttype] / self.value.max()
         cost = cost_p / (self.cost_unit * PICO)
         out[:, :N, self.f_cost.start - o : self.f_cost.stop - o] = np.minimum(cost, hi[self.f_cost])
-        published = 1.0 / (1.0 + np.exp(-self.published_logit(streams.ttype, streams.difficulty)))
-        out[:, :N, self.f_skill_now.start - o : self.f_skill_now.stop - o] = published
+        out[:, :N, self.f_skill_now.start - o : self.f_skill_now.stop - o] = 1.0 / (1.0 + np.exp(-published))
         return out
 
     def published_logit(self, ttype: np.ndarray, difficulty: np.ndarray) -> np.ndarray:

@@ -120,6 +120,7 @@ class SingleEpisode:
     capacity: int
     cost: np.ndarray
     ok: np.ndarray
+    pub: np.ndarray
     done: np.ndarray
     exhausted: np.ndarray
     fires: np.ndarray

@@ -313,7 +313,7 @@ def evaluate_budgets(
         # one episode at a time on the single env, on the same problem seeds as the batched run
         out = []
         for b in budgets:
-            options = {"budget": b, "problem_seed": streams}
+            options = {"budget": _row_budget(b), "problem_seed": streams}
             columns, env_cls = _run_single(env_id, kwargs, agent, act, episodes, seed, options, progress)
             out.append(_report(env_cls, columns, agent, env_id, resolved, seed, b))
         return out
@@ -332,7 +332,7 @@ def evaluate_budgets(
             for b in budgets
         ]
     rows = {
-        "budget": np.repeat(np.asarray(budgets, dtype=object), episodes),
+        "budget": np.repeat(np.asarray([_row_budget(b) for b in budgets], dtype=object), episodes),
         "problem_seed": np.tile(streams, len(budgets)),
     }
     columns, env_cls = _run_vector(env_id, kwargs, act, len(budgets) * episodes, seed, rows, progress)
@@ -348,6 +348,12 @@ def evaluate_budgets(
         )
         for j, b in enumerate(budgets)
     ]
+
+
+def _row_budget(budget: Any) -> Any:
+    """A budget as a per-env reset option: ``"default"`` (the scenario decides) is ``None`` there,
+    which the worlds with per-env problem seeds (Team) read as the scenario's budget."""
+    return None if isinstance(budget, str) and budget == "default" else budget
 
 
 def _run_vector(env_id, kwargs, act, episodes, seed, options, progress):

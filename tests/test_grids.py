@@ -161,6 +161,25 @@ def test_evaluate_budgets_gives_an_unbatched_manager_the_same_streams():
         assert {**a, "agent": ""} == {**b, "agent": ""}
 
 
+def test_evaluate_budgets_takes_default_as_evaluate_does():
+    """ "default" (the scenario decides) works for batched and one-observation managers alike."""
+    import gymnasium as gym
+
+    from hbkit.evaluate import evaluate_budgets
+    from hbkit.managers.team import make_managers
+
+    greedy = make_managers(gym.make("hbkit/Team-v0", scenario="hashiru"))["greedy"]
+
+    def one_at_a_time(obs, info):
+        return greedy(obs, info)
+
+    one_at_a_time.wants_info = True  # type: ignore[attr-defined]
+    for agent in (greedy, one_at_a_time):
+        [default, scenarios] = evaluate_budgets(agent, "hbkit/Team-v0", ["default", 0.2], episodes=3, seed=1)
+        assert default["budget"] == "default" and default["budget_mean"] == pytest.approx(0.2)  # hashiru
+        assert {**default, "budget": 0.2} == scenarios
+
+
 def test_evaluate_budgets_falls_back_to_one_evaluate_per_budget():
     """Worlds without a per-env problem seed (Split) get exactly what evaluate gives per budget."""
     import gymnasium as gym

@@ -148,8 +148,40 @@ def _spec_kwargs(
             f"(world {resolved.world_hash[:12]}): {diff}; allowed: its own world (pass no scenario), "
             "or allow_other_world=True (--other-world) to evaluate it elsewhere on purpose"
         )
+    if own is None and not allow_other_world:
+        _check_built_world(agent, env_id, resolved)
     kwargs["scenario"] = resolved
     return kwargs, resolved
+
+
+def _creator(entry: Any) -> Any:
+    """The class (or function) a registered entry point names, or ``None``."""
+    return load_env_creator(entry) if isinstance(entry, str) else entry
+
+
+def _check_built_world(agent: Any, env_id: str, resolved: Scenario) -> None:
+    """A hand-written manager reads observations with the constants of the world it was built on
+    (prices, the worker catalog, the spend ceiling): refuse a world where those differ. Fields the
+    env lists in ``portable_fields`` (what its observation carries, e.g. the Team world's memory
+    and expense budget) may differ.
+
+    :raises WorldMismatchError: naming the fields that differ
+    """
+    built = getattr(getattr(agent, "world", None), "scenario", None)
+    if not isinstance(built, Scenario) or built.world_hash == resolved.world_hash:
+        return
+    portable = getattr(_creator(gym.spec(env_id).entry_point), "portable_fields", None)
+    if portable is None:
+        return
+    diffs = [d for d in built.differences(resolved, limit=1000) if d.split(":", 1)[0] not in portable]
+    if diffs:
+        raise WorldMismatchError(
+            f"manager {agent_name(agent)!r} was built on scenario {built.name!r} and reads observations "
+            f"with that world's constants, but is asked to run on {resolved.name!r}: "
+            f"{'; '.join(diffs[:3])}; allowed: build it on the world it runs on "
+            f"(e.g. make_managers(gym.make({env_id!r}, scenario=...))), fields that may differ: "
+            f"{', '.join(portable)}; or allow_other_world=True to run it there on purpose"
+        )
 
 
 def _mask(info: dict[str, Any]) -> np.ndarray | None:
@@ -305,8 +337,7 @@ def evaluate_budgets(
     kwargs, resolved = _spec_kwargs(env_id, agent, scenario, env_kwargs, allow_other_world)
     act, batched = _actor(agent, None, np.random.default_rng([seed, 0xE7A1]))
     spec = gym.spec(env_id)
-    entry = spec.vector_entry_point
-    vector_cls = load_env_creator(entry) if isinstance(entry, str) else entry
+    vector_cls = _creator(spec.vector_entry_point)
     per_row = "problem_seed" in getattr(vector_cls, "reset_options", ())
     streams = seed + np.arange(episodes)
     if per_row and (not batched or isinstance(agent, EpisodicAgent)):

@@ -357,3 +357,26 @@ def test_random_vector_reset_options_are_refused_cleanly(options):
         _same(a, b)
         return
     assert set(options) <= {"budget", "problem_seed", "reset_mask"}
+
+
+def test_a_hand_written_manager_is_refused_on_a_world_it_was_not_built_on():
+    """A manager reads observations with its own world's constants (prices, catalog, spend
+    ceiling): on another scenario it would return other numbers without a word. Memory and
+    expense budget, which the observation carries, may differ."""
+    from hbkit.errors import WorldMismatchError
+    from hbkit.evaluate import evaluate
+    from hbkit.managers.team import make_managers
+
+    greedy = make_managers(gym.make("hbkit/Team-v0", scenario="hashiru"))["greedy"]
+    with pytest.raises(WorldMismatchError, match="built on scenario 'hashiru'.*'agency'"):
+        evaluate(greedy, "hbkit/Team-v0", scenario="agency", episodes=2)
+    other = evaluate(greedy, "hbkit/Team-v0", scenario="agency", episodes=2, allow_other_world=True)
+    own = evaluate(
+        make_managers(gym.make("hbkit/Team-v0", scenario="agency"))["greedy"],
+        "hbkit/Team-v0",
+        scenario="agency",
+        episodes=2,
+    )
+    assert other["world_hash"] == own["world_hash"]
+    report = evaluate(greedy, "hbkit/Team-v0", scenario="hashiru", episodes=2, memory=40, budget=0.1)
+    assert report["episodes"] == 2

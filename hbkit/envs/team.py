@@ -299,6 +299,15 @@ class TeamEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    #: scenario fields a manager built on one world may see changed (the observation carries the
+    #: memory and the expense budget; the subgroup budgets and the reward are not read by managers):
+    #: :func:`hbkit.evaluate.evaluate` refuses a hand-written manager on a world differing elsewhere
+    portable_fields: tuple[str, ...] = (
+        "world.memory",
+        "world.expense_budget",
+        "world.budgets",
+        "world.reward",
+    )
     summarize_episodes = staticmethod(summarize_episodes)
 
     def __init__(

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
@@ -243,11 +245,22 @@ class Scenario:
                 node = node[p]
             if parts[-1] not in node:
                 raise ScenarioError("<override>", dotted, "unknown field")
-            if isinstance(value, tuple):
-                value = list(value)
-            node[parts[-1]] = value
+            node[parts[-1]] = _plain(value)
         data = _validate_sections(raw, self.env_id, f"{self.source} (with overrides)")
         return Scenario(self.name, self.env_id, self.title, self.description, self.source, data)
+
+
+def _plain(value: Any) -> Any:
+    """An override as plain Python data: NumPy scalars and arrays become numbers and lists (so
+    ``memory=np.int64(50)`` is the integer 50), tuples become lists; the schema then checks it
+    strictly (a float is still not an integer)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _validate_sections(raw: dict[str, Any], env_id: str, source: str) -> dict[str, Any]:

@@ -391,3 +391,17 @@ def test_hbpo_defaults_live_once_in_the_train_model():
     assert check_config({"iterations": 3.0, "budgets": (1, 2)}) == {"iterations": 3, "budgets": (1, 2)}
     with pytest.raises(ConfigError, match=r"HBPO: clip_high: .* out of range; allowed: a number with 0.0 <="):
         check_config({"clip_high": 11})
+
+
+def test_numpy_numbers_are_taken_as_overrides():
+    """A value from a NumPy loop (``for m in np.arange(...)``) is an ordinary override; a NumPy bool
+    is still not an integer."""
+    import gymnasium as gym
+    import numpy as np
+
+    assert gym.make("hbkit/Team-v0", memory=np.int64(50)).unwrapped.world.scenario["world"]["memory"] == 50
+    assert gym.make("hbkit/Split-v0", rounds=np.int32(20)).unwrapped.world.scenario["world"]["rounds"] == 20
+    env = gym.make("hbkit/Reasoning-v0", budgets=np.array([512, 1024]))
+    assert list(env.unwrapped.scenario["world"]["budgets"]) == [512, 1024]
+    with pytest.raises(ScenarioError, match="world.memory"):
+        gym.make("hbkit/Team-v0", memory=np.bool_(True))

@@ -31,7 +31,8 @@ def machine_info() -> str:
 SPEED_METHOD = (
     "Best of 5 rounds (the least disturbed run, as `timeit` advises); each round runs "
     "CartPole and then every env, each twice in a row, so a slow spell of the machine "
-    "hits the reference and the envs alike."
+    "hits the reference and the envs alike. The `rounds` column is the spread: the lowest and "
+    "highest ratio of a round (the env's rate over CartPole's in the same round)."
 )
 
 
@@ -81,20 +82,32 @@ def vector_env_run(vec: Any, actions: np.ndarray) -> Callable[[], int]:
 
 def versus_cartpole(
     runs: dict[str, Callable[[], int]], steps: int, repeats: int = 5
-) -> tuple[float, dict[str, float]]:
+) -> tuple[float, dict[str, float], dict[str, tuple[float, float]]]:
     """Best steps/s of CartPole (``steps`` steps) and of each run (a function returning the number
     of steps it did) over ``repeats`` rounds; each round runs CartPole and then every run, each
     twice in a row (:func:`_rate`). See :data:`SPEED_METHOD`.
 
-    :return: ``(CartPole steps/s, {name: steps/s})``
+    :return: ``(CartPole steps/s, {name: steps/s}, {name: (lowest, highest) ratio})``, where a
+        round's ratio is the run's rate over CartPole's rate in the same round (the spread over
+        rounds: how much the machine moved the figure)
     """
     reference = cartpole_run(steps)
     cart, rates = 0.0, dict.fromkeys(runs, 0.0)
+    ratios: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
-        cart = max(cart, _rate(reference))
+        cart_now = _rate(reference)
+        cart = max(cart, cart_now)
         for name, fn in runs.items():
-            rates[name] = max(rates[name], _rate(fn))
-    return cart, rates
+            rate = _rate(fn)
+            rates[name] = max(rates[name], rate)
+            ratios[name].append(rate / cart_now)
+    return cart, rates, {name: (min(r), max(r)) for name, r in ratios.items()}
+
+
+def spread(bounds: tuple[float, float], digits: int = 2) -> str:
+    """A ratio range over rounds as table text, e.g. ``0.48-0.56x``."""
+    lo, hi = bounds
+    return f"{lo:.{digits}f}-{hi:.{digits}f}x"
 
 
 def reset_micros(envs: dict[str, gym.Env], count: int, rounds: int = 5) -> dict[str, float]:

@@ -16,7 +16,15 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-from _common import SPEED_METHOD, reset_micros, single_env_run, table, vector_env_run, versus_cartpole
+from _common import (
+    SPEED_METHOD,
+    reset_micros,
+    single_env_run,
+    spread,
+    table,
+    vector_env_run,
+    versus_cartpole,
+)
 
 import hbkit  # noqa: F401
 
@@ -77,17 +85,25 @@ def _env_speed(quick: bool) -> tuple[str, dict]:
         runs[f"{name}/single"] = single_env_run(gym.make(ENV), (rng.random(steps) < p).astype(np.int64))
         vec = gym.make_vec(ENV, num_envs=4096, vectorization_mode="vector_entry_point")
         runs[f"{name}/vector"] = vector_env_run(vec, (rng.random((vsteps, 4096)) < p).astype(np.int64))
-    cart, rates = versus_cartpole(runs, steps)
-    rows = [["CartPole-v1, gym.make (reference)", "uniform random", cart, "1x", ""]]
+    cart, rates, rounds = versus_cartpole(runs, steps)
+    rows = [["CartPole-v1, gym.make (reference)", "uniform random", cart, "1x", "", ""]]
     for name in WORKLOADS:
         single, vec_rate = rates[f"{name}/single"], rates[f"{name}/vector"]
         rows += [
-            ["Reasoning-v0, gym.make (single Env)", name, single, f"{single / cart:.3f}x", ">= 0.5x"],
+            [
+                "Reasoning-v0, gym.make (single Env)",
+                name,
+                single,
+                f"{single / cart:.3f}x",
+                spread(rounds[f"{name}/single"]),
+                ">= 0.5x",
+            ],
             [
                 "Reasoning-v0, native VectorEnv, 4096 envs",
                 name,
                 vec_rate,
                 f"{vec_rate / cart:.1f}x",
+                spread(rounds[f"{name}/vector"], 1),
                 ">= 50x",
             ],
         ]
@@ -100,7 +116,7 @@ def _env_speed(quick: bool) -> tuple[str, dict]:
         "1/32 per step (episodes of ~30 steps, like the base reasoner). "
         + SPEED_METHOD
         + "\n\n"
-        + table(["env", "workload", "steps/s", "vs CartPole", "target"], rows)
+        + table(["env", "workload", "steps/s", "vs CartPole", "rounds", "target"], rows)
         + "\n\n"
         + reset_text
     )

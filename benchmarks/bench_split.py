@@ -8,6 +8,7 @@ manager and raw PPO) on classroom and drift, and the two-level `divisions` world
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 
 import gymnasium as gym
@@ -17,6 +18,7 @@ from _common import (
     replace_subsection,
     reset_micros,
     single_env_run,
+    spread,
     table,
     vector_env_run,
     versus_cartpole,
@@ -79,8 +81,8 @@ def _speed(quick: bool) -> tuple[str, dict[str, float]]:
         shape = (104 if quick else 208, n, vec.single_action_space.shape[0])
         vacts = np.random.default_rng(1).uniform(-1, 1, shape)
         runs[f"{scenario}/vector"] = vector_env_run(vec, vacts.astype(np.float32))
-    cart, rates = versus_cartpole(runs, steps)
-    rows = [("CartPole-v1, single env (`gym.make`), the reference", cart, "1x")]
+    cart, rates, rounds = versus_cartpole(runs, steps)
+    rows = [("CartPole-v1, single env (`gym.make`), the reference", cart, "1x", "")]
     for key, rate in rates.items():
         scenario, kind = key.split("/")
         what = "single env (`gym.make`)" if kind == "single" else f"VectorEnv, {n} envs"
@@ -89,9 +91,10 @@ def _speed(quick: bool) -> tuple[str, dict[str, float]]:
                 f"Split-v0 `{scenario}`, {what}",
                 rate,
                 f"{rate / cart:.3f}x" if kind == "single" else f"{rate / cart:.1f}x",
+                spread(rounds[key], 2 if kind == "single" else 1),
             )
         )
-    text = table(["env", "steps/s", "vs CartPole"], rows)
+    text = table(["env", "steps/s", "vs CartPole", "rounds"], rows)
     return text + "\n\n" + _resets(quick), {k: v / cart for k, v in rates.items()}
 
 
@@ -284,8 +287,8 @@ def _speed_section(quick: bool) -> str:
             "",
             SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
             "random actions and a trained manager give episodes of the same length: "
-            "one workload covers both. The machine was shared with other jobs (load average 4-12 on "
-            "its 2 cores) during this run.",
+            f"one workload covers both. Load average of the machine when this run started: {os.getloadavg()[0]:.2f} "
+            f"({os.cpu_count()} cores).",
             "",
             speed,
             "",

@@ -14,7 +14,7 @@ import time
 
 import gymnasium as gym
 import numpy as np
-from _common import SPEED_METHOD, replace_subsection, reset_micros, table, versus_cartpole
+from _common import SPEED_METHOD, replace_subsection, reset_micros, spread, table, versus_cartpole
 
 import hbkit  # noqa: F401
 
@@ -108,7 +108,7 @@ def _env_speed(quick: bool) -> str:
     n = 1024
     vec = gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", scenario=SCENARIO)
     vec_trained = gym.make_vec(ENV, num_envs=n, vectorization_mode="vector_entry_point", scenario=SCENARIO)
-    cart, rates = versus_cartpole(
+    cart, rates, rounds = versus_cartpole(
         {
             "single": _masked_random_actions(gym.make(ENV, scenario=SCENARIO), steps, None, rng),
             "vector": _masked_random_actions(vec, 20 if quick else 100, n, rng),
@@ -120,17 +120,40 @@ def _env_speed(quick: bool) -> str:
     )
     single, vec_rate, batched = rates["single"], rates["vector"], rates["batched one"]
     single_t, vec_t = rates["single trained"], rates["vector trained"]
+    r = {k: spread(v) for k, v in rounds.items()}
     rows = [
-        ["CartPole-v1, gym.make (reference)", "uniform random", cart, "1x", ""],
-        ["Team-v0, gym.make (single Env)", "random", single, f"{single / cart:.3f}x", ">= 0.5x"],
-        [f"Team-v0, native VectorEnv, {n} envs", "random", vec_rate, f"{vec_rate / cart:.2f}x", ">= 20x"],
-        ["Team-v0, gym.make (single Env)", "trained", single_t, f"{single_t / cart:.3f}x", ">= 0.5x"],
-        [f"Team-v0, native VectorEnv, {n} envs", "trained", vec_t, f"{vec_t / cart:.2f}x", ">= 20x"],
+        ["CartPole-v1, gym.make (reference)", "uniform random", cart, "1x", "", ""],
+        ["Team-v0, gym.make (single Env)", "random", single, f"{single / cart:.3f}x", r["single"], ">= 0.5x"],
+        [
+            f"Team-v0, native VectorEnv, {n} envs",
+            "random",
+            vec_rate,
+            f"{vec_rate / cart:.2f}x",
+            r["vector"],
+            ">= 20x",
+        ],
+        [
+            "Team-v0, gym.make (single Env)",
+            "trained",
+            single_t,
+            f"{single_t / cart:.3f}x",
+            r["single trained"],
+            ">= 0.5x",
+        ],
+        [
+            f"Team-v0, native VectorEnv, {n} envs",
+            "trained",
+            vec_t,
+            f"{vec_t / cart:.2f}x",
+            r["vector trained"],
+            ">= 20x",
+        ],
         [
             "Team one episode via the batched NumPy methods (no plain-Python path)",
             "random",
             batched,
             f"{batched / cart:.3f}x",
+            r["batched one"],
             "",
         ],
     ]
@@ -143,7 +166,7 @@ def _env_speed(quick: bool) -> str:
         "assignments; the manager's own time is not in the rate). "
         + SPEED_METHOD
         + "\n\n"
-        + table(["env", "workload", "steps/s", "vs CartPole", "target"], rows)
+        + table(["env", "workload", "steps/s", "vs CartPole", "rounds", "target"], rows)
         + "\n\nThe single Env is a batch of one, stepped in plain Python by `TeamBatch.step_one` "
         "(the same rules, mask and 158-feature observation as the batched NumPy step, bit for bit; "
         "NumPy's per-call overhead dominates on rows of a few numbers; the batched-methods row is what a "

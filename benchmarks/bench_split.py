@@ -287,8 +287,8 @@ def _speed_section(quick: bool) -> str:
             "",
             SPEED_METHOD + " A Split episode lasts `world.rounds` rounds whatever the actions, so uniformly "
             "random actions and a trained manager give episodes of the same length: "
-            f"one workload covers both. Load average of the machine when this run started: {os.getloadavg()[0]:.2f} "
-            f"({os.cpu_count()} cores).",
+            "one workload covers both. Load average of the machine when this run started: "
+            f"{os.getloadavg()[0]:.2f} ({os.cpu_count()} cores).",
             "",
             speed,
             "",

@@ -139,3 +139,28 @@ def test_more_router_parameters_are_learned_per_budget_and_run_batched():
     assert np.all(got["fire_margin"] >= 0) and np.all((got["pivot"] >= 0) & (got["pivot"] <= 1))
     r = evaluate(manager, ENV, scenario="startup", episodes=20, seed=0)
     assert r["rejected"] == 0 and r["episodes"] == 20
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("learning_rate", -0.1),  # descended the objective, silently
+        ("learning_rate", float("nan")),
+        ("sigma", -0.3),
+        ("sigma", 0.0),  # NaN parameters, reported only after all the training
+        ("iterations", -1),  # returned the untrained router
+        ("iterations", 1.7),  # trained one iteration
+        ("problems_per_iteration", 0),
+        ("rollouts_per_problem", 2.5),
+        ("advantage", "ppo"),
+        ("seed", -1),
+    ],
+)
+def test_router_trainer_refuses_bad_settings_before_training(setting, value):
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import train_hbpo_router
+
+    kw = {"iterations": 1, "problems_per_iteration": 2, "rollouts_per_problem": 4, setting: value}
+    with pytest.raises(ConfigError, match=setting) as info:
+        train_hbpo_router("hashiru", progress=False, **kw)
+    assert repr(value) in str(info.value)

@@ -46,6 +46,8 @@ what is left to the clairvoyant bound is the price of information (``bench:team_
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -561,18 +563,30 @@ def train_hbpo_router(
     :param anneal_lr: shrink the step linearly to zero over the iterations (so the final
         parameters settle instead of wandering by the last steps' noise)
     :return: ``(manager, history)``
+    :raises ConfigError: for a bad setting (counts and ``seed`` whole numbers, ``sigma`` and
+        ``learning_rate`` finite and positive, budgets strictly increasing), before any training
     """
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
-    from hbkit.train.hbpo import hbpo_advantages
+    from hbkit.errors import ConfigError, whole_number
+    from hbkit.train.hbpo import ADVANTAGES, hbpo_advantages
 
     names = _check_params(base, params)
     name = "HBPO-router"
+    where = "train_hbpo_router: "
+    iterations = whole_number(iterations, where + "iterations", 0)
+    P = whole_number(problems_per_iteration, where + "problems_per_iteration", 1)
+    n = whole_number(rollouts_per_problem, where + "rollouts_per_problem", 1)
+    seed = whole_number(seed, where + "seed", 0)
+    for key, value in (("sigma", sigma), ("learning_rate", learning_rate)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+            raise ConfigError(f"{where}{key} is {value!r}; allowed: a finite number > 0")
+    if advantage not in ADVANTAGES:
+        raise ConfigError(f"{where}advantage is {advantage!r}; allowed: {', '.join(ADVANTAGES)}")
     sc = load_scenario(scenario, ENV_ID)
     budgets = tuple(float(b) for b in (budgets if budgets is not None else sc.data["world"]["budgets"]))
-    B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
-    from hbkit.errors import ConfigError
+    B = len(budgets)
 
     if not B or any(b2 <= b1 for b1, b2 in zip(budgets, budgets[1:], strict=False)):
         raise ConfigError(  # the learned parameters are interpolated between these budgets

@@ -164,3 +164,26 @@ def test_router_trainer_refuses_bad_settings_before_training(setting, value):
     with pytest.raises(ConfigError, match=setting) as info:
         train_hbpo_router("hashiru", progress=False, **kw)
     assert repr(value) in str(info.value)
+
+
+def test_team_hbpo_policy_remembers_the_world_hbpo_trained_it_on():
+    """The starting clone is made on the scenario's own world; HBPO may train on another one (other
+    budgets, memory): the saved policy must name the world of its training, and its algorithm."""
+    from hbkit.train.team import train_hbpo
+
+    trainer = train_hbpo(
+        iterations=1,
+        problems_per_iteration=2,
+        rollouts_per_problem=4,
+        budgets=(0.1, 0.2),
+        env_kwargs={"memory": 60},
+        imitation={"streams": 4, "rounds": 1, "epochs": 1},
+        progress=False,
+    )
+    meta = trainer.policy.metadata
+    trained_on = trainer.vec.unwrapped.scenario
+    assert meta["scenario"]["world_hash"] == trained_on.world_hash
+    assert meta["env_kwargs"]["budgets"] == [0.1, 0.2]
+    assert meta["trained"]["algorithm"] == "HBPO" and meta["trained"]["budgets"] == (0.1, 0.2)
+    report = evaluate(trainer.policy, ENV, episodes=2, seed=0)  # by default, on its own world
+    assert report["world_hash"] == trained_on.world_hash

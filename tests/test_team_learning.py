@@ -187,3 +187,25 @@ def test_team_hbpo_policy_remembers_the_world_hbpo_trained_it_on():
     assert meta["trained"]["algorithm"] == "HBPO" and meta["trained"]["budgets"] == (0.1, 0.2)
     report = evaluate(trainer.policy, ENV, episodes=2, seed=0)  # by default, on its own world
     assert report["world_hash"] == trained_on.world_hash
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("learning_rate", -3e-3),  # moved away from the expert, silently
+        ("rounds", 0),  # a NameError after setting up the env
+        ("rounds", 1.5),
+        ("streams", 0),
+        ("epochs", -1),
+        ("hidden", 0),
+        ("expert", "nobody"),
+        ("seed", -2),
+    ],
+)
+def test_imitation_refuses_bad_settings(setting, value):
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import imitate
+
+    with pytest.raises(ConfigError, match=setting) as info:
+        imitate("hashiru", **{"streams": 4, "rounds": 1, "epochs": 1, setting: value})
+    assert repr(value) in str(info.value)

@@ -170,16 +170,25 @@ def imitate(
     :param seed: seed of the streams and the weights
     :param progress: show a progress bar
     :return: the cloned policy (``policy.metadata["name"] = "clone of <expert>"``)
+    :raises ConfigError: for an unknown expert or a bad setting, before any env is made
     """
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
+    from hbkit.errors import ConfigError, whole_number
     from hbkit.managers.team import MANAGERS
     from hbkit.train.hbpo import Adam
     from hbkit.train.policies import env_metadata, log_softmax, make_policy
 
+    where = "imitate: "
     if expert not in MANAGERS:
-        raise ValueError(f"unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
+        raise ConfigError(f"{where}expert is {expert!r}; allowed: {', '.join(MANAGERS)}")
+    streams = whole_number(streams, where + "streams", 1)
+    rounds = whole_number(rounds, where + "rounds", 1)
+    epochs = whole_number(epochs, where + "epochs", 0)
+    hidden = whole_number(hidden, where + "hidden", 1)
+    seed = whole_number(seed, where + "seed", 0)
+    learning_rate = _positive(learning_rate, where + "learning_rate")
     vec = gym.make_vec(
         ENV_ID,
         num_envs=int(streams),
@@ -320,6 +329,18 @@ def learned_managers(
 # ------------------------------------------------------------------------------------------------
 # HBPO over a feedback manager's parameters
 # ------------------------------------------------------------------------------------------------
+def _positive(value: Any, name: str) -> float:
+    """``value`` if it is a finite number > 0 (step sizes, exploration widths).
+
+    :raises ConfigError: naming ``name``, the value and what is allowed
+    """
+    from hbkit.errors import ConfigError
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+        raise ConfigError(f"{name} is {value!r}; allowed: a finite number > 0")
+    return float(value)
+
+
 def _mirrored(rng: np.random.Generator, num: int, pair_with: np.ndarray, dim: int = 2) -> np.ndarray:
     """Standard normal noise ``(num, dim)`` where row ``i`` is minus row ``pair_with[i]`` (if not ``i``)."""
     eps = rng.standard_normal((num, dim))
@@ -579,9 +600,8 @@ def train_hbpo_router(
     P = whole_number(problems_per_iteration, where + "problems_per_iteration", 1)
     n = whole_number(rollouts_per_problem, where + "rollouts_per_problem", 1)
     seed = whole_number(seed, where + "seed", 0)
-    for key, value in (("sigma", sigma), ("learning_rate", learning_rate)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
-            raise ConfigError(f"{where}{key} is {value!r}; allowed: a finite number > 0")
+    sigma = _positive(sigma, where + "sigma")
+    learning_rate = _positive(learning_rate, where + "learning_rate")
     if advantage not in ADVANTAGES:
         raise ConfigError(f"{where}advantage is {advantage!r}; allowed: {', '.join(ADVANTAGES)}")
     sc = load_scenario(scenario, ENV_ID)

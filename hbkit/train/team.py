@@ -182,7 +182,7 @@ def imitate(
 
     where = "imitate: "
     if expert not in MANAGERS:
-        raise ConfigError(f"{where}expert is {expert!r}; allowed: {', '.join(MANAGERS)}")
+        raise ConfigError(f"{where}unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
     streams = whole_number(streams, where + "streams", 1)
     rounds = whole_number(rounds, where + "rounds", 1)
     epochs = whole_number(epochs, where + "epochs", 0)

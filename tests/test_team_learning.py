@@ -209,3 +209,23 @@ def test_imitation_refuses_bad_settings(setting, value):
     with pytest.raises(ConfigError, match=setting) as info:
         imitate("hashiru", **{"streams": 4, "rounds": 1, "epochs": 1, setting: value})
     assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("total_timesteps", -5),  # returned an untrained model
+        ("total_timesteps", 10.7),  # trained 10 (rounded up to a rollout)
+        ("gamma", 1.5),  # trained with a discount above 1
+        ("learning_rate", -0.1),
+    ],
+)
+def test_maskable_ppo_refuses_bad_settings_before_training(setting, value):
+    pytest.importorskip("sb3_contrib")
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import train_maskable_ppo
+
+    kw = {"total_timesteps": 64, "n_steps": 32, "n_envs": 2, "batch_size": 32, setting: value}
+    with pytest.raises(ConfigError, match=setting) as info:
+        train_maskable_ppo(progress=False, **kw)
+    assert repr(value) in str(info.value)

@@ -105,13 +105,21 @@ def train_maskable_ppo(
 
     if torch_threads is not None:
         torch.set_num_threads(int(torch_threads))
+    from hbkit.errors import ConfigError, ScenarioError
+
     sc = load_scenario(scenario, ENV_ID)
     cfg = dict(sc.data.get("sb3") or {})
     unknown = set(overrides) - set(cfg)
     if unknown:
         raise TypeError(f"unknown MaskablePPO option(s) {sorted(unknown)}; allowed: {', '.join(cfg)}")
-    cfg.update(overrides)
-    steps = int(total_timesteps if total_timesteps is not None else cfg["total_timesteps"])
+    if total_timesteps is not None:
+        overrides["total_timesteps"] = total_timesteps
+    try:  # the [sb3] table's rules (ranges, whole numbers) hold for the settings given here too
+        checked = sc.with_overrides({f"sb3.{k}": v for k, v in overrides.items()}) if overrides else sc
+    except ScenarioError as exc:
+        raise ConfigError(f"train_maskable_ppo: {exc}") from None
+    cfg = dict(checked.data["sb3"])
+    steps = int(cfg["total_timesteps"])
     env_kwargs = {"scenario": sc, **({"reward": reward} if reward else {})}
     venv = NativeVecEnv(ENV_ID, num_envs=cfg["n_envs"], seed=seed, reset_budgets=reset_budgets, **env_kwargs)
     train_env = VecNormalize(venv, norm_obs=False, norm_reward=True) if cfg["normalize_reward"] else venv

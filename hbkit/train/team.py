@@ -344,7 +344,7 @@ def _positive(value: Any, name: str) -> float:
     """
     from hbkit.errors import ConfigError
 
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < math.inf:
         raise ConfigError(f"{name} is {value!r}; allowed: a finite number > 0")
     return float(value)
 

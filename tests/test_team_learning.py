@@ -229,3 +229,16 @@ def test_maskable_ppo_refuses_bad_settings_before_training(setting, value):
     with pytest.raises(ConfigError, match=setting) as info:
         train_maskable_ppo(progress=False, **kw)
     assert repr(value) in str(info.value)
+
+
+def test_a_learned_router_refuses_budgets_that_are_not_positive():
+    """An edited file with a budget <= 0 loaded, and its parameters were interpolated from there."""
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import LearnedRouter
+
+    theta = {"cost_weight": [1.0, 2.0], "ucb": [0.5, 0.3]}
+    with pytest.raises(ConfigError, match=r"\[-1.0, 0.1\]"):
+        LearnedRouter(gym.make(ENV), [-1.0, 0.1], theta)
+    with pytest.raises(ConfigError, match="positive"):
+        LearnedRouter(gym.make(ENV), [0.0, 0.1], theta)
+    assert LearnedRouter(gym.make(ENV), [0.05, 0.1], theta).budgets.tolist() == [0.05, 0.1]

@@ -442,10 +442,10 @@ class LearnedRouter:
 
         self.names = _check_params(base, list(theta))
         b = np.asarray(budgets, np.float64)
-        if b.ndim != 1 or not len(b) or not np.isfinite(b).all() or (np.diff(b) <= 0).any():
+        if b.ndim != 1 or not len(b) or not np.isfinite(b).all() or (np.diff(b) <= 0).any() or b[0] <= 0:
             raise ConfigError(
                 f"LearnedRouter: budgets {np.asarray(budgets).tolist()} are not allowed; allowed: "
-                "one or more finite budgets (dollars), strictly increasing"
+                "one or more finite, positive budgets (dollars), strictly increasing"
             )
         values = {k: np.asarray(v, np.float64) for k, v in theta.items()}
         if any(v.shape != b.shape or not np.isfinite(v).all() for v in values.values()):

@@ -71,6 +71,17 @@ def test_reasoning_grid_and_figure():
     assert [p["advantage"] for p in g["points"]] == ["hbpo", "grpo"]
     fig = reasoning_grid_figure(g, 1 / 4096, 2, "grpo")
     assert "advantage grpo" in fig.layout.title.text
+    # one seed has no interval (mean_ci stores 0): the figure must not draw a zero-width one
+    this = fig.data[-1]
+    assert this.error_x.visible is False and this.error_y.visible is False
+
+
+def test_team_grid_figure_draws_intervals_only_over_seeds(small_team_grid):
+    g = json.loads(json.dumps(small_team_grid))
+    assert g["seeds"] == 2 and team_grid_figure(g, 0.0, 100, 0.05).data[0].error_y.visible is not False
+    g["seeds"] = 1  # as team_grid(seeds=1) writes it: every half-width is 0
+    bars = team_grid_figure(g, 0.0, 100, 0.05).data[0]
+    assert bars.error_y.visible is False
 
 
 def test_load_grid_refuses_other_json(tmp_path):

@@ -327,3 +327,21 @@ def test_tampered_saved_scenario_is_refused(tmp_path):
     bad = _with_meta(tmp_path / "tampered.npz", meta, **arrays)
     with pytest.raises(ScenarioError, match="world_hash"):
         evaluate(str(bad), "hbkit/Reasoning-v0", episodes=5, budget=None)
+
+
+@pytest.mark.parametrize("kind", ["linear", "mlp"])
+def test_policy_refuses_non_finite_observations_and_empty_masks(kind):
+    """A NaN observation, or a mask allowing nothing, gave action 0 (sampled and deterministic)."""
+    p = make_policy(kind, 3, 4, seed=0, hidden=4)
+    obs = np.array([[0.1, 0.2, 0.3], [0.0, np.nan, 1.0]])
+    for deterministic in (False, True):
+        with pytest.raises(ValueError, match="row 1") as info:
+            p.act(obs, np.random.default_rng(0), deterministic)
+        assert "nan" in str(info.value)
+    with pytest.raises(ValueError, match="inf"):
+        p(np.array([np.inf, 0.0, 0.0]))
+    mask = np.array([[True, False, True, False], [False, False, False, False]])
+    with pytest.raises(ValueError, match="row 1"):
+        p.act(obs[:1].repeat(2, axis=0), np.random.default_rng(0), False, mask)
+    ok = p.act(obs[:1].repeat(2, axis=0), np.random.default_rng(0), True, mask[[0, 0]])
+    assert set(ok.tolist()) <= {0, 2}

@@ -564,6 +564,24 @@ def test_summary_figure_has_the_intervals_as_error_bars():
     assert fig.data[1].error_y.array[0] == 0.0
 
 
+def test_summary_figure_draws_no_interval_for_one_seed():
+    """One seed has no interval: the figure must not draw (or print) a zero-width one."""
+    from hbkit.viz.sweep import sweep_figure
+
+    rows = [
+        {"job": {"name": n}, "status": "ok", "report": {"accuracy": v}}
+        for n, vals in (("a", [1, 2, 3]), ("one", [0.7]))
+        for v in vals
+    ]
+    summary = summarize(rows, by=["name"], metrics=["accuracy"])
+    fig = sweep_figure(summary, ["accuracy"], by=["name"])
+    many, one = fig.data
+    assert many.error_y.visible is True and many.error_y.array[0] > 0
+    assert one.y[0] == pytest.approx(0.7)
+    assert one.error_y.visible is False
+    assert "±" not in one.hovertemplate and "no interval" in one.hovertemplate
+
+
 # ------------------------------------------------------------------------------------------------
 # Ray: a real local runtime, compared with the local backend
 # ------------------------------------------------------------------------------------------------

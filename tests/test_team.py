@@ -799,3 +799,22 @@ def test_a_failed_training_reaches_the_caller_not_only_the_widget():
         run_in_output(out, broken)
     assert out.shown == [RuntimeError]
     assert run_in_output(out, lambda: 7) == 7
+
+
+def test_report_gives_no_success_rate_for_a_task_type_never_seen():
+    """A type without tasks has no success rate (it read 0.0, as if every such task failed)."""
+    from hbkit.envs.team import summarize_episodes
+
+    columns = {
+        "return": np.array([1.0, 2.0]),
+        "solved_by_type": np.array([[3, 0], [1, 0]]),
+        "tasks_by_type": np.array([[4, 0], [4, 0]]),
+        "spent_by_type": np.array([[0.1, 0.0], [0.2, 0.0]]),
+        "type_names": np.array([["math", "review"], ["math", "review"]]),
+        **{k: np.zeros(2) for k in ("spent", "exhausted", "truncated", "peak_memory", "hires")},
+        **{k: np.zeros(2) for k in ("fires", "rejected", "tasks_done", "budget")},
+    }
+    r = summarize_episodes(columns)
+    assert r["by_type"]["math"] == {"success_rate": 0.5, "count": 8, "spent": pytest.approx(0.15)}
+    assert r["by_type"]["review"]["count"] == 0 and r["by_type"]["review"]["success_rate"] is None
+    assert r["success_rate"] == 0.5

@@ -139,3 +139,106 @@ def test_more_router_parameters_are_learned_per_budget_and_run_batched():
     assert np.all(got["fire_margin"] >= 0) and np.all((got["pivot"] >= 0) & (got["pivot"] <= 1))
     r = evaluate(manager, ENV, scenario="startup", episodes=20, seed=0)
     assert r["rejected"] == 0 and r["episodes"] == 20
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("learning_rate", -0.1),  # descended the objective, silently
+        ("learning_rate", float("nan")),
+        ("sigma", -0.3),
+        ("sigma", 0.0),  # NaN parameters, reported only after all the training
+        ("iterations", -1),  # returned the untrained router
+        ("iterations", 1.7),  # trained one iteration
+        ("problems_per_iteration", 0),
+        ("rollouts_per_problem", 2.5),
+        ("advantage", "ppo"),
+        ("seed", -1),
+    ],
+)
+def test_router_trainer_refuses_bad_settings_before_training(setting, value):
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import train_hbpo_router
+
+    kw = {"iterations": 1, "problems_per_iteration": 2, "rollouts_per_problem": 4, setting: value}
+    with pytest.raises(ConfigError, match=setting) as info:
+        train_hbpo_router("hashiru", progress=False, **kw)
+    assert repr(value) in str(info.value)
+
+
+def test_team_hbpo_policy_remembers_the_world_hbpo_trained_it_on():
+    """The starting clone is made on the scenario's own world; HBPO may train on another one (other
+    budgets, memory): the saved policy must name the world of its training, and its algorithm."""
+    from hbkit.train.team import train_hbpo
+
+    trainer = train_hbpo(
+        iterations=1,
+        problems_per_iteration=2,
+        rollouts_per_problem=4,
+        budgets=(0.1, 0.2),
+        env_kwargs={"memory": 60},
+        imitation={"streams": 4, "rounds": 1, "epochs": 1},
+        progress=False,
+    )
+    meta = trainer.policy.metadata
+    trained_on = trainer.vec.unwrapped.scenario
+    assert meta["scenario"]["world_hash"] == trained_on.world_hash
+    assert meta["env_kwargs"]["budgets"] == [0.1, 0.2]
+    assert meta["trained"]["algorithm"] == "HBPO" and meta["trained"]["budgets"] == (0.1, 0.2)
+    report = evaluate(trainer.policy, ENV, episodes=2, seed=0)  # by default, on its own world
+    assert report["world_hash"] == trained_on.world_hash
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("learning_rate", -3e-3),  # moved away from the expert, silently
+        ("rounds", 0),  # a NameError after setting up the env
+        ("rounds", 1.5),
+        ("streams", 0),
+        ("epochs", -1),
+        ("hidden", 0),
+        ("expert", "nobody"),
+        ("seed", -2),
+    ],
+)
+def test_imitation_refuses_bad_settings(setting, value):
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import imitate
+
+    with pytest.raises(ConfigError, match=setting) as info:
+        imitate("hashiru", **{"streams": 4, "rounds": 1, "epochs": 1, setting: value})
+    assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("total_timesteps", -5),  # returned an untrained model
+        ("total_timesteps", 10.7),  # trained 10 (rounded up to a rollout)
+        ("gamma", 1.5),  # trained with a discount above 1
+        ("learning_rate", -0.1),
+    ],
+)
+def test_maskable_ppo_refuses_bad_settings_before_training(setting, value):
+    pytest.importorskip("sb3_contrib")
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import train_maskable_ppo
+
+    kw = {"total_timesteps": 64, "n_steps": 32, "n_envs": 2, "batch_size": 32, setting: value}
+    with pytest.raises(ConfigError, match=setting) as info:
+        train_maskable_ppo(progress=False, **kw)
+    assert repr(value) in str(info.value)
+
+
+def test_a_learned_router_refuses_budgets_that_are_not_positive():
+    """An edited file with a budget <= 0 loaded, and its parameters were interpolated from there."""
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import LearnedRouter
+
+    theta = {"cost_weight": [1.0, 2.0], "ucb": [0.5, 0.3]}
+    with pytest.raises(ConfigError, match=r"\[-1.0, 0.1\]"):
+        LearnedRouter(gym.make(ENV), [-1.0, 0.1], theta)
+    with pytest.raises(ConfigError, match="positive"):
+        LearnedRouter(gym.make(ENV), [0.0, 0.1], theta)
+    assert LearnedRouter(gym.make(ENV), [0.05, 0.1], theta).budgets.tolist() == [0.05, 0.1]

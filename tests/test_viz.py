@@ -119,3 +119,16 @@ def test_crowded_labels_are_merged_so_they_cannot_overlap():
         [0.17, 0.171, 0.0, 0.1], [51.9, 51.95, 39.8, 45.0], ["greedy", "feedback", "local", "x"]
     )
     assert labels == ["greedy / feedback", "", "local", "x"]
+
+
+def test_ablation_bars_draw_intervals_only_over_seeds():
+    """A run over one seed (its '±' is 0 or missing) has no interval: no zero-width error bar."""
+    rows = [
+        {"run": "many", "seeds": 3, "accuracy": 0.8, "accuracy ±": 0.02},
+        {"run": "one", "seeds": 1, "accuracy": 0.7, "accuracy ±": 0.0},
+        {"run": "unsaid", "accuracy": 0.6},
+    ]
+    (bars,) = rviz.ablation_bars(rows, metrics=("accuracy",)).data
+    assert list(bars.y) == [0.8, 0.7, 0.6]
+    assert bars.error_y.array[0] == pytest.approx(0.02)
+    assert bars.error_y.array[1] is None and bars.error_y.array[2] is None

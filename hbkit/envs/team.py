@@ -180,8 +180,8 @@ def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
         reached count as failures), ``expense_spent`` (mean dollars), ``budget_exhausted_rate``
         (share of episodes that ran out of money), ``truncation_rate``, ``peak_memory`` (mean of the
         per-episode peak, units), ``hires``, ``fires``, ``rejected`` (means per episode),
-        ``tasks_done`` (mean tasks decided), ``by_type`` (type -> ``success_rate``, ``count`` of
-        tasks, ``spent`` mean dollars per episode)
+        ``tasks_done`` (mean tasks decided), ``by_type`` (type -> ``success_rate``, ``None`` for a
+        type with no tasks, ``count`` of tasks, ``spent`` mean dollars per episode)
     """
     solved = np.asarray(columns["solved_by_type"], np.float64)
     tasks = np.asarray(columns["tasks_by_type"], np.float64)
@@ -202,7 +202,8 @@ def summarize_episodes(columns: dict[str, np.ndarray]) -> dict[str, Any]:
     }
     report["by_type"] = {
         name: {
-            "success_rate": float(solved[:, k].sum() / max(tasks[:, k].sum(), 1.0)),
+            # a type no stream had has no success rate (None), not a rate of 0
+            "success_rate": float(solved[:, k].sum() / tasks[:, k].sum()) if tasks[:, k].sum() else None,
             "count": int(tasks[:, k].sum()),
             "spent": float(spent_t[:, k].mean()),
         }

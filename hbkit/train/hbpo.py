@@ -228,8 +228,10 @@ class HBPO:
     :param reward: reward function name (default: the scenario's)
     :param advantage: ``"hbpo"``, ``"hbpo-code"`` or ``"grpo"``
     :param seed: seed of the run
-    :param init_policy: a starting :class:`Policy`; default: the env's base policy (the verbose
-        base reasoner for ``hbkit/Reasoning-v0``) of the configured kind
+    :param init_policy: a starting :class:`Policy`, trained in place (its metadata then names
+        this trainer's world and settings, the former ``trained`` entry kept as ``init``); default:
+        the env's base policy (the verbose base reasoner for ``hbkit/Reasoning-v0``) of the
+        configured kind
     :param env_kwargs: extra keyword arguments for the env
     :param config: any other :class:`HBPOConfig` field
     """
@@ -310,6 +312,12 @@ class HBPO:
         )
         self.rng = np.random.default_rng(c.seed)
         self.policy = init_policy if init_policy is not None else self._initial_policy()
+        if init_policy is not None:  # it learns in this world now: evaluate() must rebuild this one
+            before = init_policy.metadata.get("trained")
+            init_policy.metadata.update(env_metadata(self.vec))
+            init_policy.metadata["trained"] = self._trained_config()
+            if before:
+                init_policy.metadata["trained"]["init"] = before
         self.policy.metadata.setdefault("name", "HBPO")
         self.optimizer = Adam(
             {k: v for k, v in self.policy.params.items() if k not in ("Wd", "bd")}, c.learning_rate
@@ -347,8 +355,12 @@ class HBPO:
                 c.seed,
                 c.hidden,
             )
-        p.metadata["trained"] = {"algorithm": "HBPO", **{k: v for k, v in asdict(c).items() if k != "extra"}}
+        p.metadata["trained"] = self._trained_config()
         return p
+
+    def _trained_config(self) -> dict[str, Any]:
+        """What a policy's metadata records of its training (``metadata["trained"]``)."""
+        return {"algorithm": "HBPO", **{k: v for k, v in asdict(self.config).items() if k != "extra"}}
 
     def _subgroup_layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = self.config

@@ -103,14 +103,30 @@ class Policy:
                 "was it trained on another scenario or budget list? "
                 f"It was trained with {self.metadata.get('env_kwargs', 'unknown settings')}"
             )
+        finite = np.isfinite(obs).all(axis=1)
+        if not finite.all():  # a NaN row gives NaN logits, which every action rule reads as action 0
+            row = int(np.flatnonzero(~finite)[0])
+            raise ValueError(f"observation row {row} is {obs[row].tolist()}; allowed: finite numbers only")
         return obs
+
+    @staticmethod
+    def _masked(logits: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """``logits`` with masked-out actions at ``-inf``; a row that allows no action is an error."""
+        if mask is None:
+            return logits
+        mask = np.asarray(mask, bool).reshape(logits.shape)
+        empty = ~mask.any(axis=1)
+        if empty.any():
+            raise ValueError(
+                f"action mask row {int(np.flatnonzero(empty)[0])} allows no action; "
+                "allowed: at least one True per row"
+            )
+        return np.where(mask, logits, -np.inf)
 
     def logits(self, obs: Any, mask: np.ndarray | None = None) -> np.ndarray:
         """Logits for a batch of observations; masked-out actions get ``-inf``."""
         logits, _ = self.forward(self._check_obs(obs))
-        if mask is not None:
-            logits = np.where(np.asarray(mask, bool).reshape(logits.shape), logits, -np.inf)
-        return logits
+        return self._masked(logits, mask)
 
     def probs(self, obs: Any, mask: np.ndarray | None = None) -> np.ndarray:
         """Action probabilities ``(N, n_actions)``."""
@@ -353,9 +369,7 @@ class DeclaringPolicy(MLPPolicy):
 
     def logits(self, obs: Any, mask: np.ndarray | None = None) -> np.ndarray:
         logits, _ = self.forward(self.with_declared_budget(self._check_obs(obs)))
-        if mask is not None:
-            logits = np.where(np.asarray(mask, bool).reshape(logits.shape), logits, -np.inf)
-        return logits
+        return self._masked(logits, mask)
 
 
 _KINDS: dict[str, type[Policy]] = {"linear": LinearPolicy, "mlp": MLPPolicy, "declaring": DeclaringPolicy}

@@ -46,6 +46,8 @@ what is left to the clairvoyant bound is the price of information (``bench:team_
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -103,13 +105,21 @@ def train_maskable_ppo(
 
     if torch_threads is not None:
         torch.set_num_threads(int(torch_threads))
+    from hbkit.errors import ConfigError, ScenarioError
+
     sc = load_scenario(scenario, ENV_ID)
     cfg = dict(sc.data.get("sb3") or {})
     unknown = set(overrides) - set(cfg)
     if unknown:
         raise TypeError(f"unknown MaskablePPO option(s) {sorted(unknown)}; allowed: {', '.join(cfg)}")
-    cfg.update(overrides)
-    steps = int(total_timesteps if total_timesteps is not None else cfg["total_timesteps"])
+    if total_timesteps is not None:
+        overrides["total_timesteps"] = total_timesteps
+    try:  # the [sb3] table's rules (ranges, whole numbers) hold for the settings given here too
+        checked = sc.with_overrides({f"sb3.{k}": v for k, v in overrides.items()}) if overrides else sc
+    except ScenarioError as exc:
+        raise ConfigError(f"train_maskable_ppo: {exc}") from None
+    cfg = dict(checked.data["sb3"])
+    steps = int(cfg["total_timesteps"])
     env_kwargs = {"scenario": sc, **({"reward": reward} if reward else {})}
     venv = NativeVecEnv(ENV_ID, num_envs=cfg["n_envs"], seed=seed, reset_budgets=reset_budgets, **env_kwargs)
     train_env = VecNormalize(venv, norm_obs=False, norm_reward=True) if cfg["normalize_reward"] else venv
@@ -168,16 +178,25 @@ def imitate(
     :param seed: seed of the streams and the weights
     :param progress: show a progress bar
     :return: the cloned policy (``policy.metadata["name"] = "clone of <expert>"``)
+    :raises ConfigError: for an unknown expert or a bad setting, before any env is made
     """
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
+    from hbkit.errors import ConfigError, whole_number
     from hbkit.managers.team import MANAGERS
     from hbkit.train.hbpo import Adam
     from hbkit.train.policies import env_metadata, log_softmax, make_policy
 
+    where = "imitate: "
     if expert not in MANAGERS:
-        raise ValueError(f"unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
+        raise ConfigError(f"{where}unknown expert {expert!r}; allowed: {', '.join(MANAGERS)}")
+    streams = whole_number(streams, where + "streams", 1)
+    rounds = whole_number(rounds, where + "rounds", 1)
+    epochs = whole_number(epochs, where + "epochs", 0)
+    hidden = whole_number(hidden, where + "hidden", 1)
+    seed = whole_number(seed, where + "seed", 0)
+    learning_rate = _positive(learning_rate, where + "learning_rate")
     vec = gym.make_vec(
         ENV_ID,
         num_envs=int(streams),
@@ -318,6 +337,18 @@ def learned_managers(
 # ------------------------------------------------------------------------------------------------
 # HBPO over a feedback manager's parameters
 # ------------------------------------------------------------------------------------------------
+def _positive(value: Any, name: str) -> float:
+    """``value`` if it is a finite number > 0 (step sizes, exploration widths).
+
+    :raises ConfigError: naming ``name``, the value and what is allowed
+    """
+    from hbkit.errors import ConfigError
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < math.inf:
+        raise ConfigError(f"{name} is {value!r}; allowed: a finite number > 0")
+    return float(value)
+
+
 def _mirrored(rng: np.random.Generator, num: int, pair_with: np.ndarray, dim: int = 2) -> np.ndarray:
     """Standard normal noise ``(num, dim)`` where row ``i`` is minus row ``pair_with[i]`` (if not ``i``)."""
     eps = rng.standard_normal((num, dim))
@@ -411,10 +442,10 @@ class LearnedRouter:
 
         self.names = _check_params(base, list(theta))
         b = np.asarray(budgets, np.float64)
-        if b.ndim != 1 or not len(b) or not np.isfinite(b).all() or (np.diff(b) <= 0).any():
+        if b.ndim != 1 or not len(b) or not np.isfinite(b).all() or (np.diff(b) <= 0).any() or b[0] <= 0:
             raise ConfigError(
                 f"LearnedRouter: budgets {np.asarray(budgets).tolist()} are not allowed; allowed: "
-                "one or more finite budgets (dollars), strictly increasing"
+                "one or more finite, positive budgets (dollars), strictly increasing"
             )
         values = {k: np.asarray(v, np.float64) for k, v in theta.items()}
         if any(v.shape != b.shape or not np.isfinite(v).all() for v in values.values()):
@@ -561,18 +592,29 @@ def train_hbpo_router(
     :param anneal_lr: shrink the step linearly to zero over the iterations (so the final
         parameters settle instead of wandering by the last steps' noise)
     :return: ``(manager, history)``
+    :raises ConfigError: for a bad setting (counts and ``seed`` whole numbers, ``sigma`` and
+        ``learning_rate`` finite and positive, budgets strictly increasing), before any training
     """
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
-    from hbkit.train.hbpo import hbpo_advantages
+    from hbkit.errors import ConfigError, whole_number
+    from hbkit.train.hbpo import ADVANTAGES, hbpo_advantages
 
     names = _check_params(base, params)
     name = "HBPO-router"
+    where = "train_hbpo_router: "
+    iterations = whole_number(iterations, where + "iterations", 0)
+    P = whole_number(problems_per_iteration, where + "problems_per_iteration", 1)
+    n = whole_number(rollouts_per_problem, where + "rollouts_per_problem", 1)
+    seed = whole_number(seed, where + "seed", 0)
+    sigma = _positive(sigma, where + "sigma")
+    learning_rate = _positive(learning_rate, where + "learning_rate")
+    if advantage not in ADVANTAGES:
+        raise ConfigError(f"{where}advantage is {advantage!r}; allowed: {', '.join(ADVANTAGES)}")
     sc = load_scenario(scenario, ENV_ID)
     budgets = tuple(float(b) for b in (budgets if budgets is not None else sc.data["world"]["budgets"]))
-    B, P, n = len(budgets), int(problems_per_iteration), int(rollouts_per_problem)
-    from hbkit.errors import ConfigError
+    B = len(budgets)
 
     if not B or any(b2 <= b1 for b1, b2 in zip(budgets, budgets[1:], strict=False)):
         raise ConfigError(  # the learned parameters are interpolated between these budgets

@@ -38,6 +38,12 @@ def grid_point(grid: Mapping[str, Any], **where: Any) -> dict[str, Any]:
     raise KeyError(f"no grid point at {where}; axes: {grid['axes']}")
 
 
+def _has_intervals(grid: Mapping[str, Any]) -> bool:
+    """A grid over fewer than two seeds stores a half-width of 0 (:func:`hbkit.grids.mean_ci`):
+    that is no interval, and the figures draw none."""
+    return int(grid.get("seeds", 2)) >= 2
+
+
 def team_grid_figure(
     grid: Mapping[str, Any],
     fee: float,
@@ -46,9 +52,9 @@ def team_grid_figure(
     metric: str = "reward",
     height: int = 420,
 ) -> go.Figure:
-    """Left: every manager's ``metric`` (mean and 95 % interval over seeds) at one (hiring fee,
-    memory, expense budget) point. Right: the same against the expense budget, at that fee and
-    memory (the chosen budget marked)."""
+    """Left: every manager's ``metric`` (mean and 95 % interval over seeds; none for one seed) at
+    one (hiring fee, memory, expense budget) point. Right: the same against the expense budget, at
+    that fee and memory (the chosen budget marked)."""
     point = grid_point(grid, fee=float(fee), memory=int(memory), expense=float(expense))
     names = list(point["results"])
     fig = subplots(
@@ -63,7 +69,7 @@ def team_grid_figure(
         go.Bar(
             x=names,
             y=[v[0] for v in vals],
-            error_y=dict(type="data", array=[v[1] for v in vals]),
+            error_y=dict(type="data", array=[v[1] for v in vals], visible=_has_intervals(grid)),
             marker_color=[method_color(n, i) for i, n in enumerate(names)],
             showlegend=False,
             hovertemplate="%{x}: %{y:.3f}<extra></extra>",
@@ -121,8 +127,8 @@ def reasoning_grid_figure(
             x=[p["mean_tokens"][0]],
             y=[p["accuracy"][0]],
             mode="markers",
-            error_x=dict(type="data", array=[p["mean_tokens"][1]]),
-            error_y=dict(type="data", array=[p["accuracy"][1]]),
+            error_x=dict(type="data", array=[p["mean_tokens"][1]], visible=_has_intervals(grid)),
+            error_y=dict(type="data", array=[p["accuracy"][1]], visible=_has_intervals(grid)),
             marker=dict(color=method_color("HBPO"), size=14),
             name="this setting",
         )

@@ -432,15 +432,21 @@ def ablation_bars(
 ) -> go.Figure:
     """Ablations over seeds: one panel per metric, one bar per run with its 95 % interval.
 
-    :param rows: one dict per run: ``run`` and, per metric, ``metric`` (mean) and ``metric ±``
-        (half-width of the interval)
+    :param rows: one dict per run: ``run``, ``seeds`` and, per metric, ``metric`` (mean) and
+        ``metric ±`` (half-width of the interval); a run over fewer than two seeds, or without a
+        ``metric ±``, has no interval and gets no error bar
     """
+
+    def half_width(row: Mapping[str, Any], metric: str) -> float | None:
+        hw = row.get(metric + " ±")
+        return None if hw is None or row.get("seeds", 2) < 2 else float(hw)
+
     fig = subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics])
     for j, m in enumerate(metrics):
         fig.add_bar(
             x=[r["run"] for r in rows],
             y=[r.get(m, np.nan) for r in rows],
-            error_y=dict(type="data", array=[r.get(m + " ±", 0.0) for r in rows]),
+            error_y=dict(type="data", array=[half_width(r, m) for r in rows]),
             marker_color=[method_color(r["run"], i) for i, r in enumerate(rows)],
             showlegend=False,
             row=1,

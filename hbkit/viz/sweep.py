@@ -30,7 +30,8 @@ def sweep_figure(
     title: str | None = None,
     height: int = 380,
 ) -> go.Figure:
-    """Mean and 95 % interval of each metric per group, as points with error bars.
+    """Mean and 95 % interval of each metric per group, as points with error bars (a group with
+    fewer than two seeds has no interval and gets no error bar).
 
     A pure function of :func:`hbkit.sweep.summarize`'s output.
 
@@ -54,7 +55,9 @@ def sweep_figure(
         for i, (label, g) in enumerate(zip(labels, summary, strict=False)):
             s = g[metric]
             hw = s["half_width"]
-            hw = hw if isinstance(hw, float) and math.isfinite(hw) else 0.0
+            # fewer than two seeds give no interval: draw none rather than a zero-width bar
+            has_hw = isinstance(hw, (int, float)) and math.isfinite(hw)
+            spread = f"± {hw:.3g}" if has_hw else "no interval"
             fig.add_trace(
                 go.Scatter(
                     x=[label],
@@ -64,8 +67,14 @@ def sweep_figure(
                     legendgroup=label,
                     showlegend=col == 1,
                     marker={"size": 10, "color": method_color(str(g.get("name", label)), i)},
-                    error_y={"type": "data", "array": [hw], "visible": True, "thickness": 1.5, "width": 6},
-                    hovertemplate=f"{label}<br>{metric}: %{{y:.4g}} ± {hw:.3g} (n={s['n']})<extra></extra>",
+                    error_y={
+                        "type": "data",
+                        "array": [hw if has_hw else 0.0],
+                        "visible": has_hw,
+                        "thickness": 1.5,
+                        "width": 6,
+                    },
+                    hovertemplate=f"{label}<br>{metric}: %{{y:.4g}} {spread} (n={s['n']})<extra></extra>",
                 ),
                 row=1,
                 col=col,

@@ -21,11 +21,13 @@ error                  raised when
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
 __all__ = [
     "whole_number",
+    "positive_number",
     "HbkitError",
     "ScenarioError",
     "OptionError",
@@ -105,3 +107,14 @@ def whole_number(
         span = f"from {low} to {high}" if high is not None else f">= {low}"
         raise error(f"{name} must be a whole number {span}, got {value!r}")
     return int(value)
+
+
+def positive_number(value: Any, name: str, error: type[HbkitError] = ConfigError) -> float:
+    """``value`` as a ``float`` if it is a finite number > 0: the one check for step sizes and
+    exploration widths (``0``, ``-0.1``, ``nan``, ``inf`` and ``True`` are refused).
+
+    :param name: the argument's name, used in the message
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < math.inf:
+        raise error(f"{name} is {value!r}; allowed: a finite number > 0")
+    return float(value)

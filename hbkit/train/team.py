@@ -46,8 +46,6 @@ what is left to the clairvoyant bound is the price of information (``bench:team_
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -183,7 +181,7 @@ def imitate(
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
-    from hbkit.errors import ConfigError, whole_number
+    from hbkit.errors import ConfigError, positive_number, whole_number
     from hbkit.managers.team import MANAGERS
     from hbkit.train.hbpo import Adam
     from hbkit.train.policies import env_metadata, log_softmax, make_policy
@@ -196,7 +194,7 @@ def imitate(
     epochs = whole_number(epochs, where + "epochs", 0)
     hidden = whole_number(hidden, where + "hidden", 1)
     seed = whole_number(seed, where + "seed", 0)
-    learning_rate = _positive(learning_rate, where + "learning_rate")
+    learning_rate = positive_number(learning_rate, where + "learning_rate")
     vec = gym.make_vec(
         ENV_ID,
         num_envs=int(streams),
@@ -337,18 +335,6 @@ def learned_managers(
 # ------------------------------------------------------------------------------------------------
 # HBPO over a feedback manager's parameters
 # ------------------------------------------------------------------------------------------------
-def _positive(value: Any, name: str) -> float:
-    """``value`` if it is a finite number > 0 (step sizes, exploration widths).
-
-    :raises ConfigError: naming ``name``, the value and what is allowed
-    """
-    from hbkit.errors import ConfigError
-
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < math.inf:
-        raise ConfigError(f"{name} is {value!r}; allowed: a finite number > 0")
-    return float(value)
-
-
 def _mirrored(rng: np.random.Generator, num: int, pair_with: np.ndarray, dim: int = 2) -> np.ndarray:
     """Standard normal noise ``(num, dim)`` where row ``i`` is minus row ``pair_with[i]`` (if not ``i``)."""
     eps = rng.standard_normal((num, dim))
@@ -598,7 +584,7 @@ def train_hbpo_router(
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
-    from hbkit.errors import ConfigError, whole_number
+    from hbkit.errors import ConfigError, positive_number, whole_number
     from hbkit.train.hbpo import ADVANTAGES, hbpo_advantages
 
     names = _check_params(base, params)
@@ -608,8 +594,8 @@ def train_hbpo_router(
     P = whole_number(problems_per_iteration, where + "problems_per_iteration", 1)
     n = whole_number(rollouts_per_problem, where + "rollouts_per_problem", 1)
     seed = whole_number(seed, where + "seed", 0)
-    sigma = _positive(sigma, where + "sigma")
-    learning_rate = _positive(learning_rate, where + "learning_rate")
+    sigma = positive_number(sigma, where + "sigma")
+    learning_rate = positive_number(learning_rate, where + "learning_rate")
     if advantage not in ADVANTAGES:
         raise ConfigError(f"{where}advantage is {advantage!r}; allowed: {', '.join(ADVANTAGES)}")
     sc = load_scenario(scenario, ENV_ID)

@@ -215,3 +215,16 @@ def test_small_misuses_get_clear_messages(capsys):
         HBPO("hbkit/Reasoning-v0", rollouts_per_problem=2)
     assert main(["train", "--env", "hbkit/Reasoning-v0", "--budgets", "512.5", "--fast"]) == 2
     assert "'512.5' is not a whole number; allowed: whole numbers of tokens" in capsys.readouterr().err
+
+
+def test_sequence_of_refuses_strings_single_values_and_mappings():
+    from hbkit.errors import sequence_of
+
+    assert sequence_of((1, 2), "xs", "numbers") == [1, 2]
+    assert sequence_of(np.array([1, 2]), "xs", "numbers") == [1, 2]
+    assert sequence_of((x for x in "ab"), "xs", "names") == ["a", "b"]  # an iterator is one too
+    for bad in ("512", b"512", 512, None, np.array(5), {"a": 1}):
+        with pytest.raises(ConfigError, match=r"^xs is .*; allowed: a list or tuple of numbers"):
+            sequence_of(bad, "xs", "numbers")
+    with pytest.raises(OptionError, match="never split into characters"):
+        sequence_of("ab", "xs", "names", error=OptionError)

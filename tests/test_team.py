@@ -818,3 +818,16 @@ def test_report_gives_no_success_rate_for_a_task_type_never_seen():
     assert r["by_type"]["math"] == {"success_rate": 0.5, "count": 8, "spent": pytest.approx(0.15)}
     assert r["by_type"]["review"]["count"] == 0 and r["by_type"]["review"]["success_rate"] is None
     assert r["success_rate"] == 0.5
+
+
+def test_make_managers_refuses_a_single_name():
+    """names="greedy" was split into characters: "unknown manager(s) ['g', 'r', 'e', 'e', 'd', 'y']"."""
+    from hbkit.errors import ConfigError
+    from hbkit.managers.team import make_managers
+
+    env = gym.make(ENV)
+    with pytest.raises(ConfigError, match=r"make_managers: names is 'greedy'; allowed: a list or tuple"):
+        make_managers(env, "greedy")
+    with pytest.raises(ConfigError, match=r"unknown manager\(s\) \['greedyy'\]; allowed: static"):
+        make_managers(env, ["greedyy"])
+    assert list(make_managers(env, ("greedy",))) == ["greedy"]

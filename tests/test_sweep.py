@@ -630,3 +630,11 @@ def test_summary_refuses_a_single_string_for_by_or_metrics():
         summarize(rows, "name", ["accuracy"])
     with pytest.raises(ConfigError, match=r"summarize: metrics is 'accuracy'; allowed: a list or tuple"):
         summarize(rows, ["name"], "accuracy")
+
+
+def test_an_hbpo_job_refuses_budgets_given_as_one_string():
+    """settings.budgets = "512" in a spec was split into characters: HBPO trained on budgets '5',
+    '1', '2' (refused only by the world's schema, as budgets[0] '5')."""
+    row = run_job(Job(REASONING, None, "hbpo", {**TINY, "budgets": "512"}, 1, evaluation={"episodes": 2}))
+    assert row["status"] == "error" and row["error"]["type"] == "ConfigError", row["error"]
+    assert "budgets is '512'; allowed: a list or tuple of numbers" in row["error"]["message"]

@@ -252,3 +252,16 @@ def test_a_learned_router_refuses_budgets_that_are_not_positive():
     with pytest.raises(ConfigError, match="positive"):
         LearnedRouter(gym.make(ENV), [0.0, 0.1], theta)
     assert LearnedRouter(gym.make(ENV), [0.05, 0.1], theta).budgets.tolist() == [0.05, 0.1]
+
+
+def test_maskable_ppo_refuses_unknown_options_and_a_single_reset_budget():
+    """An unknown option was a TypeError (not one of hbkit's errors); reset_budgets="0.1" was split
+    into the budgets '0', '.', '1'."""
+    pytest.importorskip("sb3_contrib")
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import train_maskable_ppo
+
+    with pytest.raises(ConfigError, match=r"train_maskable_ppo: unknown option\(s\) \['n_step'\]; allowed: "):
+        train_maskable_ppo("hashiru", total_timesteps=32, n_step=32, progress=False)
+    with pytest.raises(ConfigError, match=r"reset_budgets is '0.1'; allowed: a list or tuple of budgets"):
+        train_maskable_ppo("hashiru", total_timesteps=32, reset_budgets="0.1", progress=False)

@@ -109,7 +109,9 @@ def train_maskable_ppo(
     cfg = dict(sc.data.get("sb3") or {})
     unknown = set(overrides) - set(cfg)
     if unknown:
-        raise TypeError(f"unknown MaskablePPO option(s) {sorted(unknown)}; allowed: {', '.join(cfg)}")
+        raise ConfigError(
+            f"train_maskable_ppo: unknown option(s) {sorted(unknown)}; allowed: {', '.join(cfg)}"
+        )
     if total_timesteps is not None:
         overrides["total_timesteps"] = total_timesteps
     try:  # the [sb3] table's rules (ranges, whole numbers) hold for the settings given here too

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import hbkit
 from hbkit.envs import DEFAULT_SCENARIOS, ENV_IDS, NATURAL_MODE
-from hbkit.errors import ConfigError, HbkitError, WorldMismatchError, whole_number
+from hbkit.errors import ConfigError, HbkitError, whole_number
 
 if TYPE_CHECKING:
     from hbkit.train.registry import TrainerEntry
@@ -222,7 +222,9 @@ Trainer = Callable[[TrainRequest], "tuple[Path, str]"]
 
 
 def _save_history(path: Path, history: list[dict[str, Any]]) -> str:
-    path.with_suffix(".history.json").write_text(json.dumps(history, indent=1))
+    from hbkit.train.files import save_history
+
+    save_history(path, history)
     last = history[-1] if history else {}
     return json.dumps({k: v for k, v in last.items() if isinstance(v, (int, float))}, indent=1)
 
@@ -276,6 +278,8 @@ def _registered(name: str, entry: TrainerEntry) -> Trainer:
 def _save_sb3(model: Any, req: TrainRequest) -> tuple[Path, str]:
     import gymnasium as gym
 
+    from hbkit.train.files import save_sb3_world
+
     out = req.out or req.default_out(".zip")
     if out.suffix != ".zip":
         out = out.with_suffix(out.suffix + ".zip")
@@ -284,15 +288,8 @@ def _save_sb3(model: Any, req: TrainRequest) -> tuple[Path, str]:
     probe = gym.make(req.env_id, scenario=req.scenario, **req.env_kwargs())
     sc = probe.unwrapped.scenario  # type: ignore[attr-defined]  # the resolved world it trained on
     probe.close()
-    _sidecar(out).write_text(
-        json.dumps({"env_id": req.env_id, "algo": req.algo, "scenario": sc.to_dict()}, indent=1)
-    )
+    save_sb3_world(out, req.env_id, req.algo, sc)
     return out, f"saved {out} (load it with: hbkit evaluate {out})"
-
-
-def _sidecar(path: Path) -> Path:
-    """Where the world of a saved SB3 model is recorded: ``model.zip`` -> ``model.hbkit.json``."""
-    return path.with_suffix(".hbkit.json")
 
 
 def _sb3_trainer(algo: str) -> Trainer:
@@ -553,24 +550,11 @@ def _load_agent(args: argparse.Namespace) -> tuple[Any, str, Any]:
     if spec.startswith("sb3:"):
         return _load_sb3_spec(spec, args)
     path = Path(spec)
-    if path.suffix == ".zip" and path.is_file():
-        return _load_sb3_file(path, None, args)
-    if path.suffix == ".json" and path.is_file():
-        from hbkit.train.team import load_router
+    if path.is_file() or path.suffix == ".npz":
+        from hbkit.train.files import load_agent
 
-        router = load_router(path)
-        return router, _own_env(path, "hbkit/Team-v0", args.env), args.scenario
-    if path.suffix == ".npz" and path.is_file() and _is_split_guess(path):
-        from hbkit.train.split import load_guess_manager
-
-        manager = load_guess_manager(path)
-        return manager, _own_env(path, "hbkit/Split-v0", args.env), args.scenario
-    if path.suffix == ".npz" or path.is_file():
-        from hbkit.train import load_policy
-
-        policy = load_policy(path)
-        env_id = args.env or policy.metadata.get("env_id", "hbkit/Reasoning-v0")
-        return policy, env_id, args.scenario
+        agent, env_id = load_agent(path, args.env)
+        return agent, env_id, args.scenario
     env_id = args.env or "hbkit/Reasoning-v0"
     name = spec.split(":", 1)[1] if spec.startswith("manager:") else spec
     managers = available(env_id)
@@ -581,27 +565,6 @@ def _load_agent(args: argparse.Namespace) -> tuple[Any, str, Any]:
         )
     env = gym.make(env_id, **({"scenario": args.scenario} if args.scenario else {}))
     return managers[name](env), env_id, args.scenario
-
-
-def _own_env(path: Path, trained_on: str, asked: str | None) -> str:
-    """The world a saved learned manager runs on: its own; ``--env`` naming another is an error."""
-    if asked not in (None, trained_on):
-        raise WorldMismatchError(
-            f"{path}: this manager was trained on {trained_on}, not on {asked}; "
-            f"allowed: evaluate it on {trained_on}"
-        )
-    return trained_on
-
-
-def _is_split_guess(path: Path) -> bool:
-    """Whether ``path`` is a saved Split guess manager (an ``.npz`` with ``theta`` and ``meta``)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            return {"theta.npy", "meta.npy"} <= set(z.namelist())
-    except (OSError, zipfile.BadZipFile):
-        return False
 
 
 def _load_sb3_spec(spec: str, args: argparse.Namespace) -> tuple[Any, str, Any]:
@@ -618,37 +581,9 @@ def _load_sb3_spec(spec: str, args: argparse.Namespace) -> tuple[Any, str, Any]:
         raise ConfigError(f"agent {spec!r}: unknown algorithm {algo!r}; allowed: {', '.join(ALGOS)}")
     if not Path(path).is_file():
         raise ConfigError(f"agent {spec!r}: no such model file {path!r}")
-    return _load_sb3_file(Path(path), algo, args)
+    from hbkit.train.files import load_agent
 
-
-def _load_sb3_file(path: Path, algo: str | None, args: argparse.Namespace) -> tuple[Any, str, Any]:
-    from hbkit.scenarios import Scenario
-    from hbkit.train.sb3 import load_sb3
-
-    saved: dict[str, Any] = {}
-    if _sidecar(path).is_file():
-        try:
-            saved = json.loads(_sidecar(path).read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{_sidecar(path)}: not readable ({exc})") from None
-    algo = algo or saved.get("algo")
-    if algo is None:
-        raise ConfigError(
-            f"{path}: no {_sidecar(path).name} beside it says which algorithm trained it; "
-            "allowed: sb3:ALGO:PATH"
-        )
-    trained_on = saved.get("env_id")
-    env_id = args.env or trained_on or "hbkit/Reasoning-v0"
-    if trained_on not in (None, env_id):
-        raise WorldMismatchError(
-            f"{path}: this model was trained on {trained_on} (see {_sidecar(path).name}), not on "
-            f"{env_id}; allowed: evaluate it on {trained_on}"
-        )
-    model = load_sb3(str(path), algo)
-    if saved.get("scenario"):
-        # the world it was trained on: evaluate() runs there by default and refuses another world
-        # unless --other-world, as it does for saved policies
-        model.trained_world = Scenario.from_dict(saved["scenario"], source=str(_sidecar(path)))
+    model, env_id = load_agent(path, args.env, algo)
     return model, env_id, args.scenario
 
 

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
     "whole_number",
     "positive_number",
+    "sequence_of",
     "HbkitError",
     "ScenarioError",
     "OptionError",
@@ -118,3 +120,23 @@ def positive_number(value: Any, name: str, error: type[HbkitError] = ConfigError
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < math.inf:
         raise error(f"{name} is {value!r}; allowed: a finite number > 0")
     return float(value)
+
+
+def sequence_of(value: Any, name: str, what: str, error: type[HbkitError] = ConfigError) -> list[Any]:
+    """``value`` as a ``list`` if it is a sequence (list, tuple, array, ...): the one check for
+    arguments that take several names or numbers. A single string is refused, never split into
+    characters (``budgets="512"`` is not the budgets 5, 1, 2; ``names="greedy"`` is not the names
+    g, r, e ...), and so is a single number.
+
+    :param name: the argument's name, used in the message
+    :param what: what the entries are, e.g. ``"numbers"`` or ``"manager names"``
+    :param error: the error type to raise
+    """
+    single = isinstance(value, (str, bytes)) or not isinstance(value, Iterable) or isinstance(value, Mapping)
+    if not single:
+        try:
+            return list(value)
+        except TypeError:  # e.g. a 0-d NumPy array: iterable by type, not in fact
+            pass
+    hint = " (a string is one value, never split into characters)" if isinstance(value, (str, bytes)) else ""
+    raise error(f"{name} is {value!r}; allowed: a list or tuple of {what}{hint}")

@@ -47,9 +47,9 @@ from tqdm.auto import tqdm
 from hbkit._threads import on_one_blas_thread
 from hbkit.agents import EpisodicAgent, agent_kind, is_batched, wants_info
 from hbkit.envs import DEFAULT_SCENARIOS, check_env_id
-from hbkit.errors import ConfigError, WorldMismatchError, whole_number
+from hbkit.errors import ConfigError, WorldMismatchError, sequence_of, whole_number
 from hbkit.scenarios import Scenario
-from hbkit.train.policies import load_policy
+from hbkit.train.files import load_agent
 
 __all__ = ["evaluate", "evaluate_budgets", "agent_name", "compare"]
 
@@ -233,7 +233,10 @@ def evaluate(
 ) -> dict[str, Any]:
     """Run ``episodes`` episodes of ``agent`` and summarise them.
 
-    :param agent: a Policy (or its ``.npz`` path), an SB3 model or a callable ``obs -> action``
+    :param agent: a Policy, an SB3 model, a callable ``obs -> action``, or the path of any of
+        these that hbkit saved (loaded with :func:`hbkit.train.files.load_agent`, as ``hbkit
+        evaluate`` loads it: a policy or Split manager ``.npz``, a Team manager ``.json``, an SB3
+        ``.zip`` with its world recorded beside it)
     :param env_id: an hbkit env id
     :param scenario: scenario name, path or :class:`~hbkit.scenarios.Scenario` (default: the one
         a saved policy carries, else the env's default)
@@ -258,7 +261,7 @@ def evaluate(
     """
     check_env_id(env_id)
     if isinstance(agent, (str, os.PathLike)):
-        agent = load_policy(agent)
+        agent, _ = load_agent(agent, env_id)
     episodes = whole_number(episodes, "episodes", 1)
     seed = whole_number(seed, "seed", 0)
     if agent_kind(agent) == "manager" and deterministic is not None:  # a TypeError before any env
@@ -320,9 +323,7 @@ def evaluate_budgets(
     :return: the reports, in the order of ``budgets`` (each as :func:`evaluate` writes it)
     """
     check_env_id(env_id)
-    if isinstance(budgets, (str, bytes)) or not np.iterable(budgets):
-        raise ConfigError(f"evaluate_budgets: budgets is {budgets!r}; allowed: a list of budgets")
-    budgets = list(budgets)
+    budgets = sequence_of(budgets, "evaluate_budgets: budgets", "budgets (numbers, or None)")
     if not budgets:
         raise ConfigError("evaluate_budgets: budgets is empty; allowed: one budget or more")
     nested = [b for b in budgets if not isinstance(b, (str, bytes)) and np.ndim(b)]
@@ -497,7 +498,7 @@ def compare(
 
     check_env_id(env_id)
     managers = available(env_id)
-    names = list(managers) if names is None else list(names)
+    names = list(managers) if names is None else sequence_of(names, "compare: names", "manager names")
     unknown = [n for n in names if n not in managers]
     if unknown:
         raise ConfigError(

@@ -86,6 +86,35 @@ def test_train_sb3_refuses_unknown_envs_and_unfit_algorithms_before_training():
     assert "maskable-ppo" not in algos_for("hbkit/Reasoning-v0")
 
 
+@pytest.mark.parametrize(
+    "algo, kwargs, words",
+    [
+        ("ppo", {"n_step": 64}, r"unknown key 'n_step'; allowed: learning_rate, n_steps, batch_size"),
+        (
+            "sac",
+            {"n_epochs": 4},
+            r"'sac' \(SAC\): unknown key 'n_epochs'; allowed: learning_rate, buffer_size",
+        ),
+        ("ppo", {"seed": 3}, r"key 'seed' is set by train_sb3 \(pass seed= to train_sb3 itself\); allowed"),
+        ("ppo", {"env": None}, r"key 'env' is set by train_sb3; allowed: learning_rate"),
+        ("ppo", ["n_steps"], r"algo_kwargs of 'ppo' \(PPO\) is \['n_steps'\]; allowed: a dict with keys"),
+    ],
+)
+def test_train_sb3_checks_algo_kwargs_against_the_algorithm_before_any_env(monkeypatch, algo, kwargs, words):
+    """algo_kwargs went to SB3 as they were: PPO.__init__() got an unexpected keyword argument
+    'n_step' (a TypeError after the envs were built), or 'got multiple values' for seed."""
+    pytest.importorskip("stable_baselines3")
+    import hbkit.train.sb3 as sb3
+
+    def no_env(*args, **kwargs):
+        raise AssertionError("an env was built before algo_kwargs were checked")
+
+    monkeypatch.setattr(sb3, "make_sb3_env", no_env)
+    with pytest.raises(ConfigError, match=words) as err:
+        sb3.train_sb3("hbkit/Split-v0", algo, total_timesteps=64, algo_kwargs=kwargs, progress_bar=False)
+    assert "_init_setup_model" not in str(err.value)
+
+
 def test_load_sb3_missing_file_is_a_config_error(tmp_path):
     from hbkit.train.sb3 import load_sb3
 
@@ -215,3 +244,16 @@ def test_small_misuses_get_clear_messages(capsys):
         HBPO("hbkit/Reasoning-v0", rollouts_per_problem=2)
     assert main(["train", "--env", "hbkit/Reasoning-v0", "--budgets", "512.5", "--fast"]) == 2
     assert "'512.5' is not a whole number; allowed: whole numbers of tokens" in capsys.readouterr().err
+
+
+def test_sequence_of_refuses_strings_single_values_and_mappings():
+    from hbkit.errors import sequence_of
+
+    assert sequence_of((1, 2), "xs", "numbers") == [1, 2]
+    assert sequence_of(np.array([1, 2]), "xs", "numbers") == [1, 2]
+    assert sequence_of((x for x in "ab"), "xs", "names") == ["a", "b"]  # an iterator is one too
+    for bad in ("512", b"512", 512, None, np.array(5), {"a": 1}):
+        with pytest.raises(ConfigError, match=r"^xs is .*; allowed: a list or tuple of numbers"):
+            sequence_of(bad, "xs", "numbers")
+    with pytest.raises(OptionError, match="never split into characters"):
+        sequence_of("ab", "xs", "names", error=OptionError)

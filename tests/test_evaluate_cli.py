@@ -146,7 +146,7 @@ def test_cli_scenarios_train_evaluate(tmp_path, capsys):
         )
         == 0
     )
-    assert out.exists() and out.with_suffix(".history.json").exists()
+    assert out.exists() and (tmp_path / "p.npz.history.json").exists()
     capsys.readouterr()
     assert main(["evaluate", str(out), "--episodes", "100", "--budget", "none", "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
@@ -321,6 +321,65 @@ def test_cli_trains_and_evaluates_the_learned_managers(tmp_path, capsys, env_id,
     # --env naming another world is refused, not silently ignored
     code, _, err = _cli(capsys, "evaluate", str(out), "--env", "hbkit/Reasoning-v0", "--episodes", "4")
     assert code == 2 and f"trained on {env_id}" in err, err
+
+
+@pytest.mark.parametrize(
+    "env_id, algo, suffix",
+    [
+        ("hbkit/Team-v0", "hbpo-router", ".json"),
+        ("hbkit/Split-v0", "guess-es", ".npz"),
+    ],
+)
+def test_evaluate_loads_a_saved_learned_manager_as_the_cli_does(tmp_path, capsys, env_id, algo, suffix):
+    """evaluate("m.npz", "hbkit/Split-v0") read every path as a policy: "m.npz: no '__metadata__'
+    entry: not written by hbkit's Policy.save", though `hbkit evaluate m.npz` loaded it."""
+    from hbkit.errors import WorldMismatchError
+
+    out = tmp_path / f"m{suffix}"
+    code, _, err = _cli(
+        capsys, "train", "--env", env_id, "--algo", algo, "--fast", "--out", str(out), "--no-progress"
+    )
+    assert code == 0, err
+    code, stdout, err = _cli(capsys, "evaluate", str(out), "--episodes", "4", "--json")
+    assert code == 0, err
+    cli = json.loads(stdout)
+    report = evaluate(str(out), env_id, episodes=4, seed=cli["seed"])
+    assert report == cli
+    with pytest.raises(WorldMismatchError, match=f"trained on {env_id}.*allowed: evaluate it on {env_id}"):
+        evaluate(str(out), "hbkit/Reasoning-v0", episodes=4)
+
+
+def test_a_policy_and_a_router_saved_under_one_stem_keep_their_own_histories(tmp_path, capsys):
+    """p.npz and p.json both wrote p.history.json: the second run's history replaced the first's."""
+    from hbkit.train.files import history_path, load_history
+
+    policy, router = tmp_path / "p.npz", tmp_path / "p.json"
+    for algo, out in (("hbpo", policy), ("hbpo-router", router)):
+        code, _, err = _cli(
+            capsys,
+            "train",
+            "--env",
+            "hbkit/Team-v0",
+            "--algo",
+            algo,
+            "--fast",
+            "--out",
+            str(out),
+            "--no-progress",
+        )
+        assert code == 0, err
+    assert history_path(policy).name == "p.npz.history.json" and history_path(router).exists()
+    assert not (tmp_path / "p.history.json").exists()
+    policy_rows, router_rows = load_history(policy), load_history(router)
+    assert policy_rows and router_rows and policy_rows != router_rows
+    assert json.loads(history_path(policy).read_text()) == policy_rows
+    # a file saved before: its history under the old name (stem + .history.json) still loads
+    old = tmp_path / "old.npz"
+    old.write_bytes(policy.read_bytes())
+    (tmp_path / "old.history.json").write_text(json.dumps(policy_rows))
+    assert load_history(old) == policy_rows
+    history_path(old).write_text(json.dumps(router_rows))  # the new name wins where both exist
+    assert load_history(old) == router_rows
 
 
 def _registered_trainers():

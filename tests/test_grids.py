@@ -246,3 +246,16 @@ def test_a_failed_evaluation_leaves_the_grid_as_it_was():
     with pytest.raises(RuntimeError, match="cannot use 100 units"):
         add_to_grid(grid, {"fragile": fails_at_large_memory})
     assert grid == before
+
+
+def test_evaluate_budgets_refuses_a_single_budget_or_string():
+    import gymnasium as gym
+
+    from hbkit.errors import ConfigError
+    from hbkit.evaluate import evaluate_budgets
+    from hbkit.managers.team import make_managers
+
+    greedy = make_managers(gym.make("hbkit/Team-v0", scenario="hashiru"), ["greedy"])["greedy"]
+    for bad in ("0.1", 0.1):
+        with pytest.raises(ConfigError, match=r"budgets: budgets is .*0\.1.*allowed: a list or tuple"):
+            evaluate_budgets(greedy, "hbkit/Team-v0", bad, episodes=2)

@@ -269,3 +269,13 @@ def test_trained_hbpo_beats_the_best_threshold_rule_at_its_tokens():
     rule = evaluate(ThresholdRule(env, fit["feature"], fit["threshold"], fit["cap"]), ENV, **ev)
     assert rule["mean_tokens"] <= mine["mean_tokens"] + 20
     assert mine["accuracy"] > rule["accuracy"] + 0.02, (mine["accuracy"], rule["accuracy"])
+
+
+@pytest.mark.parametrize("budgets", ["512", "5", 512, b"512"], ids=repr)
+def test_budgets_must_be_a_sequence_of_numbers(budgets):
+    """budgets="512" was split into characters: a ScenarioError about budgets[0] '5', and
+    budgets=512 a TypeError ('int' object is not iterable)."""
+    with pytest.raises(ConfigError, match=r"budgets is .*512|budgets is '5'") as err:
+        HBPO(ENV, budgets=budgets)
+    assert "allowed: a list or tuple of numbers" in str(err.value)
+    assert HBPO(ENV, budgets=[512, 2560], problems_per_iteration=2).config.budgets == (512, 2560)

@@ -673,3 +673,19 @@ def test_oracle_output_is_the_water_filling_optimum(budget):
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-16 * a.sum(axis=1).max() * 10)
     one = [w.oracle_output_one(row.tolist(), np.log(row).tolist(), budget) for row in a[:50]]
     np.testing.assert_array_equal(one, got[:50])
+
+
+def test_manager_names_must_be_a_sequence():
+    """names="ucb" was split into characters ("unknown manager 'u'")."""
+    from hbkit.errors import ConfigError
+    from hbkit.viz.split import learner_runs
+
+    with pytest.raises(ConfigError, match=r"compare: names is 'greedy'; allowed: a list or tuple of manager"):
+        compare("greedy", "classroom", episodes=2)
+    with pytest.raises(ConfigError, match=r"run_managers: names is 'ucb'; allowed: a list or tuple"):
+        run_managers("ucb", episodes=2)
+    with pytest.raises(ConfigError, match=r"learner_runs: names is 'ucb'"):
+        learner_runs("classroom", "ucb", episodes=2)
+    with pytest.raises(ConfigError, match=r"unknown manager 'ucbb'; allowed: equal"):
+        run_managers(["ucbb"], episodes=2)
+    assert list(run_managers(["ucb"], episodes=2)) == ["ucb"]

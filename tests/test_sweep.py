@@ -619,3 +619,22 @@ def test_ray_gives_the_same_rows_as_the_local_backend(ray_runtime, tmp_path):
     # resuming from the Ray file runs nothing new
     again = run_sweep(jobs, tmp_path / "ray.jsonl", backend="ray", progress=False)
     assert len(ResultStore(tmp_path / "ray.jsonl").read()) == len(jobs) and by_key(again) == by_key(local)
+
+
+def test_summary_refuses_a_single_string_for_by_or_metrics():
+    """by="name" was split into characters: groups keyed 'n', 'a', 'm', 'e', each None."""
+    from hbkit.errors import ConfigError
+
+    rows = [{"job": {"name": "a", "seed": 1}, "status": "ok", "report": {"accuracy": 0.5}}]
+    with pytest.raises(ConfigError, match=r"summarize: by is 'name'; allowed: a list or tuple"):
+        summarize(rows, "name", ["accuracy"])
+    with pytest.raises(ConfigError, match=r"summarize: metrics is 'accuracy'; allowed: a list or tuple"):
+        summarize(rows, ["name"], "accuracy")
+
+
+def test_an_hbpo_job_refuses_budgets_given_as_one_string():
+    """settings.budgets = "512" in a spec was split into characters: HBPO trained on budgets '5',
+    '1', '2' (refused only by the world's schema, as budgets[0] '5')."""
+    row = run_job(Job(REASONING, None, "hbpo", {**TINY, "budgets": "512"}, 1, evaluation={"episodes": 2}))
+    assert row["status"] == "error" and row["error"]["type"] == "ConfigError", row["error"]
+    assert "budgets is '512'; allowed: a list or tuple of numbers" in row["error"]["message"]

@@ -738,6 +738,44 @@ def test_play_team_buttons():
     assert play.info["budget"] == pytest.approx(0.1) and play.info["spent"] == 0
 
 
+def test_play_team_shows_what_its_buttons_raise():
+    """The buttons called the env directly: an exception reached only ipywidgets' log, and the
+    notebook showed nothing. They now run in the panel's output widget (run_in_output), which shows
+    the traceback in the notebook."""
+    import plotly.graph_objects as go
+
+    from hbkit.viz.team_widgets import PlayTeam
+
+    class Shown:  # stands in for the ipywidgets.Output: records what reached it
+        outputs: tuple = ()
+
+        def __init__(self):
+            self.seen: list[BaseException] = []
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, etype, value, tb):
+            if value is not None:
+                self.seen.append(value)
+
+    play = PlayTeam("hashiru", seed=0, widget_factory=go.Figure)
+    assert play.output in play.widget.children
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken world")
+
+    play.output = shown = Shown()
+    play.env.step = broken  # type: ignore[method-assign]
+    play.answer.click()
+    play.assign.click()
+    play.env.reset = broken  # type: ignore[method-assign]
+    play.new.click()
+    with pytest.raises(RuntimeError, match="broken world"):  # a slider's observer raises to the setter
+        play.budget.value = 0.1
+    assert [str(e) for e in shown.seen] == ["broken world"] * 4
+
+
 def test_team_exercise_checkers():
     from hbkit.exercises import check_cost_benefit, check_team_manager
     from hbkit.managers.team import RandomManager, Router
@@ -818,3 +856,16 @@ def test_report_gives_no_success_rate_for_a_task_type_never_seen():
     assert r["by_type"]["math"] == {"success_rate": 0.5, "count": 8, "spent": pytest.approx(0.15)}
     assert r["by_type"]["review"]["count"] == 0 and r["by_type"]["review"]["success_rate"] is None
     assert r["success_rate"] == 0.5
+
+
+def test_make_managers_refuses_a_single_name():
+    """names="greedy" was split into characters: "unknown manager(s) ['g', 'r', 'e', 'e', 'd', 'y']"."""
+    from hbkit.errors import ConfigError
+    from hbkit.managers.team import make_managers
+
+    env = gym.make(ENV)
+    with pytest.raises(ConfigError, match=r"make_managers: names is 'greedy'; allowed: a list or tuple"):
+        make_managers(env, "greedy")
+    with pytest.raises(ConfigError, match=r"unknown manager\(s\) \['greedyy'\]; allowed: static"):
+        make_managers(env, ["greedyy"])
+    assert list(make_managers(env, ("greedy",))) == ["greedy"]

@@ -154,6 +154,7 @@ def test_more_router_parameters_are_learned_per_budget_and_run_batched():
         ("rollouts_per_problem", 2.5),
         ("advantage", "ppo"),
         ("seed", -1),
+        ("budgets", "0.1"),  # split into characters: "could not convert string to float: '.'"
     ],
 )
 def test_router_trainer_refuses_bad_settings_before_training(setting, value):
@@ -164,6 +165,15 @@ def test_router_trainer_refuses_bad_settings_before_training(setting, value):
     with pytest.raises(ConfigError, match=setting) as info:
         train_hbpo_router("hashiru", progress=False, **kw)
     assert repr(value) in str(info.value)
+
+
+def test_router_trainer_refuses_a_single_parameter_name():
+    """params="ucb" was split into characters: "params ['u', 'c', 'b'] for base 'feedback'"."""
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import train_hbpo_router
+
+    with pytest.raises(ConfigError, match=r"params is 'ucb'; allowed: a list or tuple of parameter names"):
+        train_hbpo_router("hashiru", iterations=1, params="ucb", progress=False)
 
 
 def test_team_hbpo_policy_remembers_the_world_hbpo_trained_it_on():
@@ -242,3 +252,16 @@ def test_a_learned_router_refuses_budgets_that_are_not_positive():
     with pytest.raises(ConfigError, match="positive"):
         LearnedRouter(gym.make(ENV), [0.0, 0.1], theta)
     assert LearnedRouter(gym.make(ENV), [0.05, 0.1], theta).budgets.tolist() == [0.05, 0.1]
+
+
+def test_maskable_ppo_refuses_unknown_options_and_a_single_reset_budget():
+    """An unknown option was a TypeError (not one of hbkit's errors); reset_budgets="0.1" was split
+    into the budgets '0', '.', '1'."""
+    pytest.importorskip("sb3_contrib")
+    from hbkit.errors import ConfigError
+    from hbkit.train.team import train_maskable_ppo
+
+    with pytest.raises(ConfigError, match=r"train_maskable_ppo: unknown option\(s\) \['n_step'\]; allowed: "):
+        train_maskable_ppo("hashiru", total_timesteps=32, n_step=32, progress=False)
+    with pytest.raises(ConfigError, match=r"reset_budgets is '0.1'; allowed: a list or tuple of budgets"):
+        train_maskable_ppo("hashiru", total_timesteps=32, reset_budgets="0.1", progress=False)

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from hbkit.errors import ConfigError, sequence_of
 from hbkit.sim.split import split_value, water_fill
 
 __all__ = [
@@ -336,10 +337,10 @@ def run_managers(
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
-    names = list(MANAGERS) if names is None else list(names)
+    names = list(MANAGERS) if names is None else sequence_of(names, "run_managers: names", "manager names")
     unknown = [n for n in names if n not in MANAGERS]
     if unknown:
-        raise ValueError(f"unknown manager {unknown[0]!r}; allowed: {', '.join(MANAGERS)}")
+        raise ConfigError(f"run_managers: unknown manager {unknown[0]!r}; allowed: {', '.join(MANAGERS)}")
     e, m = int(episodes), len(names)
     # every manager gets its own block of `episodes` envs; block j faces the same worlds as block 0
     vec = gym.make_vec(

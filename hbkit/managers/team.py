@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from hbkit.errors import ConfigError, sequence_of
 from hbkit.sim.team import TeamWorld
 
 __all__ = ["Router", "BayesRouter", "Clairvoyant", "RandomManager", "MANAGERS", "make_managers"]
@@ -441,9 +442,14 @@ def _kind(env: Any, kind: str) -> list[str]:
 
 
 def make_managers(env: Any, names: Sequence[str] | None = None) -> dict[str, Any]:
-    """The hand-written managers (all, or ``names``), built for ``env``: name -> manager."""
-    names = list(MANAGERS) if names is None else list(names)
+    """The hand-written managers (all, or ``names``), built for ``env``: name -> manager.
+
+    :param env: the Team env the managers read
+    :param names: manager names (keys of :data:`MANAGERS`; default: all of them)
+    :raises ConfigError: for an unknown name, or a single string for ``names``
+    """
+    names = list(MANAGERS) if names is None else sequence_of(names, "make_managers: names", "manager names")
     unknown = [x for x in names if x not in MANAGERS]
     if unknown:
-        raise ValueError(f"unknown manager(s) {unknown}; allowed: {', '.join(MANAGERS)}")
+        raise ConfigError(f"make_managers: unknown manager(s) {unknown}; allowed: {', '.join(MANAGERS)}")
     return {x: MANAGERS[x](env) for x in names}

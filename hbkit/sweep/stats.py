@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hbkit.errors import ConfigError
+from hbkit.errors import ConfigError, sequence_of
 from hbkit.sweep.jobs import _plain, canonical_json
 
 __all__ = ["t_cdf", "t_quantile", "mean_interval", "row_value", "summarize", "format_table"]
@@ -163,8 +163,11 @@ def summarize(
     :return: one dict per group, in order of first appearance: the ``by`` values, ``n`` (ok rows),
         ``failed`` and, per metric, :func:`mean_interval`'s dict under the metric's name
     :param strict: first :func:`check_metrics` (what ``hbkit sweep`` does)
-    :raises ConfigError: with ``strict``, for a metric whose first name is in no successful row
+    :raises ConfigError: with ``strict``, for a metric whose first name is in no successful row;
+        for a single string as ``by`` or ``metrics``
     """
+    by = sequence_of(by, "summarize: by", "job fields")
+    metrics = sequence_of(metrics, "summarize: metrics", "metric names")
     groups: dict[str, dict[str, Any]] = {}
     rows = list(rows)
     if strict:

@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from tqdm.auto import tqdm
 
 from hbkit._threads import on_one_blas_thread
-from hbkit.errors import ConfigError, TrainingError
+from hbkit.errors import ConfigError, TrainingError, sequence_of
 from hbkit.scenarios import load_scenario
 from hbkit.schema import HBPOTrain, problems
 from hbkit.train.policies import (
@@ -279,6 +279,8 @@ class HBPO:
             if k in HBPOConfig.__dataclass_fields__ and k not in ("budgets", "reward")
         }
         merged.update(check_config(config))
+        if budgets is not None:
+            budgets = sequence_of(budgets, "HBPO: budgets", "numbers (e.g. (512, 1024)); () for natural mode")
         self.config = HBPOConfig(
             budgets=tuple(budgets if budgets is not None else world.get("budgets", ())),
             reward=reward or defaults.get("reward") or world.get("reward", "hbpo"),

@@ -86,8 +86,6 @@ def hbpo_trainer(
     """
     from hbkit.train.hbpo import HBPO
 
-    if "budgets" in settings and settings["budgets"] is not None:
-        settings["budgets"] = tuple(settings["budgets"])
     trainer = HBPO(env_id, scenario=scenario, seed=seed, **settings)
     trainer.learn(iterations=iterations, progress=progress)
     return trainer

@@ -9,6 +9,8 @@ Nothing in hbkit's core imports this module: torch is only loaded when you call 
 from __future__ import annotations
 
 import importlib
+import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -87,6 +89,34 @@ def _algo_class(algo: str) -> Any:
         ) from exc
 
 
+#: The algorithm's arguments that :func:`train_sb3` sets itself (``seed`` and ``verbose`` are its own).
+_SET_BY_TRAIN_SB3 = ("self", "policy", "env", "seed", "verbose", "device")
+
+
+def _check_algo_kwargs(algo: str, cls: Any, algo_kwargs: Any) -> dict[str, Any]:
+    """``algo_kwargs`` as a dict if every key is an argument of the algorithm's constructor (before
+    any env is built, so a misspelled ``n_step`` is not SB3's ``TypeError`` after the setup).
+
+    :raises ConfigError: naming the bad key and the allowed ones
+    """
+    if algo_kwargs is None:
+        return {}
+    name = f"train_sb3: algo_kwargs of {algo!r} ({cls.__name__})"
+    params = inspect.signature(cls.__init__).parameters
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    allowed = [k for k, p in params.items() if p.kind in named and k not in _SET_BY_TRAIN_SB3 and k[0] != "_"]
+    any_key = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    if not isinstance(algo_kwargs, Mapping):
+        raise ConfigError(f"{name} is {algo_kwargs!r}; allowed: a dict with keys among {', '.join(allowed)}")
+    for key in algo_kwargs:
+        if key in _SET_BY_TRAIN_SB3:
+            hint = f" (pass {key}= to train_sb3 itself)" if key in ("seed", "verbose") else ""
+            raise ConfigError(f"{name}: key {key!r} is set by train_sb3{hint}; allowed: {', '.join(allowed)}")
+        if key not in allowed and not any_key:
+            raise ConfigError(f"{name}: unknown key {key!r}; allowed: {', '.join(allowed)}")
+    return dict(algo_kwargs)
+
+
 def make_sb3_env(env_id: str, scenario: str | None = None, n_envs: int = 1, seed: int = 0, **env_kwargs: Any):
     """An SB3 ``DummyVecEnv`` of ``n_envs`` monitored copies of ``env_id``."""
     from stable_baselines3.common.env_util import make_vec_env
@@ -155,7 +185,10 @@ def train_sb3(
     :param n_envs: parallel copies of the env (SB3's DummyVecEnv; default: the recipe's, else 1)
     :param progress_bar: SB3's progress bar (tqdm + rich)
     :param algo_kwargs: keyword arguments for the algorithm (e.g. ``n_steps``, ``learning_rate``);
-        they update the recipe's
+        they update the recipe's. Each key must be an argument of the algorithm's constructor
+        other than those train_sb3 sets (``policy``, ``env``, ``seed``, ``verbose``, ``device``)
+    :raises ConfigError: for an unknown algorithm, one that does not fit the env, a bad count, or
+        an ``algo_kwargs`` key the algorithm does not take (checked before any env is built)
     :param env_kwargs: keyword arguments for the env
     :param callback: an SB3 callback (e.g. ``EvalCallback``)
     :param torch_threads: PyTorch CPU threads (``torch.set_num_threads``; ``None`` leaves it alone).
@@ -164,6 +197,7 @@ def train_sb3(
     """
     check_env_id(env_id)
     cls = _algo_class(algo)
+    algo_kwargs = _check_algo_kwargs(algo, cls, algo_kwargs)
     _check_fits(env_id, algo, scenario)
     if total_timesteps is not None:
         total_timesteps = whole_number(total_timesteps, "total_timesteps", 1)
@@ -176,7 +210,7 @@ def train_sb3(
     recipe = scenario_recipe(env_id, algo, scenario)
     total_timesteps = total_timesteps if total_timesteps is not None else recipe.get("timesteps", 50_000)
     n_envs = n_envs if n_envs is not None else recipe.get("n_envs", 1)
-    kwargs = {**recipe.get("algo_kwargs", {}), **(algo_kwargs or {})}
+    kwargs = {**recipe.get("algo_kwargs", {}), **algo_kwargs}
     env = make_sb3_env(env_id, scenario, n_envs, seed, **(env_kwargs or {}))
     model = cls("MlpPolicy", env, seed=seed, verbose=verbose, device="cpu", **kwargs)
     model.learn(total_timesteps=int(total_timesteps), progress_bar=progress_bar, callback=callback)

@@ -21,6 +21,8 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
+from hbkit.errors import sequence_of
+
 __all__ = ["NativeVecEnv"]
 
 
@@ -45,6 +47,7 @@ class NativeVecEnv(VecEnv):
         reset_budgets: Sequence[Any] | None = None,
         **env_kwargs: Any,
     ):
+        budgets = None if reset_budgets is None else sequence_of(reset_budgets, "reset_budgets", "budgets")
         self.vec = gym.make_vec(
             env_id,
             num_envs=int(num_envs),
@@ -53,7 +56,7 @@ class NativeVecEnv(VecEnv):
             **env_kwargs,
         )
         self.env_id = env_id
-        self.reset_budgets = None if reset_budgets is None else list(reset_budgets)
+        self.reset_budgets = budgets
         self._rng = np.random.default_rng(seed)
         self._first_seed = seed
         self._actions: np.ndarray | None = None

@@ -109,7 +109,9 @@ def train_maskable_ppo(
     cfg = dict(sc.data.get("sb3") or {})
     unknown = set(overrides) - set(cfg)
     if unknown:
-        raise TypeError(f"unknown MaskablePPO option(s) {sorted(unknown)}; allowed: {', '.join(cfg)}")
+        raise ConfigError(
+            f"train_maskable_ppo: unknown option(s) {sorted(unknown)}; allowed: {', '.join(cfg)}"
+        )
     if total_timesteps is not None:
         overrides["total_timesteps"] = total_timesteps
     try:  # the [sb3] table's rules (ranges, whole numbers) hold for the settings given here too
@@ -372,10 +374,12 @@ def _base_router(env: Any, name: str, base: str):
 
 
 def _check_params(base: str, params: Any) -> tuple[str, ...]:
-    from hbkit.errors import ConfigError
+    from hbkit.errors import ConfigError, sequence_of
 
     if base not in _BASES:
         raise ConfigError(f"base {base!r} is not known; allowed: {', '.join(_BASES)}")
+    if params is not None:
+        params = sequence_of(params, "params", "parameter names")
     names = DEFAULT_PARAMS[base] if params is None else tuple(params)
     allowed = [k for k in ROUTER_PARAMS if base == "bayes" or k not in ("explore", "prior_scale")]
     if base == "bayes":
@@ -584,7 +588,7 @@ def train_hbpo_router(
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
-    from hbkit.errors import ConfigError, positive_number, whole_number
+    from hbkit.errors import ConfigError, positive_number, sequence_of, whole_number
     from hbkit.train.hbpo import ADVANTAGES, hbpo_advantages
 
     names = _check_params(base, params)
@@ -599,6 +603,8 @@ def train_hbpo_router(
     if advantage not in ADVANTAGES:
         raise ConfigError(f"{where}advantage is {advantage!r}; allowed: {', '.join(ADVANTAGES)}")
     sc = load_scenario(scenario, ENV_ID)
+    if budgets is not None:
+        budgets = sequence_of(budgets, where + "budgets", "expense budgets (dollars)")
     budgets = tuple(float(b) for b in (budgets if budgets is not None else sc.data["world"]["budgets"]))
     B = len(budgets)
 

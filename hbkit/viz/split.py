@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from hbkit.errors import sequence_of
 from hbkit.managers.split import LEARNERS, run_managers, split_value, water_fill
 from hbkit.viz.common import TEMPLATE, method_color, style_layout
 
@@ -568,11 +569,10 @@ def learner_runs(
     """:func:`hbkit.managers.split.run_managers`, remembered (a slider that comes back to a value
     redraws at once). ``None`` overrides are dropped."""
     clean = tuple(sorted((k, v) for k, v in overrides.items() if v is not None))
+    names = tuple(sequence_of(names, "learner_runs: names", "manager names"))
     if not isinstance(scenario, str):  # a loaded Scenario is not hashable: no memory
-        return run_managers(
-            tuple(names), scenario, episodes=episodes, seed=seed, budget=budget, **dict(clean)
-        )
-    return _cached_runs(scenario, tuple(names), int(episodes), int(seed), budget, clean)
+        return run_managers(names, scenario, episodes=episodes, seed=seed, budget=budget, **dict(clean))
+    return _cached_runs(scenario, names, int(episodes), int(seed), budget, clean)
 
 
 def feedback_figure(
@@ -587,9 +587,7 @@ def feedback_figure(
 ) -> go.Figure:
     """Run the learners on ``episodes`` episodes of a scenario (with the given noise, drift and
     budget) and draw their regret per round and where each episode ended."""
-    runs = learner_runs(
-        scenario, tuple(names), episodes, seed, budget, noise=noise, drift=drift, rounds=rounds
-    )
+    runs = learner_runs(scenario, names, episodes, seed, budget, noise=noise, drift=drift, rounds=rounds)
     regret = {n: r["regret"] for n, r in runs.items()}
     data = _curve_traces(regret) + _box_traces(regret, 0.2, ("x2", "y2"))
     layout = _panels(

@@ -96,7 +96,7 @@ def feedback_dashboard(
     }
     for c in controls.values():
         c.continuous_update = False  # re-run when the slider is released
-    fixed = {"scenario": scenario, "episodes": int(episodes), "names": tuple(names)}
+    fixed = {"scenario": scenario, "episodes": int(episodes), "names": names}
     return LiveFigure(feedback_figure, controls, fixed, widget_factory=widget_factory)
 
 

@@ -114,23 +114,35 @@ class PlayTeam:
             continuous_update=False,
         )
         self.status = widgets.HTML()
-        self.answer.on_click(lambda _: self.act(0))
-        self.hire.on_click(lambda _: self.act(int(w.hire_action[self.hire_choice.value])))
-        self.assign.on_click(lambda _: self.act(int(w.assign_action[self.slot_choice.value])))
-        self.fire.on_click(lambda _: self.act(int(w.fire_action[self.slot_choice.value])))
-        self.suggest.on_click(lambda _: self._suggest())
-        self.new.on_click(lambda _: self.new_stream())
-        self.budget.observe(lambda _: self.new_stream(same_seed=True), names="value")
+        # what a button or the slider raises is shown here (ipywidgets would keep it to the log)
+        self.output = widgets.Output()
+        self._on_click(self.answer, lambda: self.act(0))
+        self._on_click(self.hire, lambda: self.act(int(w.hire_action[self.hire_choice.value])))
+        self._on_click(self.assign, lambda: self.act(int(w.assign_action[self.slot_choice.value])))
+        self._on_click(self.fire, lambda: self.act(int(w.fire_action[self.slot_choice.value])))
+        self._on_click(self.suggest, self._suggest)
+        self._on_click(self.new, self.new_stream)
+        self.budget.observe(lambda _: self._run(lambda: self.new_stream(same_seed=True)), names="value")
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.answer, self.hire_choice, self.hire]),
                 widgets.HBox([self.slot_choice, self.assign, self.fire, self.suggest]),
                 widgets.HBox([self.budget, self.new]),
                 self.status,
+                self.output,
                 as_widget(self.figure),
             ]
         )
         self._note("A new stream of tasks. Hire a worker, then assign it the task, or answer yourself.")
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        """Run a control's action with its exception shown in :attr:`output` (and raised again)."""
+        if self.output.outputs:  # the last action's traceback, if any
+            self.output.clear_output()
+        run_in_output(self.output, fn)
+
+    def _on_click(self, button: Any, fn: Callable[[], Any]) -> None:
+        button.on_click(lambda _: self._run(fn))
 
     # -- actions -------------------------------------------------------------------------------
     def act(self, action: int) -> None:

@@ -143,8 +143,10 @@ tviz.success_vs_cost(rows, y="success_rate", budget=0.2)
 # mirrored parameter pairs on the *same* stream, so the stream's luck cancels. Better observations help
 # the hand-written side: `bayes` turns the same counts into Bayesian posteriors under the scenario's
 # prior and gains a little over `feedback`. What remains to the clairvoyant bound is mostly the price of
-# information: a stream of 40 tasks is too short to learn 21 hidden skills well.
-# `benchmarks/RESULTS.md` has the numbers.
+# information: a stream of 40 tasks is too short to learn 21 hidden skills well. Even a manager that
+# saw the outcome of *every* worker on *every* part so far (about 420 outcomes a stream, where `bayes`
+# calls a worker about 54 times) would gain only about 3 % over `bayes`; a learned router that sees
+# what any manager sees gains about half of that. `benchmarks/RESULTS.md` has the numbers.
 
 # %% [markdown]
 # ## Hiring fee, memory and expense budget: a precomputed grid

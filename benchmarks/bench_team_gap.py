@@ -368,15 +368,16 @@ def run(quick: bool = False) -> str:
 
 
 #: What the information bound says (the numbers are those of the table above, 1000 streams).
-BOUND = """What this says about the 3 % target. On `hashiru`, a router that sees *every* outcome gains
-+3.3 % over `bayes` at its best settings, +1.8 % with `bayes`'s own. A fair manager sees about one
-in eight of those outcomes: with this planner, +3 % would take a fair manager as good as one that
-sees eight times more. `bayes` with its best settings gains +1.3 %, the learned five-parameter router +1.6 % (the table below, other streams). What a fair
-manager can still gain is mostly in the settings: on `hashiru` every row, the clairvoyant one
-included, does best with a cost weight of twice the scenario's `money_weight` (the price of a
-dollar in the reward) and a fire margin of 0, and spends a third less. On `startup` seeing every
-outcome gains nothing over `bayes` at the same settings, and on `agency` less than the settings
-do: there the learned router's margin is the settings it finds."""
+BOUND = """What this says about the 3 % target. On `hashiru`, a router that sees *every* outcome
+gains +3.3 % over `bayes` at its best settings, +1.8 % with `bayes`'s own. A fair manager sees about
+one in eight of those outcomes: with this planner, +3 % would take a fair manager as good as one
+that sees eight times more. `bayes` with its best settings gains +1.3 %, the learned five-parameter
+router +1.6 % (the table below, other streams). What a fair manager can still gain is mostly in the
+settings: on `hashiru` every row, the clairvoyant one included, does best with a cost weight of
+twice the scenario's `money_weight` (the price of a dollar in the reward) and a fire margin of 0,
+and spends a third less. On `startup` seeing every outcome gains nothing over `bayes` at the same
+settings, and on `agency` less than the settings do: there the learned router's margin is the
+settings it finds."""
 
 
 #: Measured while choosing the defaults (hashiru unless said; 1000 streams, seed 123; one training

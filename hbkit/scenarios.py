@@ -59,10 +59,10 @@ SCHEMA_HOMES: dict[str, str] = {
     "hbkit/Split-v0": "hbkit.sim.split:SCHEMA",
 }
 
-#: Sections that hold training recipes, not the world: a policy evaluated on a scenario that
-#: differs only in these is still on the world it was trained on.
+#: Sections that hold training recipes and the settings of hand-written managers, not the world: a
+#: policy evaluated on a scenario that differs only in these is still on the world it was trained on.
 TRAINING_SECTIONS: frozenset[str] = frozenset(
-    {"train", "sb3", "ppo", "a2c", "dqn", "sac", "td3", "maskable_ppo"}
+    {"train", "sb3", "ppo", "a2c", "dqn", "sac", "td3", "maskable_ppo", "managers"}
 )
 
 #: Fields that choose how a run is scored, not what happens: a reward is selected by name and every

@@ -405,3 +405,39 @@ def test_numpy_numbers_are_taken_as_overrides():
     assert list(env.unwrapped.scenario["world"]["budgets"]) == [512, 1024]
     with pytest.raises(ScenarioError, match="world.memory"):
         gym.make("hbkit/Team-v0", memory=np.bool_(True))
+
+
+@pytest.mark.parametrize(
+    "team, where, problem",
+    [
+        (["mid", "nobody"], "managers.static_team[1]", "'nobody' is not a worker"),
+        (["mid", "flash", "mid"], "managers.static_team[2]", "'mid' appears twice"),
+        (["small", "mid", "flash-8b", "flash", "pro"], "managers.static_team", "has 5 workers"),
+        (["reasoner", "mid", "small"], "managers.static_team", "need 107 memory units"),
+    ],
+)
+def test_a_static_team_names_distinct_workers_that_fit(tmp_path, team, where, problem):
+    """``[managers] static_team`` is checked against the catalog, the slots and the memory."""
+    import tomllib
+
+    raw = tomllib.loads((ROOT / "environments" / "hashiru.toml").read_text())
+    raw["managers"]["static_team"] = team
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_write_toml(tmp_path / "team.toml", raw))
+    msg = str(info.value)
+    assert f"'{where}'" in msg and problem in msg, msg
+
+
+def test_the_static_team_is_not_part_of_the_world(tmp_path):
+    """A scenario that differs only in its static team is the same world (the same hash), as one
+    that differs only in its training recipes; one with no static team still loads."""
+    import tomllib
+
+    raw = tomllib.loads((ROOT / "environments" / "hashiru.toml").read_text())
+    shipped = load_scenario("hashiru")
+    raw["managers"]["static_team"] = ["reasoner", "flash"]
+    other = load_scenario(_write_toml(tmp_path / "other.toml", raw))
+    del raw["managers"]
+    none = load_scenario(_write_toml(tmp_path / "none.toml", raw))
+    assert other.world_hash == none.world_hash == shipped.world_hash
+    assert none["managers"]["static_team"] == [] and other["managers"]["static_team"] == ["reasoner", "flash"]

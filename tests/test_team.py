@@ -869,3 +869,32 @@ def test_make_managers_refuses_a_single_name():
     with pytest.raises(ConfigError, match=r"unknown manager\(s\) \['greedyy'\]; allowed: static"):
         make_managers(env, ["greedyy"])
     assert list(make_managers(env, ("greedy",))) == ["greedy"]
+
+
+def test_the_static_manager_runs_on_a_world_with_other_worker_names(tmp_path):
+    """A Team world written against the schema with its own catalog and no static team: ``static``
+    picks a team from the catalog (distinct workers, within the slots and the memory), hires only
+    it and never fires, and every hand-written manager builds and runs there."""
+    import re
+    from pathlib import Path
+
+    from hbkit.managers.team import make_managers, static_team
+
+    text = (Path(__file__).resolve().parent.parent / "environments" / "hashiru.toml").read_text()
+    for old in ("small", "mid", "reasoner", "flash-8b", "flash-lite", "flash", "pro"):
+        text = text.replace(f'name = "{old}"', f'name = "w-{old}"')
+    text = re.sub(r"static_team = \[.*\]\n", "", text).replace('name = "hashiru"', 'name = "renamed"')
+    path = tmp_path / "renamed.toml"
+    path.write_text(text)
+    env = gym.make(ENV, scenario=str(path))
+    w = env.unwrapped.world
+    team = static_team(w)
+    assert 1 <= len(team) <= w.num_slots and len(set(team)) == len(team), team
+    local = [c for c in (w.worker_names.index(x) for x in team) if w.is_local[c]]
+    assert sum(w.worker_memory[local]) + max(w.run_memory[local], default=0) <= w.memory
+    managers = make_managers(env)
+    reports = {k: evaluate(m, ENV, scenario=str(path), episodes=20, seed=0) for k, m in managers.items()}
+    assert reports["static"]["hires"] <= len(team) and reports["static"]["fires"] == 0
+    assert reports["static"]["reward"] > reports["random"]["reward"]
+    named = gym.make(ENV, scenario="hashiru").unwrapped.world
+    assert static_team(named) == ("mid", "flash-lite", "flash")  # the scenario's own

@@ -19,8 +19,9 @@ worker is not on the team yet). It then answers itself, assigns the part to a te
 the best candidate or fires the least useful member to make room, whichever the scores favour.
 
 ===============  ================================================================================
-``static``       hires a fixed team (mid, flash-lite, flash) once, then routes by published skill
-                 and cost; never hires or fires again
+``static``       hires a fixed team once (:func:`static_team`: the scenario's, e.g. mid, flash-lite
+                 and flash on ``hashiru``), then routes by published skill and cost; never hires or
+                 fires again
 ``local-only``   only local workers (memory, no money), hired and fired as the tasks need
 ``cloud-only``   only cloud workers, cost-aware
 ``no-economy``   every worker, picks the highest published skill and ignores what it costs
@@ -45,8 +46,17 @@ import numpy as np
 
 from hbkit.errors import ConfigError, sequence_of
 from hbkit.sim.team import TeamWorld
+from hbkit.sim.team.schema import team_memory
 
-__all__ = ["Router", "BayesRouter", "Clairvoyant", "RandomManager", "MANAGERS", "make_managers"]
+__all__ = [
+    "Router",
+    "BayesRouter",
+    "Clairvoyant",
+    "RandomManager",
+    "MANAGERS",
+    "make_managers",
+    "static_team",
+]
 
 ENV_ID = "hbkit/Team-v0"
 
@@ -423,8 +433,39 @@ class RandomManager:
         return int(a[0]) if single else a
 
 
+def static_team(world: TeamWorld) -> tuple[str, ...]:
+    """The team the ``static`` manager hires once: the scenario's ``[managers] static_team``, or,
+    if it names none, one chosen from the public catalog.
+
+    The chosen team fills the slots with the workers of the best published score over the task
+    mix, ``sum_k share_k * parts_k * (value_k / quorum_k * skill[c, k] - money_weight * dollars)``
+    (``dollars``: a call at the median tokens of type ``k``), best first, skipping a local worker
+    that does not fit in memory beside those already chosen, and any worker whose score is not
+    positive.
+
+    :param world: the Team world (``env.unwrapped.world``)
+    """
+    named = tuple(world.scenario["managers"]["static_team"])
+    if named:
+        return named
+    w = world
+    dollars = (
+        w.prompt_median[None] * w.price_in[:, None]
+        + w.answer_median[None] * w.verbosity[:, None] * w.price_out[:, None]
+    ) / 1e6  # (C, T)
+    score = (w.share * w.parts * (w.value / w.quorum * w.skill - w.money_weight * dollars)).sum(axis=1)
+    team: list[int] = []
+    for c in np.argsort(-score, kind="stable"):
+        if len(team) == w.num_slots or score[c] <= 0:
+            break
+        local = [x for x in [*team, c] if w.is_local[x]]
+        if team_memory(w.worker_memory[local].tolist(), w.run_memory[local].tolist()) <= w.memory:
+            team.append(int(c))
+    return tuple(w.worker_names[c] for c in team)
+
+
 MANAGERS: dict[str, Callable[..., Any]] = {
-    "static": lambda env: Router(env, "static", team=("mid", "flash-lite", "flash")),
+    "static": lambda env: Router(env, "static", team=static_team(env.unwrapped.world)),
     "local-only": lambda env: Router(env, "local-only", allowed=_kind(env, "local")),
     "cloud-only": lambda env: Router(env, "cloud-only", allowed=_kind(env, "cloud")),
     "no-economy": lambda env: Router(env, "no-economy", cost_weight=0.0, pace=False),

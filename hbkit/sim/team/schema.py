@@ -3,13 +3,23 @@ checks across fields (see :mod:`hbkit.sim.team` for the model)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
 
 from hbkit.schema import Choice, Flag, HBPOTrain, Int, ListOf, Real, Section, Text, WorldSchema, fail
 
-__all__ = ["REWARDS", "SCHEMA", "MAX_TOKENS", "MAX_PRICE", "MAX_VERBOSITY", "MAX_DOLLARS", "WORST_CALL_P"]
+__all__ = [
+    "REWARDS",
+    "SCHEMA",
+    "MAX_TOKENS",
+    "MAX_PRICE",
+    "MAX_VERBOSITY",
+    "MAX_DOLLARS",
+    "WORST_CALL_P",
+    "team_memory",
+]
 
 #: Reward functions by name (see :func:`hbkit.sim.team.team_reward`).
 REWARDS = ("plain", "hbpo", "cosine")
@@ -28,6 +38,16 @@ MAX_VERBOSITY = 50.0
 MAX_DOLLARS = 1e6
 WORST_CALL_P = MAX_TOKENS * int(MAX_PRICE * 1e6) + round(MAX_TOKENS * MAX_VERBOSITY) * int(MAX_PRICE * 1e6)
 assert WORST_CALL_P + int(MAX_DOLLARS) * 10**12 < 2**63, "the schema's bounds allow an int64 overflow"
+
+
+def team_memory(memory: Sequence[int], run_memory: Sequence[int]) -> int:
+    """Memory units a team of local workers needs to be hired together and run any one of them:
+    what every member reserves plus the largest run memory (cloud members need none).
+
+    :param memory: the reserved memory of each local member
+    :param run_memory: the run memory of each local member
+    """
+    return int(sum(memory)) + int(max(run_memory, default=0))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -110,6 +130,14 @@ class _SB3(Section):
     normalize_reward: Flag = False
 
 
+class _Managers(Section):
+    static_team: ListOf(Text, min_len=0, max_len=_MAX_WORKERS) = Field(
+        default_factory=list,
+        description="the workers the static manager hires once (empty: chosen from the catalog, "
+        "see hbkit.managers.team.static_team)",
+    )
+
+
 class TeamSchema(WorldSchema):
     """A Team scenario file (every section but ``[scenario]``)."""
 
@@ -119,6 +147,7 @@ class TeamSchema(WorldSchema):
     workers: ListOf(_Worker, max_len=_MAX_WORKERS)
     train: _Train
     sb3: _SB3 = _SB3()
+    managers: _Managers = _Managers()
 
     def check(self, data: dict[str, Any]) -> None:
         w, types, workers, ceo = data["world"], data["task_types"], data["workers"], data["ceo"]
@@ -192,12 +221,37 @@ class TeamSchema(WorldSchema):
                     f"{b} is out of range",
                     f"min_balance ({w['min_balance']}) < budget <= spend_ceiling ({L})",
                 )
+        self._check_static_team(data)
         most_parts = max(t["parts"] for t in types)
         if w["max_steps"] < w["tasks"] * most_parts:
             raise fail(
                 "world.max_steps",
                 f"{w['max_steps']} steps cannot finish {w['tasks']} tasks",
                 f"at least tasks * the largest parts ({w['tasks'] * most_parts})",
+            )
+
+    @staticmethod
+    def _check_static_team(data: dict[str, Any]) -> None:
+        team = data["managers"]["static_team"]
+        workers, w = data["workers"], data["world"]
+        by_name = {x["name"]: x for x in workers}
+        for i, name in enumerate(team):
+            where = f"managers.static_team[{i}]"
+            if name not in by_name:
+                raise fail(where, f"{name!r} is not a worker", f"one of {', '.join(by_name)}")
+            if name in team[:i]:
+                raise fail(where, f"{name!r} appears twice", "distinct workers")
+        if len(team) > w["slots"]:
+            raise fail(
+                "managers.static_team", f"has {len(team)} workers", f"at most world.slots ({w['slots']})"
+            )
+        local = [by_name[x] for x in team if by_name[x]["kind"] == "local"]
+        need = team_memory([x["memory"] for x in local], [x["run_memory"] for x in local])
+        if need > w["memory"]:
+            raise fail(
+                "managers.static_team",
+                f"its local workers need {need} memory units to be hired and run",
+                f"a team that fits in world.memory ({w['memory']})",
             )
 
 

@@ -120,14 +120,24 @@ class Prediction:
             choice = w.RadioButtons(options=self.options, value=None, layout=w.Layout(width="auto"))
             button = w.Button(description="Check", button_style="info", icon="check")
             verdict = w.HTML()
+            output = w.Output()  # what checking raises is shown here (ipywidgets would keep it to the log)
+
+            def show() -> None:
+                verdict.value = self.check(choice.value)._repr_html_()
 
             def on_click(_: Any) -> None:
-                verdict.value = self.check(choice.value)._repr_html_()
+                from hbkit.viz.common import run_in_output
+
+                verdict.value = ""  # a failed check leaves no verdict on an earlier choice
+                if output.outputs:  # the last check's traceback, if any
+                    output.clear_output()
+                run_in_output(output, show)
 
             button.on_click(on_click)
             head = w.HTML(f"<b>Predict, then check.</b> {html.escape(self.question)}")
-            self._widget = w.VBox([head, choice, button, verdict])
+            self._widget = w.VBox([head, choice, button, verdict, output])
             self._widget.choice, self._widget.button, self._widget.verdict = choice, button, verdict
+            self._widget.output = output
         return self._widget
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

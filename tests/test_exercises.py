@@ -174,6 +174,40 @@ def test_predict_then_check():
         predict("?", ["a"], "c", "")
 
 
+def test_a_prediction_shows_what_its_check_button_raises(monkeypatch, caplog):
+    """The Check button set the verdict directly: an exception reached only ipywidgets' log, and the
+    verdict on the previous choice stayed on screen as if it answered the new one. The check now
+    runs in the question's output widget (run_in_output), which shows the traceback, and the old
+    verdict is cleared."""
+    import ipywidgets as widgets
+
+    shown: list = []
+
+    def exit_as_in_a_kernel(self, kind, exc, tb):  # a kernel shows the traceback, then swallows it
+        if exc is not None:
+            shown.append((self, exc))
+        return True
+
+    monkeypatch.setattr(widgets.Output, "__exit__", exit_as_in_a_kernel)
+    q = predict("Which is larger?", ["a", "b"], "b", "Because.")
+    w = q.widget
+    assert w.output in w.children
+    w.choice.value = "b"
+    w.button.click()
+    assert "Right" in w.verdict.value and shown == []
+
+    def broken(choice):
+        raise RuntimeError("broken checker")
+
+    monkeypatch.setattr(q, "check", broken)
+    w.choice.value = "a"
+    with caplog.at_level("WARNING"):
+        w.button.click()
+    assert [(out, str(exc)) for out, exc in shown] == [(w.output, "broken checker")]
+    assert w.verdict.value == "", "the verdict on the earlier choice must not stay on screen"
+    assert "broken checker" in caplog.text  # raised again: it also reaches the button's error log
+
+
 def test_solutions_fold_away():
     folded = solution("net_value")
     assert "<details" in folded._repr_html_() and "money_weight * dollars" in folded._repr_html_()

@@ -814,6 +814,37 @@ def test_the_hierarchy_dashboard_adds_a_learned_router_at_every_point():
     assert set(grid["points"]) == {(0.1, 50), (0.1, 100), (0.2, 50), (0.2, 100)}
 
 
+def test_the_hierarchy_dashboard_shows_a_chart_that_fails_after_training():
+    """After training, the chart was redrawn outside the training's output: what its figure
+    function raised reached only ipywidgets' log, and the chart silently kept the managers it had
+    before. The failure is now shown under the chart (which says it shows the previous setting)
+    and reaches the caller."""
+    import plotly.graph_objects as go
+
+    from hbkit.grids import budget_memory_grid
+    from hbkit.managers.team import make_managers
+    from hbkit.train.team import ENV_ID
+    from hbkit.viz.team_widgets import HierarchyDashboard
+
+    greedy = make_managers(gym.make(ENV_ID, scenario="hashiru"), ["greedy"])["greedy"]
+    grid = budget_memory_grid({"greedy": greedy}, (0.1, 0.2), (50,), scenario="hashiru", episodes=2, seed=1)
+    dash = HierarchyDashboard(grid, train=lambda seed: {f"run {seed}": greedy}, widget_factory=go.Figure)
+    assert dash.live.error in dash.live.widget.children and dash.live.widget in dash.widget.children
+
+    def broken(**kwargs):
+        raise RuntimeError("broken chart")
+
+    dash.live.build = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="broken chart"):
+        dash.train()
+    shown = dash.live.error.value
+    assert "broken chart" in shown and "shows the previous setting" in shown and "expense = 0.2" in shown
+    dash.live.error.value = ""
+    dash.button.click()  # from the button, the exception itself only reaches the log
+    assert "broken chart" in dash.live.error.value and not dash.button.disabled
+    assert dash.runs == 2 and {"run 0", "run 1"} <= set(grid["points"][(0.1, 50)])
+
+
 def test_a_failed_training_reaches_the_caller_not_only_the_widget():
     """Inside a kernel an ipywidgets Output swallows the exception it shows; run_in_output raises it
     again, so ``dash.train()`` in a cell (or a test) fails loudly."""

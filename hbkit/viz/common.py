@@ -469,8 +469,9 @@ class LiveFigure:
         ``go.Figure`` to run without a front end
 
     ``latencies_ms`` records how long each redraw took (used by the slider benchmark). A redraw
-    that fails is shown in :attr:`error`, under the figure (in a kernel, an exception raised when a
-    control moves only reaches the log, and the figure would silently stay as it was).
+    that fails, when a control moves or :meth:`refresh` is called (e.g. by a button), is shown in
+    :attr:`error`, under the figure (in a kernel, an exception raised in a widget callback only
+    reaches the log, and the figure would silently stay as it was).
     """
 
     def __init__(
@@ -498,14 +499,12 @@ class LiveFigure:
         return {**self.fixed, **{k: c.value for k, c in self.controls.items()}}
 
     def refresh(self) -> None:
-        """Rebuild the figure from the current control values and redraw it in place."""
+        """Rebuild the figure from the current control values and redraw it in place. A failure is
+        shown in :attr:`error` (the figure keeps the previous setting, and says so) and raised again.
+        """
         t0 = time.perf_counter()
-        update_in_place(self.figure, self.build(**self.values()))
-        self.latencies_ms.append((time.perf_counter() - t0) * 1e3)
-
-    def _on_change(self, change: Any) -> None:
         try:
-            self.refresh()
+            update_in_place(self.figure, self.build(**self.values()))
         except Exception as exc:
             import html
 
@@ -516,7 +515,11 @@ class LiveFigure:
                 "setting)</span>"
             )
             raise
+        self.latencies_ms.append((time.perf_counter() - t0) * 1e3)
         self.error.value = ""
+
+    def _on_change(self, change: Any) -> None:
+        self.refresh()
 
     def _ipython_display_(self) -> None:
         shown = ", ".join(f"{k} = {c.value}" for k, c in self.controls.items())

@@ -137,6 +137,17 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(out)
 
 
+def part_note(section: str, part: str) -> str:
+    """Said under a subsection rerun alone (``python benchmarks/run.py SECTION --part PART``)."""
+    import datetime as dt
+
+    return (
+        f"\n\nThis subsection was rerun alone (`python benchmarks/run.py {section} --part {part}`, on "
+        + dt.date.today().isoformat()
+        + "); the rest of the section is from the last full run."
+    )
+
+
 def replace_subsection(section: str, heading: str, text: str) -> str:
     """``section`` (a results section) with the subsection that starts with ``heading`` (up to the
     next ``### ``) replaced by ``text``; appended if there is none. What ``--part`` runs use to

@@ -7,7 +7,6 @@ manager and raw PPO) on classroom and drift, and the two-level `divisions` world
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 
@@ -15,6 +14,7 @@ import gymnasium as gym
 import numpy as np
 from _common import (
     SPEED_METHOD,
+    part_note,
     replace_subsection,
     reset_micros,
     single_env_run,
@@ -264,14 +264,6 @@ def _two_levels(quick: bool) -> str:
     )
 
 
-#: said under a subsection rerun alone (``--part speed``)
-PART_NOTE = (
-    "\n\nThis subsection was rerun alone (`python benchmarks/run.py split --part speed`, on "
-    + dt.date.today().isoformat()
-    + "); the rest of the section is from the last full run."
-)
-
-
 #: parts that ``python benchmarks/run.py split --part NAME`` can rerun alone (the rest of the section
 #: is kept as it was)
 PARTS = ("speed",)
@@ -299,7 +291,9 @@ def _speed_section(quick: bool) -> str:
 
 def run(quick: bool = False, part: str | None = None, previous: str = "") -> str:
     if part == "speed":  # the speed subsection only; the regret tables are kept
-        return replace_subsection(previous, SPEED_HEADING, _speed_section(quick) + PART_NOTE)
+        return replace_subsection(
+            previous, SPEED_HEADING, _speed_section(quick) + part_note("split", "speed")
+        )
     regret, notes = _regret(quick)
     levels = _two_levels(quick)
     flag = " --quick" if quick else ""

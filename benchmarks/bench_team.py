@@ -8,13 +8,20 @@ notebooks' slider latency is measured for every notebook in ``bench_widgets.py``
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import time
 
 import gymnasium as gym
 import numpy as np
-from _common import SPEED_METHOD, replace_subsection, reset_micros, spread, table, versus_cartpole
+from _common import (
+    SPEED_METHOD,
+    part_note,
+    replace_subsection,
+    reset_micros,
+    spread,
+    table,
+    versus_cartpole,
+)
 
 import hbkit  # noqa: F401
 
@@ -415,10 +422,11 @@ def _interval(values) -> tuple[float, float]:
     return mean_ci(values)
 
 
-def bounds(quick: bool = False, scenarios=("hashiru", "startup", "agency")) -> str:
+def bounds(quick: bool = False, scenarios=("hashiru", "startup", "agency", "newsroom")) -> str:
     """Every hand-written manager, the learned HBPO-router (3 training seeds, the defaults of
     :func:`hbkit.train.team.train_router`) and the clairvoyant bound on several scenarios, with
-    each manager's gap to the clairvoyant one. ``agency`` was written after the defaults were set."""
+    each manager's gap to the clairvoyant one. ``agency`` and ``newsroom`` were written after the
+    defaults were set (``newsroom`` with its own catalog of workers)."""
     from hbkit.evaluate import evaluate
     from hbkit.managers import available
     from hbkit.train.team import train_router
@@ -589,23 +597,20 @@ are printed in the training history (`cost_weight@0.05` ... `cost_weight@0.3`).
 """
 
 
-#: said under a subsection rerun alone (``--part speed``)
-PART_NOTE = (
-    "\n\nThis subsection was rerun alone (`python benchmarks/run.py team --part speed`, on "
-    + dt.date.today().isoformat()
-    + "); the rest of the section is from the last full run."
-)
-
-
 #: parts that ``python benchmarks/run.py team --part NAME`` can rerun alone (the rest of the section
 #: is kept as it was)
-PARTS = ("speed",)
+PARTS = ("speed", "bounds")
 
 
 def run(quick: bool = False, part: str | None = None, previous: str = "") -> str:
     if part == "speed":  # the env-speed table and the profile note; training and results kept
-        section = replace_subsection(previous, "### Env steps per second", _env_speed(quick) + PART_NOTE)
+        speed = _env_speed(quick) + part_note("team", "speed")
+        section = replace_subsection(previous, "### Env steps per second", speed)
         return replace_subsection(section, "### Where the VectorEnv's time goes", SPEED_PROFILE)
+    if part == "bounds":  # every manager against the clairvoyant one, on every Team scenario
+        return replace_subsection(
+            previous, "### Bounds: every manager against the clairvoyant one", bounds(quick)
+        )
     cmd = "`python benchmarks/run.py team`" + (" --quick" if quick else "")
     results, extra = _results(quick)
     return "\n\n".join(

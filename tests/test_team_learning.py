@@ -13,7 +13,7 @@ from hbkit.managers import available
 ENV = "hbkit/Team-v0"
 
 
-@pytest.mark.parametrize("scenario", ["hashiru", "startup", "agency"])
+@pytest.mark.parametrize("scenario", ["hashiru", "startup", "agency", "newsroom"])
 def test_the_clairvoyant_manager_is_at_least_as_good_as_every_hand_written_one(scenario):
     env = gym.make(ENV, scenario=scenario)
     reports = {

@@ -608,9 +608,8 @@ def run(quick: bool = False, part: str | None = None, previous: str = "") -> str
         section = replace_subsection(previous, "### Env steps per second", speed)
         return replace_subsection(section, "### Where the VectorEnv's time goes", SPEED_PROFILE)
     if part == "bounds":  # every manager against the clairvoyant one, on every Team scenario
-        return replace_subsection(
-            previous, "### Bounds: every manager against the clairvoyant one", bounds(quick)
-        )
+        heading = "### Bounds: every manager against the clairvoyant one"
+        return replace_subsection(previous, heading, bounds(quick) + part_note("team", "bounds"))
     cmd = "`python benchmarks/run.py team`" + (" --quick" if quick else "")
     results, extra = _results(quick)
     return "\n\n".join(

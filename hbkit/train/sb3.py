@@ -187,13 +187,13 @@ def train_sb3(
     :param algo_kwargs: keyword arguments for the algorithm (e.g. ``n_steps``, ``learning_rate``);
         they update the recipe's. Each key must be an argument of the algorithm's constructor
         other than those train_sb3 sets (``policy``, ``env``, ``seed``, ``verbose``, ``device``)
-    :raises ConfigError: for an unknown algorithm, one that does not fit the env, a bad count, or
-        an ``algo_kwargs`` key the algorithm does not take (checked before any env is built)
     :param env_kwargs: keyword arguments for the env
     :param callback: an SB3 callback (e.g. ``EvalCallback``)
     :param torch_threads: PyTorch CPU threads (``torch.set_num_threads``; ``None`` leaves it alone).
         hbkit's policies are small MLPs, which train fastest on one thread: more threads mostly
         wait for each other, badly so when the other cores are busy.
+    :raises ConfigError: for an unknown algorithm, one that does not fit the env, a bad count, or
+        an ``algo_kwargs`` key the algorithm does not take (checked before any env is built)
     """
     check_env_id(env_id)
     cls = _algo_class(algo)

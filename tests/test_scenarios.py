@@ -412,12 +412,10 @@ def test_numpy_numbers_are_taken_as_overrides():
     [
         (["mid", "nobody"], "managers.static_team[1]", "'nobody' is not a worker"),
         (["mid", "flash", "mid"], "managers.static_team[2]", "'mid' appears twice"),
-        (["small", "mid", "flash-8b", "flash", "pro"], "managers.static_team", "has 5 workers"),
-        (["reasoner", "mid", "small"], "managers.static_team", "need 107 memory units"),
     ],
 )
 def test_a_static_team_names_distinct_workers_that_fit(tmp_path, team, where, problem):
-    """``[managers] static_team`` is checked against the catalog, the slots and the memory."""
+    """``[managers] static_team`` names distinct workers of the catalog."""
     import tomllib
 
     raw = tomllib.loads((ROOT / "environments" / "hashiru.toml").read_text())

@@ -929,3 +929,12 @@ def test_the_static_manager_runs_on_a_world_with_other_worker_names(tmp_path):
     assert reports["static"]["reward"] > reports["random"]["reward"]
     named = gym.make(ENV, scenario="hashiru").unwrapped.world
     assert static_team(named) == ("mid", "flash-lite", "flash")  # the scenario's own
+
+
+@pytest.mark.parametrize("memory", [1, 20])
+def test_the_static_manager_hires_what_of_its_team_fits_a_smaller_memory(memory):
+    """A memory override (a slider, a grid point) may leave no room for the scenario's local
+    member (mid: 26 + 5 units): the static manager hires the rest of its team and never fires."""
+    env = gym.make(ENV, memory=memory)
+    r = evaluate(available(ENV)["static"](env), ENV, episodes=20, seed=0, memory=memory)
+    assert r["fires"] == 0 and 0 < r["hires"] <= 2 and r["rejected"] == 0

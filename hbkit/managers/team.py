@@ -46,7 +46,6 @@ import numpy as np
 
 from hbkit.errors import ConfigError, sequence_of
 from hbkit.sim.team import TeamWorld
-from hbkit.sim.team.schema import team_memory
 
 __all__ = [
     "Router",
@@ -435,7 +434,8 @@ class RandomManager:
 
 def static_team(world: TeamWorld) -> tuple[str, ...]:
     """The team the ``static`` manager hires once: the scenario's ``[managers] static_team``, or,
-    if it names none, one chosen from the public catalog.
+    if it names none, one chosen from the public catalog. The manager hires its members in order as
+    far as the slots and the memory allow (a memory override may leave room for fewer).
 
     The chosen team fills the slots with the workers of the best published score over the task
     mix, ``sum_k share_k * parts_k * (value_k / quorum_k * skill[c, k] - money_weight * dollars)``
@@ -459,7 +459,8 @@ def static_team(world: TeamWorld) -> tuple[str, ...]:
         if len(team) == w.num_slots or score[c] <= 0:
             break
         local = [x for x in [*team, c] if w.is_local[x]]
-        if team_memory(w.worker_memory[local].tolist(), w.run_memory[local].tolist()) <= w.memory:
+        # reserved by every local member, plus room to run the largest of them
+        if w.worker_memory[local].sum() + w.run_memory[local].max(initial=0) <= w.memory:
             team.append(int(c))
     return tuple(w.worker_names[c] for c in team)
 

@@ -3,7 +3,6 @@ checks across fields (see :mod:`hbkit.sim.team` for the model)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
@@ -18,7 +17,6 @@ __all__ = [
     "MAX_VERBOSITY",
     "MAX_DOLLARS",
     "WORST_CALL_P",
-    "team_memory",
 ]
 
 #: Reward functions by name (see :func:`hbkit.sim.team.team_reward`).
@@ -38,16 +36,6 @@ MAX_VERBOSITY = 50.0
 MAX_DOLLARS = 1e6
 WORST_CALL_P = MAX_TOKENS * int(MAX_PRICE * 1e6) + round(MAX_TOKENS * MAX_VERBOSITY) * int(MAX_PRICE * 1e6)
 assert WORST_CALL_P + int(MAX_DOLLARS) * 10**12 < 2**63, "the schema's bounds allow an int64 overflow"
-
-
-def team_memory(memory: Sequence[int], run_memory: Sequence[int]) -> int:
-    """Memory units a team of local workers needs to be hired together and run any one of them:
-    what every member reserves plus the largest run memory (cloud members need none).
-
-    :param memory: the reserved memory of each local member
-    :param run_memory: the run memory of each local member
-    """
-    return int(sum(memory)) + int(max(run_memory, default=0))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -133,8 +121,8 @@ class _SB3(Section):
 class _Managers(Section):
     static_team: ListOf(Text, min_len=0, max_len=_MAX_WORKERS) = Field(
         default_factory=list,
-        description="the workers the static manager hires once (empty: chosen from the catalog, "
-        "see hbkit.managers.team.static_team)",
+        description="the workers the static manager hires once, as far as slots and memory allow "
+        "(empty: chosen from the catalog, see hbkit.managers.team.static_team)",
     )
 
 
@@ -232,27 +220,16 @@ class TeamSchema(WorldSchema):
 
     @staticmethod
     def _check_static_team(data: dict[str, Any]) -> None:
+        # names only: memory and slots may be moved by overrides and sliders, and the static
+        # manager then hires what of its team fits
         team = data["managers"]["static_team"]
-        workers, w = data["workers"], data["world"]
-        by_name = {x["name"]: x for x in workers}
+        names = [x["name"] for x in data["workers"]]
         for i, name in enumerate(team):
             where = f"managers.static_team[{i}]"
-            if name not in by_name:
-                raise fail(where, f"{name!r} is not a worker", f"one of {', '.join(by_name)}")
+            if name not in names:
+                raise fail(where, f"{name!r} is not a worker", f"one of {', '.join(names)}")
             if name in team[:i]:
                 raise fail(where, f"{name!r} appears twice", "distinct workers")
-        if len(team) > w["slots"]:
-            raise fail(
-                "managers.static_team", f"has {len(team)} workers", f"at most world.slots ({w['slots']})"
-            )
-        local = [by_name[x] for x in team if by_name[x]["kind"] == "local"]
-        need = team_memory([x["memory"] for x in local], [x["run_memory"] for x in local])
-        if need > w["memory"]:
-            raise fail(
-                "managers.static_team",
-                f"its local workers need {need} memory units to be hired and run",
-                f"a team that fits in world.memory ({w['memory']})",
-            )
 
 
 #: The schema of a Team scenario file.

@@ -145,8 +145,9 @@ tviz.success_vs_cost(rows, y="success_rate", budget=0.2)
 # prior and gains a little over `feedback`. What remains to the clairvoyant bound is mostly the price of
 # information: a stream of 40 tasks is too short to learn 21 hidden skills well. Even a manager that
 # saw the outcome of *every* worker on *every* part so far (about 420 outcomes a stream, where `bayes`
-# calls a worker about 54 times) would gain only about 3 % over `bayes`; a learned router that sees
-# what any manager sees gains about half of that. `benchmarks/RESULTS.md` has the numbers.
+# calls a worker about 54 times) would gain only about 3 % over `bayes`; a router with five learned
+# parameters, seeing what any manager sees, gains about half of that. `benchmarks/RESULTS.md` has the
+# numbers.
 
 # %% [markdown]
 # ## Hiring fee, memory and expense budget: a precomputed grid

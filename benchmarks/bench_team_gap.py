@@ -10,7 +10,7 @@ Two measurements:
   skill only as well as ``K`` free trials of every worker on every task type would tell it
   (:class:`KnowsK`). ``K = 0`` is the published skills (what ``greedy`` knows), ``K = inf`` the
   clairvoyant bound. Where a fair manager lands on this curve says how many trials' worth of
-  knowledge it gathers; a stream of 40 tasks has about 65 worker calls for 21 (worker, type) pairs.
+  knowledge it gathers; a stream of 40 tasks has about 54 worker calls for 21 (worker, type) pairs.
 * **The information bound**: :class:`SeesEveryOutcome` plans like the clairvoyant router, but with
   the Bayesian posterior of each hidden skill given the outcome of *every* worker on *every* part
   played so far in the stream (full information), where a fair manager sees only the one worker it
@@ -388,7 +388,7 @@ math 0.50 (0.878 / 0.910) and spending 0.12 ($0.178 / $0.155). The clairvoyant m
 stream's review opinions over the workers that are good *in that stream* (per stream: flash-8b 3.5,
 flash-lite 5.2, flash 10.0, mid 1.4); `bayes` gives 16.7 of them to flash, the best on paper, and
 tries flash-8b 0.1 times. Per quarter of the stream (500 streams) the gap is 0.96, 0.99, 0.91, 0.83:
-it barely shrinks as the stream goes on, because 40 tasks (about 65 worker calls for 21 worker and
+it barely shrinks as the stream goes on, because 40 tasks (about 54 worker calls for 21 worker and
 task-type pairs) teach too little about any one pair. The table above prices it: matching the
 best hand-written manager plus 3 % needs the knowledge of about 10 free trials of *every* worker on
 *every* task type before the stream starts (210 trials, three streams' worth of calls).

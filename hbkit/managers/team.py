@@ -449,10 +449,7 @@ def static_team(world: TeamWorld) -> tuple[str, ...]:
     if named:
         return named
     w = world
-    dollars = (
-        w.prompt_median[None] * w.price_in[:, None]
-        + w.answer_median[None] * w.verbosity[:, None] * w.price_out[:, None]
-    ) / 1e6  # (C, T)
+    dollars = w.median_call_dollars()  # (C, T)
     score = (w.share * w.parts * (w.value / w.quorum * w.skill - w.money_weight * dollars)).sum(axis=1)
     team: list[int] = []
     for c in np.argsort(-score, kind="stable"):

@@ -112,8 +112,7 @@ def workers_figure(world_or_env: Any, height: int = 420) -> go.Figure:
             1,
             1,
         )
-    out_tokens = np.rint(w.answer_median[None, :] * w.verbosity[:, None])
-    dollars = (w.prompt_median[None, :] * w.price_in_p[:, None] + out_tokens * w.price_out_p[:, None]) / PICO
+    dollars = w.median_call_dollars()
     for k, t in enumerate(w.type_names):
         fig.add_trace(
             go.Bar(
@@ -184,8 +183,7 @@ def worker_value(
     k = w.type_names.index(task_type)
     lam = w.money_weight if money_weight is None else float(money_weight)
     p = 1.0 / (1.0 + np.exp(-w.published_logit(np.array([k]), np.array([float(difficulty)]))[0]))
-    out_tokens = np.rint(w.answer_median[k] * w.verbosity)
-    dollars = (w.prompt_median[k] * w.price_in_p + out_tokens * w.price_out_p) / PICO
+    dollars = w.median_call_dollars()[:, k]
     value = float(w.value[k]) / float(w.quorum[k])
     names = list(w.worker_names) + ["manager itself"]
     xs = np.concatenate([dollars, [0.0]])

@@ -360,8 +360,18 @@ class TeamWorld:
     def call_cost_p(self, streams: Streams) -> np.ndarray:
         """Integer pico-dollars of a call of every worker on every task ``(n, N, C)`` (0 for local
         workers): ``prompt * price_in + round(answer * verbosity) * price_out`` per token."""
-        out_tokens = np.rint(streams.answer[..., None] * self.verbosity).astype(np.int64)
-        return streams.prompt[..., None] * self.price_in_p + out_tokens * self.price_out_p
+        return self._cost_p(streams.prompt[..., None], streams.answer[..., None])
+
+    def median_call_dollars(self) -> np.ndarray:
+        """Dollars of a call of every worker on a task of every type with the type's median prompt
+        and answer tokens, ``(C, T)`` (0 for local workers): what :meth:`call_cost_p` charges for
+        a median task. What a manager can price before it sees a task."""
+        return (self._cost_p(self.prompt_median[:, None], self.answer_median[:, None]) / PICO).T
+
+    def _cost_p(self, prompt: np.ndarray, answer: np.ndarray) -> np.ndarray:
+        """Pico-dollars of a call of each worker (last axis) for the given tokens (broadcast)."""
+        out_tokens = np.rint(answer * self.verbosity).astype(np.int64)
+        return prompt * self.price_in_p + out_tokens * self.price_out_p
 
     def task_features(
         self, streams: Streams, cost_p: np.ndarray, published: np.ndarray | None = None
